@@ -1,0 +1,12 @@
+/**
+ * @file amiko.h
+ * @brief amiko: an SSH-2 client and server library. Include this header.
+ */
+#ifndef AMIKO_H
+#define AMIKO_H
+
+#include "amiko/common.h"
+#include "amiko/error.h"
+#include "amiko/log.h"
+
+#endif
