@@ -141,7 +141,7 @@ static int
 amk_dsa_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK_PART_COUNT],
     EVP_PKEY **out, int *has_private)
 {
-    struct amk_dsa_nums v = { NULL };
+    struct amk_dsa_nums v = { .p = NULL };
     int priv = parts[AMK_PART_DSA_X].len > 0;
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;

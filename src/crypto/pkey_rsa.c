@@ -134,7 +134,7 @@ static int
 amk_rsa_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK_PART_COUNT],
     EVP_PKEY **out, int *has_private)
 {
-    struct amk_rsa_nums v = { NULL };
+    struct amk_rsa_nums v = { .n = NULL };
     int priv = parts[AMK_PART_RSA_D].len > 0 || parts[AMK_PART_RSA_P].len > 0 ||
         parts[AMK_PART_RSA_Q].len > 0 || parts[AMK_PART_RSA_IQMP].len > 0;
     OSSL_PARAM_BLD *bld = NULL;
