@@ -77,12 +77,12 @@ receive(struct amk_pkt_cipher *dec, uint32_t seq, uint8_t *wire, size_t len, siz
     size_t lb = amk_pkt_cipher_length_bytes(dec), tl = amk_pkt_cipher_tag_len(dec);
     uint32_t plen;
 
-    if (len < lb)
+    if (len < lb || len < 4 + tl)
         return 1;
     if (amk_pkt_decrypt_length(dec, seq, wire, &plen) != AMK_OK)
         abort();
     /* The transport's bounds check on the unauthenticated length. */
-    if (plen > MAX_PACKET || len - tl < 4 || plen > len - tl - 4)
+    if (plen > MAX_PACKET || plen > len - tl - 4)
         return 1;
     *pkt_len = 4 + (size_t)plen;
     return amk_pkt_open(dec, seq, wire, *pkt_len, wire + *pkt_len);

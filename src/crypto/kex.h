@@ -43,7 +43,8 @@ int amk_ecdh_new(struct amk_ecdh **out, enum amk_ec_curve curve, const struct am
 /* The public point, SEC1 uncompressed (0x04 || x || y); valid while @p e lives. */
 void amk_ecdh_public(const struct amk_ecdh *e, const uint8_t **pub, size_t *len);
 /*
- * The shared secret (the x coordinate, field_len bytes) with @p peer, an
+ * The shared secret (the x coordinate, field_len bytes, written to @p secret
+ * which must hold amk_ec_field_len() bytes) with @p peer, an
  * uncompressed point that is validated to lie on the curve and not be the
  * point at infinity (RFC 5656 §4, SEC1 3.2.2.1). AMK_EKEY when invalid.
  */
