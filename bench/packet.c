@@ -203,8 +203,8 @@ bench_packet(int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    printf("packet: %d-byte payloads, seal+open ~%.2f CPU s per cipher; openssl speed, 16384-byte blocks\n",
-        PAYLOAD_LEN, SECONDS_PER_CIPHER);
+    printf("packet: %d-byte payloads, seal+open ~%.2f CPU s per cipher; "
+        "openssl speed, 16384-byte blocks\n", PAYLOAD_LEN, SECONDS_PER_CIPHER);
     printf("%-30s %-30s %10s %10s %12s %6s\n", "cipher", "mac", "seal MB/s", "open MB/s",
         "openssl MB/s", "ratio");
     for (size_t i = 0; i < NCASES; i++) {
