@@ -3,19 +3,29 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "io/wait.h"
 
-/* Room for "[<IPv6 text>]:<port>". */
+/* Room for "<IPv6 text> port <port>". */
 #define ADDR_TEXT_MAX (INET6_ADDRSTRLEN + 16)
+#define HOST_TEXT_MAX 256
+
+struct amk_tcp_connecting {
+    struct addrinfo *res;           /* every address of the host */
+    const struct addrinfo *next;    /* the next one to try */
+    int fd;                         /* the socket connecting now, or -1 */
+    int tried;                      /* addresses tried so far */
+    char host[HOST_TEXT_MAX];
+    char where[ADDR_TEXT_MAX];      /* the address behind fd */
+};
 
 /* "127.0.0.1 port 22" or "::1 port 22", for error details. */
 static void
@@ -49,96 +59,183 @@ amk_tcp_set_nodelay(int fd, struct amk_error *err)
     return AMK_OK;
 }
 
+void
+amk_tcp_connecting_free(struct amk_tcp_connecting *c)
+{
+    if (c == NULL)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    if (c->res != NULL)
+        freeaddrinfo(c->res);
+    free(c);
+}
+
+int
+amk_tcp_connecting_fd(const struct amk_tcp_connecting *c)
+{
+    return c != NULL ? c->fd : -1;
+}
+
+const char *
+amk_tcp_connecting_addr(const struct amk_tcp_connecting *c)
+{
+    return c != NULL ? c->where : "";
+}
+
+/* Records a failure of the current address, naming it (and how many were tried). */
+static int
+fail_address(struct amk_tcp_connecting *c, int code, const char *what, int errnum,
+    struct amk_error *err)
+{
+    if (c->tried > 1)
+        return amk_error_set(err, code, "%s %s: %s (last of %d addresses of %s)", what,
+            c->where, strerror(errnum), c->tried, c->host);
+    return amk_error_set(err, code, "%s %s: %s", what, c->where, strerror(errnum));
+}
+
 /*
- * One address: a non-blocking connect, then wait for writability until
- * @p deadline and read the outcome from SO_ERROR. On AMK_OK *@p fdp holds
- * the socket; otherwise it is closed and @p err says why.
+ * Starts connecting to the next IPv4/IPv6 address. AMK_OK when a connect
+ * is in progress or done (c->fd set), AMK_ECONNECT when none is left.
  */
 static int
-connect_one(const struct addrinfo *ai, int64_t deadline, int *fdp, struct amk_error *err)
+start_next(struct amk_tcp_connecting *c, struct amk_error *err)
 {
-    char where[ADDR_TEXT_MAX];
-    int fd = -1, soerr = 0, r = AMK_EINTERNAL;
-    socklen_t len = sizeof(soerr);
+    int r = AMK_ECONNECT;
 
-    *fdp = -1;
-    addr_text(ai->ai_addr, where, sizeof(where));
-    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-        r = amk_error_set(err, AMK_ECONNECT, "socket for %s: %s", where, strerror(errno));
-        goto out;
+    while (c->next != NULL) {
+        const struct addrinfo *ai = c->next;
+
+        c->next = ai->ai_next;
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        c->tried++;
+        addr_text(ai->ai_addr, c->where, sizeof(c->where));
+        c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+            ai->ai_protocol);
+        if (c->fd < 0) {
+            r = fail_address(c, AMK_ECONNECT, "socket for", errno, err);
+            continue;
+        }
+        if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS ||
+            errno == EINTR)
+            return AMK_OK;
+        r = fail_address(c, AMK_ECONNECT, "connect to", errno, err);
+        close(c->fd);
+        c->fd = -1;
     }
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        if (errno != EINPROGRESS && errno != EINTR) {
-            r = amk_error_set(err, AMK_ECONNECT, "connect to %s: %s", where, strerror(errno));
-            goto out;
-        }
-        if ((r = amk_io_wait(fd, AMK_IO_WRITE, deadline, NULL, err)) != AMK_OK) {
-            if (r == AMK_ETIMEOUT)
-                amk_error_set(err, r, "connect to %s: timed out", where);
-            goto out;
-        }
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-            soerr = errno;
-        if (soerr != 0) {
-            r = amk_error_set(err, AMK_ECONNECT, "connect to %s: %s", where, strerror(soerr));
-            goto out;
-        }
-    }
-    /* RFC 4253 §7 (KEX) and interactive use are latency-bound: no Nagle. */
-    if ((r = amk_tcp_set_nodelay(fd, err)) != AMK_OK)
-        goto out;
-    *fdp = fd;
-    fd = -1;
-    r = AMK_OK;
-out:
-    if (fd >= 0)
-        close(fd);
+    if (c->tried == 0)
+        r = amk_error_set(err, AMK_ERESOLVE, "resolve %s: no IPv4 or IPv6 address", c->host);
     return r;
 }
 
 int
-amk_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fdp,
+amk_tcp_connect_start(struct amk_tcp_connecting **out, const char *host, uint16_t port,
     struct amk_error *err)
 {
-    struct addrinfo hints, *res = NULL;
+    struct amk_tcp_connecting *c = NULL;
+    struct addrinfo hints;
     char service[8];
-    int64_t deadline = amk_io_deadline(timeout_ms);
-    int gai, tried = 0, r = AMK_EINTERNAL;
+    int gai, r = AMK_EINTERNAL;
 
-    if (fdp != NULL)
-        *fdp = -1;
-    if (fdp == NULL || host == NULL || host[0] == '\0' || port == 0)
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || host == NULL || host[0] == '\0' || port == 0)
         return amk_error_set(err, AMK_EINVAL, "connect: host and a non-zero port are required");
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return amk_error_set(err, AMK_ENOMEM, NULL);
+    c->fd = -1;
+    snprintf(c->host, sizeof(c->host), "%s", host);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     hints.ai_flags = AI_NUMERICSERV;
     snprintf(service, sizeof(service), "%u", (unsigned)port);
-    /* getaddrinfo has no timeout of its own; the deadline starts after it. */
-    gai = getaddrinfo(host, service, &hints, &res);
+    gai = getaddrinfo(host, service, &hints, &c->res);
     if (gai != 0) {
-        r = amk_error_set(err, AMK_ERESOLVE, "resolve %s: %s", host,
+        c->res = NULL;
+        r = amk_error_set(err, AMK_ERESOLVE, "resolve %s: %s", c->host,
             gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
         goto out;
     }
-    r = amk_error_set(err, AMK_ERESOLVE, "resolve %s: no usable address", host);
-    for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-            continue;
-        tried++;
-        r = connect_one(ai, deadline, fdp, err);
-        if (r == AMK_OK || r == AMK_ETIMEOUT)
-            break;
+    c->next = c->res;
+    if ((r = start_next(c, err)) != AMK_OK)
+        goto out;
+    *out = c;
+    c = NULL;
+    r = AMK_OK;
+out:
+    amk_tcp_connecting_free(c);
+    return r;
+}
+
+int
+amk_tcp_connect_step(struct amk_tcp_connecting *c, int *fdp, struct amk_error *err)
+{
+    int ready = 0, soerr, r = AMK_EINTERNAL;
+    socklen_t len;
+
+    if (fdp != NULL)
+        *fdp = -1;
+    if (c == NULL || fdp == NULL)
+        return amk_error_set(err, AMK_EINVAL, "connect: no attempt in progress");
+    while (c->fd >= 0) {
+        r = amk_io_wait(c->fd, AMK_IO_WRITE, 0, &ready, err);
+        if (r == AMK_ETIMEOUT)
+            return AMK_EAGAIN;
+        if (r != AMK_OK)
+            return r;
+        soerr = 0;
+        len = sizeof(soerr);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+            soerr = errno;
+        if (soerr == 0) {
+            /* Interactive sessions and KEX round trips are latency-bound: no Nagle. */
+            if ((r = amk_tcp_set_nodelay(c->fd, err)) != AMK_OK)
+                return r;
+            *fdp = c->fd;
+            c->fd = -1;
+            return AMK_OK;
+        }
+        r = fail_address(c, AMK_ECONNECT, "connect to", soerr, err);
+        close(c->fd);
+        c->fd = -1;
+        if (c->next == NULL)
+            return r;
+        if ((r = start_next(c, err)) != AMK_OK)
+            return r;
     }
-    if (r != AMK_OK && tried > 1 && err != NULL) {
-        char detail[AMK_ERROR_MSG_MAX];
-        snprintf(detail, sizeof(detail), "%s", err->msg);
-        amk_error_set(err, r, "%s (last of %d addresses of %s)", detail, tried, host);
+    return amk_error_set(err, AMK_ECONNECT, "connect to %s: no address left", c->host);
+}
+
+int
+amk_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fdp,
+    struct amk_error *err)
+{
+    struct amk_tcp_connecting *c = NULL;
+    int64_t deadline;
+    int r = AMK_EINTERNAL;
+
+    if (fdp != NULL)
+        *fdp = -1;
+    if (fdp == NULL)
+        return amk_error_set(err, AMK_EINVAL, "connect: no place for the descriptor");
+    /* getaddrinfo has no timeout of its own; the deadline starts after it. */
+    if ((r = amk_tcp_connect_start(&c, host, port, err)) != AMK_OK)
+        goto out;
+    deadline = amk_io_deadline(timeout_ms);
+    while ((r = amk_tcp_connect_step(c, fdp, err)) == AMK_EAGAIN) {
+        r = amk_io_wait(amk_tcp_connecting_fd(c), AMK_IO_WRITE, deadline, NULL, err);
+        if (r == AMK_ETIMEOUT) {
+            r = amk_error_set(err, AMK_ETIMEOUT, "connect to %s: timed out after %d ms",
+                amk_tcp_connecting_addr(c), timeout_ms);
+            goto out;
+        }
+        if (r != AMK_OK)
+            goto out;
     }
 out:
-    if (res != NULL)
-        freeaddrinfo(res);
+    amk_tcp_connecting_free(c);
     return r;
 }

@@ -243,6 +243,70 @@ test_amk_tcp_connect_bad_arguments(void **state)
 }
 
 static void
+test_amk_tcp_connect_step_nonblocking(void **state)
+{
+    struct amk_tcp_connecting *c = NULL;
+    struct amk_error err;
+    uint16_t port = 0;
+    int lfd = listen_loopback(AF_INET, 4, &port), fd = -1, r, steps = 0;
+
+    assert_true(lfd >= 0);
+    amk_error_clear(&err);
+    ASSERT_OK(amk_tcp_connect_start(&c, "127.0.0.1", port, &err));
+    assert_non_null(c);
+    assert_true(amk_tcp_connecting_fd(c) >= 0);
+    assert_non_null(strstr(amk_tcp_connecting_addr(c), "127.0.0.1 port"));
+    while ((r = amk_tcp_connect_step(c, &fd, &err)) == AMK_EAGAIN) {
+        ASSERT_OK(amk_io_wait(amk_tcp_connecting_fd(c), AMK_IO_WRITE, amk_io_deadline(5000),
+            NULL, NULL));
+        assert_true(++steps < 100);
+    }
+    ASSERT_OK(r);
+    assert_int_equal(amk_tcp_connecting_fd(c), -1);   /* ownership moved to fd */
+    amk_tcp_connecting_free(c);
+    assert_connected(fd, lfd);
+    close(fd);
+    close(lfd);
+}
+
+static void
+test_amk_tcp_connect_step_refused(void **state)
+{
+    struct amk_tcp_connecting *c = NULL;
+    struct amk_error err;
+    uint16_t port = closed_port();
+    int fd = 5, r, steps = 0;
+
+    amk_error_clear(&err);
+    ASSERT_OK(amk_tcp_connect_start(&c, "127.0.0.1", port, &err));
+    while ((r = amk_tcp_connect_step(c, &fd, &err)) == AMK_EAGAIN) {
+        ASSERT_OK(amk_io_wait(amk_tcp_connecting_fd(c), AMK_IO_WRITE, amk_io_deadline(5000),
+            NULL, NULL));
+        assert_true(++steps < 100);
+    }
+    ASSERT_AMK(AMK_ECONNECT, r);
+    assert_int_equal(fd, -1);
+    assert_non_null(strstr(amk_error_msg(&err), strerror(ECONNREFUSED)));
+    /* a finished attempt stays failed */
+    ASSERT_AMK(AMK_ECONNECT, amk_tcp_connect_step(c, &fd, &err));
+    amk_tcp_connecting_free(c);
+    amk_tcp_connecting_free(NULL);
+}
+
+static void
+test_amk_tcp_connect_start_bad_arguments(void **state)
+{
+    struct amk_tcp_connecting *c = (struct amk_tcp_connecting *)&c;
+    int fd;
+
+    ASSERT_AMK(AMK_EINVAL, amk_tcp_connect_start(&c, NULL, 22, NULL));
+    assert_null(c);
+    ASSERT_AMK(AMK_EINVAL, amk_tcp_connect_start(NULL, "127.0.0.1", 22, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_tcp_connect_step(NULL, &fd, NULL));
+    assert_int_equal(amk_tcp_connecting_fd(NULL), -1);
+}
+
+static void
 test_amk_tcp_set_nodelay_not_tcp(void **state)
 {
     struct amk_error err;
@@ -268,6 +332,9 @@ main(void)
         cmocka_unit_test(test_amk_tcp_connect_timeout_full_backlog),
         cmocka_unit_test(test_amk_tcp_connect_unresolvable),
         cmocka_unit_test(test_amk_tcp_connect_bad_arguments),
+        cmocka_unit_test(test_amk_tcp_connect_step_nonblocking),
+        cmocka_unit_test(test_amk_tcp_connect_step_refused),
+        cmocka_unit_test(test_amk_tcp_connect_start_bad_arguments),
         cmocka_unit_test(test_amk_tcp_set_nodelay_not_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
