@@ -87,12 +87,20 @@ int amk_pkt_decrypt_length(struct amk_pkt_cipher *c, uint32_t seq, uint8_t *head
 
 /*
  * Verifies @p tag over the @p len bytes at @p pkt and decrypts them in
- * place. AMK_EMAC when the tag is wrong; then nothing is usable.
+ * place. AMK_EMAC when the tag is wrong; then nothing is usable (AEAD and
+ * EtM check before decrypting; GCM wipes what it decrypted). AMK_EPROTO
+ * when (len - aad_len) is not a positive multiple of block_size (RFC 4253
+ * §6), AMK_ESTATE on a cipher made for sending, AMK_ECRYPTO if the backend
+ * fails.
  */
 int amk_pkt_open(struct amk_pkt_cipher *c, uint32_t seq, uint8_t *pkt, size_t len,
     const uint8_t *tag) __attribute__((warn_unused_result));
 
-/* Encrypts the @p len bytes at @p pkt in place and writes the tag. */
+/*
+ * Encrypts the @p len bytes at @p pkt in place and writes the tag.
+ * AMK_EINVAL when (len - aad_len) is not a positive multiple of
+ * block_size, AMK_ESTATE on a cipher made for receiving.
+ */
 int amk_pkt_seal(struct amk_pkt_cipher *c, uint32_t seq, uint8_t *pkt, size_t len,
     uint8_t *tag) __attribute__((warn_unused_result));
 

@@ -50,6 +50,12 @@ void amk_ecdh_public(const struct amk_ecdh *e, const uint8_t **pub, size_t *len)
 int amk_ecdh_shared(struct amk_ecdh *e, const uint8_t *peer, size_t peer_len,
     uint8_t *secret, size_t *secret_len) __attribute__((warn_unused_result));
 void amk_ecdh_free(struct amk_ecdh *e);
+/*
+ * Test hook: an ECDH key from a known private scalar (big-endian, at most
+ * the field length, 1 <= d < n, else AMK_EKEY), for known-answer tests.
+ */
+int amk_ecdh_new_from_private(struct amk_ecdh **out, enum amk_ec_curve curve,
+    const uint8_t *priv, size_t privlen) __attribute__((warn_unused_result));
 
 struct amk_dh;
 
@@ -85,5 +91,12 @@ void amk_dh_public(const struct amk_dh *dh, const uint8_t **pub, size_t *len);
 int amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
     uint8_t *secret, size_t cap, size_t *secret_len) __attribute__((warn_unused_result));
 void amk_dh_free(struct amk_dh *dh);
+/*
+ * Test hook: sets the private exponent to @p x (a magnitude, 1 < x and
+ * fewer bits than p, else AMK_EINVAL) and recomputes the public value,
+ * in place of amk_dh_generate().
+ */
+int amk_dh_set_private(struct amk_dh *dh, const uint8_t *x, size_t xlen)
+    __attribute__((warn_unused_result));
 
 #endif

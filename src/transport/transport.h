@@ -89,8 +89,8 @@ enum amk_disconnect_reason {
 #define AMK_TRANSPORT_VERSION_MAX 255                    /* RFC 4253 §4.2, incl. CR LF */
 #define AMK_TRANSPORT_MAX_BANNER_LINES 1024              /* lines before the version */
 #define AMK_TRANSPORT_MAX_BANNER_BYTES ((size_t)64 * 1024)
-/* Default rekey limits: 1 GiB (lowered to 2^(L/4) blocks, RFC 4344 §3.2,
- * for ciphers with 8-byte blocks), 2^31 packets, one hour. */
+/* Default rekey limits: 1 GiB each way (below RFC 4344 §3.2's 2^(L/4)
+ * blocks for every 128-bit block cipher), 2^31 packets, one hour. */
 #define AMK_TRANSPORT_REKEY_BYTES_DEFAULT ((uint64_t)1 << 30)
 #define AMK_TRANSPORT_REKEY_PACKETS ((uint64_t)1 << 31)
 #define AMK_TRANSPORT_REKEY_SECONDS_DEFAULT 3600
@@ -152,7 +152,8 @@ struct amk_transport_config {
     /* Server: its host keys (private), any types, at most one per type. */
     struct amk_key *const *host_keys;
     size_t n_host_keys;
-    /* Server: lines sent before the version line (RFC 4253 §4.2), or NULL. */
+    /* Server: lines sent before the version line (RFC 4253 §4.2), or NULL;
+     * MUST NOT start with "SSH-". */
     const char *server_banner;
     /* Server: the server-sig-algs value of its EXT_INFO (RFC 8308 §3.1);
      * NULL: "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,
@@ -163,6 +164,9 @@ struct amk_transport_config {
     amk_transport_hostkey_fn hostkey_cb;
     void *user;                     /* passed to hostkey_cb */
     const struct amk_rng *rng;      /* NULL: the system CSPRNG */
+    /* Don't offer strict KEX (kex-strict-*-v00@openssh.com). Only for
+     * testing how the peer treats a non-strict implementation. */
+    int disable_strict_kex;
     uint64_t rekey_bytes;           /* 0: default; AMK_TRANSPORT_REKEY_NEVER */
     uint64_t rekey_seconds;         /* 0: default; AMK_TRANSPORT_REKEY_NEVER */
     /* Time allowed from the first call until the first key exchange
@@ -343,7 +347,7 @@ const char *amk_transport_last_error(const struct amk_transport *t);
  * and description (sanitised to printable ASCII; "" when none). */
 uint32_t amk_transport_disconnect_reason(const struct amk_transport *t);
 const char *amk_transport_disconnect_message(const struct amk_transport *t);
-/* Bytes of payload and packets sent / received since the engine started. */
+/* Bytes of packets (with tags) sent / received since the engine started. */
 uint64_t amk_transport_bytes_out(const struct amk_transport *t);
 uint64_t amk_transport_bytes_in(const struct amk_transport *t);
 
