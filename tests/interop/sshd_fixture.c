@@ -497,3 +497,63 @@ sshd_fixture_cleanup(struct sshd_fixture *f)
     rmdir(f->dir);
     f->dir[0] = '\0';
 }
+
+int
+sshd_fixture_authorize(const struct sshd_fixture *f, const char *line)
+{
+    char path[FIXTURE_PATH_MAX];
+    FILE *ak;
+
+    sshd_fixture_path(f, "authorized_keys", path, sizeof(path));
+    if ((ak = fopen(path, "a")) == NULL)
+        return -1;
+    fprintf(ak, "%s\n", line);
+    return fclose(ak) == 0 ? 0 : -1;
+}
+
+int
+sshd_fixture_log_count(const struct sshd_fixture *f, const char *needle, int *count)
+{
+    char line[4096];
+    FILE *in = fopen(f->log, "r");
+    int n = 0;
+
+    if (count != NULL)
+        *count = 0;
+    if (in == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), in) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(in);
+    if (count != NULL)
+        *count = n;
+    return n > 0;
+}
+
+int
+sshd_fixture_query(const struct sshd_fixture *f, const char *kind, char *out, size_t cap)
+{
+    char path[FIXTURE_PATH_MAX], line[256];
+    char *argv[] = { (char *)SSH_PATH, (char *)"-Q", (char *)kind, NULL };
+    size_t used = 0;
+    FILE *in;
+
+    sshd_fixture_path(f, "query.out", path, sizeof(path));
+    unlink(path);
+    if (fixture_run(argv, path, FIXTURE_WAIT_MS) != 0 || (in = fopen(path, "r")) == NULL)
+        return -1;
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), in) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        int n = snprintf(out + used, cap - used, "%s%s", used > 0 ? "," : "", line);
+        if (n < 0 || (size_t)n >= cap - used) {
+            fclose(in);
+            return -1;
+        }
+        used += (size_t)n;
+    }
+    fclose(in);
+    return 0;
+}
