@@ -148,6 +148,9 @@ io_read(struct amk_session *s, void *buf, size_t len)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return AMK_EAGAIN;
+        if (errno == ECONNRESET)
+            return amk_error_set(&s->err, AMK_ECLOSED, "read: %s: connection closed by the peer",
+                strerror(errno));
         return amk_error_set(&s->err, AMK_EIO, "read: %s", strerror(errno));
     }
 }
@@ -177,6 +180,9 @@ io_write(struct amk_session *s, const void *buf, size_t len)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return AMK_EAGAIN;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+            return amk_error_set(&s->err, AMK_ECLOSED, "write: %s: connection closed by the peer",
+                strerror(errno));
         return amk_error_set(&s->err, AMK_EIO, "write: %s", n == 0 ? "wrote nothing" :
             strerror(errno));
     }
