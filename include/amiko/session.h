@@ -155,8 +155,12 @@ AMK_API int amk_session_set_algorithms(struct amk_session *s, enum amk_alg_kind 
 
 /**
  * Sets the time every blocking call may take, in milliseconds; negative
- * means no limit. The first key exchange as a whole is also bounded by it,
- * in both modes. Default AMK_SESSION_TIMEOUT_DEFAULT.
+ * means no limit. The TCP connect of amk_session_connect() and the first
+ * key exchange as a whole are also bounded by it, in both modes (a
+ * non-blocking caller learns when to call again from
+ * amk_session_next_timeout()). Expiry, AMK_ETIMEOUT, is fatal like every
+ * I/O error: the session cannot be used afterwards.
+ * Default AMK_SESSION_TIMEOUT_DEFAULT.
  * @return AMK_OK; AMK_EINVAL (NULL @p s).
  */
 AMK_API int amk_session_set_timeout(struct amk_session *s, int timeout_ms) AMK_MUST_CHECK;
@@ -265,8 +269,8 @@ AMK_API int amk_session_block_directions(const struct amk_session *s);
 
 /**
  * How long a caller that polls may wait before it MUST call the session
- * again even without I/O (timers: the handshake deadline, rekeying by
- * time), in milliseconds; -1 when no timer is armed.
+ * again even without I/O (timers: the connect and handshake deadlines,
+ * rekeying by time), in milliseconds; -1 when no timer is armed.
  */
 AMK_API int amk_session_next_timeout(const struct amk_session *s);
 

@@ -54,6 +54,7 @@ struct amk_session {
     int own_fd;             /* made by amk_session_connect(): closed by free */
     int fd_is_socket;       /* use recv/send with MSG_DONTWAIT */
     struct amk_tcp_connecting *connecting;
+    int64_t connect_deadline;   /* the timeout of amk_session_connect(), both modes */
     amk_session_read_fn rd;
     amk_session_write_fn wr;
     void *io_user;
@@ -277,37 +278,35 @@ read_some(struct amk_session *s, int *progress)
 
 /* --- Connecting ------------------------------------------------------ */
 
-/* Advances amk_session_connect(); AMK_OK once connected. */
+/* Advances amk_session_connect() until s->connect_deadline; AMK_OK once connected. */
 static int
-connect_step(struct amk_session *s, int64_t deadline)
+connect_step(struct amk_session *s)
 {
     int fd = -1, r;
 
-    for (;;) {
-        r = amk_tcp_connect_step(s->connecting, &fd, &s->err);
-        if (r == AMK_OK)
+    while ((r = amk_tcp_connect_step(s->connecting, &fd, &s->err)) == AMK_EAGAIN) {
+        if (s->connect_deadline != AMK_DEADLINE_NONE && amk_io_now_ms() >= s->connect_deadline) {
+            r = AMK_ETIMEOUT;
             break;
-        if (r != AMK_EAGAIN) {
-            amk_tcp_connecting_free(s->connecting);
-            s->connecting = NULL;
-            s->io = IO_NONE;
-            return session_fail(s, r);
         }
-        s->block_dirs = AMK_WAIT_WRITE;
-        if (!s->blocking)
+        if (!s->blocking) {
+            s->block_dirs = AMK_WAIT_WRITE;
             return AMK_EAGAIN;
-        r = amk_io_wait(amk_tcp_connecting_fd(s->connecting), AMK_IO_WRITE, deadline, NULL,
-            &s->err);
-        if (r == AMK_ETIMEOUT)
-            r = amk_error_set(&s->err, r, "connect to %s: timed out after %d ms",
-                amk_tcp_connecting_addr(s->connecting), s->timeout_ms);
-        if (r != AMK_OK) {
-            amk_tcp_connecting_free(s->connecting);
-            s->connecting = NULL;
-            s->io = IO_NONE;
-            return session_fail(s, r);
         }
-        s->block_dirs = 0;
+        r = amk_io_wait(amk_tcp_connecting_fd(s->connecting), AMK_IO_WRITE,
+            s->connect_deadline, NULL, &s->err);
+        if (r != AMK_OK)
+            break;
+    }
+    if (r != AMK_OK) {
+        if (r == AMK_ETIMEOUT)
+            amk_error_set(&s->err, r, "connect to %s: timed out after %d ms",
+                amk_tcp_connecting_addr(s->connecting), s->timeout_ms);
+        amk_tcp_connecting_free(s->connecting);
+        s->connecting = NULL;
+        s->io = IO_NONE;
+        s->fd = -1;
+        return session_fail(s, r);
     }
     amk_log(&s->log, AMK_LOG_INFO, "connected to %s", amk_tcp_connecting_addr(s->connecting));
     amk_tcp_connecting_free(s->connecting);
@@ -436,7 +435,7 @@ pump(struct amk_session *s, pump_done_fn done, void *arg)
     if (s->io == IO_NONE)
         return amk_error_set(&s->err, AMK_ESTATE,
             "no connection: call amk_session_connect, _set_fd or _set_io first");
-    if (s->io == IO_CONNECTING && (r = connect_step(s, deadline)) != AMK_OK)
+    if (s->io == IO_CONNECTING && (r = connect_step(s)) != AMK_OK)
         return r;
     if ((r = start_engine(s)) != AMK_OK)
         return r;
@@ -469,7 +468,8 @@ pump(struct amk_session *s, pump_done_fn done, void *arg)
         if (timer != AMK_TRANSPORT_NO_DEADLINE &&
             (wake == AMK_DEADLINE_NONE || (int64_t)timer < wake))
             wake = (int64_t)timer;
-        r = amk_io_wait(s->fd, want, wake, NULL, &s->err);
+        r = amk_io_wait(s->fd, ((want & AMK_WAIT_READ) ? AMK_IO_READ : 0) |
+            ((want & AMK_WAIT_WRITE) ? AMK_IO_WRITE : 0), wake, NULL, &s->err);
         if (r == AMK_ETIMEOUT && deadline != AMK_DEADLINE_NONE &&
             amk_io_now_ms() >= deadline)
             return session_fail(s, amk_error_set(&s->err, AMK_ETIMEOUT,
@@ -666,14 +666,12 @@ amk_session_connect(struct amk_session *s, const char *host, uint16_t port)
         if (r != AMK_OK)
             return session_fail(s, r);
         s->io = IO_CONNECTING;
-        s->fd = amk_tcp_connecting_fd(s->connecting);
+        /* the timeout starts after name resolution, which cannot be bounded */
+        s->connect_deadline = amk_io_deadline(s->timeout_ms);
     } else if (s->io != IO_CONNECTING) {
         return amk_error_set(&s->err, AMK_ESTATE, "the session already has a connection");
     }
-    r = connect_step(s, s->blocking ? amk_io_deadline(s->timeout_ms) : AMK_DEADLINE_NONE);
-    if (r == AMK_EAGAIN)
-        s->fd = amk_tcp_connecting_fd(s->connecting);
-    return r;
+    return connect_step(s);
 }
 
 int
@@ -728,6 +726,11 @@ amk_session_next_timeout(const struct amk_session *s)
 {
     uint64_t timer, now;
 
+    if (s != NULL && s->io == IO_CONNECTING) {
+        if (s->connect_deadline == AMK_DEADLINE_NONE)
+            return -1;
+        return amk_io_remaining_ms(s->connect_deadline);
+    }
     if (s == NULL || s->t == NULL)
         return -1;
     timer = amk_transport_next_deadline(s->t);
@@ -742,9 +745,11 @@ amk_session_next_timeout(const struct amk_session *s)
 int
 amk_session_get_fd(const struct amk_session *s)
 {
-    if (s == NULL || (s->io != IO_FD && s->io != IO_CONNECTING))
+    if (s == NULL)
         return -1;
-    return s->fd;
+    if (s->io == IO_CONNECTING)
+        return amk_tcp_connecting_fd(s->connecting);   /* changes as addresses are tried */
+    return s->io == IO_FD ? s->fd : -1;
 }
 
 const char *

@@ -497,6 +497,54 @@ test_amk_session_connect_refused(void **state)
     }
 }
 
+static void
+test_amk_session_connect_timeout_nonblocking(void **state)
+{
+    struct sockaddr_in in;
+    socklen_t alen = sizeof(in);
+    struct amk_session *s = NULL;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fillers[16], nfill, r;
+    int64_t deadline = amk_io_deadline(5000), t0;
+
+    /* a listener whose accept queue is full drops SYNs: connects hang on loopback */
+    memset(&in, 0, sizeof(in));
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&in, sizeof(in)), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&in, &alen), 0);
+    for (nfill = 0; nfill < 16; nfill++) {
+        fillers[nfill] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        (void)connect(fillers[nfill], (struct sockaddr *)&in, sizeof(in));
+        if (amk_io_wait(fillers[nfill], AMK_IO_WRITE, amk_io_deadline(300), NULL, NULL) ==
+            AMK_ETIMEOUT) {
+            nfill++;
+            break;
+        }
+    }
+    if (nfill == 16)
+        skip();
+    ASSERT_OK(amk_session_new(&s, AMK_SESSION_CLIENT));
+    ASSERT_OK(amk_session_set_blocking(s, 0));
+    ASSERT_OK(amk_session_set_timeout(s, 300));
+    t0 = amk_io_now_ms();
+    while ((r = amk_session_connect(s, "127.0.0.1", ntohs(in.sin_port))) == AMK_EAGAIN) {
+        struct pollfd pfd = { .fd = amk_session_get_fd(s), .events = POLLOUT };
+        int wait = amk_session_next_timeout(s);
+        assert_true(wait >= 0 && wait <= 300);
+        assert_true(amk_io_remaining_ms(deadline) > 0);
+        assert_true(poll(&pfd, 1, wait) >= 0);
+    }
+    ASSERT_AMK(AMK_ETIMEOUT, r);
+    assert_true(amk_io_now_ms() - t0 >= 250);
+    assert_non_null(strstr(amk_session_last_error(s), "timed out"));
+    assert_int_equal(amk_session_get_fd(s), -1);
+    amk_session_free(s);
+    for (int i = 0; i < nfill; i++)
+        close(fillers[i]);
+    close(lfd);
+}
+
 int
 main(void)
 {
@@ -516,6 +564,7 @@ main(void)
         cmocka_unit_test(test_amk_session_peer_closes_after_version),
         cmocka_unit_test(test_amk_session_peer_speaks_ssh1),
         cmocka_unit_test(test_amk_session_connect_refused),
+        cmocka_unit_test(test_amk_session_connect_timeout_nonblocking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
