@@ -2,7 +2,7 @@
  * The interop fixture: a real OpenSSH sshd on a free loopback port.
  *
  * sshd_fixture_init() makes a fresh temporary directory with host keys
- * (ed25519, ecdsa P-256/384/521, rsa), a user key and an authorized_keys
+ * (ed25519, ecdsa P-256/384/521, rsa, and dsa when OpenSSH still has it), a user key and an authorized_keys
  * file. sshd_fixture_start() writes an sshd_config there (the caller's
  * extra lines first, so they win: sshd keeps the first value of a keyword)
  * and runs /usr/sbin/sshd -D in the foreground as a child, with

@@ -22,7 +22,7 @@ static const char *const KEX[] = {
 };
 static const char *const HOSTKEY[] = {
     "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", NULL
+    "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-dss", NULL
 };
 static const char *const CIPHER[] = {
     "chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",

@@ -12,8 +12,8 @@
  * sshd's inbound byte count past the limit, and sshd starts a key exchange
  * when it next sends. The host-key callback runs once per key exchange, so
  * its call count proves the rekeys happened; sshd's log is checked too.
- * Blocking and non-blocking mode, for an AEAD cipher, chacha20-poly1305
- * and a CTR cipher with an EtM MAC.
+ * Blocking and non-blocking mode, for an AEAD cipher, chacha20-poly1305,
+ * a CTR cipher with an EtM MAC, and with zlib@openssh.com compression.
  */
 #include "test_helper.h"
 
@@ -33,14 +33,15 @@ static struct interop_hostkeys hk;
 static struct amk_key *user_key;
 
 static void
-rekey_run(const char *cipher, const char *mac, int blocking)
+rekey_run_with(const char *cipher, const char *mac, const char *compression, int blocking)
 {
-    struct interop_algs algs = { .cipher = cipher, .mac = mac };
+    struct interop_algs algs = { .cipher = cipher, .mac = mac, .compression = compression };
     struct amk_session *s = NULL;
     char config[256];
     int r, rekeys_logged = 0;
 
-    snprintf(config, sizeof(config), "RekeyLimit 32K\nCiphers %s%s%s", cipher,
+    snprintf(config, sizeof(config), "RekeyLimit 32K\nCompression %s\nCiphers %s%s%s",
+        compression != NULL ? "delayed" : "no", cipher,
         mac != NULL ? "\nMACs " : "", mac != NULL ? mac : "");
     assert_int_equal(sshd_fixture_start(&fx, config), 0);
     hk.calls = 0;
@@ -52,6 +53,11 @@ rekey_run(const char *cipher, const char *mac, int blocking)
     if (r != AMK_OK) {
         sshd_fixture_dump_log(&fx, 3000);
         fail_msg("auth: %s: %s", amk_errname(r), amk_session_last_error(s));
+    }
+    if (compression != NULL) {
+        const char *got = NULL;
+        ASSERT_OK(amk_session_algorithm(s, AMK_ALG_COMPRESSION, &got));
+        assert_string_equal(got, compression);
     }
     for (int i = 0; i < ROUNDS; i++) {
         ASSERT_OK(amk_transport_send_ignore(amk_session_transport(s), IGNORE_BYTES));
@@ -66,14 +72,24 @@ rekey_run(const char *cipher, const char *mac, int blocking)
         sshd_fixture_dump_log(&fx, 3000);
         fail_msg("%s: only %d key exchanges", cipher, hk.calls);
     }
+    /* sshd really compressed (packet.c logs when it starts) */
+    if (compression != NULL)
+        assert_true(sshd_fixture_log_count(&fx, "Enabling compression", NULL));
     sshd_fixture_log_count(&fx, "SSH2_MSG_NEWKEYS received", &rekeys_logged);
     assert_true(rekeys_logged >= 3);
-    print_message("    %s%s%s (%s): %d key exchanges, sshd logged %d\n", cipher,
+    print_message("    %s%s%s%s%s (%s): %d key exchanges, sshd logged %d\n", cipher,
         mac != NULL ? " + " : "", mac != NULL ? mac : "",
+        compression != NULL ? " + " : "", compression != NULL ? compression : "",
         blocking ? "blocking" : "non-blocking", hk.calls, rekeys_logged);
     ASSERT_OK(blocking ? amk_session_disconnect(s, "interop done") : AMK_OK);
     amk_session_free(s);
     sshd_fixture_stop(&fx);
+}
+
+static void
+rekey_run(const char *cipher, const char *mac, int blocking)
+{
+    rekey_run_with(cipher, mac, NULL, blocking);
 }
 
 static void
@@ -95,6 +111,14 @@ test_rekey_aes_ctr_etm(void **state)
 {
     rekey_run("aes128-ctr", "hmac-sha2-256-etm@openssh.com", 1);
     rekey_run("aes256-ctr", "hmac-sha2-512", 0);
+}
+
+static void
+test_rekey_zlib_openssh_delayed(void **state)
+{
+    /* zlib@openssh.com starts after USERAUTH_SUCCESS and must survive rekeys */
+    rekey_run_with("aes128-gcm@openssh.com", NULL, "zlib@openssh.com", 1);
+    rekey_run_with("chacha20-poly1305@openssh.com", NULL, "zlib@openssh.com", 0);
 }
 
 static int
@@ -132,6 +156,7 @@ main(void)
         cmocka_unit_test(test_rekey_aes_gcm),
         cmocka_unit_test(test_rekey_chacha20_poly1305),
         cmocka_unit_test(test_rekey_aes_ctr_etm),
+        cmocka_unit_test(test_rekey_zlib_openssh_delayed),
     };
     if (!sshd_fixture_available()) {
         fprintf(stderr, "OpenSSH not installed: skipped\n");
