@@ -218,7 +218,7 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
             return AMK_ENOTSUP;
         }
         if (op == '^') {
-            strcpy(res, added);
+            memcpy(res, added, strlen(added) + 1);
         }
         pos = 0;
         while (next_name(defaults, &pos, &start, &len)) {
