@@ -360,7 +360,7 @@ hostkey_hook(void *user, const struct amk_key *key, const char *alg)
         s->err_fresh = 1;
         goto out;
     }
-    verdict = s->hostkey_cb(s->hostkey_user, s, s->hk_alg, s->hk_blob, s->hk_len);
+    verdict = s->hostkey_cb(s->hostkey_user, s, s->hk_alg, key);
     if (verdict == AMK_OK) {
         amk_log(&s->log, AMK_LOG_DEBUG, "host key (%s) accepted", alg);
         r = AMK_OK;

@@ -40,7 +40,7 @@ void interop_hostkeys_free(struct interop_hostkeys *hk);
  * hk->verdict otherwise. @p user is a struct interop_hostkeys.
  */
 int interop_hostkey_cb(void *user, struct amk_session *s, const char *alg,
-    const uint8_t *blob, size_t len);
+    const struct amk_key *key);
 
 /* Algorithm specs for a session; NULL fields keep amiko's defaults. */
 struct interop_algs {
