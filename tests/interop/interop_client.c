@@ -212,6 +212,18 @@ op_flush(struct amk_session *s, void *arg)
     return amk_session_flush(s);
 }
 
+static int
+op_disconnect(struct amk_session *s, void *arg)
+{
+    return amk_session_disconnect(s, arg);
+}
+
+int
+interop_disconnect(struct amk_session *s, const char *description)
+{
+    return interop_drive(s, op_disconnect, (void *)description);
+}
+
 int
 interop_recv(struct amk_session *s, const uint8_t **payload, size_t *len)
 {
