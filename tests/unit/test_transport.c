@@ -255,7 +255,9 @@ static void
 test_amk_transport_send_before_handshake_is_held(void **state)
 {
     struct test_pair p;
-    static const uint8_t req[] = { 5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h' };
+    static const uint8_t req[] = {
+        5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h'
+    };
     const uint8_t *m;
     size_t n;
 

@@ -286,12 +286,14 @@ test_amk_transport_negotiate_no_common_cipher(void **state)
     ASSERT_AMK(AMK_ENOMATCH, pair_run(&p, &who));
     assert_int_equal(who, 's');
     assert_non_null(strstr(amk_transport_last_error(p.s.t), "cipher"));
-    assert_non_null(strstr(amk_transport_last_error(p.s.t), "client offered [aes128-ctr,aes256-ctr]"));
+    assert_non_null(strstr(amk_transport_last_error(p.s.t),
+        "client offered [aes128-ctr,aes256-ctr]"));
     assert_non_null(strstr(amk_transport_last_error(p.s.t),
         "server offered [chacha20-poly1305@openssh.com]"));
     /* ...and the client finds the same when the server's KEXINIT arrives. */
     ASSERT_AMK(AMK_ENOMATCH, move_all(&p.s, &p.c, p.now));
-    assert_non_null(strstr(amk_transport_last_error(p.c.t), "client offered [aes128-ctr,aes256-ctr]"));
+    assert_non_null(strstr(amk_transport_last_error(p.c.t),
+        "client offered [aes128-ctr,aes256-ctr]"));
     assert_non_null(strstr(amk_transport_last_error(p.c.t),
         "server offered [chacha20-poly1305@openssh.com]"));
     pair_end(&p);
