@@ -518,6 +518,11 @@ amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
         type != AMK_MSG_DISCONNECT && !(type >= AMK_MSG_KEX_FIRST && type <= AMK_MSG_KEX_LAST))
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "strict KEX: unexpected message %u during the initial key exchange", type);
+    /* OpenSSH PROTOCOL §1.10: no sequence number may wrap during the
+     * initial exchange under strict KEX. */
+    if (t->strict && t->kex_count == 0 && t->initial_wrap)
+        return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+            "strict KEX: sequence number wrapped during the initial key exchange");
     if (upper && (t->kex_count == 0 || t->kexinit_received))
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "message %u received during key exchange", type);

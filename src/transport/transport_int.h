@@ -171,6 +171,7 @@ struct amk_transport {
     struct amk_transport_dir dir_out;
     struct amk_transport_dir dir_in;
     uint32_t packets_received;  /* total, for "KEXINIT first" under strict KEX */
+    int initial_wrap;           /* a sequence number wrapped before the first NEWKEYS */
 
     /* Key exchange. */
     enum amk_kex_phase phase;

@@ -268,6 +268,47 @@ test_amk_transport_non_strict_debug_before_kexinit_ok(void **state)
     pair_end(&p);
 }
 
+/* Sequence numbers that wrap during the initial exchange (both sides agree
+ * on them here, so only the strict rule can object). */
+static void
+wrap_initial(int strict, int expect)
+{
+    struct test_pair p;
+    struct amk_transport_config c;
+    static const uint8_t data[] = { 94, 7 };
+    char who = '?';
+
+    memset(&c, 0, sizeof(c));
+    c.disable_strict_kex = !strict;
+    pair_begin(&p, &c, NULL);
+    /* The client's KEXINIT (already queued) was its packet 0; the
+     * server counts it as 2^32 - 1 and the next one as 0. */
+    p.c.t->dir_out.seq = 0;
+    p.s.t->dir_in.seq = UINT32_MAX;
+    ASSERT_AMK(expect, pair_run(&p, &who));
+    if (expect != AMK_OK) {
+        assert_int_equal(who, 's');
+        assert_non_null(strstr(amk_transport_last_error(p.s.t), "wrapped"));
+    } else {
+        ASSERT_OK(amk_transport_send(p.c.t, data, sizeof(data)));
+        ASSERT_OK(pair_run(&p, NULL));
+        assert_int_equal(p.s.nmsgs, 1);
+    }
+    pair_end(&p);
+}
+
+static void
+test_amk_transport_strict_kex_sequence_wrap_fatal(void **state)
+{
+    wrap_initial(1, AMK_EPROTO);
+}
+
+static void
+test_amk_transport_non_strict_sequence_wrap_ok(void **state)
+{
+    wrap_initial(0, AMK_OK);
+}
+
 /* --- Negotiation ------------------------------------------------------ */
 
 static void
@@ -738,6 +779,8 @@ main(void)
         cmocka_unit_test(test_amk_transport_non_strict_peer_tolerates_ignore),
         cmocka_unit_test(test_amk_transport_strict_kex_kexinit_must_be_first),
         cmocka_unit_test(test_amk_transport_non_strict_debug_before_kexinit_ok),
+        cmocka_unit_test(test_amk_transport_strict_kex_sequence_wrap_fatal),
+        cmocka_unit_test(test_amk_transport_non_strict_sequence_wrap_ok),
         cmocka_unit_test(test_amk_transport_negotiate_no_common_cipher),
         cmocka_unit_test(test_amk_transport_negotiate_no_common_kex),
         cmocka_unit_test(test_amk_transport_negotiate_no_common_mac),
