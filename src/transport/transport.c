@@ -140,7 +140,7 @@ static int
 config_lists(struct amk_transport *t, const struct amk_transport_config *cfg)
 {
     int server = cfg->role == AMK_TRANSPORT_SERVER;
-    char *kexdef = NULL, *hk = NULL, *kexall = NULL;
+    char *kexdef = NULL, *hk = NULL;
     int r = AMK_EINTERNAL;
 
     if ((r = amk_kex_defaults(cfg->role, &kexdef)) != AMK_OK)
@@ -164,7 +164,6 @@ config_lists(struct amk_transport *t, const struct amk_transport_config *cfg)
     r = AMK_OK;
 out:
     free(kexdef);
-    free(kexall);
     free(hk);
     return r;
 }
