@@ -35,18 +35,6 @@ static const char server_sig_algs_default[] =
 
 /* --- Errors --------------------------------------------------------- */
 
-uint32_t
-amk_transport_reason_for(int code)
-{
-    switch (code) {
-    case AMK_EMAC: return AMK_DISCONNECT_MAC_ERROR;
-    case AMK_ENOMATCH: case AMK_ESIGNATURE: case AMK_EKEY:
-        return AMK_DISCONNECT_KEY_EXCHANGE_FAILED;
-    case AMK_EVERSION: return AMK_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED;
-    default: return AMK_DISCONNECT_PROTOCOL_ERROR;
-    }
-}
-
 static int
 send_disconnect(struct amk_transport *t, uint32_t reason, const char *desc)
 {

@@ -219,11 +219,10 @@ struct amk_transport {
 };
 
 /* transport.c: failure. Records @p code and its detail, queues DISCONNECT
- * with @p reason (0: none) and returns @p code. Keeps the first error. */
+ * with @p reason (0: none) and returns @p code; when the engine had
+ * already failed, changes nothing and returns that first error. */
 int amk_transport_fail(struct amk_transport *t, int code, uint32_t reason,
     const char *fmt, ...) __attribute__((format(printf, 4, 5))) AMK_MUST_CHECK_INTERNAL;
-/* The DISCONNECT reason for an error code (RFC 4253 §11.1). */
-uint32_t amk_transport_reason_for(int code);
 /* transport.c: handles one decrypted, decompressed payload. */
 int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
     AMK_MUST_CHECK_INTERNAL;
