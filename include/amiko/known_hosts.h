@@ -151,6 +151,18 @@ AMK_API int amk_known_hosts_check(const struct amk_known_hosts *kh, const char *
 AMK_API int amk_known_hosts_add(struct amk_known_hosts *kh, const char *path, const char *host,
     unsigned port, const struct amk_key *key, unsigned flags) AMK_MUST_CHECK;
 
+/**
+ * The known_hosts line amk_known_hosts_add() would append, without the
+ * newline: `name keytype base64`, the name lower-cased and as
+ * `[host]:port` when @p port is neither 0 nor 22, hashed with a random salt
+ * when @p flags has AMK_KNOWN_HOSTS_ADD_HASH (as ssh-keyscan(1) -H prints).
+ * @param out receives the NUL-terminated line; free it with free()
+ * @return AMK_OK; AMK_EINVAL as for amk_known_hosts_add(); AMK_ENOMEM;
+ *   AMK_ECRYPTO.
+ */
+AMK_API int amk_known_hosts_line(const char *host, unsigned port, const struct amk_key *key,
+    unsigned flags, char **out) AMK_MUST_CHECK;
+
 /** The number of entries loaded or added, markers included. */
 AMK_API size_t amk_known_hosts_count(const struct amk_known_hosts *kh);
 
