@@ -63,7 +63,7 @@ enum amk_known_hosts_status {
  *  other types than the presented key's. */
 #define AMK_KNOWN_HOSTS_F_OTHER_TYPES 0x2u
 
-/** Flag of amk_known_hosts_add(): store the host name hashed. */
+/** Flag of amk_known_hosts_add() and amk_known_hosts_line(): hash the host name. */
 #define AMK_KNOWN_HOSTS_ADD_HASH 0x1u
 
 /**
