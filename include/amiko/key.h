@@ -73,9 +73,10 @@ AMK_API int amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key
     AMK_MUST_CHECK;
 
 /**
- * Loads a key from memory: an OpenSSH private key file, or an OpenSSH
- * public key line. @p passphrase_fn (may be NULL) is called only for an
- * encrypted key.
+ * Loads a key from memory: an OpenSSH private key file, a PEM or PKCS#8
+ * private key, an OpenSSH public key line or an RFC 4716 public key file
+ * (the format is recognised from the text). @p passphrase_fn (may be
+ * NULL) is called only for an encrypted key.
  * @return AMK_OK;
  *   AMK_EPASSPHRASE when the key is encrypted and the passphrase is wrong
  *   or no callback was given (or the code the callback returned);

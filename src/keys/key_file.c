@@ -52,6 +52,14 @@ amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void
         r = amk_openssh_parse(amk_buf_ptr(&bin), amk_buf_len(&bin), passphrase_fn, user, out);
         goto out;
     }
+    if (amk_pem_is_armored(data, len)) {
+        r = amk_pem_parse(data, len, passphrase_fn, user, out);
+        goto out;
+    }
+    if (amk_rfc4716_is_armored(data, len)) {
+        r = amk_rfc4716_parse(data, len, out);
+        goto out;
+    }
     r = amk_key_parse_public_line(data, len, out);
 out:
     amk_buf_release(&bin);
