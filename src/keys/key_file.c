@@ -56,6 +56,10 @@ amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void
         r = amk_pem_parse(data, len, passphrase_fn, user, out);
         goto out;
     }
+    if (amk_ppk_is_ppk(data, len)) {
+        r = amk_ppk_parse(data, len, passphrase_fn, user, out);
+        goto out;
+    }
     if (amk_rfc4716_is_armored(data, len)) {
         r = amk_rfc4716_parse(data, len, out);
         goto out;
