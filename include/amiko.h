@@ -7,6 +7,7 @@
 
 #include "amiko/common.h"
 #include "amiko/error.h"
+#include "amiko/key.h"
 #include "amiko/log.h"
 
 #endif
