@@ -9,5 +9,6 @@
 #include "amiko/error.h"
 #include "amiko/key.h"
 #include "amiko/log.h"
+#include "amiko/session.h"
 
 #endif

@@ -2,7 +2,7 @@
  * The interop fixture: a real OpenSSH sshd on a free loopback port.
  *
  * sshd_fixture_init() makes a fresh temporary directory with host keys
- * (ed25519, ecdsa P-256/384/521, rsa), a user key and an authorized_keys
+ * (ed25519, ecdsa P-256/384/521, rsa, and dsa when OpenSSH still has it), a user key and an authorized_keys
  * file. sshd_fixture_start() writes an sshd_config there (the caller's
  * extra lines first, so they win: sshd keeps the first value of a keyword)
  * and runs /usr/sbin/sshd -D in the foreground as a child, with
@@ -59,6 +59,19 @@ void sshd_fixture_stop(struct sshd_fixture *f);
 
 /* Stops sshd and removes the directory. Safe to call twice. */
 void sshd_fixture_cleanup(struct sshd_fixture *f);
+
+/* Appends @p line (an OpenSSH public-key line) to authorized_keys. 0 or -1. */
+int sshd_fixture_authorize(const struct sshd_fixture *f, const char *line);
+
+/* 1 when sshd.log contains @p needle; counts lines with it in *@p count (may be NULL). */
+int sshd_fixture_log_count(const struct sshd_fixture *f, const char *needle, int *count);
+
+/*
+ * The algorithms of @p kind ("kex", "cipher", "mac", "key-sig") that the
+ * installed OpenSSH supports, from `ssh -Q`, as one comma-separated list
+ * in @p out. 0 or -1.
+ */
+int sshd_fixture_query(const struct sshd_fixture *f, const char *kind, char *out, size_t cap);
 
 /* Prints the last @p max_bytes of sshd.log to stderr (for failures). */
 void sshd_fixture_dump_log(const struct sshd_fixture *f, size_t max_bytes);
