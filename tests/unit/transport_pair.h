@@ -12,12 +12,14 @@
 #include "transport/transport.h"
 #include "util/buf.h"
 
+#define TEST_UNUSED __attribute__((unused))
+
 /* splitmix64: deterministic bytes for both engines. */
 struct test_rng_state {
     uint64_t s;
 };
 
-static int
+static TEST_UNUSED int
 test_rng_fill(void *user, uint8_t *out, size_t len)
 {
     struct test_rng_state *st = user;
@@ -55,7 +57,7 @@ struct test_pair {
     uint64_t now;
 };
 
-static int
+static TEST_UNUSED int
 test_hostkey_cb(void *user, const struct amk_key *key, const char *alg)
 {
     struct test_side *side = user;
@@ -67,7 +69,7 @@ test_hostkey_cb(void *user, const struct amk_key *key, const char *alg)
 }
 
 /* Generates (or reuses) host keys of @p types for the server. */
-static void
+static TEST_UNUSED void
 pair_init(struct test_pair *p)
 {
     memset(p, 0, sizeof(*p));
@@ -82,7 +84,7 @@ pair_init(struct test_pair *p)
     amk_buf_init(&p->s.got);
 }
 
-static void
+static TEST_UNUSED void
 pair_add_key(struct test_pair *p, struct amk_key *k)
 {
     assert_true(p->nkeys < sizeof(p->keys) / sizeof(p->keys[0]));
@@ -90,7 +92,7 @@ pair_add_key(struct test_pair *p, struct amk_key *k)
 }
 
 /* Creates both engines; @p cc and @p sc may be NULL (defaults). */
-static int
+static TEST_UNUSED int
 pair_start(struct test_pair *p, const struct amk_transport_config *cc,
     const struct amk_transport_config *sc)
 {
@@ -124,7 +126,7 @@ pair_start(struct test_pair *p, const struct amk_transport_config *cc,
     return AMK_OK;
 }
 
-static void
+static TEST_UNUSED void
 pair_free(struct test_pair *p)
 {
     amk_transport_free(p->c.t);
@@ -137,7 +139,7 @@ pair_free(struct test_pair *p)
 }
 
 /* Moves everything the upper layer can receive into side->got. */
-static int
+static TEST_UNUSED int
 side_drain(struct test_side *side)
 {
     const uint8_t *m;
@@ -154,7 +156,7 @@ side_drain(struct test_side *side)
 }
 
 /* Moves @p from's output into @p to; returns the receiver's result. */
-static int
+static TEST_UNUSED int
 pair_xfer(struct test_pair *p, struct test_side *from, struct test_side *to, size_t *moved)
 {
     const uint8_t *d;
@@ -183,7 +185,7 @@ pair_xfer(struct test_pair *p, struct test_side *from, struct test_side *to, siz
 
 /* Shuttles bytes both ways until both are quiet. Returns the first error:
  * *@p who is 'c' or 's' for the engine that failed. */
-static int
+static TEST_UNUSED int
 pair_run(struct test_pair *p, char *who)
 {
     int r;
@@ -207,7 +209,7 @@ pair_run(struct test_pair *p, char *who)
 }
 
 /* Handshake with success required. */
-static void
+static TEST_UNUSED void
 pair_handshake(struct test_pair *p)
 {
     char who = '?';
@@ -221,7 +223,7 @@ pair_handshake(struct test_pair *p)
 }
 
 /* Pops the next received message of @p side into a view. */
-static int
+static TEST_UNUSED int
 side_pop(struct test_side *side, const uint8_t **m, size_t *n)
 {
     uint32_t len;
