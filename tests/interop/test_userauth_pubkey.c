@@ -84,19 +84,6 @@ stop_sshd(void **state)
     return 0;
 }
 
-/* sshd may log a little after it answered: waits up to 5 s for @p needle. */
-static int
-wait_log(const char *needle)
-{
-    for (int i = 0; i < 100; i++) {
-        if (sshd_fixture_log_count(&fx, needle, NULL))
-            return 1;
-        usleep(50 * 1000);
-    }
-    sshd_fixture_dump_log(&fx, 3000);
-    return 0;
-}
-
 /* Authenticates with @p key and checks the outcome. */
 static void
 pubkey_login(struct amk_key *key, int blocking, const char *want_alg)
@@ -123,8 +110,8 @@ static void
 test_userauth_interop_ed25519(void **state)
 {
     pubkey_login(k_ed25519, 1, "ssh-ed25519");
-    assert_true(wait_log("Accepted publickey for"));
-    assert_true(wait_log(": ED25519 SHA256:"));
+    assert_true(auth_wait_log(&fx, "Accepted publickey for"));
+    assert_true(auth_wait_log(&fx, ": ED25519 SHA256:"));
 }
 
 static void
@@ -137,7 +124,7 @@ static void
 test_userauth_interop_ecdsa_p256(void **state)
 {
     pubkey_login(k_p256, 1, "ecdsa-sha2-nistp256");
-    assert_true(wait_log(": ECDSA SHA256:"));
+    assert_true(auth_wait_log(&fx, ": ECDSA SHA256:"));
 }
 
 static void
@@ -151,7 +138,7 @@ test_userauth_interop_rsa_sha2_512(void **state)
 {
     pubkey_login(k_rsa, 1, "rsa-sha2-512");
     /* sshd's debug log names the algorithm the signature was checked with */
-    if (!wait_log("publickey test pkalg rsa-sha2-512") || !wait_log("Accepted publickey for"))
+    if (!auth_wait_log(&fx, "publickey test pkalg rsa-sha2-512") || !auth_wait_log(&fx, "Accepted publickey for"))
         fail_msg("sshd did not log rsa-sha2-512");
 }
 
