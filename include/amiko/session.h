@@ -111,7 +111,9 @@ typedef int (*amk_hostkey_fn)(void *user, struct amk_session *s, const char *alg
  * Reads for amk_session_set_io(): at most @p len bytes into @p buf.
  * @return the number of bytes read (> 0); 0 at end of stream (the peer
  *         closed); AMK_EAGAIN when no byte is available now (a non-blocking
- *         source); or another negative AMK_E... code (AMK_EIO) on failure.
+ *         source); or another negative AMK_E... code (AMK_EIO) on failure,
+ *         which the session returns (codes that are not fatal, see
+ *         amk_err_is_fatal(), become AMK_EIO).
  */
 typedef ssize_t (*amk_session_read_fn)(void *user, void *buf, size_t len);
 

@@ -136,9 +136,9 @@ io_read(struct amk_session *s, void *buf, size_t len)
         if (n > (ssize_t)len)
             return amk_error_set(&s->err, AMK_EIO, "read callback returned %zd for %zu bytes",
                 n, len);
-        if (n < 0 && n != AMK_EAGAIN)
-            return amk_error_set(&s->err, (int)n, "read callback failed: %s",
-                amk_strerror((int)n));
+        if (n < 0 && n != AMK_EAGAIN)   /* a non-fatal code cannot describe a failed read */
+            return amk_error_set(&s->err, amk_err_is_fatal((int)n) ? (int)n : AMK_EIO,
+                "read callback failed: %s", amk_strerror((int)n));
         return n;
     }
     for (;;) {
@@ -168,8 +168,8 @@ io_write(struct amk_session *s, const void *buf, size_t len)
             return amk_error_set(&s->err, AMK_EIO, "write callback returned %zd for %zu bytes",
                 n, len);
         if (n < 0 && n != AMK_EAGAIN)
-            return amk_error_set(&s->err, (int)n, "write callback failed: %s",
-                amk_strerror((int)n));
+            return amk_error_set(&s->err, amk_err_is_fatal((int)n) ? (int)n : AMK_EIO,
+                "write callback failed: %s", amk_strerror((int)n));
         return n;
     }
     for (;;) {

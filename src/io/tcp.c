@@ -181,7 +181,7 @@ amk_tcp_connect_step(struct amk_tcp_connecting *c, int *fdp, struct amk_error *e
     if (c == NULL || fdp == NULL)
         return amk_error_set(err, AMK_EINVAL, "connect: no attempt in progress");
     while (c->fd >= 0) {
-        r = amk_io_wait(c->fd, AMK_IO_WRITE, 0, &ready, err);
+        r = amk_io_wait(c->fd, AMK_IO_WRITE, 0, &ready, err);     /* deadline 0: just look */
         if (r == AMK_ETIMEOUT)
             return AMK_EAGAIN;
         if (r != AMK_OK)

@@ -26,7 +26,7 @@ struct amk_tcp_connecting;
  * AMK_ENOMEM. On failure *@p out is NULL and @p err (may be NULL) says why.
  */
 int amk_tcp_connect_start(struct amk_tcp_connecting **out, const char *host, uint16_t port,
-    struct amk_error *err);
+    struct amk_error *err) __attribute__((warn_unused_result));
 
 /*
  * Advances the attempt without waiting. Returns AMK_OK with *@p fdp the
@@ -35,7 +35,8 @@ int amk_tcp_connect_start(struct amk_tcp_connecting **out, const char *host, uin
  * is writable, then call again); AMK_ECONNECT when every address failed,
  * with the last address and the system's reason in @p err.
  */
-int amk_tcp_connect_step(struct amk_tcp_connecting *c, int *fdp, struct amk_error *err);
+int amk_tcp_connect_step(struct amk_tcp_connecting *c, int *fdp, struct amk_error *err)
+    __attribute__((warn_unused_result));
 
 /* The descriptor of the address being tried (wait for writability), or -1. */
 int amk_tcp_connecting_fd(const struct amk_tcp_connecting *c);
@@ -57,9 +58,9 @@ void amk_tcp_connecting_free(struct amk_tcp_connecting *c);
  * connecting), or AMK_ENOMEM.
  */
 int amk_tcp_connect(const char *host, uint16_t port, int timeout_ms, int *fdp,
-    struct amk_error *err);
+    struct amk_error *err) __attribute__((warn_unused_result));
 
 /* Sets TCP_NODELAY on @p fd; AMK_OK or AMK_EIO. A non-TCP fd is AMK_EIO. */
-int amk_tcp_set_nodelay(int fd, struct amk_error *err);
+int amk_tcp_set_nodelay(int fd, struct amk_error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -34,13 +34,15 @@ int amk_io_remaining_ms(int64_t deadline);
 
 /*
  * Waits until @p fd is ready for any of @p want (AMK_IO_READ, AMK_IO_WRITE)
- * or @p deadline passes; EINTR is retried with the time that is left.
+ * or @p deadline passes (a deadline in the past, e.g. 0, only polls);
+ * EINTR is retried with the time that is left.
  * On AMK_OK, *@p ready (may be NULL) holds the ready directions; a hang-up
  * or error condition counts as ready in every wanted direction, so the
  * following read or write reports it.
  * Returns AMK_OK, AMK_ETIMEOUT, AMK_EINVAL (bad fd or want) or AMK_EIO
  * (poll failed), with detail in @p err (may be NULL).
  */
-int amk_io_wait(int fd, int want, int64_t deadline, int *ready, struct amk_error *err);
+int amk_io_wait(int fd, int want, int64_t deadline, int *ready, struct amk_error *err)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -146,6 +146,9 @@ amk_packet_next(struct amk_transport *t)
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "bad padding length %u in a packet of %u bytes", padlen, t->in_packet_len);
     paylen = t->in_packet_len - 1 - padlen;
+    if (paylen == 0)
+        return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+            "packet without a message number");
     amk_buf_reset(&t->pkt);
     if (d->comp != NULL && !d->comp_delayed) {
         r = amk_compress_inflate(d->comp, p + PKT_HEADER_LEN, paylen, &t->pkt,
@@ -164,6 +167,7 @@ amk_packet_next(struct amk_transport *t)
     d->bytes += total + tag;
     d->total_bytes += total + tag;
     t->packets_received++;
+    /* A compressed payload can still inflate to nothing. */
     if (amk_buf_len(&t->pkt) == 0)
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "packet without a message number");

@@ -323,6 +323,18 @@ test_amk_session_read_callback_error(void **state)
 }
 
 static void
+test_amk_session_read_callback_nonfatal_code_is_eio(void **state)
+{
+    struct pair p;
+
+    pair_new(&p, NULL);
+    p.ce.fail_read = AMK_EINVAL;
+    ASSERT_AMK(AMK_EIO, amk_session_handshake(p.client));
+    ASSERT_AMK(AMK_EIO, amk_session_handshake(p.client));
+    pair_free(&p);
+}
+
+static void
 test_amk_session_write_blocked_asks_for_write(void **state)
 {
     struct pair p;
@@ -556,6 +568,7 @@ main(void)
         cmocka_unit_test(test_amk_session_in_memory_pair),
         cmocka_unit_test(test_amk_session_in_memory_hostkey_rejected),
         cmocka_unit_test(test_amk_session_read_callback_error),
+        cmocka_unit_test(test_amk_session_read_callback_nonfatal_code_is_eio),
         cmocka_unit_test(test_amk_session_write_blocked_asks_for_write),
         cmocka_unit_test(test_amk_session_callbacks_in_blocking_mode_return_eagain),
         cmocka_unit_test(test_amk_session_timeout_silent_peer),
