@@ -139,7 +139,8 @@ test_userauth_interop_rsa_sha2_512(void **state)
 {
     pubkey_login(k_rsa, 1, "rsa-sha2-512");
     /* sshd's debug log names the algorithm the signature was checked with */
-    if (!auth_wait_log(&fx, "publickey have rsa-sha2-512 signature for RSA") || !auth_wait_log(&fx, "Accepted publickey for"))
+    if (!auth_wait_log(&fx, "publickey have rsa-sha2-512 signature for RSA") ||
+        !auth_wait_log(&fx, "Accepted publickey for"))
         fail_msg("sshd did not log rsa-sha2-512");
 }
 
