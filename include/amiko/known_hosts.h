@@ -163,6 +163,36 @@ AMK_API int amk_known_hosts_add(struct amk_known_hosts *kh, const char *path, co
 AMK_API int amk_known_hosts_line(const char *host, unsigned port, const struct amk_key *key,
     unsigned flags, char **out) AMK_MUST_CHECK;
 
+/**
+ * Hashes the host names of the known_hosts file at @p path in place, as
+ * `ssh-keygen -H`: each entry with plain names becomes one line per name,
+ * `|1|salt|hash` of the lower-cased name followed by the rest of the
+ * original line. Lines with markers, hashed names, wildcards or negation,
+ * comments and unusable lines are kept byte for byte. The file is replaced
+ * atomically (a temporary file with the same mode, renamed over it), and
+ * only when something was hashed.
+ * @param hashed receives (may be NULL) the number of entries hashed
+ * @return AMK_OK; AMK_EINVAL for a NULL @p path; AMK_EIO when the file does
+ *   not exist or cannot be read or replaced; AMK_ETOOBIG; AMK_ENOMEM;
+ *   AMK_ECRYPTO.
+ */
+AMK_API int amk_known_hosts_hash_file(const char *path, size_t *hashed) AMK_MUST_CHECK;
+
+/**
+ * Removes the entries for @p host on @p port (named by a plain name, a
+ * matching pattern, or a hashed name) from the known_hosts file at
+ * @p path, as `ssh-keygen -R`; `@revoked` and `@cert-authority` lines
+ * stay. A whole line goes even when it lists other names too. Other lines
+ * are kept byte for byte; the file is replaced atomically, and only when
+ * something was removed.
+ * @param removed receives (may be NULL) the number of lines removed
+ * @return AMK_OK; AMK_EINVAL for a NULL @p path or a host or port that
+ *   amk_known_hosts_check() refuses; AMK_EIO when the file does not exist
+ *   or cannot be read or replaced; AMK_ETOOBIG; AMK_ENOMEM; AMK_ECRYPTO.
+ */
+AMK_API int amk_known_hosts_remove(const char *path, const char *host, unsigned port,
+    size_t *removed) AMK_MUST_CHECK;
+
 /** The number of entries loaded or added, markers included. */
 AMK_API size_t amk_known_hosts_count(const struct amk_known_hosts *kh);
 

@@ -198,13 +198,10 @@ out:
     return r;
 }
 
-/*
- * Parses one line (without its newline) into an entry. Blank and comment
- * lines add nothing. Returns AMK_OK, also for a skipped line, or a fatal
- * code (AMK_ENOMEM).
- */
-static int
-parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t source, size_t line)
+/* see known_hosts_impl.h */
+int
+amk_kh_parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t source,
+    size_t line)
 {
     struct amk_kh_entry e;
     const char *marker, *hosts, *type, *b64;
@@ -299,7 +296,7 @@ amk_kh_parse(struct amk_known_hosts *kh, const char *data, size_t len, const cha
         else if (memchr(data + pos, '\0', llen) != NULL)
             r = bad_line(kh, source, line, "NUL byte in line");
         else
-            r = parse_line(kh, data + pos, llen, source, line);
+            r = amk_kh_parse_line(kh, data + pos, llen, source, line);
         if (r != AMK_OK)
             goto out;
         pos = nl != NULL ? end + 1 : len;
@@ -351,9 +348,8 @@ amk_known_hosts_load_mem(struct amk_known_hosts *kh, const void *data, size_t le
     return amk_kh_parse(kh, data, len, name != NULL ? name : MEMORY_SOURCE, 1);
 }
 
-/* Whether entry @p e names the lookup name @p name. */
-static int
-entry_applies(const struct amk_kh_entry *e, const char *name, int *applies)
+int
+amk_kh_entry_applies(const struct amk_kh_entry *e, const char *name, int *applies)
 {
     uint8_t hash[AMK_HOST_HASH_LEN];
     int r;
@@ -401,7 +397,7 @@ amk_known_hosts_check(const struct amk_known_hosts *kh, const char *host, unsign
     info = amk_key_info(key);
     for (size_t i = 0; i < kh->count; i++) {
         e = &kh->entries[i];
-        if ((r = entry_applies(e, name, &applies)) != AMK_OK)
+        if ((r = amk_kh_entry_applies(e, name, &applies)) != AMK_OK)
             goto out;
         if (!applies)
             continue;

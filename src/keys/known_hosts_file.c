@@ -1,7 +1,8 @@
 /*
- * known_hosts files: reading one whole (bounded by AMK_KNOWN_HOSTS_FILE_MAX)
- * and appending a line the way ssh(1) does, creating the file with mode
- * 0600 and a missing parent directory (~/.ssh) with mode 0700.
+ * known_hosts files: reading one whole (bounded by AMK_KNOWN_HOSTS_FILE_MAX),
+ * replacing one atomically, and appending a line the way ssh(1) does,
+ * creating the file with mode 0600 and a missing parent directory (~/.ssh)
+ * with mode 0700.
  * See amiko/known_hosts.h.
  */
 #include <errno.h>
@@ -20,42 +21,96 @@
 #define FILE_CHUNK 4096
 #define FILE_MODE 0600
 #define DIR_MODE 0700
+/* mkostemp(3) template for a replacement file beside the original. */
+#define TEMP_SUFFIX ".XXXXXX"
 
 int
-amk_known_hosts_load_file(struct amk_known_hosts *kh, const char *path)
+amk_kh_file_read(const char *path, struct amk_buf *out, int *missing)
 {
-    struct amk_buf text;
     char chunk[FILE_CHUNK];
     FILE *f = NULL;
     size_t n;
     int r = AMK_EINTERNAL;
 
-    if (kh == NULL || path == NULL)
-        return AMK_EINVAL;
-    amk_buf_init(&text);
+    *missing = 0;
     if ((f = fopen(path, "rbe")) == NULL) {
-        /* ssh(1): a missing known_hosts file is an empty one. */
-        r = errno == ENOENT ? AMK_OK : AMK_EIO;
-        goto out;
+        *missing = errno == ENOENT;
+        return AMK_EIO;
     }
     do {
         n = fread(chunk, 1, sizeof(chunk), f);
-        if (amk_buf_len(&text) + n > AMK_KNOWN_HOSTS_FILE_MAX) {
+        if (amk_buf_len(out) + n > AMK_KNOWN_HOSTS_FILE_MAX) {
             r = AMK_ETOOBIG;
             goto out;
         }
-        if (n > 0 && (r = amk_buf_put(&text, chunk, n)) != AMK_OK)
+        if (n > 0 && (r = amk_buf_put(out, chunk, n)) != AMK_OK)
             goto out;
     } while (n == sizeof(chunk));
-    if (ferror(f)) {
-        r = AMK_EIO;
+    r = ferror(f) ? AMK_EIO : AMK_OK;
+out:
+    fclose(f);
+    return r;
+}
+
+int
+amk_known_hosts_load_file(struct amk_known_hosts *kh, const char *path)
+{
+    struct amk_buf text;
+    int missing, r = AMK_EINTERNAL;
+
+    if (kh == NULL || path == NULL)
+        return AMK_EINVAL;
+    amk_buf_init(&text);
+    if ((r = amk_kh_file_read(path, &text, &missing)) != AMK_OK) {
+        /* ssh(1): a missing known_hosts file is an empty one. */
+        if (missing)
+            r = AMK_OK;
         goto out;
     }
     r = amk_kh_parse(kh, (const char *)amk_buf_ptr(&text), amk_buf_len(&text), path, 1);
 out:
-    if (f != NULL)
-        fclose(f);
     amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_kh_file_replace(const char *path, const char *data, size_t len)
+{
+    struct stat st;
+    char *tmp = NULL;
+    FILE *f = NULL;
+    size_t cap = strlen(path) + sizeof(TEMP_SUFFIX);
+    int fd = -1, r = AMK_EINTERNAL;
+
+    if (stat(path, &st) != 0)
+        return AMK_EIO;
+    if ((tmp = malloc(cap)) == NULL)
+        return AMK_ENOMEM;
+    snprintf(tmp, cap, "%s%s", path, TEMP_SUFFIX);
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        r = AMK_EIO;
+        goto out;
+    }
+    if (fchmod(fd, st.st_mode & 07777) != 0 || (f = fdopen(fd, "wb")) == NULL) {
+        close(fd);
+        unlink(tmp);
+        r = AMK_EIO;
+        goto out;
+    }
+    if (fwrite(data, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        fclose(f);
+        unlink(tmp);
+        r = AMK_EIO;
+        goto out;
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        r = AMK_EIO;
+        goto out;
+    }
+    r = AMK_OK;
+out:
+    free(tmp);
     return r;
 }
 

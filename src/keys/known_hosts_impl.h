@@ -53,6 +53,36 @@ int amk_kh_parse(struct amk_known_hosts *kh, const char *data, size_t len, const
     size_t first_line) __attribute__((warn_unused_result));
 
 /*
+ * Parses one line (without its newline) into an entry appended to @p kh.
+ * Blank and comment lines add nothing; unusable lines are logged and
+ * counted. Returns AMK_OK, also for a skipped line, or AMK_ENOMEM.
+ */
+int amk_kh_parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t source,
+    size_t line) __attribute__((warn_unused_result));
+
+/* Sets @p applies to whether entry @p e is for the lookup name @p name
+ * (see amk_host_lookup_name()): a pattern matches and no negation does,
+ * or the hashed name is @p name's. */
+int amk_kh_entry_applies(const struct amk_kh_entry *e, const char *name, int *applies)
+    __attribute__((warn_unused_result));
+
+/*
+ * Reads the whole file at @p path into @p out. AMK_EIO, with @p missing
+ * set, when it does not exist; AMK_EIO when it cannot be read; AMK_ETOOBIG
+ * beyond AMK_KNOWN_HOSTS_FILE_MAX.
+ */
+int amk_kh_file_read(const char *path, struct amk_buf *out, int *missing)
+    __attribute__((warn_unused_result));
+
+/*
+ * Replaces the file at @p path by @p len bytes at @p data atomically: a
+ * temporary file in the same directory with the old file's mode, synced,
+ * then renamed over it.
+ */
+int amk_kh_file_replace(const char *path, const char *data, size_t len)
+    __attribute__((warn_unused_result));
+
+/*
  * Appends @p len bytes (one complete line with its newline) to the file at
  * @p path as amk_known_hosts_add() describes. @p line receives the line
  * number the text starts on (a newline is written in front of it when the

@@ -594,6 +594,146 @@ test_amk_known_hosts_line_forms(void **state)
     ASSERT_AMK(AMK_EINVAL, amk_known_hosts_line("a", 22, keys[KA], 0, NULL));
 }
 
+/* ---- rewriting files: -H and -R ---- */
+
+static const char EDIT[] =
+    "# comment\n"
+    "host1.example.com %A\n"
+    "[host2.example.com]:2222 %B\n"
+    "Host3.example.com,10.0.0.3 %C   trailing comment\n"
+    "host1.example.com %B\n"
+    "*.wild.example.org %A\n"
+    "@revoked host1.example.com %D\n"
+    "@cert-authority *.example.com %B\n"
+    "bad.example.com ssh-ed25519 AAAA!!!!\n"
+    "other.example.com %A\n";
+
+static void
+test_amk_known_hosts_hash_file_like_ssh_keygen_H(void **state)
+{
+    struct amk_known_hosts *kh;
+    char *path = write_kh("edit-hash", EDIT), *text, *again;
+    unsigned long lines;
+    size_t hashed;
+    struct stat st;
+
+    assert_int_equal(chmod(path, 0640), 0);
+    ASSERT_OK(amk_known_hosts_hash_file(path, &hashed));
+    assert_int_equal(hashed, 5);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    text = read_text(path);
+    /* Plain names are gone; what -H keeps is kept verbatim. */
+    assert_null(strstr(text, "host1.example.com %"));
+    assert_null(strstr(text, "\nhost1.example.com"));
+    assert_null(strstr(text, "10.0.0.3"));
+    assert_null(strstr(text, "other.example.com"));
+    assert_memory_equal(text, "# comment\n|1|", 13);
+    assert_non_null(strstr(text, "\n*.wild.example.org ssh-ed25519 "));
+    assert_non_null(strstr(text, "\n@revoked host1.example.com ssh-ed25519 "));
+    assert_non_null(strstr(text, "\n@cert-authority *.example.com ecdsa-sha2-nistp256 "));
+    assert_non_null(strstr(text, "\nbad.example.com ssh-ed25519 AAAA!!!!\n"));
+    assert_non_null(strstr(text, " trailing comment\n"));
+    /* OpenSSH finds every name (host1: two keys, @revoked, the CA), amiko too. */
+    assert_int_equal(ssh_keygen_find(path, "host1.example.com", &lines), 4);
+    assert_int_equal(lines, 1ul << 2 | 1ul << 6 | 1ul << 8 | 1ul << 9);
+    assert_int_equal(ssh_keygen_find(path, "[host2.example.com]:2222", &lines), 1);
+    assert_int_equal(ssh_keygen_find(path, "host3.example.com", &lines), 2);
+    assert_int_equal(ssh_keygen_find(path, "10.0.0.3", &lines), 1);
+    ASSERT_OK(amk_known_hosts_new(&kh));
+    ASSERT_OK(amk_known_hosts_load_file(kh, path));
+    expect(kh, "host1.example.com", 22, KA, AMK_KNOWN_HOSTS_OK, 2);
+    expect(kh, "host1.example.com", 22, KB, AMK_KNOWN_HOSTS_OK, 6);
+    expect(kh, "host1.example.com", 22, KD, AMK_KNOWN_HOSTS_REVOKED, 8);
+    expect(kh, "host2.example.com", 2222, KB, AMK_KNOWN_HOSTS_OK, 3);
+    expect(kh, "host3.example.com", 22, KC, AMK_KNOWN_HOSTS_OK, 4);
+    expect(kh, "10.0.0.3", 22, KC, AMK_KNOWN_HOSTS_OK, 5);
+    expect(kh, "other.example.com", 22, KA, AMK_KNOWN_HOSTS_OK, 11);
+    amk_known_hosts_free(kh);
+    /* Nothing left to hash: the file stays as it is. */
+    ASSERT_OK(amk_known_hosts_hash_file(path, &hashed));
+    assert_int_equal(hashed, 0);
+    again = read_text(path);
+    assert_string_equal(again, text);
+    free(again);
+    free(text);
+    free(path);
+}
+
+static void
+test_amk_known_hosts_remove_like_ssh_keygen_R(void **state)
+{
+    static const struct {
+        const char *host;
+        unsigned port;
+        const char *name;
+        size_t removed;
+    } q[] = {
+        { "host1.example.com", 22, "host1.example.com", 2 },
+        { "host2.example.com", 2222, "[host2.example.com]:2222", 1 },
+        { "10.0.0.3", 22, "10.0.0.3", 1 },
+        { "other.example.com", 22, "other.example.com", 1 },
+        { "nothere.example.com", 22, "nothere.example.com", 0 },
+        { "host2.example.com", 22, "host2.example.com", 0 },
+    };
+    char *ours = path_of("edit-rm-amiko"), *theirs = path_of("edit-rm-ssh"), *a, *b, *text;
+    size_t removed;
+
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        text = expand(EDIT);
+        write_text(ours, text);
+        write_text(theirs, text);
+        ASSERT_OK(amk_known_hosts_remove(ours, q[i].host, q[i].port, &removed));
+        assert_int_equal(removed, q[i].removed);
+        assert_int_equal(run(NULL, "ssh-keygen -R '%s' -f %s >/dev/null 2>&1", q[i].name,
+                             theirs), 0);
+        /* Byte for byte what ssh-keygen -R leaves. */
+        a = read_text(ours);
+        b = read_text(theirs);
+        if (strcmp(a, b) != 0)
+            fail_msg("remove %s: amiko left\n%s\nssh-keygen left\n%s", q[i].name, a, b);
+        if (q[i].removed == 0)
+            assert_string_equal(a, text);
+        free(a);
+        free(b);
+        free(text);
+    }
+    unlink(ours);
+    free(ours);
+    free(theirs);
+}
+
+static void
+test_amk_known_hosts_remove_hashed_and_errors(void **state)
+{
+    char *path = write_kh("edit-rm-hashed", EDIT), *missing = path_of("edit-missing");
+    unsigned long lines;
+    size_t removed = 7, hashed;
+
+    ASSERT_OK(amk_known_hosts_hash_file(path, &hashed));
+    ASSERT_OK(amk_known_hosts_remove(path, "HOST3.example.com", 22, &removed));
+    assert_int_equal(removed, 1);
+    /* Only the @cert-authority line for *.example.com is left. */
+    assert_int_equal(ssh_keygen_find(path, "host3.example.com", &lines), 1);
+    assert_int_equal(lines, 1ul << 8);
+    assert_int_equal(ssh_keygen_find(path, "10.0.0.3", &lines), 1);
+    ASSERT_OK(amk_known_hosts_remove(path, "host2.example.com", 2222, NULL));
+    assert_int_equal(ssh_keygen_find(path, "[host2.example.com]:2222", &lines), 0);
+
+    removed = 7;
+    ASSERT_AMK(AMK_EIO, amk_known_hosts_remove(missing, "a.example.com", 22, &removed));
+    assert_int_equal(removed, 0);
+    ASSERT_AMK(AMK_EIO, amk_known_hosts_hash_file(missing, &hashed));
+    ASSERT_AMK(AMK_EIO, amk_known_hosts_hash_file(dir, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_remove(path, "a,b", 22, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_remove(path, "a", 65536, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_remove(path, NULL, 22, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_remove(NULL, "a", 22, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_hash_file(NULL, NULL));
+    free(path);
+    free(missing);
+}
+
 /* ---- patterns ---- */
 
 static void
@@ -1019,6 +1159,9 @@ main(void)
         cmocka_unit_test(test_amk_known_hosts_add_after_unterminated_line),
         cmocka_unit_test(test_amk_known_hosts_add_refuses_bad_arguments),
         cmocka_unit_test(test_amk_known_hosts_line_forms),
+        cmocka_unit_test(test_amk_known_hosts_hash_file_like_ssh_keygen_H),
+        cmocka_unit_test(test_amk_known_hosts_remove_like_ssh_keygen_R),
+        cmocka_unit_test(test_amk_known_hosts_remove_hashed_and_errors),
         cmocka_unit_test(test_amk_known_hosts_check_wildcards),
         cmocka_unit_test(test_amk_known_hosts_check_negation),
         cmocka_unit_test(test_amk_host_pattern_list_match_cases),
