@@ -74,8 +74,8 @@ AMK_API int amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key
 
 /**
  * Loads a key from memory: an OpenSSH private key file, a PEM or PKCS#8
- * private key, an OpenSSH public key line or an RFC 4716 public key file
- * (the format is recognised from the text). @p passphrase_fn (may be
+ * private key, a PuTTY .ppk file (v2 or v3), an OpenSSH public key line or
+ * an RFC 4716 public key file (the format is recognised from the text). @p passphrase_fn (may be
  * NULL) is called only for an encrypted key.
  * @return AMK_OK;
  *   AMK_EPASSPHRASE when the key is encrypted and the passphrase is wrong
@@ -153,7 +153,13 @@ enum amk_key_format {
      * passphrase "ENCRYPTED PRIVATE KEY" (RFC 5958) with PBES2: PBKDF2
      * (HMAC-SHA-256) and AES-256-CBC (RFC 8018).
      */
-    AMK_KEY_FORMAT_PKCS8 = 2
+    AMK_KEY_FORMAT_PKCS8 = 2,
+    /**
+     * PuTTY .ppk version 3 (PuTTY 0.75 and later), with the comment; with
+     * a passphrase aes256-cbc under Argon2id (8192 KiB, 13 passes, 1 lane,
+     * random 16-byte salt) and HMAC-SHA-256.
+     */
+    AMK_KEY_FORMAT_PPK = 3
 };
 
 /**

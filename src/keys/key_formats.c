@@ -54,6 +54,8 @@ write_format(const struct amk_key *k, enum amk_key_format format, const char *pa
         return amk_pem_write(k, 0, passphrase, text);
     case AMK_KEY_FORMAT_PKCS8:
         return amk_pem_write(k, 1, passphrase, text);
+    case AMK_KEY_FORMAT_PPK:
+        return amk_ppk_write(k, passphrase, NULL, text);
     }
     return AMK_EINVAL;
 }

@@ -101,6 +101,11 @@ int amk_pem_write(const struct amk_key *k, int pkcs8, const char *passphrase,
 
 /* Whether @p text starts with "PuTTY-User-Key-File-". */
 int amk_ppk_is_ppk(const char *text, size_t len);
+/* Appends @p k as a PuTTY .ppk version 3 file; with a non-empty
+ * @p passphrase encrypted (Argon2id, aes256-cbc), the salt from @p rng
+ * (NULL: the system CSPRNG). AMK_EKEY without a private half. */
+int amk_ppk_write(const struct amk_key *k, const char *passphrase, const struct amk_rng *rng,
+    struct amk_buf *out) __attribute__((warn_unused_result));
 /* Parses a PuTTY .ppk file (versions 2 and 3); errors as amk_key_load(). */
 int amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
     struct amk_key **out) __attribute__((warn_unused_result));

@@ -110,6 +110,16 @@ check; ssh-keygen -y -P "old phrase" -f pw >/dev/null 2>&1 || fail "a failed -p 
 check; "$AMIKO" keygen -p -P "old phrase" -N "" -f pw >/dev/null && ssh-keygen -y -P "" -f pw >/dev/null ||
     fail "-p to no passphrase"
 
+# --- -m PPK: a PuTTY key that amiko reads back (and puttygen, when installed)
+check; "$AMIKO" keygen -q -t ecdsa -m PPK -N "pass phrase" -C putty -f ppk </dev/null || fail "-m PPK"
+check; head -1 ppk | grep -q '^PuTTY-User-Key-File-3: ecdsa-sha2-nistp256$' || fail "-m PPK header"
+check; [ "$("$AMIKO" keygen -y -P "pass phrase" -f ppk | cut -d' ' -f1,2)" = "$(cut -d' ' -f1,2 ppk.pub)" ] ||
+    fail "-m PPK: -y differs from .pub"
+if command -v puttygen >/dev/null 2>&1; then
+    check; [ "$(echo "pass phrase" | puttygen ppk -O public-openssh --old-passphrase /dev/stdin | cut -d' ' -f1,2)" = \
+             "$(cut -d' ' -f1,2 ppk.pub)" ] || fail "puttygen reads -m PPK"
+fi
+
 # --- existing files are not overwritten without a terminal to ask
 check; "$AMIKO" keygen -q -N '' -f pw </dev/null >/dev/null 2>&1 && fail "overwrote an existing key"
 check; "$AMIKO" keygen -q -N '' -f /nonexistent/dir/k </dev/null >/dev/null 2>&1 && fail "wrote into a missing directory"
