@@ -576,3 +576,221 @@ out:
     amk_buf_release(&line);
     return r;
 }
+
+/* Reads the whole file at @p path into @p out (AMK_EIO when missing). */
+static int
+read_all(const char *path, struct amk_buf *out, mode_t *mode)
+{
+    char chunk[8192];
+    struct stat st;
+    ssize_t n;
+    int fd, r = AMK_EINTERNAL;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return AMK_EIO;
+    if (fstat(fd, &st) != 0) {
+        r = AMK_EIO;
+        goto out;
+    }
+    *mode = st.st_mode & 07777;
+    for (;;) {
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = AMK_EIO;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (amk_buf_len(out) + (size_t)n > KH_FILE_MAX) {
+            r = AMK_ETOOBIG;
+            goto out;
+        }
+        if ((r = amk_buf_put(out, chunk, (size_t)n)) != AMK_OK)
+            goto out;
+    }
+    r = AMK_OK;
+out:
+    close(fd);
+    return r;
+}
+
+/* Replaces @p path by @p data through a temporary file and rename(2). */
+static int
+replace_file(const char *path, const struct amk_buf *data, mode_t mode)
+{
+    char *tmp = NULL;
+    size_t off = 0;
+    ssize_t n;
+    int fd = -1, r = AMK_EINTERNAL;
+
+    if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+        tmp = NULL;
+        return AMK_ENOMEM;
+    }
+    if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, mode) != 0) {
+        r = AMK_EIO;
+        goto out;
+    }
+    while (off < amk_buf_len(data)) {
+        n = write(fd, amk_buf_ptr(data) + off, amk_buf_len(data) - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            r = AMK_EIO;
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        r = AMK_EIO;
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        r = AMK_EIO;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        r = AMK_EIO;
+        goto out;
+    }
+    r = AMK_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (r != AMK_OK)
+        unlink(tmp);
+    free(tmp);
+    return r;
+}
+
+/* The key part of a parsed line: from the key type to the end. */
+static const char *
+key_part(const char *s, size_t len, size_t *keylen)
+{
+    size_t pos = 0, start, tlen;
+
+    if (!next_token(s, len, &pos, &start, &tlen))
+        return NULL;
+    if (s[start] == '@' && !next_token(s, len, &pos, &start, &tlen))
+        return NULL;
+    while (pos < len && is_blank(s[pos]))
+        pos++;
+    *keylen = len - pos;
+    return s + pos;
+}
+
+enum kh_edit {
+    KH_EDIT_HASH,
+    KH_EDIT_REMOVE
+};
+
+/*
+ * Rewrites a known_hosts file line by line. HASH: each plain entry (no
+ * marker, no wildcard or negation) becomes one hashed line per name, as
+ * ssh-keygen -H. REMOVE: entries for @p name are dropped, as ssh-keygen -R.
+ * Everything else (comments, markers, bad lines) is kept as it was.
+ */
+static int
+edit_file(const char *path, enum kh_edit edit, const char *name, size_t *changed)
+{
+    struct amk_buf in, out;
+    struct kh_entry e;
+    mode_t mode = 0600;
+    size_t pos = 0, end, keylen;
+    const char *text, *nl, *keyp;
+    int r = AMK_EINTERNAL, match;
+
+    *changed = 0;
+    amk_buf_init(&in);
+    amk_buf_init(&out);
+    if ((r = read_all(path, &in, &mode)) != AMK_OK)
+        goto out;
+    text = (const char *)amk_buf_ptr(&in);
+    while (pos < amk_buf_len(&in)) {
+        int keep = 1;
+
+        nl = memchr(text + pos, '\n', amk_buf_len(&in) - pos);
+        end = nl != NULL ? (size_t)(nl - text) : amk_buf_len(&in);
+        r = parse_line(text + pos, end - pos, &e);
+        if (r == AMK_ENOMEM)
+            goto out;
+        if (r == AMK_OK && e.key != NULL && e.marker == KH_MARK_NONE) {
+            if (edit == KH_EDIT_REMOVE) {
+                if (e.hashed) {
+                    if ((r = hashed_match(&e, name, &match)) != AMK_OK) {
+                        free(e.patterns);
+                        amk_key_free(e.key);
+                        goto out;
+                    }
+                } else {
+                    match = patterns_match(e.patterns, name);
+                }
+                keep = !match;
+            } else if (!e.hashed && strpbrk(e.patterns, "*?!") == NULL &&
+                       (keyp = key_part(text + pos, end - pos, &keylen)) != NULL) {
+                /* One hashed line per name of the list. */
+                char *names = e.patterns, *save = NULL;
+                for (char *h = strtok_r(names, ",", &save); h != NULL;
+                     h = strtok_r(NULL, ",", &save)) {
+                    for (char *c = h; *c != '\0'; c++)
+                        *c = (char)tolower((unsigned char)*c);
+                    if ((r = write_host_field(h, 1, &out)) != AMK_OK ||
+                        (r = amk_buf_put_u8(&out, ' ')) != AMK_OK ||
+                        (r = amk_buf_put(&out, keyp, keylen)) != AMK_OK ||
+                        (r = amk_buf_put_u8(&out, '\n')) != AMK_OK) {
+                        free(e.patterns);
+                        amk_key_free(e.key);
+                        goto out;
+                    }
+                }
+                keep = 0;
+            }
+        }
+        free(e.patterns);
+        amk_key_free(e.key);
+        if (!keep)
+            (*changed)++;
+        if (keep && ((r = amk_buf_put(&out, text + pos, end - pos)) != AMK_OK ||
+            (nl != NULL && (r = amk_buf_put_u8(&out, '\n')) != AMK_OK)))
+            goto out;
+        pos = end + 1;
+    }
+    r = *changed > 0 ? replace_file(path, &out, mode) : AMK_OK;
+out:
+    amk_buf_release(&in);
+    amk_buf_release(&out);
+    return r;
+}
+
+int
+amk_known_hosts_hash_file(const char *path, size_t *hashed)
+{
+    size_t n;
+    int r = edit_file(path, KH_EDIT_HASH, NULL, &n);
+
+    if (hashed != NULL)
+        *hashed = r == AMK_OK ? n : 0;
+    return r;
+}
+
+int
+amk_known_hosts_remove(const char *path, const char *host, unsigned port, size_t *removed)
+{
+    char *name = NULL;
+    size_t n = 0;
+    int r;
+
+    if (removed != NULL)
+        *removed = 0;
+    if ((r = lookup_name(host, port, &name)) != AMK_OK)
+        return r;
+    r = edit_file(path, KH_EDIT_REMOVE, name, &n);
+    if (removed != NULL && r == AMK_OK)
+        *removed = n;
+    free(name);
+    return r;
+}
