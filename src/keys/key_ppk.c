@@ -487,7 +487,7 @@ amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
             r = AMK_ENOMEM;
             goto out;
         }
-        if ((r = amk_key_ask_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
+        if ((r = amk_key_get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
             goto out;
     }
     if (f.version == 3) {
