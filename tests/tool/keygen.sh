@@ -96,6 +96,12 @@ for t in "ed25519" "ecdsa -b 256" "ecdsa -b 521" "rsa -b 2048" "dsa"; do
         fail "$name: -e output differs from ssh-keygen -e"
 done
 
+# -l of an encrypted OpenSSH key alone needs no passphrase (the header holds the public key)
+"$AMIKO" keygen -q -t ed25519 -N "pass phrase" -C alone -f alone </dev/null
+want=$(ssh-keygen -l -f alone.pub | fp)
+rm alone.pub
+check; [ "$("$AMIKO" keygen -l -f alone </dev/null | fp)" = "$want" ] || fail "-l of an encrypted key alone"
+
 # --- -p: change the passphrase, in place, in any format
 "$AMIKO" keygen -q -t ecdsa -N "old phrase" -C pw -f pw </dev/null
 for m in openssh PEM PKCS8; do

@@ -302,10 +302,12 @@ do_fingerprint(struct keygen_opts *o)
     struct amk_key *k = NULL;
     int status;
 
-    /* As ssh-keygen: a private key's .pub beside it saves asking for a passphrase. */
+    /* As ssh-keygen: a private key's .pub beside it saves asking for a
+     * passphrase, and so does the public key in an OpenSSH key's header. */
     snprintf(pubpath, sizeof(pubpath), "%s.pub", o->file);
     if (amk_key_load_file(o->file, NULL, NULL, &k) != AMK_OK &&
         (!file_exists(pubpath) || amk_key_load_file(pubpath, NULL, NULL, &k) != AMK_OK) &&
+        amk_key_load_public_file(o->file, &k) != AMK_OK &&
         load_key(o, o->file, &k) != AMK_OK)
         return TOOL_EXIT_FAIL;
     status = print_fingerprint(o, k, stdout);
