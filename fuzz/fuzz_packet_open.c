@@ -50,7 +50,8 @@ init_pairs(void)
             continue;
         }
         snprintf(macs, sizeof(macs), "%s", amk_mac_names());
-        for (char *m = strtok_r(macs, ",", &s2); m != NULL && npairs < 64; m = strtok_r(NULL, ",", &s2)) {
+        for (char *m = strtok_r(macs, ",", &s2); m != NULL && npairs < 64;
+             m = strtok_r(NULL, ",", &s2)) {
             snprintf(pairs[npairs].cipher, sizeof(pairs[npairs].cipher), "%s", c);
             snprintf(pairs[npairs++].mac, sizeof(pairs[npairs].mac), "%s", m);
         }
@@ -65,7 +66,8 @@ make(const struct pair *p, int encrypt)
     static const uint8_t mkey[AMK_MAC_MAX_KEY_LEN] = { 0x55, 0xaa };
     struct amk_pkt_cipher *c = NULL;
 
-    if (amk_pkt_cipher_new(&c, p->cipher, p->mac[0] ? p->mac : NULL, encrypt, key, iv, mkey) != AMK_OK)
+    if (amk_pkt_cipher_new(&c, p->cipher, p->mac[0] ? p->mac : NULL, encrypt,
+            key, iv, mkey) != AMK_OK)
         abort();
     return c;
 }
