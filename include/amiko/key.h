@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,8 +75,8 @@ AMK_API int amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key
 
 /**
  * Loads a key from memory: an OpenSSH private key file, a PEM or PKCS#8
- * private key, an OpenSSH public key line or an RFC 4716 public key file
- * (the format is recognised from the text). @p passphrase_fn (may be
+ * private key, a PuTTY .ppk file (v2 or v3), an OpenSSH public key line or
+ * an RFC 4716 public key file (the format is recognised from the text). @p passphrase_fn (may be
  * NULL) is called only for an encrypted key.
  * @return AMK_OK;
  *   AMK_EPASSPHRASE when the key is encrypted and the passphrase is wrong
@@ -95,6 +96,19 @@ AMK_API int amk_key_load(const void *data, size_t len, amk_passphrase_fn passphr
  */
 AMK_API int amk_key_load_file(const char *path, amk_passphrase_fn passphrase_fn, void *user,
     struct amk_key **out) AMK_MUST_CHECK;
+
+/**
+ * Loads only the public half of a key, without asking for a passphrase:
+ * from an OpenSSH private key (its header holds the public key in the
+ * clear, but not the comment), an unencrypted PEM, PKCS#8 or .ppk key, a
+ * public key line or an RFC 4716 file. Errors as amk_key_load(); an encrypted PEM
+ * or PKCS#8 key gives AMK_EPASSPHRASE.
+ */
+AMK_API int amk_key_load_public(const void *data, size_t len, struct amk_key **out)
+    AMK_MUST_CHECK;
+
+/** As amk_key_load_public() from a file; also AMK_EIO and AMK_ETOOBIG. */
+AMK_API int amk_key_load_public_file(const char *path, struct amk_key **out) AMK_MUST_CHECK;
 
 /**
  * Writes @p k (which MUST hold a private key) in the OpenSSH private key
@@ -153,7 +167,13 @@ enum amk_key_format {
      * passphrase "ENCRYPTED PRIVATE KEY" (RFC 5958) with PBES2: PBKDF2
      * (HMAC-SHA-256) and AES-256-CBC (RFC 8018).
      */
-    AMK_KEY_FORMAT_PKCS8 = 2
+    AMK_KEY_FORMAT_PKCS8 = 2,
+    /**
+     * PuTTY .ppk version 3 (PuTTY 0.75 and later), with the comment; with
+     * a passphrase aes256-cbc under Argon2id (8192 KiB, 13 passes, 1 lane,
+     * random 16-byte salt) and HMAC-SHA-256.
+     */
+    AMK_KEY_FORMAT_PPK = 3
 };
 
 /**

@@ -11,22 +11,6 @@
 #include "keys/keyfile.h"
 #include "util/buf.h"
 
-int
-amk_key_ask_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
-{
-    int r;
-
-    if (fn == NULL)
-        return AMK_EPASSPHRASE;
-    buf[0] = '\0';
-    if ((r = fn(user, buf, cap)) != AMK_OK)
-        return r < 0 ? r : AMK_EPASSPHRASE;
-    buf[cap - 1] = '\0';
-    if (buf[0] == '\0')
-        return AMK_EPASSPHRASE;
-    return AMK_OK;
-}
-
 /* Copies @p b into a NUL-terminated allocated string. */
 static int
 to_string(const struct amk_buf *b, char **out, size_t *outlen)
@@ -54,6 +38,8 @@ write_format(const struct amk_key *k, enum amk_key_format format, const char *pa
         return amk_pem_write(k, 0, passphrase, text);
     case AMK_KEY_FORMAT_PKCS8:
         return amk_pem_write(k, 1, passphrase, text);
+    case AMK_KEY_FORMAT_PPK:
+        return amk_ppk_write(k, passphrase, NULL, text);
     }
     return AMK_EINVAL;
 }

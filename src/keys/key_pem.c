@@ -286,7 +286,7 @@ amk_pem_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
             r = AMK_ENOMEM;
             goto out;
         }
-        if ((r = amk_key_ask_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
+        if ((r = amk_key_get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
             goto out;
         if (proc_encrypted)
             r = amk_pem_legacy_crypt(cipher, 0, iv, pass, strlen(pass), amk_buf_ptr(&der),

@@ -28,7 +28,10 @@
  *
  * The private blob (C.3): ssh-rsa mpint d, p, q, iqmp; ssh-dss mpint x;
  * ecdsa-sha2-* mpint scalar; ssh-ed25519 string of the 32-byte seed.
+ *
+ * amk_ppk_write() writes version 3 only.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -484,7 +487,7 @@ amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
             r = AMK_ENOMEM;
             goto out;
         }
-        if ((r = amk_key_ask_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
+        if ((r = amk_key_get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
             goto out;
     }
     if (f.version == 3) {
@@ -530,5 +533,198 @@ out:
     amk_free_wiped(pass, AMK_KEY_PASSPHRASE_MAX);
     amk_buf_release(&f.pub);
     amk_buf_release(&f.priv);
+    return r;
+}
+
+/* ---- Writing version 3 ---- */
+
+/* Argon2id cost of the files we write: PuTTY's default memory and lanes,
+ * passes for about 100 ms on a current machine (PuTTY calibrates these). */
+#define PPK_WRITE_MEMORY_KIB 8192u
+#define PPK_WRITE_PASSES 13u
+#define PPK_WRITE_LANES 1u
+#define PPK_WRITE_SALT_LEN 16u
+#define PPK_LINE_WIDTH 64
+
+/* The private blob of C.3 for @p k. */
+static int
+private_blob(const struct amk_key *k, struct amk_buf *out)
+{
+    static const enum amk_pkey_part rsa[] = { AMK_PART_RSA_D, AMK_PART_RSA_P, AMK_PART_RSA_Q,
+        AMK_PART_RSA_IQMP };
+    static const enum amk_pkey_part dsa[] = { AMK_PART_DSA_X };
+    static const enum amk_pkey_part ec[] = { AMK_PART_PRIVATE };
+    const struct amk_pkey *pk = amk_key_pkey(k);
+    const enum amk_pkey_part *parts = ec;
+    size_t nparts = 1, len = 0;
+    uint8_t *p = NULL;
+    int r = AMK_EINTERNAL;
+
+    if (amk_key_type(k) == AMK_PKEY_RSA) {
+        parts = rsa;
+        nparts = 4;
+    } else if (amk_key_type(k) == AMK_PKEY_DSA) {
+        parts = dsa;
+    }
+    for (size_t i = 0; i < nparts; i++) {
+        if ((r = amk_pkey_get_part(pk, parts[i], &p, &len)) != AMK_OK)
+            goto out;
+        if (amk_key_type(k) == AMK_PKEY_ED25519)
+            r = amk_buf_put_string(out, p, len);    /* the 32-byte seed */
+        else
+            r = amk_buf_put_mpint(out, p, len);
+        amk_free_wiped(p, len);
+        p = NULL;
+        if (r != AMK_OK)
+            goto out;
+    }
+    r = AMK_OK;
+out:
+    amk_free_wiped(p, len);
+    return r;
+}
+
+/* "<header>-Lines: n" and the base64 of @p blob in lines of 64. */
+static int
+put_lines(struct amk_buf *out, const char *header, const uint8_t *blob, size_t len)
+{
+    struct amk_buf b64;
+    char line[64];
+    size_t n, count;
+    int r = AMK_EINTERNAL;
+
+    amk_buf_init(&b64);
+    if ((r = amk_base64_encode(blob, len, 1, &b64)) != AMK_OK)
+        goto out;
+    count = (amk_buf_len(&b64) + PPK_LINE_WIDTH - 1) / PPK_LINE_WIDTH;
+    n = (size_t)snprintf(line, sizeof(line), "%s: %zu\n", header, count);
+    if ((r = amk_buf_put(out, line, n)) != AMK_OK)
+        goto out;
+    for (size_t i = 0; i < amk_buf_len(&b64); i += n) {
+        n = amk_buf_len(&b64) - i;
+        if (n > PPK_LINE_WIDTH)
+            n = PPK_LINE_WIDTH;
+        if ((r = amk_buf_put(out, amk_buf_ptr(&b64) + i, n)) != AMK_OK ||
+            (r = amk_buf_put_u8(out, '\n')) != AMK_OK)
+            goto out;
+    }
+    r = AMK_OK;
+out:
+    amk_buf_release(&b64);
+    return r;
+}
+
+static int
+put_hex_line(struct amk_buf *out, const char *header, const uint8_t *p, size_t len)
+{
+    static const char hexdigits[] = "0123456789abcdef";
+    int r;
+
+    if ((r = amk_buf_put(out, header, strlen(header))) != AMK_OK)
+        return r;
+    for (size_t i = 0; i < len; i++) {
+        char hx[2] = { hexdigits[p[i] >> 4], hexdigits[p[i] & 15] };
+        if ((r = amk_buf_put(out, hx, 2)) != AMK_OK)
+            return r;
+    }
+    return amk_buf_put_u8(out, '\n');
+}
+
+int
+amk_ppk_write(const struct amk_key *k, const char *passphrase, const struct amk_rng *rng,
+    struct amk_buf *out)
+{
+    const struct amk_keyfile_cipher *cipher = amk_keyfile_cipher_find(PPK_CIPHER);
+    struct ppk_file f;
+    struct amk_buf priv;
+    uint8_t kdf[PPK_V3_KDF_LEN], mac[AMK_HASH_MAX_LEN], pad[AMK_HASH_MAX_LEN];
+    const char *comment = amk_key_comment(k);
+    size_t before = amk_buf_len(out), padlen;
+    uint8_t *enc = NULL;
+    char line[128];
+    int encrypt = passphrase != NULL && passphrase[0] != '\0', n, r = AMK_EINTERNAL;
+
+    memset(&f, 0, sizeof(f));
+    amk_buf_init(&f.pub);
+    amk_buf_init(&priv);
+    memset(kdf, 0, sizeof(kdf));
+    if (!amk_key_has_private(k)) {
+        r = AMK_EKEY;
+        goto out;
+    }
+    if (cipher == NULL || strchr(comment, '\n') != NULL || strchr(comment, '\r') != NULL) {
+        r = cipher == NULL ? AMK_EINTERNAL : AMK_EINVAL;
+        goto out;
+    }
+    f.version = 3;
+    f.encrypted = encrypt;
+    snprintf(f.alg, sizeof(f.alg), "%s", amk_key_type_name(k));
+    f.comment = comment;
+    f.commentlen = strlen(comment);
+    if ((r = amk_key_to_blob(k, &f.pub)) != AMK_OK || (r = private_blob(k, &priv)) != AMK_OK)
+        goto out;
+    if (encrypt) {
+        /* Pad to the cipher block with SHA-1 of the blob, as PuTTY does. */
+        padlen = PPK_IV_LEN - amk_buf_len(&priv) % PPK_IV_LEN;
+        if (padlen == PPK_IV_LEN)
+            padlen = 0;
+        if ((r = amk_hash(AMK_HASH_SHA1, amk_buf_ptr(&priv), amk_buf_len(&priv), pad)) !=
+                AMK_OK ||
+            (r = amk_buf_put(&priv, pad, padlen)) != AMK_OK)
+            goto out;
+        f.kdf = AMK_ARGON2ID;
+        f.memory = PPK_WRITE_MEMORY_KIB;
+        f.passes = PPK_WRITE_PASSES;
+        f.lanes = PPK_WRITE_LANES;
+        f.saltlen = PPK_WRITE_SALT_LEN;
+        if ((r = amk_random_bytes(rng, f.salt, f.saltlen)) != AMK_OK ||
+            (r = amk_argon2(f.kdf, passphrase, strlen(passphrase), f.salt, f.saltlen, f.memory,
+                 f.passes, f.lanes, kdf, sizeof(kdf))) != AMK_OK)
+            goto out;
+    }
+    /* C.5: the MAC is over the plaintext (padding included). */
+    if ((r = compute_mac(&f, kdf + PPK_CIPHER_KEY_LEN + PPK_IV_LEN,
+             encrypt ? PPK_V3_MAC_KEY_LEN : 0, amk_buf_ptr(&priv), amk_buf_len(&priv), mac)) !=
+        AMK_OK)
+        goto out;
+    if ((enc = malloc(amk_buf_len(&priv) + 1)) == NULL) {
+        r = AMK_ENOMEM;
+        goto out;
+    }
+    if (encrypt) {
+        if ((r = amk_keyfile_crypt(cipher, 1, kdf, kdf + PPK_CIPHER_KEY_LEN, amk_buf_ptr(&priv),
+                 amk_buf_len(&priv), enc, NULL)) != AMK_OK)
+            goto out;
+    } else if (amk_buf_len(&priv) > 0) {
+        memcpy(enc, amk_buf_ptr(&priv), amk_buf_len(&priv));
+    }
+    n = snprintf(line, sizeof(line), "%s3: %s\nEncryption: %s\nComment: ", PPK_MAGIC, f.alg,
+        encrypt ? PPK_CIPHER : "none");
+    if ((r = amk_buf_put(out, line, (size_t)n)) != AMK_OK ||
+        (r = amk_buf_put(out, comment, f.commentlen)) != AMK_OK ||
+        (r = amk_buf_put_u8(out, '\n')) != AMK_OK ||
+        (r = put_lines(out, "Public-Lines", amk_buf_ptr(&f.pub), amk_buf_len(&f.pub))) != AMK_OK)
+        goto out;
+    if (encrypt) {
+        n = snprintf(line, sizeof(line), "Key-Derivation: Argon2id\nArgon2-Memory: %u\n"
+            "Argon2-Passes: %u\nArgon2-Parallelism: %u\n", (unsigned)f.memory,
+            (unsigned)f.passes, (unsigned)f.lanes);
+        if ((r = amk_buf_put(out, line, (size_t)n)) != AMK_OK ||
+            (r = put_hex_line(out, "Argon2-Salt: ", f.salt, f.saltlen)) != AMK_OK)
+            goto out;
+    }
+    if ((r = put_lines(out, "Private-Lines", enc, amk_buf_len(&priv))) != AMK_OK ||
+        (r = put_hex_line(out, "Private-MAC: ", mac, amk_hash_len(AMK_HASH_SHA256))) != AMK_OK)
+        goto out;
+    r = AMK_OK;
+out:
+    if (r != AMK_OK && amk_buf_len(out) > before &&
+        amk_buf_consume_end(out, amk_buf_len(out) - before) != AMK_OK)
+        r = AMK_EINTERNAL;
+    amk_wipe(kdf, sizeof(kdf));
+    amk_wipe(pad, sizeof(pad));
+    amk_free_wiped(enc, amk_buf_len(&priv) + 1);
+    amk_buf_release(&priv);
+    amk_buf_release(&f.pub);
     return r;
 }

@@ -25,6 +25,11 @@ struct amk_key;
 #define AMK_OPENSSH_MAX_ROUNDS 4096u
 #define AMK_OPENSSH_SALT_LEN 16u
 
+/* Asks @p fn (may be NULL) for a passphrase into @p buf; AMK_EPASSPHRASE
+ * when there is none or it is empty, or the callback's own error code. */
+int amk_key_get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
+    __attribute__((warn_unused_result));
+
 /* Whether @p text starts (after whitespace) with the OpenSSH armor. */
 int amk_openssh_is_armored(const char *text, size_t len);
 
@@ -44,6 +49,10 @@ int amk_openssh_decrypt(const uint8_t *blob, size_t len, amk_passphrase_fn fn, v
 /* Parses the openssh-key-v1 container @p blob (after unarmoring). */
 int amk_openssh_parse(const uint8_t *blob, size_t len, amk_passphrase_fn fn, void *user,
     struct amk_key **out) __attribute__((warn_unused_result));
+
+/* The public key in the clear header of the container (no passphrase needed). */
+int amk_openssh_public(const uint8_t *blob, size_t len, struct amk_key **out)
+    __attribute__((warn_unused_result));
 
 /*
  * Appends @p k as an armored OpenSSH private key to @p out. With a
@@ -68,11 +77,6 @@ int amk_key_write_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash
     struct amk_buf *out) __attribute__((warn_unused_result));
 
 /* ---- Other formats (key_rfc4716.c, key_pem.c, key_ppk.c, randomart.c). ---- */
-
-/* Asks @p fn for a passphrase into @p buf (of @p cap bytes);
- * AMK_EPASSPHRASE when there is no callback or it gives an empty one. */
-int amk_key_ask_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
-    __attribute__((warn_unused_result));
 
 /* Writes @p len bytes to a new file at @p path with @p mode, replacing an
  * old one only once the new one is complete (key_file.c). */
@@ -101,6 +105,11 @@ int amk_pem_write(const struct amk_key *k, int pkcs8, const char *passphrase,
 
 /* Whether @p text starts with "PuTTY-User-Key-File-". */
 int amk_ppk_is_ppk(const char *text, size_t len);
+/* Appends @p k as a PuTTY .ppk version 3 file; with a non-empty
+ * @p passphrase encrypted (Argon2id, aes256-cbc), the salt from @p rng
+ * (NULL: the system CSPRNG). AMK_EKEY without a private half. */
+int amk_ppk_write(const struct amk_key *k, const char *passphrase, const struct amk_rng *rng,
+    struct amk_buf *out) __attribute__((warn_unused_result));
 /* Parses a PuTTY .ppk file (versions 2 and 3); errors as amk_key_load(). */
 int amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
     struct amk_key **out) __attribute__((warn_unused_result));

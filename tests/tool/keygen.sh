@@ -96,6 +96,12 @@ for t in "ed25519" "ecdsa -b 256" "ecdsa -b 521" "rsa -b 2048" "dsa"; do
         fail "$name: -e output differs from ssh-keygen -e"
 done
 
+# -l of an encrypted OpenSSH key alone needs no passphrase (the header holds the public key)
+"$AMIKO" keygen -q -t ed25519 -N "pass phrase" -C alone -f alone </dev/null
+want=$(ssh-keygen -l -f alone.pub | fp)
+rm alone.pub
+check; [ "$("$AMIKO" keygen -l -f alone </dev/null | fp)" = "$want" ] || fail "-l of an encrypted key alone"
+
 # --- -p: change the passphrase, in place, in any format
 "$AMIKO" keygen -q -t ecdsa -N "old phrase" -C pw -f pw </dev/null
 for m in openssh PEM PKCS8; do
@@ -109,6 +115,16 @@ check; ssh-keygen -y -P "old phrase" -f pw >/dev/null 2>&1 || fail "a failed -p 
 # Remove the passphrase.
 check; "$AMIKO" keygen -p -P "old phrase" -N "" -f pw >/dev/null && ssh-keygen -y -P "" -f pw >/dev/null ||
     fail "-p to no passphrase"
+
+# --- -m PPK: a PuTTY key that amiko reads back (and puttygen, when installed)
+check; "$AMIKO" keygen -q -t ecdsa -m PPK -N "pass phrase" -C putty -f ppk </dev/null || fail "-m PPK"
+check; head -1 ppk | grep -q '^PuTTY-User-Key-File-3: ecdsa-sha2-nistp256$' || fail "-m PPK header"
+check; [ "$("$AMIKO" keygen -y -P "pass phrase" -f ppk | cut -d' ' -f1,2)" = "$(cut -d' ' -f1,2 ppk.pub)" ] ||
+    fail "-m PPK: -y differs from .pub"
+if command -v puttygen >/dev/null 2>&1; then
+    check; [ "$(echo "pass phrase" | puttygen ppk -O public-openssh --old-passphrase /dev/stdin | cut -d' ' -f1,2)" = \
+             "$(cut -d' ' -f1,2 ppk.pub)" ] || fail "puttygen reads -m PPK"
+fi
 
 # --- existing files are not overwritten without a terminal to ask
 check; "$AMIKO" keygen -q -N '' -f pw </dev/null >/dev/null 2>&1 && fail "overwrote an existing key"

@@ -381,6 +381,84 @@ test_amk_argon2_reference_vectors(void **state)
 }
 
 static void
+test_amk_ppk_write_matches_published(void **state)
+{
+    /* Unencrypted v3 files have no random parts: amiko writes them byte
+     * for byte as the published ones. */
+    static const char *files[] = { "ed25519-rfc8032-format-3.ppk",
+        "ecdsa-sha2-nistp521-format-3.ppk" };
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        struct amk_key *k = NULL;
+        char *want = vector(files[i], NULL), *got = NULL;
+        ASSERT_OK(load_text(want, NULL, &k));
+        ASSERT_OK(amk_key_save_format(k, AMK_KEY_FORMAT_PPK, NULL, &got, NULL));
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        amk_key_free(k);
+    }
+}
+
+static int
+fixed_rng(void *user, uint8_t *out, size_t len)
+{
+    memset(out, 0x5a, len);
+    return AMK_OK;
+}
+
+static void
+test_amk_ppk_write_encrypted_round_trip(void **state)
+{
+    static const enum amk_key_type types[] = { AMK_KEY_ED25519, AMK_KEY_ECDSA_P256,
+        AMK_KEY_ECDSA_P384, AMK_KEY_ECDSA_P521, AMK_KEY_RSA, AMK_KEY_DSA };
+    const struct amk_rng rng = { .fill = fixed_rng, .user = NULL };
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        struct amk_key *k = NULL, *back = NULL;
+        struct amk_buf *text = amk_buf_new();
+        ASSERT_OK(amk_key_create(types[i], 0, &k));
+        ASSERT_OK(amk_key_set_comment(k, "round trip"));
+        ASSERT_OK(amk_ppk_write(k, "new phrase", &rng, text));
+        ASSERT_OK(amk_buf_put_u8(text, '\0'));
+        assert_non_null(strstr((const char *)amk_buf_ptr(text),
+            "Encryption: aes256-cbc\nComment: round trip\n"));
+        assert_non_null(strstr((const char *)amk_buf_ptr(text),
+            "Key-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 13\n"
+            "Argon2-Parallelism: 1\nArgon2-Salt: 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\n"));
+        ASSERT_OK(load_text((const char *)amk_buf_ptr(text), "new phrase", &back));
+        assert_true(amk_key_equal_public(k, back));
+        assert_true(amk_key_has_private(back));
+        assert_string_equal(amk_key_comment(back), "round trip");
+        assert_signs(back);
+        amk_key_free(back);
+        back = NULL;
+        ASSERT_AMK(AMK_EPASSPHRASE, load_text((const char *)amk_buf_ptr(text), "new phrasf", &back));
+        assert_null(back);
+        amk_buf_free(text);
+        amk_key_free(k);
+    }
+}
+
+static void
+test_amk_ppk_write_errors(void **state)
+{
+    struct amk_key *k = NULL, *pub = NULL;
+    struct amk_buf *text = amk_buf_new();
+
+    ASSERT_OK(amk_key_create(AMK_KEY_ED25519, 0, &k));
+    ASSERT_OK(amk_key_public_copy(k, &pub));
+    ASSERT_AMK(AMK_EKEY, amk_ppk_write(pub, NULL, NULL, text));
+    ASSERT_OK(amk_key_set_comment(k, "two\nlines"));
+    ASSERT_AMK(AMK_EINVAL, amk_ppk_write(k, NULL, NULL, text));
+    /* Nothing is left behind on failure. */
+    assert_int_equal(amk_buf_len(text), 0);
+    amk_buf_free(text);
+    amk_key_free(pub);
+    amk_key_free(k);
+}
+
+static void
 test_amk_ppk_keys_read_by_ssh_keygen(void **state)
 {
     static const char *files[] = {
@@ -432,7 +510,12 @@ test_amk_ppk_parse_puttygen(void **state)
                     "--old-passphrase /dev/stdin <<'E'\n" PASS "\nE", path, path), 0);
                 strcat(path, ".ppk");
                 ASSERT_OK(amk_key_load_file(path, pass_cb, NULL, &k));
-                path[strlen(path) - 4] = '\0';
+                /* And puttygen reads what amiko writes. */
+                strcat(path, ".amk");
+                ASSERT_OK(amk_key_save_file_format(k, path, AMK_KEY_FORMAT_PPK, enc ? PASS : NULL));
+                assert_int_equal(ktu_run(NULL, "puttygen %s -O public-openssh -o %s.pub "
+                    "--old-passphrase /dev/stdin <<'E'\n" PASS "\nE", path, path), 0);
+                path[strlen(path) - 8] = '\0';
                 assert_int_equal(ktu_run(&out, "ssh-keygen -l -f %s", path), 0);
                 got = ktu_field(out, 1);
                 ASSERT_OK(amk_key_fingerprint(k, AMK_KEY_FP_SHA256, &fp));
@@ -462,6 +545,9 @@ main(void)
         cmocka_unit_test(test_amk_ppk_parse_truncated),
         cmocka_unit_test(test_amk_ppk_parse_key_mismatch),
         cmocka_unit_test(test_amk_argon2_reference_vectors),
+        cmocka_unit_test(test_amk_ppk_write_matches_published),
+        cmocka_unit_test(test_amk_ppk_write_encrypted_round_trip),
+        cmocka_unit_test(test_amk_ppk_write_errors),
         cmocka_unit_test(test_amk_ppk_keys_read_by_ssh_keygen),
         cmocka_unit_test(test_amk_ppk_parse_puttygen),
     };

@@ -9,6 +9,7 @@
  *   amiko keygen -i [-m RFC4716] -f file            import an RFC 4716 public key
  *   amiko keygen -p [-P old] [-N new] [-m format] -f file   change the passphrase
  *
+ * -m also takes PPK (PuTTY .ppk v3), which ssh-keygen does not write.
  * A passphrase not given with -N/-P is asked for on the terminal.
  */
 #include <errno.h>
@@ -50,12 +51,12 @@ tool_keygen_usage(void)
 {
     fprintf(stderr,
         "usage: amiko keygen [-q] [-t ed25519|ecdsa|rsa|dsa] [-b bits] [-N passphrase]\n"
-        "                    [-C comment] [-m openssh|PEM|PKCS8] [-f file]\n"
+        "                    [-C comment] [-m openssh|PEM|PKCS8|PPK] [-f file]\n"
         "       amiko keygen -l [-v] [-E sha256|md5] -f file\n"
         "       amiko keygen -y [-P passphrase] -f file\n"
         "       amiko keygen -e [-m RFC4716] -f file\n"
         "       amiko keygen -i [-m RFC4716] -f file\n"
-        "       amiko keygen -p [-P old] [-N new] [-m openssh|PEM|PKCS8] -f file\n");
+        "       amiko keygen -p [-P old] [-N new] [-m openssh|PEM|PKCS8|PPK] -f file\n");
 }
 
 /* The passphrase callback: -P's value, or a prompt on the terminal. */
@@ -128,8 +129,11 @@ private_format(const struct keygen_opts *o, enum amk_key_format *fmt)
         *fmt = AMK_KEY_FORMAT_PEM;
     else if (strcasecmp(o->format, "PKCS8") == 0)
         *fmt = AMK_KEY_FORMAT_PKCS8;
+    else if (strcasecmp(o->format, "PPK") == 0)
+        *fmt = AMK_KEY_FORMAT_PPK;
     else {
-        tool_error(SUB, "cannot write a private key as '%s' (openssh, PEM or PKCS8)", o->format);
+        tool_error(SUB, "cannot write a private key as '%s' (openssh, PEM, PKCS8 or PPK)",
+            o->format);
         return -1;
     }
     return 0;
@@ -298,10 +302,12 @@ do_fingerprint(struct keygen_opts *o)
     struct amk_key *k = NULL;
     int status;
 
-    /* As ssh-keygen: a private key's .pub beside it saves asking for a passphrase. */
+    /* As ssh-keygen: a private key's .pub beside it saves asking for a
+     * passphrase, and so does the public key in an OpenSSH key's header. */
     snprintf(pubpath, sizeof(pubpath), "%s.pub", o->file);
     if (amk_key_load_file(o->file, NULL, NULL, &k) != AMK_OK &&
         (!file_exists(pubpath) || amk_key_load_file(pubpath, NULL, NULL, &k) != AMK_OK) &&
+        amk_key_load_public_file(o->file, &k) != AMK_OK &&
         load_key(o, o->file, &k) != AMK_OK)
         return TOOL_EXIT_FAIL;
     status = print_fingerprint(o, k, stdout);
