@@ -19,6 +19,7 @@ struct rec_sink {
     size_t n;
     int refuse;         /* answer AMK_EAGAIN */
     int fail;           /* answer this code when non-zero */
+    int refuse_after;   /* > 0: take this many more, then refuse */
 };
 
 static inline int
@@ -30,6 +31,8 @@ rec_send(void *user, const uint8_t *payload, size_t len)
         return s->fail;
     if (s->refuse)
         return AMK_EAGAIN;
+    if (s->refuse_after > 0 && --s->refuse_after == 0)
+        s->refuse = 1;
     assert_true(s->n < REC_MAX);
     s->p[s->n] = malloc(len);
     assert_non_null(s->p[s->n]);
