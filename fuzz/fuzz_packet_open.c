@@ -50,7 +50,8 @@ init_pairs(void)
             continue;
         }
         snprintf(macs, sizeof(macs), "%s", amk_mac_names());
-        for (char *m = strtok_r(macs, ",", &s2); m != NULL && npairs < 64; m = strtok_r(NULL, ",", &s2)) {
+        for (char *m = strtok_r(macs, ",", &s2); m != NULL && npairs < 64;
+             m = strtok_r(NULL, ",", &s2)) {
             snprintf(pairs[npairs].cipher, sizeof(pairs[npairs].cipher), "%s", c);
             snprintf(pairs[npairs++].mac, sizeof(pairs[npairs].mac), "%s", m);
         }
@@ -65,7 +66,8 @@ make(const struct pair *p, int encrypt)
     static const uint8_t mkey[AMK_MAC_MAX_KEY_LEN] = { 0x55, 0xaa };
     struct amk_pkt_cipher *c = NULL;
 
-    if (amk_pkt_cipher_new(&c, p->cipher, p->mac[0] ? p->mac : NULL, encrypt, key, iv, mkey) != AMK_OK)
+    if (amk_pkt_cipher_new(&c, p->cipher, p->mac[0] ? p->mac : NULL, encrypt,
+            key, iv, mkey) != AMK_OK)
         abort();
     return c;
 }
@@ -77,12 +79,12 @@ receive(struct amk_pkt_cipher *dec, uint32_t seq, uint8_t *wire, size_t len, siz
     size_t lb = amk_pkt_cipher_length_bytes(dec), tl = amk_pkt_cipher_tag_len(dec);
     uint32_t plen;
 
-    if (len < lb)
+    if (len < lb || len < 4 + tl)
         return 1;
     if (amk_pkt_decrypt_length(dec, seq, wire, &plen) != AMK_OK)
         abort();
     /* The transport's bounds check on the unauthenticated length. */
-    if (plen > MAX_PACKET || len - tl < 4 || plen > len - tl - 4)
+    if (plen > MAX_PACKET || plen > len - tl - 4)
         return 1;
     *pkt_len = 4 + (size_t)plen;
     return amk_pkt_open(dec, seq, wire, *pkt_len, wire + *pkt_len);

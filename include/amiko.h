@@ -7,6 +7,8 @@
 
 #include "amiko/common.h"
 #include "amiko/error.h"
+#include "amiko/key.h"
 #include "amiko/log.h"
+#include "amiko/session.h"
 
 #endif

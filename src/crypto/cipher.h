@@ -15,8 +15,11 @@
  * Receiving: once length_bytes bytes are in, amk_pkt_decrypt_length()
  * gives packet_length (check it before waiting for more); once the whole
  * packet and tag are in, amk_pkt_open() verifies the tag in constant time
- * and only then (for EtM and AEAD) decrypts. The sequence number is the
- * RFC 4253 §6.4 implicit counter.
+ * and only then (for EtM and AEAD) decrypts; AES-GCM, which cannot check
+ * first without a second pass, and encrypt-and-MAC, whose MAC covers the
+ * plaintext, wipe what they decrypted when the tag is wrong.
+ * The sequence number is the RFC 4253 §6.4 implicit counter (AES-GCM
+ * ignores it: its nonce is its own invocation counter, RFC 5647 §7.1).
  */
 #ifndef AMK_CRYPTO_CIPHER_H
 #define AMK_CRYPTO_CIPHER_H
@@ -88,10 +91,10 @@ int amk_pkt_decrypt_length(struct amk_pkt_cipher *c, uint32_t seq, uint8_t *head
 /*
  * Verifies @p tag over the @p len bytes at @p pkt and decrypts them in
  * place. AMK_EMAC when the tag is wrong; then nothing is usable (AEAD and
- * EtM check before decrypting; GCM wipes what it decrypted). AMK_EPROTO
- * when (len - aad_len) is not a positive multiple of block_size (RFC 4253
- * §6), AMK_ESTATE on a cipher made for sending, AMK_ECRYPTO if the backend
- * fails.
+ * EtM check before decrypting; GCM and encrypt-and-MAC wipe what they
+ * decrypted). AMK_EPROTO when (len - aad_len) is not a positive multiple
+ * of block_size (RFC 4253 §6), AMK_ESTATE on a cipher made for sending,
+ * AMK_ECRYPTO if the backend fails.
  */
 int amk_pkt_open(struct amk_pkt_cipher *c, uint32_t seq, uint8_t *pkt, size_t len,
     const uint8_t *tag) __attribute__((warn_unused_result));

@@ -126,10 +126,13 @@ aes_open(void *state, uint32_t seq, uint8_t *pkt, size_t len, const uint8_t *tag
             return r;
         return aes_crypt(a, pkt + AMK_PKT_LENGTH_FIELD, len - AMK_PKT_LENGTH_FIELD);
     }
-    /* RFC 4253 §6.4: the MAC covers the plaintext, so decrypt first. */
+    /* RFC 4253 §6.4: the MAC covers the plaintext, so decrypt first ... */
     if ((r = aes_crypt(a, pkt + done, len - done)) != AMK_OK)
         return r;
-    return amk_pkt_mac_verify(a->mac, seq, pkt, len, tag);
+    /* ... and wipe it when the MAC is wrong, so no forged plaintext escapes. */
+    if ((r = amk_pkt_mac_verify(a->mac, seq, pkt, len, tag)) == AMK_EMAC)
+        amk_wipe(pkt, len);
+    return r;
 }
 
 static int

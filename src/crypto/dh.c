@@ -241,7 +241,7 @@ amk_dh_set_private(struct amk_dh *dh, const uint8_t *x, size_t xlen)
     BIGNUM *bx = NULL;
     int r;
 
-    if ((r = amk_ossl_bn_from(x, xlen, &bx)) != AMK_OK)
+    if ((r = amk_ossl_bn_from_secret(x, xlen, &bx)) != AMK_OK)
         return r;
     /* 1 < x < p-1, the same range the exponent must have when generated. */
     if (BN_cmp(bx, BN_value_one()) <= 0 || BN_num_bits(bx) >= BN_num_bits(dh->p)) {
@@ -277,7 +277,7 @@ amk_dh_generate(struct amk_dh *dh, size_t security_bits, const struct amk_rng *r
         if (nbits % 8 != 0)
             buf[0] &= (uint8_t)((1u << (nbits % 8)) - 1);
         BN_clear_free(x);
-        if ((r = amk_ossl_bn_from(buf, nbytes, &x)) != AMK_OK)
+        if ((r = amk_ossl_bn_from_secret(buf, nbytes, &x)) != AMK_OK)
             goto out;
         if (BN_cmp(x, BN_value_one()) > 0) {
             r = amk_dh_set_exponent(dh, x);
@@ -317,7 +317,8 @@ amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
     }
     if ((r = amk_ossl_bn_from(peer, peer_len, &f)) != AMK_OK)
         goto out;
-    if ((pm1 = BN_dup(dh->p)) == NULL || BN_sub_word(pm1, 1) != 1 || (k = BN_new()) == NULL) {
+    if ((pm1 = BN_dup(dh->p)) == NULL || BN_sub_word(pm1, 1) != 1 ||
+        (k = BN_secure_new()) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }

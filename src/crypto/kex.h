@@ -43,7 +43,8 @@ int amk_ecdh_new(struct amk_ecdh **out, enum amk_ec_curve curve, const struct am
 /* The public point, SEC1 uncompressed (0x04 || x || y); valid while @p e lives. */
 void amk_ecdh_public(const struct amk_ecdh *e, const uint8_t **pub, size_t *len);
 /*
- * The shared secret (the x coordinate, field_len bytes) with @p peer, an
+ * The shared secret (the x coordinate, field_len bytes, written to @p secret
+ * which must hold amk_ec_field_len() bytes) with @p peer, an
  * uncompressed point that is validated to lie on the curve and not be the
  * point at infinity (RFC 5656 §4, SEC1 3.2.2.1). AMK_EKEY when invalid.
  */
@@ -86,7 +87,9 @@ void amk_dh_public(const struct amk_dh *dh, const uint8_t **pub, size_t *len);
 /*
  * The shared secret K = f^x mod p as a magnitude without leading zeros,
  * into @p secret (capacity @p cap, at least amk_dh_bits()/8 + 1).
- * AMK_EKEY unless 1 < f < p-1 (RFC 4253 §8).
+ * AMK_EKEY unless 1 < f < p-1 (RFC 4253 §8), and when K is 1 or p-1
+ * (f in a subgroup of order 1 or 2). AMK_ESTATE before amk_dh_generate(),
+ * AMK_EINVAL when @p cap is below the byte length of p.
  */
 int amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
     uint8_t *secret, size_t cap, size_t *secret_len) __attribute__((warn_unused_result));

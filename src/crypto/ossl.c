@@ -40,6 +40,25 @@ amk_ossl_bn_from(const uint8_t *p, size_t len, BIGNUM **out)
 }
 
 int
+amk_ossl_bn_from_secret(const uint8_t *p, size_t len, BIGNUM **out)
+{
+    BIGNUM *bn;
+
+    *out = NULL;
+    if (len > INT32_MAX)
+        return AMK_ELIMIT;
+    if ((bn = BN_secure_new()) == NULL)
+        return AMK_ENOMEM;
+    if (BN_bin2bn(len > 0 ? p : (const uint8_t *)"", (int)len, bn) == NULL) {
+        BN_clear_free(bn);
+        return AMK_ENOMEM;
+    }
+    BN_set_flags(bn, BN_FLG_CONSTTIME);
+    *out = bn;
+    return AMK_OK;
+}
+
+int
 amk_ossl_bn_export(const BIGNUM *bn, uint8_t **out, size_t *len)
 {
     int n = BN_num_bytes(bn);
@@ -140,9 +159,8 @@ amk_ossl_ec_public_from_private(enum amk_ec_curve curve, const uint8_t *priv,
         return AMK_EINVAL;
     if (privlen == 0 || privlen > flen)
         return AMK_EKEY;
-    if ((r = amk_ossl_bn_from(priv, privlen, &d)) != AMK_OK)
+    if ((r = amk_ossl_bn_from_secret(priv, privlen, &d)) != AMK_OK)
         goto out;
-    BN_set_flags(d, BN_FLG_CONSTTIME);
     if ((group = EC_GROUP_new_by_curve_name(amk_ossl_curve_nid(curve))) == NULL ||
         (point = EC_POINT_new(group)) == NULL || (ctx = BN_CTX_new()) == NULL) {
         r = AMK_ENOMEM;
@@ -183,7 +201,7 @@ amk_ossl_ec_pkey(enum amk_ec_curve curve, const uint8_t *pub, size_t publen,
     *out = NULL;
     if (name == NULL)
         return AMK_EINVAL;
-    if (privlen > 0 && (r = amk_ossl_bn_from(priv, privlen, &d)) != AMK_OK)
+    if (privlen > 0 && (r = amk_ossl_bn_from_secret(priv, privlen, &d)) != AMK_OK)
         goto out;
     if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, name, 0) != 1 ||
@@ -203,7 +221,7 @@ amk_ossl_ec_pkey(enum amk_ec_curve curve, const uint8_t *pub, size_t publen,
     r = AMK_OK;
 out:
     EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);    /* clears the copy of the scalar */
+    OSSL_PARAM_free(params);    /* clears the (secure) copy of the scalar */
     OSSL_PARAM_BLD_free(bld);
     BN_clear_free(d);
     return r;
@@ -232,7 +250,7 @@ amk_ossl_ec_random_scalar(enum amk_ec_curve curve, const struct amk_rng *rng,
         if (bits % 8 != 0)
             out[0] &= (uint8_t)((1u << (bits % 8)) - 1);
         BN_clear_free(d);
-        if ((r = amk_ossl_bn_from(out, len, &d)) != AMK_OK)
+        if ((r = amk_ossl_bn_from_secret(out, len, &d)) != AMK_OK)
             goto out;
         if (!BN_is_zero(d) && BN_cmp(d, EC_GROUP_get0_order(group)) < 0) {
             r = AMK_OK;

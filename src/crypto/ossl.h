@@ -30,6 +30,12 @@ int amk_ossl_random(const struct amk_rng *rng, uint8_t *out, size_t len)
 /* A new BIGNUM holding the magnitude @p p (@p len may be 0: zero). */
 int amk_ossl_bn_from(const uint8_t *p, size_t len, BIGNUM **out)
     __attribute__((warn_unused_result));
+/*
+ * The same for a secret: the BIGNUM is flagged secure, so OpenSSL keeps it
+ * (and OSSL_PARAM copies made from it) in memory it clears when freed.
+ */
+int amk_ossl_bn_from_secret(const uint8_t *p, size_t len, BIGNUM **out)
+    __attribute__((warn_unused_result));
 /* An allocated magnitude of @p bn (at least one byte). Free with amk_free_wiped. */
 int amk_ossl_bn_export(const BIGNUM *bn, uint8_t **out, size_t *len)
     __attribute__((warn_unused_result));

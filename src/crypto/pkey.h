@@ -71,6 +71,7 @@ int amk_pkey_from_parts(struct amk_pkey **out, enum amk_pkey_type type,
     const struct amk_bytes parts[AMK_PART_COUNT]) __attribute__((warn_unused_result));
 
 /* One component as an allocated magnitude; free it with amk_free_wiped(p, len).
+ * The ECDSA scalar comes padded to the field length (32, 48, 66 bytes).
  * AMK_EINVAL when the part does not apply or the key lacks it. */
 int amk_pkey_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t **p, size_t *len)
     __attribute__((warn_unused_result));
@@ -89,11 +90,15 @@ void amk_pkey_free(struct amk_pkey *k);   /* wipes private material; NULL is fin
  * Signs @p data. @p hash selects the digest for RSA (SHA1, SHA256, SHA512);
  * ECDSA uses its curve's hash (SHA-256/384/512), DSA SHA-1, Ed25519 none,
  * and @p hash is ignored for them. *@p sig is allocated; free() it.
+ * AMK_EINVAL for a key without its private half or another RSA hash.
  */
 int amk_pkey_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *data,
     size_t len, uint8_t **sig, size_t *siglen) __attribute__((warn_unused_result));
 
-/* AMK_OK when @p sig is a valid signature of @p data, else AMK_ESIGNATURE. */
+/* AMK_OK when @p sig is a valid signature of @p data, else AMK_ESIGNATURE
+ * (also for a signature of the wrong length). AMK_EINVAL for an RSA hash
+ * other than SHA1, SHA256, SHA512. RSA signatures shorter than the modulus
+ * (leading zeros dropped by the signer) are accepted, as OpenSSH does. */
 int amk_pkey_verify(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *data,
     size_t len, const uint8_t *sig, size_t siglen) __attribute__((warn_unused_result));
 

@@ -99,7 +99,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
         return AMK_EKEY;
     if (v->x != NULL && (BN_is_zero(v->x) || BN_cmp(v->x, v->q) >= 0))
         return AMK_EKEY;
-    if ((ctx = BN_CTX_new()) == NULL || (t = BN_new()) == NULL) {
+    if ((ctx = BN_CTX_secure_new()) == NULL || (t = BN_secure_new()) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -120,7 +120,6 @@ amk_dsa_check(struct amk_dsa_nums *v)
         goto out;
     }
     if (v->x != NULL) {
-        BN_set_flags(v->x, BN_FLG_CONSTTIME);
         if (BN_mod_exp(t, v->g, v->x, v->p, ctx) != 1) {
             r = AMK_ECRYPTO;
             goto out;
@@ -141,7 +140,7 @@ static int
 amk_dsa_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK_PART_COUNT],
     EVP_PKEY **out, int *has_private)
 {
-    struct amk_dsa_nums v = { NULL };
+    struct amk_dsa_nums v = { .p = NULL };
     int priv = parts[AMK_PART_DSA_X].len > 0;
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
@@ -157,7 +156,7 @@ amk_dsa_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK_PAR
         (r = amk_ossl_bn_from(parts[AMK_PART_DSA_Q].p, parts[AMK_PART_DSA_Q].len, &v.q)) != AMK_OK ||
         (r = amk_ossl_bn_from(parts[AMK_PART_DSA_G].p, parts[AMK_PART_DSA_G].len, &v.g)) != AMK_OK ||
         (r = amk_ossl_bn_from(parts[AMK_PART_DSA_Y].p, parts[AMK_PART_DSA_Y].len, &v.y)) != AMK_OK ||
-        (priv && (r = amk_ossl_bn_from(parts[AMK_PART_DSA_X].p, parts[AMK_PART_DSA_X].len,
+        (priv && (r = amk_ossl_bn_from_secret(parts[AMK_PART_DSA_X].p, parts[AMK_PART_DSA_X].len,
             &v.x)) != AMK_OK))
         goto out;
     if ((r = amk_dsa_check(&v)) != AMK_OK)

@@ -67,15 +67,12 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
     BIGNUM *t = NULL, *pm1 = NULL, *qm1 = NULL;
     int r = AMK_EINTERNAL;
 
-    if ((ctx = BN_CTX_new()) == NULL || (t = BN_new()) == NULL ||
-        (pm1 = BN_new()) == NULL || (qm1 = BN_new()) == NULL ||
-        (v->dmp1 = BN_new()) == NULL || (v->dmq1 = BN_new()) == NULL) {
+    if ((ctx = BN_CTX_secure_new()) == NULL || (t = BN_secure_new()) == NULL ||
+        (pm1 = BN_secure_new()) == NULL || (qm1 = BN_secure_new()) == NULL ||
+        (v->dmp1 = BN_secure_new()) == NULL || (v->dmq1 = BN_secure_new()) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
-    BN_set_flags(v->d, BN_FLG_CONSTTIME);
-    BN_set_flags(v->p, BN_FLG_CONSTTIME);
-    BN_set_flags(v->q, BN_FLG_CONSTTIME);
     if (BN_cmp(v->p, BN_value_one()) <= 0 || BN_cmp(v->q, BN_value_one()) <= 0 ||
         BN_is_zero(v->d) || BN_cmp(v->d, v->n) >= 0) {
         r = AMK_EKEY;
@@ -112,7 +109,11 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
         goto out;
     }
     if (v->iqmp == NULL) {
-        if ((v->iqmp = BN_mod_inverse(NULL, v->q, v->p, ctx)) == NULL) {
+        if ((v->iqmp = BN_secure_new()) == NULL) {
+            r = AMK_ENOMEM;
+            goto out;
+        }
+        if (BN_mod_inverse(v->iqmp, v->q, v->p, ctx) == NULL) {
             r = AMK_EKEY;
             goto out;
         }
@@ -134,7 +135,7 @@ static int
 amk_rsa_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK_PART_COUNT],
     EVP_PKEY **out, int *has_private)
 {
-    struct amk_rsa_nums v = { NULL };
+    struct amk_rsa_nums v = { .n = NULL };
     int priv = parts[AMK_PART_RSA_D].len > 0 || parts[AMK_PART_RSA_P].len > 0 ||
         parts[AMK_PART_RSA_Q].len > 0 || parts[AMK_PART_RSA_IQMP].len > 0;
     OSSL_PARAM_BLD *bld = NULL;
@@ -166,10 +167,10 @@ amk_rsa_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK_PAR
             r = AMK_EKEY;
             goto out;
         }
-        if ((r = amk_ossl_bn_from(parts[AMK_PART_RSA_D].p, parts[AMK_PART_RSA_D].len, &v.d)) != AMK_OK ||
-            (r = amk_ossl_bn_from(parts[AMK_PART_RSA_P].p, parts[AMK_PART_RSA_P].len, &v.p)) != AMK_OK ||
-            (r = amk_ossl_bn_from(parts[AMK_PART_RSA_Q].p, parts[AMK_PART_RSA_Q].len, &v.q)) != AMK_OK ||
-            (parts[AMK_PART_RSA_IQMP].len > 0 && (r = amk_ossl_bn_from(parts[AMK_PART_RSA_IQMP].p,
+        if ((r = amk_ossl_bn_from_secret(parts[AMK_PART_RSA_D].p, parts[AMK_PART_RSA_D].len, &v.d)) != AMK_OK ||
+            (r = amk_ossl_bn_from_secret(parts[AMK_PART_RSA_P].p, parts[AMK_PART_RSA_P].len, &v.p)) != AMK_OK ||
+            (r = amk_ossl_bn_from_secret(parts[AMK_PART_RSA_Q].p, parts[AMK_PART_RSA_Q].len, &v.q)) != AMK_OK ||
+            (parts[AMK_PART_RSA_IQMP].len > 0 && (r = amk_ossl_bn_from_secret(parts[AMK_PART_RSA_IQMP].p,
                 parts[AMK_PART_RSA_IQMP].len, &v.iqmp)) != AMK_OK))
             goto out;
         if ((r = amk_rsa_check_private(&v)) != AMK_OK)

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <amiko/key.h>
+
 #include "crypto/pkey.h"
 
 struct amk_buf;
@@ -68,5 +70,56 @@ int amk_key_generate(enum amk_pkey_type type, unsigned bits, struct amk_key **ou
 
 int amk_key_equal_public(const struct amk_key *a, const struct amk_key *b);
 void amk_key_free(struct amk_key *k);   /* wipes private material; NULL is fine */
+
+/* ---- Additions beyond the transport contract (keys layer and files). ---- */
+
+/* RSA keys under this size are refused (keys issue); generation starts at 2048. */
+#define AMK_KEY_RSA_MIN_BITS 1024u
+#define AMK_KEY_RSA_GEN_MIN_BITS 2048u
+#define AMK_KEY_RSA_MAX_BITS 16384u
+#define AMK_KEY_DSA_BITS 1024u
+#define AMK_KEY_DSA_Q_BITS 160u
+#define AMK_KEY_ED25519_LEN 32u
+
+/* What each SSH key type is called and how it is encoded. */
+struct amk_key_info {
+    enum amk_pkey_type type;
+    const char *name;        /* key type name in blobs */
+    const char *curve;       /* ECDSA: RFC 5656 §6.1 curve identifier; else NULL */
+    size_t field_len;        /* ECDSA: bytes of a field element; Ed25519: 32 */
+};
+
+/* NULL when unknown. @p name need not be NUL-terminated. */
+const struct amk_key_info *amk_key_info_by_name(const char *name, size_t len);
+const struct amk_key_info *amk_key_info_by_type(enum amk_pkey_type type);
+const struct amk_key_info *amk_key_info(const struct amk_key *k);
+
+enum amk_pkey_type amk_key_type(const struct amk_key *k);
+int amk_key_has_private(const struct amk_key *k);
+unsigned amk_key_bits(const struct amk_key *k);
+/* The comment ("" when none); set copies it (NULL clears). */
+const char *amk_key_comment(const struct amk_key *k);
+int amk_key_set_comment(struct amk_key *k, const char *comment)
+    __attribute__((warn_unused_result));
+/* A new key with only the public half (and the comment). */
+int amk_key_public_copy(const struct amk_key *k, struct amk_key **out)
+    __attribute__((warn_unused_result));
+
+/* Reads the public fields that follow the type name in a blob or a key
+ * file entry; @p parts receives views into @p b. */
+int amk_key_read_public_parts(const struct amk_key_info *info, struct amk_buf *b,
+    struct amk_bytes parts[AMK_PART_COUNT]) __attribute__((warn_unused_result));
+/* Appends the public fields that follow the type name. */
+int amk_key_write_public_parts(const struct amk_key *k, struct amk_buf *out)
+    __attribute__((warn_unused_result));
+/* Maps wire-field errors (truncated, too big) to AMK_EFORMAT. */
+int amk_key_format_err(int r);
+/* Bit length of a big-endian magnitude. */
+size_t amk_key_mag_bits(const uint8_t *p, size_t len);
+
+/* The hash a signature algorithm uses with @p k's type (sig_alg NULL: the
+ * default); AMK_ESIGNATURE when @p sig_alg does not fit the key. */
+int amk_key_sig_hash(const struct amk_key *k, const char *sig_alg, const char **name,
+    enum amk_hash_alg *hash) __attribute__((warn_unused_result));
 
 #endif

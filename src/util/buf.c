@@ -100,13 +100,14 @@ amk_buf_len(const struct amk_buf *b)
 const uint8_t *
 amk_buf_ptr(const struct amk_buf *b)
 {
-    return b->d + b->off;
+    /* An empty buffer may have no storage: NULL + 0 is undefined. */
+    return b->d == NULL ? NULL : b->d + b->off;
 }
 
 uint8_t *
 amk_buf_mutable_ptr(struct amk_buf *b)
 {
-    return b->readonly ? NULL : b->d + b->off;
+    return b->readonly || b->d == NULL ? NULL : b->d + b->off;
 }
 
 /* Makes room for @p len more bytes at the end without changing the data. */

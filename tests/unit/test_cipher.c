@@ -511,11 +511,11 @@ test_amk_pkt_open_bit_flip_is_emac(void **state)
             memcpy(tampered, pkt, len);
             if (amk_pkt_open(p.dec, 77, pkt, len, tag) != AMK_EMAC)
                 fail_msg("%s %s: flip at %zu not detected", combos[ci].cipher, combos[ci].mac, pos);
-            if (gcm) {
-                /* GCM wipes what it decrypted: no plaintext escapes. */
-                for (size_t j = 4; j < len; j++)
+            if (gcm || !aead_or_etm) {
+                /* GCM and encrypt-and-MAC wipe what they decrypted: no plaintext escapes. */
+                for (size_t j = gcm ? 4 : 0; j < len; j++)
                     assert_int_equal(pkt[j], 0);
-            } else if (aead_or_etm) {
+            } else {
                 /* Checked before decryption: the buffer is still the ciphertext. */
                 assert_memory_equal(pkt, tampered, len);
             }
@@ -707,6 +707,40 @@ test_amk_pkt_chachapoly_matches_composition(void **state)
             assert_memory_equal(pkt, plain, len);
         }
     }
+    amk_pkt_cipher_free(enc);
+    amk_pkt_cipher_free(dec);
+}
+
+/*
+ * A fixed packet whose expected output was computed outside OpenSSL, with
+ * a from-the-specification Python implementation of
+ * PROTOCOL.chacha20poly1305: DJB's ChaCha20 block function with 64-bit
+ * counter (state words 12-13) and 64-bit nonce (words 14-15), and Poly1305
+ * per RFC 8439 §2.5.1. It pins down the counter/nonce layout that the
+ * composition test above takes from the same OpenSSL primitive.
+ * key[i] = i*7+1, seq = 0x01020304, packet[i] = i*3 with packet_length 32.
+ * Reproduce with tests/vectors/chacha20poly1305_openssh.py.
+ */
+static void
+test_amk_pkt_chachapoly_independent_vector(void **state)
+{
+    uint8_t key[64], pkt[36], plain[36], tag[16];
+    struct amk_pkt_cipher *enc = NULL, *dec = NULL;
+
+    for (size_t i = 0; i < sizeof(key); i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i < sizeof(pkt); i++)
+        pkt[i] = (uint8_t)(i * 3);
+    memcpy(pkt, "\x00\x00\x00\x20", 4);
+    memcpy(plain, pkt, sizeof(pkt));
+    ASSERT_OK(amk_pkt_cipher_new(&enc, "chacha20-poly1305@openssh.com", NULL, 1, key, NULL, NULL));
+    ASSERT_OK(amk_pkt_cipher_new(&dec, "chacha20-poly1305@openssh.com", NULL, 0, key, NULL, NULL));
+    ASSERT_OK(amk_pkt_seal(enc, 0x01020304, pkt, sizeof(pkt), tag));
+    ASSERT_HEX("ca853fa1 9893b1c023773e06582a3c80c34fa398bf91dec12bf702af39195d1ff4717d84",
+        pkt, sizeof(pkt));
+    ASSERT_HEX("acd048aee99b1285549f95c9b6995c86", tag, sizeof(tag));
+    ASSERT_OK(amk_pkt_open(dec, 0x01020304, pkt, sizeof(pkt), tag));
+    assert_memory_equal(pkt, plain, sizeof(pkt));
     amk_pkt_cipher_free(enc);
     amk_pkt_cipher_free(dec);
 }
@@ -1013,6 +1047,7 @@ main(void)
         cmocka_unit_test(test_amk_pkt_gcm_iv_counter_advances),
         cmocka_unit_test(test_amk_pkt_gcm_same_packet_twice_differs),
         cmocka_unit_test(test_amk_pkt_chachapoly_matches_composition),
+        cmocka_unit_test(test_amk_pkt_chachapoly_independent_vector),
         cmocka_unit_test(test_amk_pkt_chachapoly_key_halves_not_swapped),
         cmocka_unit_test(test_amk_pkt_aes_ctr_cbc_match_sp800_38a),
         cmocka_unit_test(test_amk_pkt_decrypt_length_in_place_modes),

@@ -79,6 +79,7 @@ test_amk_dh_new_group_unknown(void **state)
     assert_null(dh);
     ASSERT_AMK(AMK_ENOTSUP, amk_dh_new_group(&dh, 15));
     ASSERT_AMK(AMK_ENOTSUP, amk_dh_new_group(&dh, 0));
+    amk_dh_free(NULL);
 }
 
 static void

@@ -206,6 +206,7 @@ test_amk_ecdh_new_rng_failure(void **state)
     ASSERT_AMK(AMK_ECRYPTO, amk_ecdh_new(&e, AMK_EC_P384, &high));
     assert_null(e);
     ASSERT_AMK(AMK_EINVAL, amk_ecdh_new(&e, (enum amk_ec_curve)7, NULL));
+    amk_ecdh_free(NULL);
 }
 
 static void

@@ -665,6 +665,50 @@ test_amk_pkey_from_parts_rsa_small_modulus(void **state)
     assert_null(k);
 }
 
+/* Out-of-range signature values: zero, all ones (>= the group order or
+ * the modulus), and for RSA the modulus itself. */
+static void
+test_amk_pkey_verify_hostile_values(void **state)
+{
+    const char *hed[AMK_PART_COUNT] = { [AMK_PART_PUBLIC] = kat_ed25519[0].public };
+    const char *hdsa[AMK_PART_COUNT] = {
+        [AMK_PART_DSA_P] = DSA_P, [AMK_PART_DSA_Q] = DSA_Q,
+        [AMK_PART_DSA_G] = DSA_G, [AMK_PART_DSA_Y] = DSA_Y,
+    };
+    struct amk_pkey *keys[5];
+    static const size_t siglens[5] = { 64, 64, 96, 132, 40 };
+    uint8_t buf[132], *n;
+    size_t nlen;
+    struct amk_pkey *rsa = rsa_kat_key(0, 0);
+
+    keys[0] = must_key(AMK_PKEY_ED25519, hed);
+    for (size_t i = 0; i < NECDSA; i++) {
+        const char *h[AMK_PART_COUNT] = { [AMK_PART_PUBLIC] = kat_ecdsa[i].q };
+
+        keys[1 + i] = must_key(kat_ecdsa[i].type, h);
+    }
+    keys[4] = must_key(AMK_PKEY_DSA, hdsa);
+    for (size_t i = 0; i < 5; i++) {
+        memset(buf, 0, sizeof(buf));
+        ASSERT_AMK(AMK_ESIGNATURE, amk_pkey_verify(keys[i], AMK_HASH_SHA256,
+            (const uint8_t *)"sample", 6, buf, siglens[i]));
+        memset(buf, 0xff, sizeof(buf));
+        ASSERT_AMK(AMK_ESIGNATURE, amk_pkey_verify(keys[i], AMK_HASH_SHA256,
+            (const uint8_t *)"sample", 6, buf, siglens[i]));
+        ASSERT_AMK(AMK_ESIGNATURE, amk_pkey_verify(keys[i], AMK_HASH_SHA256,
+            (const uint8_t *)"sample", 6, buf, 1));
+        amk_pkey_free(keys[i]);
+    }
+    n = test_unhex(rsa_n, &nlen);
+    ASSERT_AMK(AMK_ESIGNATURE, amk_pkey_verify(rsa, AMK_HASH_SHA256,
+        (const uint8_t *)"sample", 6, n, nlen));
+    memset(n, 0, nlen);
+    ASSERT_AMK(AMK_ESIGNATURE, amk_pkey_verify(rsa, AMK_HASH_SHA256,
+        (const uint8_t *)"sample", 6, n, nlen));
+    free(n);
+    amk_pkey_free(rsa);
+}
+
 /* ---- every type: generate, parts, copies, sign and verify ---- */
 
 static void
@@ -821,6 +865,7 @@ main(void)
         cmocka_unit_test(test_amk_pkey_verify_rsa_short_signature),
         cmocka_unit_test(test_amk_pkey_from_parts_rsa_inconsistent),
         cmocka_unit_test(test_amk_pkey_from_parts_rsa_small_modulus),
+        cmocka_unit_test(test_amk_pkey_verify_hostile_values),
         cmocka_unit_test(test_amk_pkey_generate_ed25519),
         cmocka_unit_test(test_amk_pkey_generate_ecdsa),
         cmocka_unit_test(test_amk_pkey_generate_rsa),

@@ -1,0 +1,175 @@
+/*
+ * The binary packet protocol, RFC 4253 §6: framing, padding, sequence
+ * numbers, protection through crypto/cipher.h, and compression.
+ *
+ *   uint32 packet_length; byte padding_length; payload; padding; [tag]
+ */
+#include <string.h>
+
+#include "crypto/rand.h"
+#include "transport/transport_int.h"
+
+#define PKT_HEADER_LEN 5   /* packet_length and padding_length */
+
+static size_t
+dir_block(const struct amk_transport_dir *d)
+{
+    size_t b = d->cipher != NULL ? amk_pkt_cipher_block_size(d->cipher) : 0;
+
+    return b < AMK_PKT_MIN_BLOCK ? AMK_PKT_MIN_BLOCK : b;
+}
+
+static size_t
+dir_aad(const struct amk_transport_dir *d)
+{
+    return d->cipher != NULL ? amk_pkt_cipher_aad_len(d->cipher) : 0;
+}
+
+static size_t
+dir_tag(const struct amk_transport_dir *d)
+{
+    return d->cipher != NULL ? amk_pkt_cipher_tag_len(d->cipher) : 0;
+}
+
+static void
+store_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+int
+amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
+{
+    struct amk_transport_dir *d = &t->dir_out;
+    struct amk_buf z;
+    size_t block, aad, tag, padding, plen, total;
+    uint8_t *p;
+    int r = AMK_EINTERNAL;
+
+    amk_buf_init(&z);
+    if (d->comp != NULL && !d->comp_delayed) {
+        if ((r = amk_compress_deflate(d->comp, payload, len, &z)) != AMK_OK)
+            goto out;
+        payload = amk_buf_ptr(&z);
+        len = amk_buf_len(&z);
+    }
+    if (len > AMK_TRANSPORT_MAX_PACKET - 2 * 255) {
+        r = AMK_ETOOBIG;
+        goto out;
+    }
+    block = dir_block(d);
+    aad = dir_aad(d);
+    tag = dir_tag(d);
+    /* RFC 4253 §6: (packet_length || padding_length || payload || padding)
+     * is a multiple of the block size, at least 4 bytes of padding; for
+     * EtM and AEAD modes packet_length is left out (aad). */
+    padding = block - ((PKT_HEADER_LEN + len - aad) % block);
+    if (padding < AMK_PKT_MIN_PADDING)
+        padding += block;
+    plen = 1 + len + padding;
+    total = 4 + plen;
+    if ((r = amk_buf_reserve(&t->out, total + tag, &p)) != AMK_OK)
+        goto out;
+    store_u32(p, (uint32_t)plen);
+    p[4] = (uint8_t)padding;
+    if (len > 0)
+        memcpy(p + PKT_HEADER_LEN, payload, len);
+    /* RFC 4253 §6: random padding. */
+    if ((r = amk_random_bytes(t->rng, p + PKT_HEADER_LEN + len, padding)) != AMK_OK)
+        goto out;
+    if (d->cipher != NULL &&
+        (r = amk_pkt_seal(d->cipher, d->seq, p, total, p + total)) != AMK_OK)
+        goto out;
+    d->seq++;   /* RFC 4253 §6.4: wraps at 2^32 */
+    d->packets++;
+    d->bytes += total + tag;
+    d->total_bytes += total + tag;
+    r = AMK_OK;
+out:
+    amk_buf_release(&z);
+    return r;
+}
+
+int
+amk_packet_next(struct amk_transport *t)
+{
+    struct amk_transport_dir *d = &t->dir_in;
+    size_t lenbytes, block, aad, tag, total;
+    uint8_t *p;
+    uint8_t padlen;
+    size_t paylen;
+    int r = AMK_EINTERNAL;
+
+    block = dir_block(d);
+    aad = dir_aad(d);
+    tag = dir_tag(d);
+    lenbytes = d->cipher != NULL ? amk_pkt_cipher_length_bytes(d->cipher) : 4;
+    if (!t->have_len) {
+        uint32_t plen;
+        if (amk_buf_len(&t->in) < lenbytes)
+            return AMK_EAGAIN;
+        p = amk_buf_mutable_ptr(&t->in);
+        if (d->cipher != NULL) {
+            if ((r = amk_pkt_decrypt_length(d->cipher, d->seq, p, &plen)) != AMK_OK)
+                return amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR,
+                    "cannot decrypt packet length");
+        } else {
+            plen = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        }
+        /* Check the length before waiting for the rest (RFC 4253 §6.1). */
+        if (plen > AMK_TRANSPORT_MAX_PACKET)
+            return amk_transport_fail(t, AMK_ETOOBIG, AMK_DISCONNECT_PROTOCOL_ERROR,
+                "packet length %u exceeds the limit of %zu", plen, AMK_TRANSPORT_MAX_PACKET);
+        if (plen < 1 + AMK_PKT_MIN_PADDING || (4 + (size_t)plen - aad) % block != 0)
+            return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+                "packet length %u is not a multiple of the block size %zu", plen, block);
+        t->in_packet_len = plen;
+        t->have_len = 1;
+    }
+    total = 4 + (size_t)t->in_packet_len;
+    if (amk_buf_len(&t->in) < total + tag)
+        return AMK_EAGAIN;
+    p = amk_buf_mutable_ptr(&t->in);
+    /* The tag is checked before anything in the packet is parsed. */
+    if (d->cipher != NULL && (r = amk_pkt_open(d->cipher, d->seq, p, total, p + total)) != AMK_OK) {
+        if (r == AMK_EMAC)
+            return amk_transport_fail(t, AMK_EMAC, AMK_DISCONNECT_MAC_ERROR,
+                "message authentication code incorrect (packet %u)", d->seq);
+        return amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR, "cannot decrypt packet");
+    }
+    padlen = p[4];
+    /* RFC 4253 §6: at least four bytes of padding, inside the packet. */
+    if (padlen < AMK_PKT_MIN_PADDING || (size_t)padlen + 1 > t->in_packet_len)
+        return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+            "bad padding length %u in a packet of %u bytes", padlen, t->in_packet_len);
+    paylen = t->in_packet_len - 1 - padlen;
+    if (paylen == 0)
+        return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+            "packet without a message number");
+    amk_buf_reset(&t->pkt);
+    if (d->comp != NULL && !d->comp_delayed) {
+        r = amk_compress_inflate(d->comp, p + PKT_HEADER_LEN, paylen, &t->pkt,
+            AMK_TRANSPORT_MAX_PAYLOAD);
+        if (r != AMK_OK)
+            return amk_transport_fail(t, r, AMK_DISCONNECT_COMPRESSION_ERROR,
+                "cannot decompress packet: %s", amk_strerror(r));
+    } else if ((r = amk_buf_put(&t->pkt, p + PKT_HEADER_LEN, paylen)) != AMK_OK) {
+        return amk_transport_fail(t, r, 0, NULL);
+    }
+    if ((r = amk_buf_consume(&t->in, total + tag)) != AMK_OK)
+        return amk_transport_fail(t, r, 0, NULL);
+    t->have_len = 0;
+    d->seq++;   /* RFC 4253 §6.4: wraps at 2^32 */
+    d->packets++;
+    d->bytes += total + tag;
+    d->total_bytes += total + tag;
+    t->packets_received++;
+    /* A compressed payload can still inflate to nothing. */
+    if (amk_buf_len(&t->pkt) == 0)
+        return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+            "packet without a message number");
+    return AMK_OK;
+}

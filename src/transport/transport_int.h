@@ -1,0 +1,276 @@
+/*
+ * Inside the transport engine: the state shared by version.c, packet.c,
+ * kexinit.c, kex.c, the kex_*.c methods, compress.c and transport.c.
+ * The public contract is transport.h.
+ */
+#ifndef AMK_TRANSPORT_TRANSPORT_INT_H
+#define AMK_TRANSPORT_TRANSPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/cipher.h"
+#include "crypto/hash.h"
+#include "crypto/kex.h"
+#include "transport/transport.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+struct amk_key;
+struct amk_compress;
+
+/* Markers in the KEX name-list (RFC 8308 §2.1, OpenSSH PROTOCOL §1.10). */
+#define AMK_EXT_INFO_C "ext-info-c"
+#define AMK_EXT_INFO_S "ext-info-s"
+#define AMK_KEX_STRICT_C "kex-strict-c-v00@openssh.com"
+#define AMK_KEX_STRICT_S "kex-strict-s-v00@openssh.com"
+
+/* Method-specific message numbers (RFC 4253 §8, RFC 5656 §7.1, RFC 4419 §5). */
+#define AMK_MSG_KEXDH_INIT 30
+#define AMK_MSG_KEXDH_REPLY 31
+#define AMK_MSG_KEX_DH_GEX_REQUEST_OLD 30
+#define AMK_MSG_KEX_DH_GEX_GROUP 31
+#define AMK_MSG_KEX_DH_GEX_INIT 32
+#define AMK_MSG_KEX_DH_GEX_REPLY 33
+#define AMK_MSG_KEX_DH_GEX_REQUEST 34
+
+#define AMK_KEXINIT_COOKIE_LEN 16
+#define AMK_PKT_MIN_PADDING 4                    /* RFC 4253 §6 */
+#define AMK_PKT_MIN_BLOCK 8
+#define AMK_TRANSPORT_INQ_MAX ((size_t)1024 * 1024)  /* undelivered upper-layer payloads */
+#define AMK_TRANSPORT_SENDQ_MAX ((size_t)8 * 1024 * 1024)
+
+/* GEX sizes the client asks for (RFC 4419 §3, RFC 8270). */
+#define AMK_GEX_MIN_BITS 2048
+#define AMK_GEX_MAX_BITS 8192
+/* The smallest group the server offers unless configured otherwise. */
+#define AMK_GEX_SERVER_MIN_BITS 3072
+
+/* Per-exchange key material state of one method. */
+struct amk_kex_state {
+    uint8_t x25519_priv[AMK_X25519_LEN];
+    uint8_t x25519_pub[AMK_X25519_LEN];
+    struct amk_ecdh *ecdh;
+    struct amk_dh *dh;
+    /* GEX parameters as sent / received. */
+    uint32_t gex_min, gex_n, gex_max;
+};
+
+/*
+ * One KEX method (RFC 4253 §7.1 "kex_algorithms"). The generic
+ * exchange (kex.c) calls keypair, then shared with the peer's value. The
+ * public values are strings (ECDH, RFC 5656 §4) or mpints (DH,
+ * RFC 4253 §8) per pub_mpint. GEX adds its group negotiation in kex_gex.c.
+ */
+struct amk_kex_impl {
+    const char *name;
+    enum amk_hash_alg hash;
+    int pub_mpint;          /* Q_C / Q_S are mpints (e, f) */
+    int gex;                /* RFC 4419 group exchange */
+    int legacy;             /* offered only when asked for */
+    int server_default;     /* in the server's default list */
+    int group;              /* RFC 3526 group for fixed-group DH */
+    enum amk_ec_curve curve;
+    /* Generates our ephemeral key; returns our public value (view into ks). */
+    int (*keypair)(struct amk_kex_state *ks, const struct amk_kex_impl *impl,
+        const struct amk_rng *rng, const uint8_t **pub, size_t *pub_len);
+    /* Computes K from the peer's public value and appends it as an mpint to @p k. */
+    int (*shared)(struct amk_kex_state *ks, const uint8_t *peer, size_t peer_len,
+        struct amk_buf *k);
+};
+
+/* Method tables, one file each. */
+extern const struct amk_kex_impl amk_kex_curve25519_sha256;
+extern const struct amk_kex_impl amk_kex_curve25519_sha256_libssh;
+extern const struct amk_kex_impl amk_kex_ecdh_nistp256;
+extern const struct amk_kex_impl amk_kex_ecdh_nistp384;
+extern const struct amk_kex_impl amk_kex_ecdh_nistp521;
+extern const struct amk_kex_impl amk_kex_dh_group14_sha1;
+extern const struct amk_kex_impl amk_kex_dh_group14_sha256;
+extern const struct amk_kex_impl amk_kex_dh_group16_sha512;
+extern const struct amk_kex_impl amk_kex_dh_group18_sha512;
+extern const struct amk_kex_impl amk_kex_dh_gex_sha256;
+
+/* kex_dh.c: helpers shared with kex_gex.c. */
+int amk_kex_dh_keypair(struct amk_kex_state *ks, const struct amk_kex_impl *impl,
+    const struct amk_rng *rng, const uint8_t **pub, size_t *pub_len);
+int amk_kex_dh_shared(struct amk_kex_state *ks, const uint8_t *peer, size_t peer_len,
+    struct amk_buf *k);
+void amk_kex_state_clear(struct amk_kex_state *ks);
+
+/* Where the key exchange stands. */
+enum amk_kex_phase {
+    AMK_KEX_IDLE = 0,       /* keys in use; no exchange running */
+    AMK_KEX_INIT_SENT,      /* our KEXINIT sent, waiting for the peer's */
+    AMK_KEX_GEX_GROUP,      /* client: GEX_REQUEST sent, waiting for GEX_GROUP */
+    AMK_KEX_GEX_REQUEST,    /* server: waiting for GEX_REQUEST */
+    AMK_KEX_REPLY,          /* client: INIT sent, waiting for the REPLY */
+    AMK_KEX_INIT,           /* server: waiting for the client's INIT */
+    AMK_KEX_NEWKEYS         /* our NEWKEYS sent, waiting for the peer's */
+};
+
+/* Names negotiated by KEXINIT (RFC 4253 §7.1). */
+struct amk_kex_negotiated {
+    const struct amk_kex_impl *kex;
+    char hostkey[AMK_NAME_MAX + 1];
+    char cipher[2][AMK_NAME_MAX + 1];   /* [0] c2s, [1] s2c */
+    char mac[2][AMK_NAME_MAX + 1];      /* "" for AEAD */
+    char comp[2][AMK_NAME_MAX + 1];
+};
+
+/* One direction of the binary packet protocol. */
+struct amk_transport_dir {
+    struct amk_pkt_cipher *cipher;  /* NULL: no protection yet */
+    struct amk_compress *comp;      /* NULL: none */
+    int comp_delayed;               /* zlib@openssh.com waiting for authentication */
+    uint32_t seq;                   /* RFC 4253 §6.4, wraps */
+    uint64_t bytes;                 /* since the last key exchange */
+    uint64_t packets;
+    uint64_t total_bytes;
+};
+
+enum amk_version_state {
+    AMK_VERSION_WAIT = 0,
+    AMK_VERSION_DONE
+};
+
+struct amk_transport {
+    enum amk_transport_role role;
+    struct amk_logger log;
+    const struct amk_rng *rng;
+    amk_transport_hostkey_fn hostkey_cb;
+    void *user;
+    struct amk_key *const *host_keys;
+    size_t n_host_keys;
+
+    /* Our lists, already applied to the defaults. */
+    char *kex_algs;
+    char *hostkey_algs;
+    char *ciphers;
+    char *macs;
+    char *compression;
+    char *server_sig_algs;      /* server: what its EXT_INFO announces */
+
+    /* Version exchange. */
+    enum amk_version_state vstate;
+    char *local_version;
+    char *peer_version;
+    size_t banner_lines;
+    size_t banner_bytes;
+
+    /* Buffers. */
+    struct amk_buf in;          /* raw received bytes */
+    struct amk_buf out;         /* bytes to send */
+    struct amk_buf held;        /* upper-layer payloads held during KEX: u32 len, bytes */
+    struct amk_buf inq;         /* received upper-layer payloads: u32 len, bytes */
+    struct amk_buf cur;         /* the payload amk_transport_recv() returned last */
+    struct amk_buf pkt;         /* scratch: one packet's payload */
+    int have_len;               /* packet_length of the packet at in's head is known */
+    uint32_t in_packet_len;
+
+    struct amk_transport_dir dir_out;
+    struct amk_transport_dir dir_in;
+    uint32_t packets_received;  /* total, for "KEXINIT first" under strict KEX */
+
+    /* Key exchange. */
+    enum amk_kex_phase phase;
+    int kex_count;              /* completed exchanges */
+    int kexinit_sent;           /* ours, this exchange */
+    int kexinit_received;       /* the peer's, this exchange */
+    int newkeys_sent;
+    int newkeys_received;
+    int strict;                 /* strict KEX negotiated (first KEXINIT) */
+    int no_strict;              /* we don't offer strict KEX (tests) */
+    int peer_ext_info;          /* peer offered ext-info-c (we are the server) */
+    int ignore_guess;           /* drop the peer's wrong first_kex_packet_follows guess */
+    struct amk_buf my_kexinit;  /* I_C or I_S payloads */
+    struct amk_buf peer_kexinit;
+    struct amk_kex_negotiated neg;
+    struct amk_kex_state ks;
+    struct amk_buf gex_p;       /* GEX group as used in the hash (magnitudes) */
+    struct amk_buf gex_g;
+    struct amk_buf client_pub;  /* Q_C / e, raw value */
+    uint8_t session_id[AMK_HASH_MAX_LEN];
+    size_t session_id_len;
+    struct amk_pkt_cipher *pending_out; /* keys waiting for our NEWKEYS */
+    struct amk_pkt_cipher *pending_in;  /* keys waiting for the peer's NEWKEYS */
+    struct amk_transport_algs algs;     /* last completed exchange */
+    struct amk_transport_algs pending_algs;
+    struct amk_key *host_key;   /* client: the server's, last exchange */
+    char *peer_sig_algs;        /* client: server-sig-algs */
+
+    /* Limits and timers. */
+    uint64_t rekey_bytes;
+    uint64_t rekey_ms;
+    uint64_t handshake_timeout_ms;
+    uint64_t now_ms;
+    int have_time;
+    uint64_t start_ms;
+    uint64_t last_kex_ms;
+
+    /* State of the session. */
+    int authenticated;
+    int closed;                 /* we sent DISCONNECT */
+    int error;                  /* first fatal error */
+    struct amk_error err;
+    uint32_t peer_disconnect_reason;
+    char *peer_disconnect_msg;
+};
+
+/* transport.c: failure. Records @p code and its detail, queues DISCONNECT
+ * with @p reason (0: none) and returns @p code. Keeps the first error. */
+int amk_transport_fail(struct amk_transport *t, int code, uint32_t reason,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The DISCONNECT reason for an error code (RFC 4253 §11.1). */
+uint32_t amk_transport_reason_for(int code);
+/* transport.c: handles one decrypted, decompressed payload. */
+int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload);
+/* transport.c: releases held upper-layer packets after our NEWKEYS. */
+int amk_transport_flush_held(struct amk_transport *t);
+
+/* version.c */
+int amk_version_local(struct amk_transport *t, const char *comment);
+/* Consumes lines from t->in until the peer's version line is known.
+ * AMK_EAGAIN when more input is needed. */
+int amk_version_parse(struct amk_transport *t);
+
+/* packet.c: the binary packet protocol (RFC 4253 §6). */
+int amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len);
+/* Decodes the next complete packet from t->in into t->pkt (payload).
+ * AMK_EAGAIN when incomplete. */
+int amk_packet_next(struct amk_transport *t);
+
+/* kexinit.c: negotiation (RFC 4253 §7.1). */
+int amk_kexinit_build(struct amk_transport *t, struct amk_buf *out);
+int amk_kexinit_negotiate(struct amk_transport *t);
+const struct amk_kex_impl *amk_kex_impl_find(const char *name);
+/* Every KEX method name, and the role's defaults. */
+const char *amk_kex_names(void);
+int amk_kex_defaults(enum amk_transport_role role, char **out);
+
+/* kex.c: the state machine. */
+int amk_kex_start(struct amk_transport *t);
+int amk_kex_handle(struct amk_transport *t, uint8_t type, struct amk_buf *msg);
+/* Sends the method's first message (client) after negotiation. */
+int amk_kex_client_begin(struct amk_transport *t);
+/* Completes the generic exchange: client with the server's reply fields,
+ * server with the client's public value. */
+int amk_kex_client_reply(struct amk_transport *t, struct amk_buf *msg);
+int amk_kex_server_init(struct amk_transport *t, struct amk_buf *msg);
+void amk_kex_reset(struct amk_transport *t);
+
+/* kex_gex.c */
+int amk_gex_client_begin(struct amk_transport *t);
+int amk_gex_client_group(struct amk_transport *t, struct amk_buf *msg);
+int amk_gex_server_request(struct amk_transport *t, struct amk_buf *msg);
+
+/* compress.c: zlib streams for one direction (RFC 4253 §6.2). */
+int amk_compress_new(struct amk_compress **out, int deflate_dir);
+void amk_compress_free(struct amk_compress *c);
+/* Replaces @p data by its compressed / decompressed form in @p out. */
+int amk_compress_deflate(struct amk_compress *c, const uint8_t *data, size_t len,
+    struct amk_buf *out);
+int amk_compress_inflate(struct amk_compress *c, const uint8_t *data, size_t len,
+    struct amk_buf *out, size_t max);
+
+#endif
