@@ -12,6 +12,7 @@
  *   NEWKEYS --peer NEWKEYS--> IDLE
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/hash.h"
@@ -224,14 +225,14 @@ record_algs(struct amk_transport *t)
     struct amk_transport_algs *a = &t->pending_algs;
 
     memset(a, 0, sizeof(*a));
-    strcpy(a->kex, t->neg.kex->name);
-    strcpy(a->hostkey, t->neg.hostkey);
-    strcpy(a->cipher_c2s, t->neg.cipher[0]);
-    strcpy(a->cipher_s2c, t->neg.cipher[1]);
-    strcpy(a->mac_c2s, t->neg.mac[0]);
-    strcpy(a->mac_s2c, t->neg.mac[1]);
-    strcpy(a->comp_c2s, t->neg.comp[0]);
-    strcpy(a->comp_s2c, t->neg.comp[1]);
+    snprintf(a->kex, sizeof(a->kex), "%s", t->neg.kex->name);
+    snprintf(a->hostkey, sizeof(a->hostkey), "%s", t->neg.hostkey);
+    snprintf(a->cipher_c2s, sizeof(a->cipher_c2s), "%s", t->neg.cipher[0]);
+    snprintf(a->cipher_s2c, sizeof(a->cipher_s2c), "%s", t->neg.cipher[1]);
+    snprintf(a->mac_c2s, sizeof(a->mac_c2s), "%s", t->neg.mac[0]);
+    snprintf(a->mac_s2c, sizeof(a->mac_s2c), "%s", t->neg.mac[1]);
+    snprintf(a->comp_c2s, sizeof(a->comp_c2s), "%s", t->neg.comp[0]);
+    snprintf(a->comp_s2c, sizeof(a->comp_s2c), "%s", t->neg.comp[1]);
     a->strict_kex = t->strict;
 }
 
