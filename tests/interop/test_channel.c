@@ -6,8 +6,9 @@
  * (many WINDOW_ADJUSTs both ways); 20 concurrent channels on one session;
  * a signal request to a running command (exit-signal TERM for non-root
  * logins; sshd refuses signals for root, which the test then checks in its
- * log); exit-signal from a command that kills itself; pty-req with a size; env accepted or
- * refused; our keepalive answered, and sshd's keepalives answered by us;
+ * log); exit-signal from a command that kills itself; pty-req with a
+ * size; env accepted or refused; our keepalive answered, and sshd's
+ * keepalives answered by us;
  * direct-tcpip to sshd's own port, and to a closed one.
  * Blocking and non-blocking sessions.
  */
