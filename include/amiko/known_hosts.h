@@ -101,28 +101,6 @@ AMK_API int amk_known_hosts_line(const char *host, unsigned port, const struct a
 AMK_API int amk_known_hosts_append(const char *path, const char *host, unsigned port,
     const struct amk_key *key, int hash) AMK_MUST_CHECK;
 
-/**
- * Hashes the host names of the file at @p path in place, as
- * `ssh-keygen -H`: each entry with plain names becomes one hashed line
- * per name; entries with wildcards or negation, markers, comments,
- * already hashed and unparseable lines are kept as they are. The file is
- * replaced atomically (same mode) only when something changed.
- * @param hashed receives (may be NULL) the number of entries hashed
- * @return AMK_OK; AMK_EIO (also when the file does not exist);
- *         AMK_ETOOBIG; AMK_ENOMEM; AMK_ECRYPTO.
- */
-AMK_API int amk_known_hosts_hash_file(const char *path, size_t *hashed) AMK_MUST_CHECK;
-
-/**
- * Removes every entry for @p host on @p port (plain or hashed; `@revoked`
- * and `@cert-authority` lines are kept) from the file at @p path, as
- * `ssh-keygen -R`, replacing it atomically when something changed.
- * @param removed receives (may be NULL) the number of lines removed
- * @return AMK_OK; AMK_EINVAL for an empty host; AMK_EIO; AMK_ETOOBIG; AMK_ENOMEM.
- */
-AMK_API int amk_known_hosts_remove(const char *path, const char *host, unsigned port,
-    size_t *removed) AMK_MUST_CHECK;
-
 #ifdef __cplusplus
 }
 #endif

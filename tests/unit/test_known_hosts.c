@@ -308,107 +308,6 @@ test_amk_known_hosts_append_found_by_ssh_keygen(void **state)
 }
 
 static void
-test_amk_known_hosts_hash_file(void **state)
-{
-    char *dir = ktu_mkdtemp();
-    char path[4200], *text, *out = NULL;
-    struct amk_known_hosts *kh = NULL;
-    struct stat st;
-    size_t n;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/known_hosts", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "# keep me\n"
-        "a.example,B.example %s first\n"
-        "[c.example]:2222 %s\n"
-        "*.wild %s\n"
-        "@revoked * %s\n"
-        "garbage line\n", b64_ed_a, b64_ec_a, b64_ed_b, b64_ed_b);
-    fclose(f);
-    assert_int_equal(chmod(path, 0640), 0);
-    ASSERT_OK(amk_known_hosts_hash_file(path, &n));
-    assert_int_equal(n, 2);
-    text = ktu_read(path, NULL);
-    assert_null(strstr(text, "a.example"));
-    assert_null(strstr(text, "c.example"));
-    assert_non_null(strstr(text, "# keep me\n"));
-    assert_non_null(strstr(text, "*.wild "));
-    assert_non_null(strstr(text, "@revoked * "));
-    assert_non_null(strstr(text, "garbage line\n"));
-    assert_non_null(strstr(text, " first\n"));   /* comments of entries stay */
-    free(text);
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0640);
-    /* ssh-keygen finds the hashed names, and so does amiko. */
-    assert_int_equal(ktu_run(&out, "ssh-keygen -F b.example -f %s", path), 0);
-    assert_non_null(strstr(out, strchr(b64_ed_a, ' ') + 1));
-    free(out);
-    assert_int_equal(ktu_run(NULL, "ssh-keygen -F '[c.example]:2222' -f %s >/dev/null", path), 0);
-    ASSERT_OK(amk_known_hosts_new(&kh));
-    ASSERT_OK(amk_known_hosts_load_file(kh, path));
-    ASSERT_OK(amk_known_hosts_check(kh, "a.example", 22, ed_a, NULL, NULL));
-    ASSERT_OK(amk_known_hosts_check(kh, "b.example", 22, ed_a, NULL, NULL));
-    ASSERT_OK(amk_known_hosts_check(kh, "c.example", 2222, ec_a, NULL, NULL));
-    /* ed_b is also @revoked, which wins over the kept wildcard line. */
-    ASSERT_AMK(AMK_EHOSTKEY_REVOKED, amk_known_hosts_check(kh, "x.wild", 22, ed_b, NULL, NULL));
-    amk_known_hosts_free(kh);
-    /* Hashing again changes nothing. */
-    ASSERT_OK(amk_known_hosts_hash_file(path, &n));
-    assert_int_equal(n, 0);
-    snprintf(path, sizeof(path), "%s/missing", dir);
-    ASSERT_AMK(AMK_EIO, amk_known_hosts_hash_file(path, &n));
-    ktu_rmdir(dir);
-}
-
-static void
-test_amk_known_hosts_remove(void **state)
-{
-    char *dir = ktu_mkdtemp();
-    char path[4200], *text;
-    struct amk_known_hosts *kh = NULL;
-    size_t n;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/known_hosts", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "gone.example %s\n"
-        "kept.example %s\n"
-        "[gone.example]:2222 %s\n"
-        "@revoked gone.example %s\n", b64_ed_a, b64_ed_a, b64_ec_a, b64_ed_b);
-    fclose(f);
-    /* Hash half of it with the real ssh-keygen first. */
-    assert_int_equal(ktu_run(NULL, "ssh-keygen -q -H -f %s >/dev/null 2>&1", path), 0);
-    f = fopen(path, "a");
-    fprintf(f, "Gone.Example,other.example %s\n", b64_ec_a);
-    fclose(f);
-    ASSERT_OK(amk_known_hosts_remove(path, "gone.example", 22, &n));
-    assert_int_equal(n, 2);   /* the hashed line and the plain list */
-    ASSERT_OK(amk_known_hosts_new(&kh));
-    ASSERT_OK(amk_known_hosts_load_file(kh, path));
-    ASSERT_AMK(AMK_EHOSTKEY_UNKNOWN, amk_known_hosts_check(kh, "gone.example", 22, ed_a, NULL,
-        NULL));
-    ASSERT_AMK(AMK_EHOSTKEY_UNKNOWN, amk_known_hosts_check(kh, "other.example", 22, ec_a, NULL,
-        NULL));
-    ASSERT_OK(amk_known_hosts_check(kh, "kept.example", 22, ed_a, NULL, NULL));
-    ASSERT_OK(amk_known_hosts_check(kh, "gone.example", 2222, ec_a, NULL, NULL));
-    ASSERT_AMK(AMK_EHOSTKEY_REVOKED, amk_known_hosts_check(kh, "gone.example", 22, ed_b, NULL,
-        NULL));
-    amk_known_hosts_free(kh);
-    assert_int_not_equal(ktu_run(NULL,
-        "ssh-keygen -F gone.example -f %s | grep -v '^[#@]' | grep -q ssh-", path), 0);
-    text = ktu_read(path, NULL);
-    assert_non_null(strstr(text, "@revoked"));
-    free(text);
-    ASSERT_OK(amk_known_hosts_remove(path, "nobody.example", 22, &n));
-    assert_int_equal(n, 0);
-    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_remove(path, "", 22, &n));
-    ktu_rmdir(dir);
-}
-
-static void
 test_amk_known_hosts_line_forms(void **state)
 {
     char *line = NULL;
@@ -446,8 +345,6 @@ main(void)
         cmocka_unit_test(test_amk_known_hosts_check_ssh_keygen_hashed),
         cmocka_unit_test(test_amk_known_hosts_append_found_by_ssh_keygen),
         cmocka_unit_test(test_amk_known_hosts_line_forms),
-        cmocka_unit_test(test_amk_known_hosts_hash_file),
-        cmocka_unit_test(test_amk_known_hosts_remove),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
