@@ -162,7 +162,7 @@ amk_buf_reserve(struct amk_buf *b, size_t len, uint8_t **dp)
     if ((r = buf_make_room(b, len)) != AMK_OK)
         return r;
     if (dp != NULL)
-        *dp = b->d == NULL ? NULL : b->d + b->size;   /* len 0 on an empty buffer */
+        *dp = b->d + b->size;
     b->size += len;
     return AMK_OK;
 }
