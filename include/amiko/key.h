@@ -102,19 +102,6 @@ AMK_API int amk_key_load_file(const char *path, amk_passphrase_fn passphrase_fn,
     struct amk_key **out) AMK_MUST_CHECK;
 
 /**
- * Loads only the public half of a key, without asking for a passphrase:
- * from an OpenSSH private key (its header holds the public key in the
- * clear, but not the comment), an unencrypted PEM or PKCS#8 key, a public
- * key line or an RFC 4716 file. Errors as amk_key_load(); an encrypted PEM
- * or PKCS#8 key gives AMK_EPASSPHRASE.
- */
-AMK_API int amk_key_load_public(const void *data, size_t len, struct amk_key **out)
-    AMK_MUST_CHECK;
-
-/** As amk_key_load_public() from a file; also AMK_EIO and AMK_ETOOBIG. */
-AMK_API int amk_key_load_public_file(const char *path, struct amk_key **out) AMK_MUST_CHECK;
-
-/**
  * Writes @p k (which MUST hold a private key) in the OpenSSH private key
  * format, with its comment. A NULL or empty @p passphrase writes it
  * unencrypted; otherwise it is encrypted with aes256-ctr under a key from

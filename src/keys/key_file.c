@@ -92,34 +92,6 @@ out:
     return r;
 }
 
-int
-amk_key_load_public(const void *data, size_t len, struct amk_key **out)
-{
-    struct amk_buf bin;
-    struct amk_key *k = NULL;
-    int r = AMK_EINTERNAL;
-
-    *out = NULL;
-    if (data == NULL && len > 0)
-        return AMK_EINVAL;
-    amk_buf_init(&bin);
-    if (amk_openssh_is_armored(data, len)) {
-        /* PROTOCOL.key: the public key is stored unencrypted. */
-        if ((r = amk_openssh_unarmor(data, len, &bin)) != AMK_OK)
-            goto out;
-        r = amk_openssh_public(amk_buf_ptr(&bin), amk_buf_len(&bin), out);
-        goto out;
-    }
-    /* Other formats: load (a PEM key only when unencrypted), keep the public half. */
-    if ((r = amk_key_load(data, len, NULL, NULL, &k)) != AMK_OK)
-        goto out;
-    r = amk_key_public_copy(k, out);
-out:
-    amk_key_free(k);
-    amk_buf_release(&bin);
-    return r;
-}
-
 static int
 read_file(const char *path, struct amk_buf *out)
 {
@@ -165,22 +137,6 @@ amk_key_load_file(const char *path, amk_passphrase_fn passphrase_fn, void *user,
     if ((r = read_file(path, &text)) != AMK_OK)
         goto out;
     r = amk_key_load(amk_buf_ptr(&text), amk_buf_len(&text), passphrase_fn, user, out);
-out:
-    amk_buf_release(&text);
-    return r;
-}
-
-int
-amk_key_load_public_file(const char *path, struct amk_key **out)
-{
-    struct amk_buf text;
-    int r = AMK_EINTERNAL;
-
-    *out = NULL;
-    amk_buf_init(&text);
-    if ((r = read_file(path, &text)) != AMK_OK)
-        goto out;
-    r = amk_key_load_public(amk_buf_ptr(&text), amk_buf_len(&text), out);
 out:
     amk_buf_release(&text);
     return r;

@@ -228,31 +228,6 @@ out:
     return r;
 }
 
-int
-amk_openssh_public(const uint8_t *blob, size_t len, struct amk_key **out)
-{
-    struct amk_buf b;
-    const uint8_t *pub;
-    size_t publen;
-    uint32_t nkeys;
-    int r;
-
-    *out = NULL;
-    amk_buf_view(&b, blob, len);
-    if (len < OPENSSH_MAGIC_LEN || memcmp(blob, OPENSSH_MAGIC, OPENSSH_MAGIC_LEN) != 0)
-        return AMK_EFORMAT;
-    if ((r = amk_buf_consume(&b, OPENSSH_MAGIC_LEN)) != AMK_OK ||
-        (r = amk_buf_skip_string(&b)) != AMK_OK ||
-        (r = amk_buf_skip_string(&b)) != AMK_OK ||
-        (r = amk_buf_skip_string(&b)) != AMK_OK ||
-        (r = amk_buf_get_u32(&b, &nkeys)) != AMK_OK ||
-        (r = amk_buf_get_string_direct(&b, &pub, &publen)) != AMK_OK)
-        return amk_key_format_err(r);
-    if (nkeys != 1)
-        return AMK_ENOTSUP;
-    return amk_key_from_blob(pub, publen, out);
-}
-
 /* Reads one key entry after its type name (PROTOCOL.key; OpenSSH sshkey.c
  * private serialisation order). */
 static int

@@ -50,10 +50,6 @@ int amk_openssh_decrypt(const uint8_t *blob, size_t len, amk_passphrase_fn fn, v
 int amk_openssh_parse(const uint8_t *blob, size_t len, amk_passphrase_fn fn, void *user,
     struct amk_key **out) __attribute__((warn_unused_result));
 
-/* The public key in the clear header of the container (no passphrase needed). */
-int amk_openssh_public(const uint8_t *blob, size_t len, struct amk_key **out)
-    __attribute__((warn_unused_result));
-
 /*
  * Appends @p k as an armored OpenSSH private key to @p out. With a
  * non-empty @p passphrase, encrypts with @p cipher (NULL: aes256-ctr) and

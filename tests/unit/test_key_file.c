@@ -163,33 +163,6 @@ test_amk_key_load_file_wrong_passphrase(void **state)
     }
 }
 
-/* The public half of an encrypted key, without its passphrase. */
-static void
-test_amk_key_load_public_file_encrypted(void **state)
-{
-    char path[4200];
-
-    for (size_t i = 0; i < NTYPES; i++) {
-        struct amk_key *k = NULL, *pub = NULL;
-        int calls = 0;
-
-        snprintf(path, sizeof(path), "%s/e%zu", dir, i);
-        ASSERT_OK(amk_key_load_public_file(path, &k));
-        assert_false(amk_key_has_private(k));
-        assert_int_equal(calls, 0);
-        snprintf(path, sizeof(path), "%s/e%zu.pub", dir, i);
-        ASSERT_OK(amk_key_load_public_file(path, &pub));
-        assert_true(amk_key_equal_public(k, pub));
-        amk_key_free(k);
-        amk_key_free(pub);
-        /* From a plain key: the public half only. */
-        snprintf(path, sizeof(path), "%s/k%zu", dir, i);
-        ASSERT_OK(amk_key_load_public_file(path, &k));
-        assert_false(amk_key_has_private(k));
-        amk_key_free(k);
-    }
-}
-
 /* ssh-keygen -Z for every cipher, with a wrong passphrase refused for each. */
 static void
 test_amk_key_load_ssh_keygen_ciphers(void **state)
@@ -762,7 +735,6 @@ main(void)
         cmocka_unit_test(test_amk_key_load_file_ssh_keygen_plain),
         cmocka_unit_test(test_amk_key_load_file_ssh_keygen_encrypted),
         cmocka_unit_test(test_amk_key_load_file_wrong_passphrase),
-        cmocka_unit_test(test_amk_key_load_public_file_encrypted),
         cmocka_unit_test(test_amk_key_load_ssh_keygen_ciphers),
         cmocka_unit_test(test_amk_key_load_ssh_keygen_default_cost),
         cmocka_unit_test(test_amk_key_fingerprint_matches_ssh_keygen),

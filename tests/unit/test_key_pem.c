@@ -97,7 +97,6 @@ test_amk_key_load_ssh_keygen_pem_and_pkcs8(void **state)
             assert_loads_like_pub(path, good_pass);
             ASSERT_AMK(AMK_EPASSPHRASE, amk_key_load_file(path, bad_pass, NULL, &k));
             ASSERT_AMK(AMK_EPASSPHRASE, amk_key_load_file(path, NULL, NULL, &k));
-            ASSERT_AMK(AMK_EPASSPHRASE, amk_key_load_public_file(path, &k));
             assert_null(k);
         }
     }
