@@ -11,11 +11,10 @@
  * aes128/192/256-cbc, aes128/256-gcm@openssh.com or
  * chacha20-poly1305@openssh.com; PEM: PKCS#1 RSA, SEC1 EC and DSA, plain
  * or with legacy Proc-Type/DEK-Info encryption; PKCS#8, plain or
- * encrypted; OpenSSH public key lines ("type base64 comment") and RFC 4716
- * public key files.
+ * encrypted; OpenSSH public key lines ("type base64 comment").
  * Formats written: OpenSSH private keys (plain, or with a passphrase:
  * bcrypt_pbkdf with 16 rounds and aes256-ctr, as ssh-keygen), PEM and
- * PKCS#8 (amk_key_export()), public key lines and RFC 4716.
+ * PKCS#8 (amk_key_export()), and public key lines.
  */
 #ifndef AMIKO_KEY_H
 #define AMIKO_KEY_H
@@ -80,7 +79,7 @@ AMK_API int amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key
 
 /**
  * Loads a key from memory: an OpenSSH private key file, a PEM or PKCS#8
- * private key, an OpenSSH public key line or an RFC 4716 public key file. @p passphrase_fn (may be NULL) is called only for an
+ * private key, or an OpenSSH public key line. @p passphrase_fn (may be NULL) is called only for an
  * encrypted key.
  * @return AMK_OK;
  *   AMK_EPASSPHRASE when the key is encrypted and the passphrase is wrong
@@ -146,14 +145,6 @@ AMK_API int amk_key_export_file(const struct amk_key *k, const char *path,
  * @return AMK_OK or AMK_ENOMEM.
  */
 AMK_API int amk_key_public_line(const struct amk_key *k, char **out) AMK_MUST_CHECK;
-
-/**
- * The public key in the RFC 4716 file format (as `ssh-keygen -e`), its
- * comment in a Comment header, ending in a newline.
- * @param out receives the NUL-terminated text; free it with free()
- * @return AMK_OK or AMK_ENOMEM.
- */
-AMK_API int amk_key_public_rfc4716(const struct amk_key *k, char **out) AMK_MUST_CHECK;
 
 /**
  * Writes the public key line and a newline to @p path (mode 0644), like

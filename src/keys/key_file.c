@@ -76,10 +76,6 @@ amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void
         r = load_pem(data, len, passphrase_fn, user, out);
         goto out;
     }
-    if (amk_rfc4716_is_public_key(data, len)) {
-        r = amk_rfc4716_parse(data, len, out);
-        goto out;
-    }
     if (amk_openssh_is_armored(data, len)) {
         if ((r = amk_openssh_unarmor(data, len, &bin)) != AMK_OK)
             goto out;
@@ -346,22 +342,6 @@ amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out
     *out = NULL;
     amk_buf_init(&text);
     if ((r = amk_key_write_randomart(k, hash, &text)) != AMK_OK)
-        goto out;
-    r = buf_to_string(&text, out, NULL);
-out:
-    amk_buf_release(&text);
-    return r;
-}
-
-int
-amk_key_public_rfc4716(const struct amk_key *k, char **out)
-{
-    struct amk_buf text;
-    int r = AMK_EINTERNAL;
-
-    *out = NULL;
-    amk_buf_init(&text);
-    if ((r = amk_rfc4716_write(k, &text)) != AMK_OK)
         goto out;
     r = buf_to_string(&text, out, NULL);
 out:

@@ -72,14 +72,6 @@ int amk_key_write_public_line(const struct amk_key *k, struct amk_buf *out)
 int amk_key_write_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash,
     struct amk_buf *out) __attribute__((warn_unused_result));
 
-/* RFC 4716 public key files (key_rfc4716.c). */
-int amk_rfc4716_is_public_key(const char *text, size_t len);
-int amk_rfc4716_parse(const char *text, size_t len, struct amk_key **out)
-    __attribute__((warn_unused_result));
-/* Appends the whole file text, ending in a newline. */
-int amk_rfc4716_write(const struct amk_key *k, struct amk_buf *out)
-    __attribute__((warn_unused_result));
-
 /* Appends the randomart picture (lines joined by '\n', no final newline). */
 int amk_key_write_randomart(const struct amk_key *k, enum amk_key_fp_hash hash,
     struct amk_buf *out) __attribute__((warn_unused_result));
