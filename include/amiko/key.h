@@ -162,15 +162,6 @@ AMK_API int amk_key_save_public_file(const struct amk_key *k, const char *path) 
 AMK_API int amk_key_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
     AMK_MUST_CHECK;
 
-/**
- * The "randomart" picture of the fingerprint, as `ssh-keygen -l -v` draws
- * it: 11 lines of 19 characters joined by newlines, without a final one.
- * @param out receives the NUL-terminated text; free it with free()
- * @return AMK_OK; AMK_EINVAL for an unknown @p hash; AMK_ENOMEM; AMK_ECRYPTO.
- */
-AMK_API int amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
-    AMK_MUST_CHECK;
-
 /** The key type name, e.g. "ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa". */
 AMK_API const char *amk_key_type_name(const struct amk_key *k);
 

@@ -332,19 +332,3 @@ out:
     amk_buf_release(&text);
     return r;
 }
-
-int
-amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
-{
-    struct amk_buf text;
-    int r = AMK_EINTERNAL;
-
-    *out = NULL;
-    amk_buf_init(&text);
-    if ((r = amk_key_write_randomart(k, hash, &text)) != AMK_OK)
-        goto out;
-    r = buf_to_string(&text, out, NULL);
-out:
-    amk_buf_release(&text);
-    return r;
-}

@@ -72,8 +72,4 @@ int amk_key_write_public_line(const struct amk_key *k, struct amk_buf *out)
 int amk_key_write_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash,
     struct amk_buf *out) __attribute__((warn_unused_result));
 
-/* Appends the randomart picture (lines joined by '\n', no final newline). */
-int amk_key_write_randomart(const struct amk_key *k, enum amk_key_fp_hash hash,
-    struct amk_buf *out) __attribute__((warn_unused_result));
-
 #endif

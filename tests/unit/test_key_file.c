@@ -241,35 +241,6 @@ test_amk_key_fingerprint_matches_ssh_keygen(void **state)
     }
 }
 
-/* The randomart picture equals ssh-keygen -lv's, line for line. */
-static void
-test_amk_key_randomart_matches_ssh_keygen(void **state)
-{
-    char path[4200];
-
-    for (size_t i = 0; i < NTYPES; i++) {
-        for (int h = 0; h < 2; h++) {
-            struct amk_key *k = NULL;
-            char *art = NULL, *out = NULL, *want;
-
-            snprintf(path, sizeof(path), "%s/k%zu.pub", dir, i);
-            ASSERT_OK(amk_key_load_file(path, NULL, NULL, &k));
-            assert_int_equal(ktu_run(&out, "ssh-keygen -l -v -E %s -f %s",
-                h ? "md5" : "sha256", path), 0);
-            want = strchr(out, '\n');   /* after the fingerprint line */
-            assert_non_null(want);
-            want++;
-            if (want[strlen(want) - 1] == '\n')
-                want[strlen(want) - 1] = '\0';
-            ASSERT_OK(amk_key_randomart(k, h ? AMK_KEY_FP_MD5 : AMK_KEY_FP_SHA256, &art));
-            assert_string_equal(art, want);
-            free(art);
-            free(out);
-            amk_key_free(k);
-        }
-    }
-}
-
 /* Keys amiko writes are read back by ssh-keygen -y (plain and -P). */
 static void
 test_amk_key_save_file_read_by_ssh_keygen(void **state)
@@ -649,7 +620,6 @@ main(void)
         cmocka_unit_test(test_amk_key_load_ssh_keygen_ciphers),
         cmocka_unit_test(test_amk_key_load_ssh_keygen_default_cost),
         cmocka_unit_test(test_amk_key_fingerprint_matches_ssh_keygen),
-        cmocka_unit_test(test_amk_key_randomart_matches_ssh_keygen),
         cmocka_unit_test(test_amk_key_save_file_read_by_ssh_keygen),
         cmocka_unit_test(test_amk_key_save_file_ssh_keygen_rewrites),
         cmocka_unit_test(test_amk_key_save_requires_private),
