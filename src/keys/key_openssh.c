@@ -70,8 +70,9 @@ amk_openssh_unarmor(const char *text, size_t len, struct amk_buf *out)
     return amk_base64_decode(text + start, end - start, out);
 }
 
-int
-amk_key_get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
+/* Asks the callback for the passphrase; AMK_EPASSPHRASE when none. */
+static int
+get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
 {
     int r;
 
@@ -189,7 +190,7 @@ amk_openssh_decrypt(const uint8_t *blob, size_t len, amk_passphrase_fn fn, void 
             r = AMK_ENOMEM;
             goto out;
         }
-        if ((r = amk_key_get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
+        if ((r = get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
             goto out;
         if ((r = amk_bcrypt_pbkdf(pass, strlen(pass), salt, saltlen, kdfout,
                  cipher->key_len + cipher->iv_len, rounds)) != AMK_OK)

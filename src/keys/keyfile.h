@@ -25,11 +25,6 @@ struct amk_key;
 #define AMK_OPENSSH_MAX_ROUNDS 4096u
 #define AMK_OPENSSH_SALT_LEN 16u
 
-/* Asks @p fn (may be NULL) for a passphrase into @p buf; AMK_EPASSPHRASE
- * when there is none or it is empty, or the callback's own error code. */
-int amk_key_get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
-    __attribute__((warn_unused_result));
-
 /* Whether @p text starts (after whitespace) with the OpenSSH armor. */
 int amk_openssh_is_armored(const char *text, size_t len);
 
