@@ -21,7 +21,6 @@
 #include <stdint.h>
 
 #include "common.h"
-#include "error.h"
 
 #ifdef __cplusplus
 extern "C" {
