@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "error.h"
 
 #ifdef __cplusplus
 extern "C" {
