@@ -1,7 +1,7 @@
 /*
  * Example: SSH keys. Generates an Ed25519 key, saves it encrypted in the
  * OpenSSH format with its .pub file, loads it back with a passphrase
- * callback and prints its fingerprints, as `ssh-keygen -l` would.
+ * callback and prints its fingerprints and randomart, as `ssh-keygen -lv`.
  *
  *   keys DIR [PASSPHRASE]      writes DIR/id_ed25519 and DIR/id_ed25519.pub
  */
@@ -28,7 +28,7 @@ main(int argc, char **argv)
 {
     struct amk_key *key = NULL, *loaded = NULL;
     char path[4096], pubpath[4200];
-    char *line = NULL, *sha256 = NULL, *md5 = NULL;
+    char *line = NULL, *sha256 = NULL, *md5 = NULL, *art = NULL;
     const char *pass = argc > 2 ? argv[2] : NULL;
     int r, status = 1;
 
@@ -57,13 +57,15 @@ main(int argc, char **argv)
     }
     if ((r = amk_key_public_line(loaded, &line)) != AMK_OK ||
         (r = amk_key_fingerprint(loaded, AMK_KEY_FP_SHA256, &sha256)) != AMK_OK ||
-        (r = amk_key_fingerprint(loaded, AMK_KEY_FP_MD5, &md5)) != AMK_OK) {
+        (r = amk_key_fingerprint(loaded, AMK_KEY_FP_MD5, &md5)) != AMK_OK ||
+        (r = amk_key_randomart(loaded, AMK_KEY_FP_SHA256, &art)) != AMK_OK) {
         fprintf(stderr, "formatting: %s\n", amk_strerror(r));
         goto out;
     }
     printf("%s\n", line);
     printf("%u %s %s (%s)\n", amk_key_bits(loaded), sha256, amk_key_comment(loaded),
         amk_key_type_name(loaded));
+    printf("%s\n", art);
     printf("%u %s %s (%s)\n", amk_key_bits(loaded), md5, amk_key_comment(loaded),
         amk_key_type_name(loaded));
     status = 0;
@@ -71,6 +73,7 @@ out:
     free(line);
     free(sha256);
     free(md5);
+    free(art);
     amk_key_free(key);
     amk_key_free(loaded);
     return status;

@@ -1,7 +1,8 @@
 /*
  * Fuzz target for amk_key_load() on text: OpenSSH public key lines
- * (key_public.c) and the armor of OpenSSH private keys (key_openssh.c),
- * without a passphrase. Invariants: no crash or over-read (ASan); a
+ * (key_public.c), RFC 4716 files (key_rfc4716.c), PEM and PKCS#8 keys
+ * (crypto/pkey_pem.c) and the armor of OpenSSH private keys
+ * (key_openssh.c), without a passphrase. Invariants: no crash or over-read (ASan); a
  * parsed public line formats back to a line that parses to the same key.
  */
 #include <stdint.h>

@@ -9,10 +9,13 @@
  * Formats read: OpenSSH private keys ("openssh-key-v1", PROTOCOL.key),
  * plain or encrypted with bcrypt_pbkdf and aes128/192/256-ctr,
  * aes128/192/256-cbc, aes128/256-gcm@openssh.com or
- * chacha20-poly1305@openssh.com; OpenSSH public key lines
- * ("type base64 comment"). Formats written: OpenSSH private keys (plain,
- * or with a passphrase: bcrypt_pbkdf with 16 rounds and aes256-ctr, as
- * ssh-keygen) and public key lines.
+ * chacha20-poly1305@openssh.com; PEM: PKCS#1 RSA, SEC1 EC and DSA, plain
+ * or with legacy Proc-Type/DEK-Info encryption; PKCS#8, plain or
+ * encrypted; OpenSSH public key lines ("type base64 comment") and RFC 4716
+ * public key files.
+ * Formats written: OpenSSH private keys (plain, or with a passphrase:
+ * bcrypt_pbkdf with 16 rounds and aes256-ctr, as ssh-keygen), PEM and
+ * PKCS#8 (amk_key_export()), public key lines and RFC 4716.
  */
 #ifndef AMIKO_KEY_H
 #define AMIKO_KEY_H
@@ -46,6 +49,13 @@ enum amk_key_fp_hash {
     AMK_KEY_FP_MD5 = 1      /**< "MD5:" + colon-separated hex (ssh-keygen -E md5) */
 };
 
+/** Private key file formats for amk_key_export(). */
+enum amk_key_format {
+    AMK_KEY_FORMAT_OPENSSH = 0, /**< "openssh-key-v1" (PROTOCOL.key), ssh-keygen's default */
+    AMK_KEY_FORMAT_PEM = 1,     /**< PKCS#1 RSA / SEC1 EC / DSA PEM, legacy AES-128-CBC encryption */
+    AMK_KEY_FORMAT_PKCS8 = 2    /**< PKCS#8 PEM, PBES2 AES-256-CBC encryption */
+};
+
 /** Longest passphrase amiko asks a callback for, including the NUL. */
 #define AMK_KEY_PASSPHRASE_MAX 1024
 
@@ -69,8 +79,8 @@ AMK_API int amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key
     AMK_MUST_CHECK;
 
 /**
- * Loads a key from memory: an OpenSSH private key file, or an OpenSSH
- * public key line. @p passphrase_fn (may be NULL) is called only for an
+ * Loads a key from memory: an OpenSSH private key file, a PEM or PKCS#8
+ * private key, an OpenSSH public key line or an RFC 4716 public key file. @p passphrase_fn (may be NULL) is called only for an
  * encrypted key.
  * @return AMK_OK;
  *   AMK_EPASSPHRASE when the key is encrypted and the passphrase is wrong
@@ -92,6 +102,19 @@ AMK_API int amk_key_load_file(const char *path, amk_passphrase_fn passphrase_fn,
     struct amk_key **out) AMK_MUST_CHECK;
 
 /**
+ * Loads only the public half of a key, without asking for a passphrase:
+ * from an OpenSSH private key (its header holds the public key in the
+ * clear, but not the comment), an unencrypted PEM or PKCS#8 key, a public
+ * key line or an RFC 4716 file. Errors as amk_key_load(); an encrypted PEM
+ * or PKCS#8 key gives AMK_EPASSPHRASE.
+ */
+AMK_API int amk_key_load_public(const void *data, size_t len, struct amk_key **out)
+    AMK_MUST_CHECK;
+
+/** As amk_key_load_public() from a file; also AMK_EIO and AMK_ETOOBIG. */
+AMK_API int amk_key_load_public_file(const char *path, struct amk_key **out) AMK_MUST_CHECK;
+
+/**
  * Writes @p k (which MUST hold a private key) in the OpenSSH private key
  * format, with its comment. A NULL or empty @p passphrase writes it
  * unencrypted; otherwise it is encrypted with aes256-ctr under a key from
@@ -111,11 +134,39 @@ AMK_API int amk_key_save_file(const struct amk_key *k, const char *path, const c
     AMK_MUST_CHECK;
 
 /**
+ * Writes the private key @p k in @p format; AMK_KEY_FORMAT_OPENSSH is
+ * amk_key_save(). A NULL or empty @p passphrase writes it unencrypted.
+ * PEM and PKCS#8 keys carry no comment.
+ * @param out    receives the NUL-terminated text; free it with free()
+ * @param outlen receives its length (may be NULL)
+ * @return AMK_OK; AMK_EKEY when @p k has no private half; AMK_ENOTSUP for
+ *         Ed25519 in AMK_KEY_FORMAT_PEM (it has no such form); AMK_EINVAL
+ *         for an unknown format; AMK_ENOMEM; AMK_ECRYPTO.
+ */
+AMK_API int amk_key_export(const struct amk_key *k, enum amk_key_format format,
+    const char *passphrase, char **out, size_t *outlen) AMK_MUST_CHECK;
+
+/**
+ * As amk_key_export() to the file at @p path, created with mode 0600 (an
+ * existing file is replaced). AMK_EIO when it cannot be written.
+ */
+AMK_API int amk_key_export_file(const struct amk_key *k, const char *path,
+    enum amk_key_format format, const char *passphrase) AMK_MUST_CHECK;
+
+/**
  * The public key line "type base64 [comment]" of @p k, without a newline.
  * @param out receives the NUL-terminated line; free it with free()
  * @return AMK_OK or AMK_ENOMEM.
  */
 AMK_API int amk_key_public_line(const struct amk_key *k, char **out) AMK_MUST_CHECK;
+
+/**
+ * The public key in the RFC 4716 file format (as `ssh-keygen -e`), its
+ * comment in a Comment header, ending in a newline.
+ * @param out receives the NUL-terminated text; free it with free()
+ * @return AMK_OK or AMK_ENOMEM.
+ */
+AMK_API int amk_key_public_rfc4716(const struct amk_key *k, char **out) AMK_MUST_CHECK;
 
 /**
  * Writes the public key line and a newline to @p path (mode 0644), like
@@ -131,6 +182,15 @@ AMK_API int amk_key_save_public_file(const struct amk_key *k, const char *path) 
  * @return AMK_OK; AMK_EINVAL for an unknown @p hash; AMK_ENOMEM; AMK_ECRYPTO.
  */
 AMK_API int amk_key_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
+    AMK_MUST_CHECK;
+
+/**
+ * The "randomart" picture of the fingerprint, as `ssh-keygen -l -v` draws
+ * it: 11 lines of 19 characters joined by newlines, without a final one.
+ * @param out receives the NUL-terminated text; free it with free()
+ * @return AMK_OK; AMK_EINVAL for an unknown @p hash; AMK_ENOMEM; AMK_ECRYPTO.
+ */
+AMK_API int amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
     AMK_MUST_CHECK;
 
 /** The key type name, e.g. "ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa". */

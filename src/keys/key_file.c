@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/pkey_pem.h"
 #include "keys/key.h"
 #include "keys/keyfile.h"
 #include "util/buf.h"
@@ -35,6 +36,31 @@ amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key **out)
     return AMK_ENOTSUP;
 }
 
+/* PEM and PKCS#8 through the crypto layer's decoders. */
+static int
+load_pem(const char *text, size_t len, amk_passphrase_fn passphrase_fn, void *user,
+    struct amk_key **out)
+{
+    struct amk_pkey *pk = NULL;
+    char *pass = NULL;
+    int r = AMK_EINTERNAL;
+
+    if (amk_pem_is_encrypted(text, len)) {
+        if ((pass = calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL)
+            return AMK_ENOMEM;
+        if ((r = amk_key_get_passphrase(passphrase_fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) !=
+            AMK_OK)
+            goto out;
+    }
+    if ((r = amk_pkey_from_pem(text, len, pass, &pk)) != AMK_OK)
+        goto out;
+    r = amk_key_from_pkey(pk, out);
+out:
+    if (pass != NULL)
+        amk_free_wiped(pass, AMK_KEY_PASSPHRASE_MAX);
+    return r;
+}
+
 int
 amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void *user,
     struct amk_key **out)
@@ -46,6 +72,14 @@ amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void
     if (data == NULL && len > 0)
         return AMK_EINVAL;
     amk_buf_init(&bin);
+    if (amk_pem_is_private_key(data, len)) {
+        r = load_pem(data, len, passphrase_fn, user, out);
+        goto out;
+    }
+    if (amk_rfc4716_is_public_key(data, len)) {
+        r = amk_rfc4716_parse(data, len, out);
+        goto out;
+    }
     if (amk_openssh_is_armored(data, len)) {
         if ((r = amk_openssh_unarmor(data, len, &bin)) != AMK_OK)
             goto out;
@@ -54,6 +88,34 @@ amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void
     }
     r = amk_key_parse_public_line(data, len, out);
 out:
+    amk_buf_release(&bin);
+    return r;
+}
+
+int
+amk_key_load_public(const void *data, size_t len, struct amk_key **out)
+{
+    struct amk_buf bin;
+    struct amk_key *k = NULL;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    if (data == NULL && len > 0)
+        return AMK_EINVAL;
+    amk_buf_init(&bin);
+    if (amk_openssh_is_armored(data, len)) {
+        /* PROTOCOL.key: the public key is stored unencrypted. */
+        if ((r = amk_openssh_unarmor(data, len, &bin)) != AMK_OK)
+            goto out;
+        r = amk_openssh_public(amk_buf_ptr(&bin), amk_buf_len(&bin), out);
+        goto out;
+    }
+    /* Other formats: load (a PEM key only when unencrypted), keep the public half. */
+    if ((r = amk_key_load(data, len, NULL, NULL, &k)) != AMK_OK)
+        goto out;
+    r = amk_key_public_copy(k, out);
+out:
+    amk_key_free(k);
     amk_buf_release(&bin);
     return r;
 }
@@ -103,6 +165,22 @@ amk_key_load_file(const char *path, amk_passphrase_fn passphrase_fn, void *user,
     if ((r = read_file(path, &text)) != AMK_OK)
         goto out;
     r = amk_key_load(amk_buf_ptr(&text), amk_buf_len(&text), passphrase_fn, user, out);
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_key_load_public_file(const char *path, struct amk_key **out)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    amk_buf_init(&text);
+    if ((r = read_file(path, &text)) != AMK_OK)
+        goto out;
+    r = amk_key_load_public(amk_buf_ptr(&text), amk_buf_len(&text), out);
 out:
     amk_buf_release(&text);
     return r;
@@ -197,6 +275,50 @@ out:
 }
 
 int
+amk_key_export(const struct amk_key *k, enum amk_key_format format, const char *passphrase,
+    char **out, size_t *outlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    if (outlen != NULL)
+        *outlen = 0;
+    switch (format) {
+    case AMK_KEY_FORMAT_OPENSSH:
+        return amk_key_save(k, passphrase, out, outlen);
+    case AMK_KEY_FORMAT_PEM:
+    case AMK_KEY_FORMAT_PKCS8:
+        r = amk_pkey_to_pem(amk_key_pkey(k),
+            format == AMK_KEY_FORMAT_PEM ? AMK_PEM_TRADITIONAL : AMK_PEM_PKCS8, passphrase,
+            &text, &len);
+        if (r != AMK_OK)
+            return r;
+        *out = text;
+        if (outlen != NULL)
+            *outlen = len;
+        return AMK_OK;
+    }
+    return AMK_EINVAL;
+}
+
+int
+amk_key_export_file(const struct amk_key *k, const char *path, enum amk_key_format format,
+    const char *passphrase)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r = AMK_EINTERNAL;
+
+    if ((r = amk_key_export(k, format, passphrase, &text, &len)) != AMK_OK)
+        return r;
+    r = write_file(path, text, len, 0600);
+    amk_free_wiped(text, len + 1);
+    return r;
+}
+
+int
 amk_key_save_file(const struct amk_key *k, const char *path, const char *passphrase)
 {
     struct amk_buf text;
@@ -252,6 +374,38 @@ amk_key_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash, char **o
     *out = NULL;
     amk_buf_init(&text);
     if ((r = amk_key_write_fingerprint(k, hash, &text)) != AMK_OK)
+        goto out;
+    r = buf_to_string(&text, out, NULL);
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    amk_buf_init(&text);
+    if ((r = amk_key_write_randomart(k, hash, &text)) != AMK_OK)
+        goto out;
+    r = buf_to_string(&text, out, NULL);
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_key_public_rfc4716(const struct amk_key *k, char **out)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    amk_buf_init(&text);
+    if ((r = amk_rfc4716_write(k, &text)) != AMK_OK)
         goto out;
     r = buf_to_string(&text, out, NULL);
 out:

@@ -70,9 +70,8 @@ amk_openssh_unarmor(const char *text, size_t len, struct amk_buf *out)
     return amk_base64_decode(text + start, end - start, out);
 }
 
-/* Asks the callback for the passphrase; AMK_EPASSPHRASE when none. */
-static int
-get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
+int
+amk_key_get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
 {
     int r;
 
@@ -190,7 +189,7 @@ amk_openssh_decrypt(const uint8_t *blob, size_t len, amk_passphrase_fn fn, void 
             r = AMK_ENOMEM;
             goto out;
         }
-        if ((r = get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
+        if ((r = amk_key_get_passphrase(fn, user, pass, AMK_KEY_PASSPHRASE_MAX)) != AMK_OK)
             goto out;
         if ((r = amk_bcrypt_pbkdf(pass, strlen(pass), salt, saltlen, kdfout,
                  cipher->key_len + cipher->iv_len, rounds)) != AMK_OK)
@@ -227,6 +226,31 @@ out:
     if (plain != NULL)
         amk_free_wiped(plain, enclen);
     return r;
+}
+
+int
+amk_openssh_public(const uint8_t *blob, size_t len, struct amk_key **out)
+{
+    struct amk_buf b;
+    const uint8_t *pub;
+    size_t publen;
+    uint32_t nkeys;
+    int r;
+
+    *out = NULL;
+    amk_buf_view(&b, blob, len);
+    if (len < OPENSSH_MAGIC_LEN || memcmp(blob, OPENSSH_MAGIC, OPENSSH_MAGIC_LEN) != 0)
+        return AMK_EFORMAT;
+    if ((r = amk_buf_consume(&b, OPENSSH_MAGIC_LEN)) != AMK_OK ||
+        (r = amk_buf_skip_string(&b)) != AMK_OK ||
+        (r = amk_buf_skip_string(&b)) != AMK_OK ||
+        (r = amk_buf_skip_string(&b)) != AMK_OK ||
+        (r = amk_buf_get_u32(&b, &nkeys)) != AMK_OK ||
+        (r = amk_buf_get_string_direct(&b, &pub, &publen)) != AMK_OK)
+        return amk_key_format_err(r);
+    if (nkeys != 1)
+        return AMK_ENOTSUP;
+    return amk_key_from_blob(pub, publen, out);
 }
 
 /* Reads one key entry after its type name (PROTOCOL.key; OpenSSH sshkey.c

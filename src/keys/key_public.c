@@ -2,8 +2,12 @@
  * OpenSSH public key lines ("type base64 comment", sshd(8) AUTHORIZED_KEYS
  * FILE FORMAT without options) and fingerprints as ssh-keygen -l prints
  * them: "SHA256:" + unpadded base64 of SHA-256 of the key blob, or "MD5:"
- * + colon-separated lower-case hex of its MD5 (RFC 4716 §4).
+ * + colon-separated lower-case hex of its MD5 (RFC 4716 §4); and the
+ * "randomart" picture ssh-keygen -lv draws from the same digest (the
+ * drunken bishop walk of Loss, Limmer and von Gernler, "The drunken
+ * bishop: An analysis of the OpenSSH fingerprint visualization algorithm").
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +172,115 @@ amk_key_write_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash, st
                 goto out;
         }
     }
+    r = AMK_OK;
+out:
+    if (r != AMK_OK && amk_buf_len(out) > before &&
+        amk_buf_consume_end(out, amk_buf_len(out) - before) != AMK_OK)
+        r = AMK_EINTERNAL;
+    amk_buf_release(&blob);
+    return r;
+}
+
+/* The randomart field: 17 x 9 cells, the bishop starting in the middle. */
+#define ART_W 17
+#define ART_H 9
+
+/* Cell symbols by visit count; the last two mark the start and the end. */
+static const char art_symbols[] = " .o+=*BOX@%&#/^SE";
+
+/* ssh-keygen's names for key types in the picture's title. */
+static const char *
+art_type_name(const struct amk_key *k)
+{
+    switch (amk_key_type(k)) {
+    case AMK_PKEY_ED25519: return "ED25519";
+    case AMK_PKEY_ECDSA_P256:
+    case AMK_PKEY_ECDSA_P384:
+    case AMK_PKEY_ECDSA_P521: return "ECDSA";
+    case AMK_PKEY_RSA: return "RSA";
+    case AMK_PKEY_DSA: return "DSA";
+    }
+    return "UNKNOWN";
+}
+
+/* A border line: '+', @p label centred in dashes, '+'. */
+static int
+art_border(const char *label, struct amk_buf *out)
+{
+    size_t llen = strlen(label), i;
+    int r;
+
+    if (llen > ART_W)
+        llen = 0;
+    if ((r = amk_buf_put_u8(out, '+')) != AMK_OK)
+        return r;
+    for (i = 0; i < (ART_W - llen) / 2; i++)
+        if ((r = amk_buf_put_u8(out, '-')) != AMK_OK)
+            return r;
+    if ((r = amk_buf_put(out, label, llen)) != AMK_OK)
+        return r;
+    for (i += llen; i < ART_W; i++)
+        if ((r = amk_buf_put_u8(out, '-')) != AMK_OK)
+            return r;
+    return amk_buf_put_u8(out, '+');
+}
+
+int
+amk_key_write_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, struct amk_buf *out)
+{
+    struct amk_buf blob;
+    uint8_t digest[AMK_HASH_MAX_LEN], field[ART_W][ART_H];
+    const size_t top = sizeof(art_symbols) - 2;   /* index of 'E' */
+    enum amk_hash_alg alg;
+    char title[ART_W + 1], label[ART_W + 1];
+    size_t dlen, before = amk_buf_len(out);
+    int x = ART_W / 2, y = ART_H / 2, n, r = AMK_EINTERNAL;
+
+    amk_buf_init(&blob);
+    if (hash != AMK_KEY_FP_SHA256 && hash != AMK_KEY_FP_MD5) {
+        r = AMK_EINVAL;
+        goto out;
+    }
+    alg = hash == AMK_KEY_FP_SHA256 ? AMK_HASH_SHA256 : AMK_HASH_MD5;
+    dlen = amk_hash_len(alg);
+    if ((r = amk_key_to_blob(k, &blob)) != AMK_OK ||
+        (r = amk_hash(alg, amk_buf_ptr(&blob), amk_buf_len(&blob), digest)) != AMK_OK)
+        goto out;
+    memset(field, 0, sizeof(field));
+    /* Each byte gives four moves, low bits first: bit 0 right/left, bit 1
+     * down/up; the bishop stays inside the walls. */
+    for (size_t i = 0; i < dlen; i++) {
+        unsigned in = digest[i];
+        for (int b = 0; b < 4; b++) {
+            x += (in & 1) ? 1 : -1;
+            y += (in & 2) ? 1 : -1;
+            x = x < 0 ? 0 : x > ART_W - 1 ? ART_W - 1 : x;
+            y = y < 0 ? 0 : y > ART_H - 1 ? ART_H - 1 : y;
+            if (field[x][y] < top - 2)
+                field[x][y]++;
+            in >>= 2;
+        }
+    }
+    field[ART_W / 2][ART_H / 2] = (uint8_t)(top - 1);
+    field[x][y] = (uint8_t)top;
+
+    n = snprintf(title, sizeof(title), "[%s %u]", art_type_name(k), amk_key_bits(k));
+    if (n < 0 || (size_t)n >= sizeof(title))
+        snprintf(title, sizeof(title), "[%s]", art_type_name(k));
+    snprintf(label, sizeof(label), "[%s]", hash == AMK_KEY_FP_SHA256 ? "SHA256" : "MD5");
+    if ((r = art_border(title, out)) != AMK_OK || (r = amk_buf_put_u8(out, '\n')) != AMK_OK)
+        goto out;
+    for (y = 0; y < ART_H; y++) {
+        if ((r = amk_buf_put_u8(out, '|')) != AMK_OK)
+            goto out;
+        for (x = 0; x < ART_W; x++)
+            if ((r = amk_buf_put_u8(out, (uint8_t)art_symbols[field[x][y]])) != AMK_OK)
+                goto out;
+        if ((r = amk_buf_put(out, "|\n", 2)) != AMK_OK)
+            goto out;
+    }
+    if ((r = art_border(label, out)) != AMK_OK)
+        goto out;
     r = AMK_OK;
 out:
     if (r != AMK_OK && amk_buf_len(out) > before &&

@@ -25,6 +25,11 @@ struct amk_key;
 #define AMK_OPENSSH_MAX_ROUNDS 4096u
 #define AMK_OPENSSH_SALT_LEN 16u
 
+/* Asks @p fn (may be NULL) for a passphrase into @p buf; AMK_EPASSPHRASE
+ * when there is none or it is empty, or the callback's own error code. */
+int amk_key_get_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
+    __attribute__((warn_unused_result));
+
 /* Whether @p text starts (after whitespace) with the OpenSSH armor. */
 int amk_openssh_is_armored(const char *text, size_t len);
 
@@ -44,6 +49,10 @@ int amk_openssh_decrypt(const uint8_t *blob, size_t len, amk_passphrase_fn fn, v
 /* Parses the openssh-key-v1 container @p blob (after unarmoring). */
 int amk_openssh_parse(const uint8_t *blob, size_t len, amk_passphrase_fn fn, void *user,
     struct amk_key **out) __attribute__((warn_unused_result));
+
+/* The public key in the clear header of the container (no passphrase needed). */
+int amk_openssh_public(const uint8_t *blob, size_t len, struct amk_key **out)
+    __attribute__((warn_unused_result));
 
 /*
  * Appends @p k as an armored OpenSSH private key to @p out. With a
@@ -65,6 +74,18 @@ int amk_key_write_public_line(const struct amk_key *k, struct amk_buf *out)
 
 /* Appends the fingerprint text to @p out (no NUL). */
 int amk_key_write_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash,
+    struct amk_buf *out) __attribute__((warn_unused_result));
+
+/* RFC 4716 public key files (key_rfc4716.c). */
+int amk_rfc4716_is_public_key(const char *text, size_t len);
+int amk_rfc4716_parse(const char *text, size_t len, struct amk_key **out)
+    __attribute__((warn_unused_result));
+/* Appends the whole file text, ending in a newline. */
+int amk_rfc4716_write(const struct amk_key *k, struct amk_buf *out)
+    __attribute__((warn_unused_result));
+
+/* Appends the randomart picture (lines joined by '\n', no final newline). */
+int amk_key_write_randomart(const struct amk_key *k, enum amk_key_fp_hash hash,
     struct amk_buf *out) __attribute__((warn_unused_result));
 
 #endif

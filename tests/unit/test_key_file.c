@@ -163,6 +163,33 @@ test_amk_key_load_file_wrong_passphrase(void **state)
     }
 }
 
+/* The public half of an encrypted key, without its passphrase. */
+static void
+test_amk_key_load_public_file_encrypted(void **state)
+{
+    char path[4200];
+
+    for (size_t i = 0; i < NTYPES; i++) {
+        struct amk_key *k = NULL, *pub = NULL;
+        int calls = 0;
+
+        snprintf(path, sizeof(path), "%s/e%zu", dir, i);
+        ASSERT_OK(amk_key_load_public_file(path, &k));
+        assert_false(amk_key_has_private(k));
+        assert_int_equal(calls, 0);
+        snprintf(path, sizeof(path), "%s/e%zu.pub", dir, i);
+        ASSERT_OK(amk_key_load_public_file(path, &pub));
+        assert_true(amk_key_equal_public(k, pub));
+        amk_key_free(k);
+        amk_key_free(pub);
+        /* From a plain key: the public half only. */
+        snprintf(path, sizeof(path), "%s/k%zu", dir, i);
+        ASSERT_OK(amk_key_load_public_file(path, &k));
+        assert_false(amk_key_has_private(k));
+        amk_key_free(k);
+    }
+}
+
 /* ssh-keygen -Z for every cipher, with a wrong passphrase refused for each. */
 static void
 test_amk_key_load_ssh_keygen_ciphers(void **state)
@@ -238,6 +265,35 @@ test_amk_key_fingerprint_matches_ssh_keygen(void **state)
         ASSERT_AMK(AMK_EINVAL, amk_key_fingerprint(k, (enum amk_key_fp_hash)7, &fp));
         assert_null(fp);
         amk_key_free(k);
+    }
+}
+
+/* The randomart picture equals ssh-keygen -lv's, line for line. */
+static void
+test_amk_key_randomart_matches_ssh_keygen(void **state)
+{
+    char path[4200];
+
+    for (size_t i = 0; i < NTYPES; i++) {
+        for (int h = 0; h < 2; h++) {
+            struct amk_key *k = NULL;
+            char *art = NULL, *out = NULL, *want;
+
+            snprintf(path, sizeof(path), "%s/k%zu.pub", dir, i);
+            ASSERT_OK(amk_key_load_file(path, NULL, NULL, &k));
+            assert_int_equal(ktu_run(&out, "ssh-keygen -l -v -E %s -f %s",
+                h ? "md5" : "sha256", path), 0);
+            want = strchr(out, '\n');   /* after the fingerprint line */
+            assert_non_null(want);
+            want++;
+            if (want[strlen(want) - 1] == '\n')
+                want[strlen(want) - 1] = '\0';
+            ASSERT_OK(amk_key_randomart(k, h ? AMK_KEY_FP_MD5 : AMK_KEY_FP_SHA256, &art));
+            assert_string_equal(art, want);
+            free(art);
+            free(out);
+            amk_key_free(k);
+        }
     }
 }
 
@@ -352,6 +408,95 @@ test_amk_openssh_write_every_cipher(void **state)
         amk_buf_free(text);
     }
     amk_key_free(k);
+}
+
+/* ---- RFC 4716 ---- */
+
+static void
+test_amk_rfc4716_ssh_keygen_both_ways(void **state)
+{
+    char path[4200];
+
+    for (size_t i = 0; i < NTYPES; i++) {
+        struct amk_key *k = NULL, *pub = NULL, *back = NULL;
+        char *out = NULL, *text = NULL, *line = NULL, *a, *b;
+        FILE *f;
+
+        /* ssh-keygen -e output loads. */
+        snprintf(path, sizeof(path), "%s/k%zu.pub", dir, i);
+        ASSERT_OK(amk_key_load_file(path, NULL, NULL, &pub));
+        assert_int_equal(ktu_run(&out, "ssh-keygen -e -f %s", path), 0);
+        ASSERT_OK(amk_key_load(out, strlen(out), NULL, NULL, &k));
+        assert_true(amk_key_equal_public(k, pub));
+        assert_non_null(strstr(amk_key_comment(k), "converted by"));
+        free(out);
+        /* What amiko writes, with a comment long enough to need continuation
+         * lines, ssh-keygen -i reads. */
+        ASSERT_OK(amk_key_set_comment(pub, "a comment that is long enough to be split over "
+            "two or more header lines by the writer"));
+        ASSERT_OK(amk_key_public_rfc4716(pub, &text));
+        for (char *p = text, *nl; *p != '\0'; p = nl + 1) {
+            nl = strchr(p, '\n');
+            assert_non_null(nl);
+            assert_true(nl - p <= 72);
+        }
+        snprintf(path, sizeof(path), "%s/r%zu.pub", dir, i);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        assert_int_equal(ktu_run(&out, "ssh-keygen -i -m RFC4716 -f %s", path), 0);
+        ASSERT_OK(amk_key_public_line(pub, &line));
+        a = ktu_field(out, 1);
+        b = ktu_field(line, 1);
+        assert_string_equal(a, b);
+        ASSERT_OK(amk_key_load(text, strlen(text), NULL, NULL, &back));
+        assert_true(amk_key_equal_public(back, pub));
+        assert_string_equal(amk_key_comment(back), amk_key_comment(pub));
+        free(a);
+        free(b);
+        free(out);
+        free(line);
+        free(text);
+        amk_key_free(k);
+        amk_key_free(pub);
+        amk_key_free(back);
+    }
+}
+
+static void
+test_amk_rfc4716_parse_bad(void **state)
+{
+    static const char *bad[] = {
+        /* no end line */
+        "---- BEGIN SSH2 PUBLIC KEY ----\nAAAAC3NzaC1lZDI1NTE5AAAAIGOPlIlpeY6flw/qYvmhVt3Dz1CBX5qhM07ZpcVFsGjK\n",
+        /* no key */
+        "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"x\"\n---- END SSH2 PUBLIC KEY ----\n",
+        /* header continued into the end line */
+        "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"x\\\n---- END SSH2 PUBLIC KEY ----\n",
+        /* a line over 72 bytes */
+        "---- BEGIN SSH2 PUBLIC KEY ----\nAAAAC3NzaC1lZDI1NTE5AAAAIGOPlIlpeY6flw/qYvmhVt3Dz1CBX5qhM07ZpcVFsGjKAAAAAAAA\n"
+        "---- END SSH2 PUBLIC KEY ----\n",
+        /* trailing data */
+        "---- BEGIN SSH2 PUBLIC KEY ----\nAAAAC3NzaC1lZDI1NTE5AAAAIGOPlIlpeY6flw/qYvmhVt3Dz1CBX5qhM07ZpcVFsGjK\n"
+        "---- END SSH2 PUBLIC KEY ----\nmore\n",
+        /* header without the space after the colon */
+        "---- BEGIN SSH2 PUBLIC KEY ----\nComment:x\nAAAAC3NzaC1lZDI1NTE5AAAAIGOPlIlpeY6flw/qYvmhVt3Dz1CBX5qhM07ZpcVFsGjK\n"
+        "---- END SSH2 PUBLIC KEY ----\n",
+    };
+    struct amk_key *k = NULL;
+    const char *good = "---- BEGIN SSH2 PUBLIC KEY ----\r\nx-Tag: v\r\n"
+        "AAAAC3NzaC1lZDI1NTE5AAAAIGOPlIlpeY6flw/qYvmhVt3Dz1CBX5qhM07ZpcVFsGjK\r\n"
+        "---- END SSH2 PUBLIC KEY ----\r\n";
+
+    ASSERT_OK(amk_key_load(good, strlen(good), NULL, NULL, &k));
+    assert_string_equal(amk_key_comment(k), "");
+    amk_key_free(k);
+    k = NULL;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ASSERT_AMK(AMK_EFORMAT, amk_key_load(bad[i], strlen(bad[i]), NULL, NULL, &k));
+        assert_null(k);
+    }
 }
 
 /* ---- hostile files ---- */
@@ -617,13 +762,17 @@ main(void)
         cmocka_unit_test(test_amk_key_load_file_ssh_keygen_plain),
         cmocka_unit_test(test_amk_key_load_file_ssh_keygen_encrypted),
         cmocka_unit_test(test_amk_key_load_file_wrong_passphrase),
+        cmocka_unit_test(test_amk_key_load_public_file_encrypted),
         cmocka_unit_test(test_amk_key_load_ssh_keygen_ciphers),
         cmocka_unit_test(test_amk_key_load_ssh_keygen_default_cost),
         cmocka_unit_test(test_amk_key_fingerprint_matches_ssh_keygen),
+        cmocka_unit_test(test_amk_key_randomart_matches_ssh_keygen),
         cmocka_unit_test(test_amk_key_save_file_read_by_ssh_keygen),
         cmocka_unit_test(test_amk_key_save_file_ssh_keygen_rewrites),
         cmocka_unit_test(test_amk_key_save_requires_private),
         cmocka_unit_test(test_amk_openssh_write_every_cipher),
+        cmocka_unit_test(test_amk_rfc4716_ssh_keygen_both_ways),
+        cmocka_unit_test(test_amk_rfc4716_parse_bad),
         cmocka_unit_test(test_amk_key_load_truncated),
         cmocka_unit_test(test_amk_key_load_corrupted),
         cmocka_unit_test(test_amk_openssh_parse_hostile_headers),
