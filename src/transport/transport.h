@@ -194,7 +194,10 @@ struct amk_transport_algs {
  * amk_transport_wants_write() is true right after. Timers start at the
  * first call that passes a time (feed or tick): call
  * amk_transport_tick(t, now) once after creating the engine.
- * AMK_EINVAL: bad role, server without host keys, NULL arguments.
+ * AMK_EINVAL: bad role, NULL arguments, a server without host keys or
+ * whose keys fit none of its host-key algorithms, a server_banner that
+ * starts with "SSH-", a version comment that is not printable ASCII or
+ * makes the line longer than 255 bytes.
  * AMK_ENOTSUP / AMK_EINVAL: an algorithm spec names an unknown algorithm or
  * leaves nothing (amk_namelist_apply); AMK_ENOMEM; AMK_ECRYPTO (rng).
  */

@@ -34,6 +34,9 @@ struct amk_compress;
 #define AMK_MSG_KEX_DH_GEX_REPLY 33
 #define AMK_MSG_KEX_DH_GEX_REQUEST 34
 
+/* RFC 4252 §5.1: zlib@openssh.com starts right after it. */
+#define AMK_MSG_USERAUTH_SUCCESS 52
+
 #define AMK_KEXINIT_COOKIE_LEN 16
 #define AMK_PKT_MIN_PADDING 4                    /* RFC 4253 §6 */
 #define AMK_PKT_MIN_BLOCK 8
@@ -223,7 +226,11 @@ struct amk_transport {
  * already failed, changes nothing and returns that first error. */
 int amk_transport_fail(struct amk_transport *t, int code, uint32_t reason,
     const char *fmt, ...) __attribute__((format(printf, 4, 5))) AMK_MUST_CHECK_INTERNAL;
-/* transport.c: handles one decrypted, decompressed payload. */
+/* transport.c: sends one packet now, with the side effects of some
+ * message types (the server's USERAUTH_SUCCESS starts zlib@openssh.com). */
+int amk_transport_send_now(struct amk_transport *t, const uint8_t *payload, size_t len)
+    AMK_MUST_CHECK_INTERNAL;
+/* dispatch.c: handles one decrypted, decompressed payload. */
 int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
     AMK_MUST_CHECK_INTERNAL;
 /* transport.c: releases held upper-layer packets after our NEWKEYS. */

@@ -416,6 +416,23 @@ test_amk_transport_new_bad_config(void **state)
     c.ciphers = NULL;
     c.kex_algs = "+diffie-hellman-group1-sha1";
     ASSERT_AMK(AMK_ENOTSUP, amk_transport_new(&t, &c));
+    c.kex_algs = NULL;
+    c.version_comment = "bad\r\ncomment";
+    ASSERT_AMK(AMK_EINVAL, amk_transport_new(&t, &c));
+    {
+        char longc[300];
+        memset(longc, 'c', sizeof(longc) - 1);
+        longc[sizeof(longc) - 1] = '\0';
+        c.version_comment = longc;
+        ASSERT_AMK(AMK_EINVAL, amk_transport_new(&t, &c));
+    }
+    c.version_comment = "Debian-1";
+    ASSERT_OK(amk_transport_new(&t, &c));
+    assert_non_null(strstr(amk_transport_local_version(t), " Debian-1"));
+    amk_transport_free(t);
+    t = NULL;
+    ASSERT_AMK(AMK_EINVAL, amk_transport_new(NULL, &c));
+    ASSERT_AMK(AMK_EINVAL, amk_transport_new(&t, NULL));
     assert_null(t);
     /* A server with only an Ed25519 key cannot offer RSA. */
     {
@@ -427,6 +444,9 @@ test_amk_transport_new_bad_config(void **state)
         c.hostkey_algs = "rsa-sha2-512";
         ASSERT_AMK(AMK_EINVAL, amk_transport_new(&t, &c));
         c.hostkey_algs = NULL;
+        c.server_banner = "SSH-2.0-fake";
+        ASSERT_AMK(AMK_EINVAL, amk_transport_new(&t, &c));
+        c.server_banner = NULL;
         ASSERT_OK(amk_transport_new(&t, &c));
         amk_transport_free(t);
     }
