@@ -1,0 +1,41 @@
+/*
+ * Drives amiko's user authentication engine (src/auth) over a session to
+ * the fixture's sshd: the engine's sink queues packets on the session's
+ * transport, the driver flushes them and feeds every packet sshd sends
+ * back into the engine until it is no longer busy. Works in blocking and
+ * non-blocking mode (interop_drive). Every wait is bounded.
+ */
+#ifndef AMK_TESTS_AUTH_DRIVER_H
+#define AMK_TESTS_AUTH_DRIVER_H
+
+#include <stddef.h>
+
+#include "auth/userauth.h"
+#include "interop_client.h"
+#include "sshd_fixture.h"
+
+struct auth_run {
+    struct amk_session *s;
+    struct amk_userauth_client *ua;
+    int banners;                /* banner callbacks seen */
+    char banner[2048];          /* the last banner */
+};
+
+/*
+ * Connects to @p f as @p user, completes the handshake, starts the engine
+ * and runs the "none" request. AMK_OK, or the failing code (detail on
+ * stderr).
+ */
+int auth_open(struct auth_run *ar, const struct sshd_fixture *f, struct interop_hostkeys *hk,
+    const char *user, int blocking);
+
+/*
+ * Flushes what the engine queued and feeds sshd's answers to it until it
+ * is not busy; tells the transport once authenticated. AMK_OK or the
+ * first error (engine or session).
+ */
+int auth_pump(struct auth_run *ar);
+
+void auth_close(struct auth_run *ar);
+
+#endif
