@@ -41,14 +41,20 @@ base64(const uint8_t *in, size_t len, char *out)
 
 /* The host-key check: the key must equal the one given on the command line. */
 static int
-check_host_key(void *user, struct amk_session *s, const char *alg, const uint8_t *blob,
-    size_t len)
+check_host_key(void *user, struct amk_session *s, const char *alg, const struct amk_key *key)
 {
     const char *expected = user;
-    char *text = malloc(4 * ((len + 2) / 3) + 1);
-    int ok;
+    const char *blob_alg = NULL;
+    const uint8_t *blob = NULL;
+    size_t len = 0;
+    char *text;
+    int ok, r;
 
-    if (text == NULL)
+    /* the key's blob, as in known_hosts lines (the key object also has
+     * fingerprints and comparison: see amiko/key.h) */
+    if ((r = amk_session_host_key(s, &blob_alg, &blob, &len)) != AMK_OK)
+        return r;
+    if ((text = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
         return AMK_ENOMEM;
     base64(blob, len, text);
     printf("server host key: %s %s\n", alg, text);

@@ -91,13 +91,12 @@ enum amk_alg_kind {
  * the key (its signature over the exchange hash verified).
  *
  * @param user the pointer given to amk_session_set_hostkey_callback()
- * @param s    the session (for amk_session_last_error() etc.; MUST NOT be
- *             driven or freed from the callback)
+ * @param s    the session: amk_session_host_key() gives the key's blob
+ *             during the call; the session MUST NOT be driven or freed
+ *             from the callback
  * @param alg  the negotiated host-key algorithm, e.g. "ssh-ed25519"
- * @param blob the public key blob (RFC 4253 §6.6), the format of
- *             known_hosts and authorized_keys lines after base64 decoding;
- *             valid during the call only
- * @param len  length of @p blob
+ * @param key  the server's public key (see amiko/key.h: fingerprints,
+ *             comparison); owned by the session, valid during the call only
  * @return AMK_OK to trust the key. Any other value refuses it and ends the
  *         connection: AMK_EHOSTKEY_UNKNOWN, AMK_EHOSTKEY_CHANGED and
  *         AMK_EHOSTKEY_REVOKED are passed on to the caller of
@@ -105,7 +104,7 @@ enum amk_alg_kind {
  *         AMK_EHOSTKEY_REJECTED.
  */
 typedef int (*amk_hostkey_fn)(void *user, struct amk_session *s, const char *alg,
-    const uint8_t *blob, size_t len);
+    const struct amk_key *key);
 
 /**
  * Reads for amk_session_set_io(): at most @p len bytes into @p buf.
@@ -315,8 +314,10 @@ AMK_API int amk_session_algorithm(const struct amk_session *s, enum amk_alg_kind
     const char **name) AMK_MUST_CHECK;
 
 /**
- * Client: the server's host key of the last key exchange, as the blob and
- * algorithm the host-key callback saw; valid until the next call on @p s.
+ * Client: the server's host key of the last key exchange (also during the
+ * host-key callback): the negotiated algorithm and the public key blob
+ * (RFC 4253 §6.6; the base64-decoded key field of known_hosts and
+ * authorized_keys lines); valid until the next call on @p s.
  * @return AMK_OK; AMK_EINVAL (NULL); AMK_ESTATE (none received yet).
  */
 AMK_API int amk_session_host_key(const struct amk_session *s, const char **alg,

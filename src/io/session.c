@@ -67,6 +67,7 @@ struct amk_session {
     int block_dirs;
     int failed;             /* first fatal code, or AMK_OK */
     struct amk_error err;
+    int err_fresh;          /* err was just set for the engine failure that follows */
 
     /* the last host key the client saw, and what was negotiated */
     char *hk_alg;
@@ -105,9 +106,11 @@ static int
 fail_engine(struct amk_session *s, int code)
 {
     const char *detail = amk_transport_last_error(s->t);
+    int fresh = s->err_fresh && s->err.code == code;
 
-    if (s->err.code == code && s->err.msg[0] != '\0') {
-        /* our own detail (host-key check) is more precise */
+    s->err_fresh = 0;
+    if (fresh) {
+        /* keep the session's own detail (host-key check, EOF): it says more */
     } else if (code == AMK_EDISCONNECT) {
         amk_error_set(&s->err, code, "peer disconnected (reason %u): %s",
             (unsigned)amk_transport_disconnect_reason(s->t),
@@ -261,9 +264,11 @@ read_some(struct amk_session *s, int *progress)
     if (n == 0) {
         amk_log(&s->log, AMK_LOG_DEBUG, "peer closed the connection");
         r = amk_transport_feed_eof(s->t);
-        if (r == AMK_ECLOSED)
+        if (r == AMK_ECLOSED) {
             amk_error_set(&s->err, r, "connection closed by the peer%s",
                 amk_transport_handshake_done(s->t) ? "" : " during the handshake");
+            s->err_fresh = 1;
+        }
         return fail_engine(s, r);
     }
     r = amk_transport_feed(s->t, s->in, (size_t)n, now_ms());
@@ -352,9 +357,10 @@ hostkey_hook(void *user, const struct amk_key *key, const char *alg)
     if (s->hostkey_cb == NULL) {
         r = amk_error_set(&s->err, AMK_EHOSTKEY_UNKNOWN,
             "no host-key callback set: refusing the server's %s key", alg);
+        s->err_fresh = 1;
         goto out;
     }
-    verdict = s->hostkey_cb(s->hostkey_user, s, s->hk_alg, s->hk_blob, s->hk_len);
+    verdict = s->hostkey_cb(s->hostkey_user, s, s->hk_alg, key);
     if (verdict == AMK_OK) {
         amk_log(&s->log, AMK_LOG_DEBUG, "host key (%s) accepted", alg);
         r = AMK_OK;
@@ -365,6 +371,7 @@ hostkey_hook(void *user, const struct amk_key *key, const char *alg)
         verdict = AMK_EHOSTKEY_REJECTED;
     r = amk_error_set(&s->err, verdict, "host key (%s) refused by the host-key callback: %s",
         alg, amk_strerror(verdict));
+    s->err_fresh = 1;
 out:
     amk_buf_free(blob);
     free(alg_copy);
@@ -423,6 +430,8 @@ refresh_algs(struct amk_session *s)
  * Runs the engine until @p done says so. Blocking: waits with the session's
  * timeout; non-blocking: AMK_EAGAIN with s->block_dirs set.
  */
+static int done_handshake(struct amk_session *s, void *arg);
+
 static int
 pump(struct amk_session *s, pump_done_fn done, void *arg)
 {
@@ -452,8 +461,17 @@ pump(struct amk_session *s, pump_done_fn done, void *arg)
             return r;
         if ((r = done(s, arg)) != 0)
             break;
-        if ((r = read_some(s, &progress)) != AMK_OK)
+        if ((r = read_some(s, &progress)) != AMK_OK) {
+            /* The peer may finish the handshake and hang up in one read
+             * (NEWKEYS then DISCONNECT): the handshake still succeeded, and
+             * the next call reports the failure. */
+            if (done == done_handshake && amk_transport_handshake_done(s->t)) {
+                refresh_algs(s);
+                r = 1;
+                break;
+            }
             return r;
+        }
         if (progress)
             continue;
         want = (amk_transport_wants_write(s->t) ? AMK_WAIT_WRITE : 0) |

@@ -29,6 +29,10 @@ struct auth_run {
 int auth_open(struct auth_run *ar, const struct sshd_fixture *f, struct interop_hostkeys *hk,
     const char *user, int blocking);
 
+/* As auth_open() but leaves the engine unstarted. */
+int auth_connect(struct auth_run *ar, const struct sshd_fixture *f, struct interop_hostkeys *hk,
+    const char *user, int blocking);
+
 /*
  * Flushes what the engine queued and feeds sshd's answers to it until it
  * is not busy; tells the transport once authenticated. AMK_OK or the
@@ -36,6 +40,26 @@ int auth_open(struct auth_run *ar, const struct sshd_fixture *f, struct interop_
  */
 int auth_pump(struct auth_run *ar);
 
+/*
+ * As auth_pump() for a chain over ar->ua (auth_chain.h): starts it, then
+ * feeds it until the engine is not busy. AMK_OK once authenticated, or
+ * the chain's code (AMK_EAUTH when it ran out of candidates).
+ */
+struct amk_auth_chain;
+int auth_chain_run(struct auth_run *ar, struct amk_auth_chain *c);
+
 void auth_close(struct auth_run *ar);
+
+/*
+ * A throwaway local account for password tests (root only): useradd -M,
+ * chpasswd with @p password; removed by throwaway_user_remove(), which is
+ * also registered with atexit(). The name goes to @p name. 0 or -1.
+ */
+int throwaway_user_create(char *name, size_t cap, const char *password);
+void throwaway_user_remove(void);
+
+/* sshd may log a little after it answered: waits up to 5 s for @p needle;
+ * dumps the log's tail when it never comes. 1 or 0. */
+int auth_wait_log(const struct sshd_fixture *f, const char *needle);
 
 #endif

@@ -81,15 +81,19 @@ key_type_of(const char *alg)
 }
 
 int
-interop_hostkey_cb(void *user, struct amk_session *s, const char *alg, const uint8_t *blob,
-    size_t len)
+interop_hostkey_cb(void *user, struct amk_session *s, const char *alg,
+    const struct amk_key *key)
 {
     struct interop_hostkeys *hk = user;
     struct amk_buf view;
-    const uint8_t *type;
-    size_t type_len;
+    const uint8_t *type, *blob;
+    const char *blob_alg;
+    size_t type_len, len;
 
     hk->calls++;
+    if (key == NULL || amk_session_host_key(s, &blob_alg, &blob, &len) != AMK_OK ||
+        strcmp(blob_alg, alg) != 0)
+        return AMK_EINTERNAL;
     snprintf(hk->last_alg, sizeof(hk->last_alg), "%s", alg);
     /* the blob starts with its key type name (RFC 4253 §6.6) */
     amk_buf_view(&view, blob, len);
@@ -206,6 +210,18 @@ static int
 op_flush(struct amk_session *s, void *arg)
 {
     return amk_session_flush(s);
+}
+
+static int
+op_disconnect(struct amk_session *s, void *arg)
+{
+    return amk_session_disconnect(s, arg);
+}
+
+int
+interop_disconnect(struct amk_session *s, const char *description)
+{
+    return interop_drive(s, op_disconnect, (void *)description);
 }
 
 int

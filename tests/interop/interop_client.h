@@ -40,7 +40,7 @@ void interop_hostkeys_free(struct interop_hostkeys *hk);
  * hk->verdict otherwise. @p user is a struct interop_hostkeys.
  */
 int interop_hostkey_cb(void *user, struct amk_session *s, const char *alg,
-    const uint8_t *blob, size_t len);
+    const struct amk_key *key);
 
 /* Algorithm specs for a session; NULL fields keep amiko's defaults. */
 struct interop_algs {
@@ -77,6 +77,8 @@ int interop_handshake(struct amk_session *s);
 /* A packet in: *payload valid until the next call on @p s. */
 int interop_recv(struct amk_session *s, const uint8_t **payload, size_t *len);
 int interop_send(struct amk_session *s, const uint8_t *payload, size_t len);
+/* amk_session_disconnect() with @p description, driven to the end. */
+int interop_disconnect(struct amk_session *s, const char *description);
 /* SSH_MSG_SERVICE_REQUEST @p service; waits for its SERVICE_ACCEPT. */
 int interop_service_request(struct amk_session *s, const char *service);
 /* RFC 4252 §7 publickey authentication of @p user with @p key (signs with

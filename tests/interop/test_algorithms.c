@@ -76,7 +76,7 @@ connect_once(const struct interop_algs *algs, enum amk_alg_kind kind, const char
     r = interop_service_request(s, "ssh-userauth");
     if (r != AMK_OK)
         fail_msg("%s: service request: %s: %s", want, amk_errname(r), amk_session_last_error(s));
-    ASSERT_OK(blocking ? amk_session_disconnect(s, "interop done") : AMK_OK);
+    ASSERT_OK(interop_disconnect(s, "interop done"));
     amk_session_free(s);
 }
 

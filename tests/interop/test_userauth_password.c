@@ -30,44 +30,7 @@ static struct sshd_fixture fx;
 static struct interop_hostkeys hk;
 static struct amk_key *user_key;
 static char user[32];
-static int user_created;
 static char keys_path[FIXTURE_PATH_MAX];
-
-static void
-remove_user(void)
-{
-    char *argv[] = { (char *)"/usr/sbin/userdel", user, NULL };
-
-    if (!user_created)
-        return;
-    user_created = 0;
-    if (fixture_run(argv, NULL, FIXTURE_WAIT_MS) != 0)
-        fprintf(stderr, "warning: userdel %s failed\n", user);
-}
-
-static int
-create_user(void)
-{
-    char *add[] = { (char *)"/usr/sbin/useradd", (char *)"-M", (char *)"-s",
-        (char *)"/bin/sh", user, NULL };
-    FILE *p;
-
-    snprintf(user, sizeof(user), "amkauth%ld", (long)getpid() % 1000000);
-    if (fixture_run(add, NULL, FIXTURE_WAIT_MS) != 0) {
-        fprintf(stderr, "useradd %s failed\n", user);
-        return -1;
-    }
-    user_created = 1;
-    atexit(remove_user);
-    if ((p = popen("/usr/sbin/chpasswd", "w")) == NULL)
-        return -1;
-    fprintf(p, "%s:%s\n", user, PASSWORD);
-    if (pclose(p) != 0) {
-        fprintf(stderr, "chpasswd failed\n");
-        return -1;
-    }
-    return 0;
-}
 
 /* authorized_keys for the throwaway account, readable by it (sshd reads
  * it with the user's privileges). */
@@ -106,7 +69,7 @@ group_setup(void **state)
     }
     if (sshd_fixture_init(&fx) != 0 || interop_hostkeys_load(&hk, &fx) != 0)
         return -1;
-    if (create_user() != 0)
+    if (throwaway_user_create(user, sizeof(user), PASSWORD) != 0)
         return -1;
     if (amk_key_generate(AMK_PKEY_ED25519, 0, &user_key) != AMK_OK || write_user_keys() != 0)
         return -1;
@@ -119,7 +82,7 @@ group_teardown(void **state)
     amk_key_free(user_key);
     interop_hostkeys_free(&hk);
     sshd_fixture_cleanup(&fx);
-    remove_user();
+    throwaway_user_remove();
     return 0;
 }
 
@@ -138,19 +101,6 @@ start_sshd_with(const char *lines)
     snprintf(config, sizeof(config), "AuthorizedKeysFile %s\n%s", keys_path, lines);
     if (sshd_fixture_start(&fx, config) != 0)
         fail_msg("sshd did not start with:\n%s", config);
-}
-
-/* sshd may log a little after it answered: waits up to 5 s for @p needle. */
-static int
-wait_log(const char *needle)
-{
-    for (int i = 0; i < 100; i++) {
-        if (sshd_fixture_log_count(&fx, needle, NULL))
-            return 1;
-        usleep(50 * 1000);
-    }
-    sshd_fixture_dump_log(&fx, 3000);
-    return 0;
 }
 
 static void
@@ -174,7 +124,7 @@ password_login(int blocking)
     ASSERT_OK(amk_userauth_client_password(ar.ua, PASSWORD, NULL, NULL));
     expect_authenticated(&ar, auth_pump(&ar));
     auth_close(&ar);
-    assert_true(wait_log("Accepted password for"));
+    assert_true(auth_wait_log(&fx, "Accepted password for"));
 }
 
 static void
@@ -205,7 +155,7 @@ test_userauth_interop_wrong_password_then_right(void **state)
     ASSERT_OK(amk_userauth_client_password(ar.ua, PASSWORD, NULL, NULL));
     expect_authenticated(&ar, auth_pump(&ar));
     auth_close(&ar);
-    assert_true(wait_log("Failed password for"));
+    assert_true(auth_wait_log(&fx, "Failed password for"));
 }
 
 struct kbd_answers {
@@ -251,7 +201,7 @@ test_userauth_interop_kbdint_pam(void **state)
         k.last_prompt);
     assert_true(k.prompts >= 1);
     auth_close(&ar);
-    assert_true(wait_log("Accepted keyboard-interactive/pam for"));
+    assert_true(auth_wait_log(&fx, "Accepted keyboard-interactive/pam for"));
 }
 
 static void
@@ -317,7 +267,7 @@ test_userauth_interop_publickey_then_password_chain(void **state)
     ASSERT_OK(amk_userauth_client_password(ar.ua, PASSWORD, NULL, NULL));
     expect_authenticated(&ar, auth_pump(&ar));
     auth_close(&ar);
-    assert_true(wait_log("Partial publickey for"));
+    assert_true(auth_wait_log(&fx, "Partial publickey for"));
 }
 
 int

@@ -83,17 +83,26 @@ pipe_init(struct mem_pipe *p)
 struct seen_key {
     int calls;
     int verdict;
+    const struct amk_key *key;  /* valid during the callback only: compared, not used */
+    const struct amk_key *expect;   /* the server's key, if known */
     uint8_t blob[1024];
     size_t len;
 };
 
 static int
-record_hostkey(void *user, struct amk_session *s, const char *alg, const uint8_t *blob,
-    size_t len)
+record_hostkey(void *user, struct amk_session *s, const char *alg, const struct amk_key *key)
 {
     struct seen_key *k = user;
+    const char *blob_alg = NULL;
+    const uint8_t *blob = NULL;
+    size_t len = 0;
 
     k->calls++;
+    k->key = key;
+    if (k->expect != NULL)
+        assert_true(amk_key_equal_public(key, k->expect));
+    ASSERT_OK(amk_session_host_key(s, &blob_alg, &blob, &len));
+    assert_string_equal(blob_alg, alg);
     assert_true(len <= sizeof(k->blob));
     memcpy(k->blob, blob, len);
     k->len = len;
@@ -204,6 +213,7 @@ pair_new(struct pair *p, const char *cipher)
     p->se.in = &p->c2s;
     p->se.out = &p->s2c;
     ASSERT_OK(amk_key_generate(AMK_PKEY_ED25519, 0, &p->host_key));
+    p->seen.expect = p->host_key;
     ASSERT_OK(amk_session_new(&p->client, AMK_SESSION_CLIENT));
     ASSERT_OK(amk_session_new(&p->server, AMK_SESSION_SERVER));
     ASSERT_OK(amk_session_set_hostkey_callback(p->client, record_hostkey, &p->seen));
@@ -266,6 +276,7 @@ test_amk_session_in_memory_pair(void **state)
     ASSERT_OK(amk_key_to_blob(p.host_key, blob));
     assert_int_equal(p.seen.len, amk_buf_len(blob));
     assert_memory_equal(p.seen.blob, amk_buf_ptr(blob), p.seen.len);
+    assert_non_null(p.seen.key);
     ASSERT_OK(amk_session_host_key(p.client, &alg, &hk, &hk_len));
     assert_string_equal(alg, "ssh-ed25519");
     assert_int_equal(hk_len, amk_buf_len(blob));
