@@ -25,7 +25,11 @@
  * (amk_conn_last_error()); a failed engine returns its first error from
  * every later call. The caller SHOULD then send SSH_MSG_DISCONNECT with
  * reason PROTOCOL_ERROR (amk_transport_disconnect()). Usage errors
- * (AMK_EINVAL, AMK_ESTATE) and AMK_EAGAIN do not fail the engine.
+ * (AMK_EINVAL, AMK_ESTATE) and AMK_EAGAIN do not fail the engine, and
+ * neither do AMK_ELIMIT from the open and request calls (a limit of this
+ * engine was reached) nor AMK_ECLOSED from a channel call (the peer closed
+ * that channel), although amk_err_is_fatal() counts those codes as fatal:
+ * the engine is failed exactly when amk_conn_error() is not AMK_OK.
  *
  * Output back-pressure: when the sink answers AMK_EAGAIN, control messages
  * (window adjusts, replies, EOF, CLOSE) are queued inside the engine, in
