@@ -266,11 +266,9 @@ fingerprint(const struct amk_key *key, char *out, size_t cap)
 
 /* The session's host-key callback: known_hosts first, then the policy. */
 static int
-check_host_key(void *user, struct amk_session *s, const char *alg, const uint8_t *blob,
-    size_t len)
+check_host_key(void *user, struct amk_session *s, const char *alg, const struct amk_key *key)
 {
     struct amk_client *c = user;
-    struct amk_key *key = NULL;
     enum amk_known_hosts_status st;
     const char *file = NULL;
     size_t line = 0;
@@ -278,8 +276,6 @@ check_host_key(void *user, struct amk_session *s, const char *alg, const uint8_t
     int r;
 
     (void)s;
-    if ((r = amk_key_from_blob(blob, len, &key)) != AMK_OK)
-        return r;
     fingerprint(key, fp, sizeof(fp));
     r = amk_known_hosts_check(c->kh, c->host, c->port, key, &st, &file, &line, NULL);
     if (r != AMK_OK)
@@ -325,7 +321,6 @@ check_host_key(void *user, struct amk_session *s, const char *alg, const uint8_t
         break;
     }
 out:
-    amk_key_free(key);
     return r;
 }
 

@@ -1,8 +1,8 @@
 /*
  * Interop: the high-level client (amiko/client.h) against a real OpenSSH
  * sshd: publickey with Ed25519, ECDSA and RSA key files; exec with
- * stdout, stderr and exit status; a death by signal; 100 MB each way
- * checked by SHA-256 on both ends; 20 channels at once on one connection;
+ * stdout, stderr and exit status; a death by signal; a pty shell; 100 MB
+ * each way checked by SHA-256 on both ends; 20 channels at once on one connection;
  * host-key policies (unknown refused, auto-add written to known_hosts as
  * ssh-keygen -F finds it, a changed key refused naming the line); and 50
  * sessions driven at once, non-blocking, from this one thread.
@@ -218,6 +218,34 @@ test_client_exec_channel_streams(void **state)
     amk_client_channel_free(ch);
     ASSERT_OK(amk_client_run(c, "exit 3", NULL, NULL, NULL, NULL, &status));
     assert_int_equal(status, 3);
+    amk_client_free(c);
+}
+
+/* A shell on a pty, driven by the test: typed input echoed, exit status back. */
+static void
+test_client_pty_shell(void **state)
+{
+    struct amk_client *c = connected();
+    struct amk_client_channel *ch = NULL;
+    const char *cmd = "stty -echo; echo pty-$((40+2)) $(tty | cut -c1-8); exit 5\n";
+    char *buf = calloc(1, 65536);
+    size_t n = 0, got = 0, w = 0;
+    int status = -1;
+
+    assert_non_null(buf);
+    ASSERT_OK(amk_client_shell(c, "dumb", 100, 30, &ch));
+    ASSERT_OK(amk_client_channel_window_change(ch, 120, 40));
+    ASSERT_OK(amk_client_channel_write(ch, cmd, strlen(cmd), &w));
+    while (n < 65535 && amk_client_channel_read(ch, buf + n, 65535 - n, &got) == AMK_OK &&
+        got > 0)
+        n += got;
+    buf[n] = '\0';
+    if (strstr(buf, "pty-42 /dev/pts") == NULL)
+        fail_msg("shell output lacks the pty line: %s", buf);
+    ASSERT_OK(amk_client_channel_exit_status(ch, &status));
+    assert_int_equal(status, 5);
+    free(buf);
+    amk_client_channel_free(ch);
     amk_client_free(c);
 }
 
@@ -561,6 +589,7 @@ main(void)
         cmocka_unit_test(test_client_no_key_fails_auth),
         cmocka_unit_test(test_client_run_stdout_stderr_status),
         cmocka_unit_test(test_client_exec_channel_streams),
+        cmocka_unit_test(test_client_pty_shell),
         cmocka_unit_test(test_client_100mb_output),
         cmocka_unit_test(test_client_100mb_input),
         cmocka_unit_test(test_client_20_channels_at_once),
