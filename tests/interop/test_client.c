@@ -371,6 +371,69 @@ test_client_20_channels_at_once(void **state)
     amk_client_free(c);
 }
 
+/* Non-blocking: 10 channels on one connection, one poll loop, every status collected. */
+static void
+test_client_nonblocking_channels_one_connection(void **state)
+{
+    struct amk_client *c = connected();
+    struct amk_client_channel *ch[10];
+    char out[10][32], cmd[64];
+    size_t len[10];
+    int status[10], done = 0;
+    time_t start = time(NULL);
+
+    ASSERT_OK(amk_client_set_blocking(c, 0));
+    for (int i = 0; i < 10; i++) {
+        snprintf(cmd, sizeof(cmd), "echo nb%d; exit %d", i, 20 + i);
+        /* returns at once: the open and the exec are queued */
+        ASSERT_OK(amk_client_exec(c, cmd, 0, &ch[i]));
+        len[i] = 0;
+        status[i] = -1;
+    }
+    while (done < 10) {
+        struct pollfd pfd;
+        int dirs;
+
+        assert_true(time(NULL) - start < 30);
+        for (int i = 0; i < 10; i++) {
+            size_t got = 0;
+            int r;
+            if (status[i] >= 0)
+                continue;
+            while ((r = amk_client_channel_read(ch[i], out[i] + len[i],
+                sizeof(out[i]) - len[i] - 1, &got)) == AMK_OK && got > 0)
+                len[i] += got;
+            if (r != AMK_OK && r != AMK_EAGAIN)
+                fail_msg("channel %d: %s", i, amk_errname(r));
+            if (r == AMK_OK && got == 0) {
+                r = amk_client_channel_exit_status(ch[i], &status[i]);
+                if (r == AMK_OK)
+                    done++;
+                else if (r != AMK_EAGAIN)
+                    fail_msg("channel %d: exit status: %s", i, amk_errname(r));
+            }
+        }
+        dirs = amk_client_block_directions(c);
+        pfd.fd = amk_client_get_fd(c);
+        pfd.events = (short)(POLLIN | ((dirs & AMK_WAIT_WRITE) ? POLLOUT : 0));
+        if (done < 10)
+            assert_true(poll(&pfd, 1, 200) >= 0);
+    }
+    for (int i = 0; i < 10; i++) {
+        char want[32];
+        out[i][len[i]] = '\0';
+        snprintf(want, sizeof(want), "nb%d\n", i);
+        assert_string_equal(out[i], want);
+        assert_int_equal(status[i], 20 + i);
+        amk_client_channel_free(ch[i]);
+    }
+    while (amk_client_close(c) == AMK_EAGAIN) {
+        struct pollfd pfd = { .fd = amk_client_get_fd(c), .events = POLLOUT };
+        assert_true(poll(&pfd, 1, 1000) >= 0);
+    }
+    amk_client_free(c);
+}
+
 /* --- host keys --------------------------------------------------------- */
 
 static void
@@ -593,6 +656,7 @@ main(void)
         cmocka_unit_test(test_client_100mb_output),
         cmocka_unit_test(test_client_100mb_input),
         cmocka_unit_test(test_client_20_channels_at_once),
+        cmocka_unit_test(test_client_nonblocking_channels_one_connection),
         cmocka_unit_test(test_client_unknown_host_refused_by_default),
         cmocka_unit_test(test_client_hostkey_callback_refuses),
         cmocka_unit_test(test_client_auto_add_writes_known_hosts),
