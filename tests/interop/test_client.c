@@ -138,6 +138,32 @@ test_client_no_key_fails_auth(void **state)
     amk_client_free(c);
 }
 
+/* sshd hangs up mid-authentication (MaxAuthTries): a clear error, no hang. */
+static void
+test_client_server_disconnects_mid_auth(void **state)
+{
+    struct amk_key *keys[4] = { NULL };
+    struct amk_client *c;
+    int r;
+
+    sshd_fixture_stop(&fx);
+    assert_int_equal(sshd_fixture_start(&fx, "MaxAuthTries 2"), 0);
+    c = client_with(NULL);    /* known_hosts is written per port */
+    for (int i = 0; i < 4; i++) {
+        ASSERT_OK(amk_key_create(AMK_KEY_ED25519, 0, &keys[i]));
+        ASSERT_OK(amk_client_add_key(c, keys[i]));
+    }
+    r = amk_client_connect(c, "127.0.0.1", fx.port, fx.user, NULL);
+    if (r != AMK_EDISCONNECT && r != AMK_ECLOSED)
+        fail_msg("connect: %s: %s", amk_errname(r), amk_client_last_error(c));
+    assert_true(amk_client_last_error(c)[0] != '\0');
+    amk_client_free(c);
+    for (int i = 0; i < 4; i++)
+        amk_key_free(keys[i]);
+    sshd_fixture_stop(&fx);
+    assert_int_equal(sshd_fixture_start(&fx, NULL), 0);
+}
+
 /* --- exec ------------------------------------------------------------ */
 
 static void
@@ -650,6 +676,7 @@ main(void)
         cmocka_unit_test(test_client_publickey_ecdsa),
         cmocka_unit_test(test_client_publickey_rsa),
         cmocka_unit_test(test_client_no_key_fails_auth),
+        cmocka_unit_test(test_client_server_disconnects_mid_auth),
         cmocka_unit_test(test_client_run_stdout_stderr_status),
         cmocka_unit_test(test_client_exec_channel_streams),
         cmocka_unit_test(test_client_pty_shell),

@@ -2,7 +2,8 @@
  * Interop: the client's programs against a real OpenSSH sshd, run as
  * processes: `amiko ssh` (exit status propagation, stdin piped to the
  * command, stdout and stderr apart, -o options, host-key checking,
- * BatchMode, a password from SSH_ASKPASS) and examples/paramiko_client.c
+ * BatchMode, a password and keyboard-interactive answers from SSH_ASKPASS)
+ * and examples/paramiko_client.c
  * (password authentication, AutoAddPolicy, `ls -l`).
  *
  * Password authentication needs an account with a password: as root the
@@ -267,7 +268,7 @@ create_user(void)
 }
 
 static void
-need_password_user(void)
+need_password_user(const char *config)
 {
     if (geteuid() != 0) {
         fprintf(stderr, "note: not root: password cases skipped (they need a throwaway "
@@ -277,7 +278,7 @@ need_password_user(void)
     if (!user_created)
         assert_int_equal(create_user(), 0);
     sshd_fixture_stop(&fx);
-    assert_int_equal(sshd_fixture_start(&fx, "PasswordAuthentication yes"), 0);
+    assert_int_equal(sshd_fixture_start(&fx, config), 0);
     snprintf(port_s, sizeof(port_s), "%u", (unsigned)fx.port);
 }
 
@@ -288,7 +289,7 @@ test_paramiko_example_password_ls(void **state)
         NULL };
     char *o;
 
-    need_password_user();
+    need_password_user("PasswordAuthentication yes");
     assert_int_equal(run(argv, NULL, NULL), 0);
     o = slurp(out_path);
     if (strstr(o, "total ") == NULL)
@@ -310,7 +311,7 @@ test_amiko_ssh_password_from_askpass(void **state)
         "StrictHostKeyChecking=no", "-l", user, "127.0.0.1", "echo pw-ok; exit 3", NULL };
     FILE *f;
 
-    need_password_user();
+    need_password_user("PasswordAuthentication yes");
     sshd_fixture_path(&fx, "askpass.sh", script, sizeof(script));
     assert_non_null(f = fopen(script, "w"));
     fprintf(f, "#!/bin/sh\necho '%s'\n", PASSWORD);
@@ -321,6 +322,32 @@ test_amiko_ssh_password_from_askpass(void **state)
     expect_output("pw-ok\n", NULL);
     /* BatchMode never asks: refused */
     a[3] = "BatchMode=yes";
+    assert_int_equal(ssh_run(a, NULL, env), 255);
+}
+
+/* keyboard-interactive through PAM (pam_unix asks "Password: "), answered by SSH_ASKPASS */
+static void
+test_amiko_ssh_kbdint_from_askpass(void **state)
+{
+    char script[FIXTURE_PATH_MAX], askpass[FIXTURE_PATH_MAX + 16];
+    char require[] = "SSH_ASKPASS_REQUIRE=force";
+    char *env[] = { askpass, require, NULL };
+    const char *a[] = { "-o", "PubkeyAuthentication=no", "-o", "BatchMode=no", "-o",
+        "StrictHostKeyChecking=no", "-l", user, "127.0.0.1", "echo kbd-ok; exit 4", NULL };
+    FILE *f;
+
+    need_password_user("UsePAM yes\nKbdInteractiveAuthentication yes\n"
+        "PasswordAuthentication no");
+    sshd_fixture_path(&fx, "askpass_kbd.sh", script, sizeof(script));
+    assert_non_null(f = fopen(script, "w"));
+    fprintf(f, "#!/bin/sh\necho '%s'\n", PASSWORD);
+    fclose(f);
+    assert_int_equal(chmod(script, 0700), 0);
+    snprintf(askpass, sizeof(askpass), "SSH_ASKPASS=%s", script);
+    assert_int_equal(ssh_run(a, NULL, env), 4);
+    expect_output("kbd-ok\n", NULL);
+    /* keyboard-interactive disabled: nothing left to try */
+    a[1] = "KbdInteractiveAuthentication=no";
     assert_int_equal(ssh_run(a, NULL, env), 255);
 }
 
@@ -355,6 +382,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_amiko_ssh_auth_failure_is_255),
         cmocka_unit_test(test_paramiko_example_password_ls),
         cmocka_unit_test(test_amiko_ssh_password_from_askpass),
+        cmocka_unit_test(test_amiko_ssh_kbdint_from_askpass),
     };
     if (argc < 3) {
         fprintf(stderr, "usage: %s amiko paramiko_client\n", argv[0]);
