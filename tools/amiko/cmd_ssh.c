@@ -37,12 +37,12 @@
 
 #include <amiko.h>
 
+#include "tool.h"
+
 #define SSH_EXIT_FAIL 255
 #define IO_CHUNK ((size_t)32 * 1024)
 #define MAX_IDENTITIES 16
 #define LINE_MAX_LEN 1024
-
-int amk_cmd_ssh(int argc, char **argv);
 
 struct ssh_opts {
     const char *host;
@@ -79,8 +79,8 @@ die_msg(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static void
-usage(void)
+void
+amk_cmd_ssh_usage(void)
 {
     fprintf(stderr, "usage: amiko ssh [-p port] [-l user] [-i identity] [-o Option=value]... "
         "[-t|-T] [-v] [user@]host [command...]\n");
@@ -429,7 +429,7 @@ parse_args(struct ssh_opts *o, int argc, char **argv)
         }
     }
     if (i >= argc) {
-        usage();
+        amk_cmd_ssh_usage();
         return -1;
     }
     o->host = argv[i++];
