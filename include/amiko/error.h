@@ -66,6 +66,7 @@ enum amk_err {
     /* closed */
     AMK_EDISCONNECT = -70,  /**< the peer sent SSH_MSG_DISCONNECT */
     AMK_ECLOSED = -71,      /**< the connection or channel is closed (EOF) */
+    AMK_EREFUSED = -72,     /**< the peer refused a channel open or a channel request */
 
     /* internal */
     AMK_EINTERNAL = -90     /**< a bug in amiko: please report it */

@@ -44,6 +44,7 @@ static const struct err_entry ERR_ENTRIES[] = {
     { AMK_ECONNECT, "AMK_ECONNECT", "connection failed", AMK_ERRCLASS_IO },
     { AMK_EDISCONNECT, "AMK_EDISCONNECT", "peer disconnected", AMK_ERRCLASS_CLOSED },
     { AMK_ECLOSED, "AMK_ECLOSED", "connection closed", AMK_ERRCLASS_CLOSED },
+    { AMK_EREFUSED, "AMK_EREFUSED", "request refused by the peer", AMK_ERRCLASS_CLOSED },
     { AMK_EINTERNAL, "AMK_EINTERNAL", "internal error", AMK_ERRCLASS_INTERNAL },
 };
 

@@ -16,6 +16,8 @@ static int help_run(int argc, char **argv);
 static const struct tool_command commands[] = {
     { "keygen", "create, convert and inspect SSH keys (as ssh-keygen)", tool_keygen,
       tool_keygen_usage },
+    { "ssh", "run a command or a shell on a server (as ssh)", amk_cmd_ssh,
+      amk_cmd_ssh_usage },
     { "help", "show the commands, or one command's options", help_run, help_usage },
 };
 

@@ -20,6 +20,10 @@ struct tool_command {
     void (*usage)(void);
 };
 
+/* cmd_ssh.c */
+int amk_cmd_ssh(int argc, char **argv);
+void amk_cmd_ssh_usage(void);
+
 /* keygen.c */
 int tool_keygen(int argc, char **argv);
 void tool_keygen_usage(void);
