@@ -278,7 +278,7 @@ write_config(struct sshd_fixture *f, const char *extra)
         "PasswordAuthentication no\n"
         "KbdInteractiveAuthentication no\n"
         "LoginGraceTime 30\n"
-        "MaxStartups 100\n"
+        "MaxStartups 1000\n"
         "MaxSessions 100\n"
         "Subsystem sftp /usr/lib/openssh/sftp-server\n");
     return fclose(c) == 0 ? 0 : -1;
