@@ -200,6 +200,7 @@ test_client_exec_channel_streams(void **state)
     const char *sig = NULL;
     char buf[256];
     size_t got = 0, n = 0, w = 0;
+    int r;
     int status = -1;
 
     /* stdin echoed by cat, stderr apart */
@@ -222,8 +223,11 @@ test_client_exec_channel_streams(void **state)
     /* merged stderr: both in stdout */
     ASSERT_OK(amk_client_exec(c, "echo a; sleep 0.1; echo b >&2", AMK_CLIENT_MERGE_STDERR, &ch));
     n = 0;
-    while (amk_client_channel_read(ch, buf + n, sizeof(buf) - n - 1, &got) == AMK_OK && got > 0)
+    while ((r = amk_client_channel_read(ch, buf + n, sizeof(buf) - n - 1, &got)) == AMK_OK &&
+        got > 0)
         n += got;
+    if (r != AMK_OK)
+        fail_msg("merged read: %s: %s", amk_errname(r), amk_client_channel_last_error(ch));
     buf[n] = '\0';
     assert_string_equal(buf, "a\nb\n");
     ASSERT_OK(amk_client_channel_read_stderr(ch, buf, sizeof(buf), &got));

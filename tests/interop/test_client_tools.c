@@ -23,7 +23,7 @@
 #include "sshd_fixture.h"
 
 #define PASSWORD "Amk-cl1ent-pw!"
-#define RUN_TIMEOUT_MS 30000
+#define RUN_TIMEOUT_MS 120000   /* generous: sanitizer builds on a loaded 2-core machine */
 
 static struct sshd_fixture fx;
 static const char *amiko, *example;
