@@ -301,6 +301,38 @@ test_paramiko_example_password_ls(void **state)
     expect_output("", "AMK_EAUTH");
 }
 
+/*
+ * A signal request takes effect (RFC 4254 §6.9): sshd refuses "signal" for
+ * root logins ("session signalling requires privilege separation"), so
+ * this runs as the throwaway user: `sleep` gets TERM and the channel
+ * reports exit-signal TERM.
+ */
+static void
+test_client_signal_delivered_as_user(void **state)
+{
+    struct amk_client *c = NULL;
+    struct amk_client_channel *ch = NULL;
+    const char *sig = NULL;
+    char buf[64];
+    size_t got = 0;
+
+    need_password_user("PasswordAuthentication yes");
+    ASSERT_OK(amk_client_new(&c));
+    ASSERT_OK(amk_client_set_hostkey_policy(c, AMK_HOSTKEY_AUTO_ADD));
+    ASSERT_OK(amk_client_set_allow_default_keys(c, 0));
+    ASSERT_OK(amk_client_set_timeout(c, 60000));
+    ASSERT_OK(amk_client_connect(c, "127.0.0.1", fx.port, user, PASSWORD));
+    /* "ready" first, so the signal cannot arrive before sleep runs */
+    ASSERT_OK(amk_client_exec(c, "echo ready; exec sleep 60", 0, &ch));
+    ASSERT_OK(amk_client_channel_read(ch, buf, sizeof(buf), &got));
+    assert_true(got > 0);
+    ASSERT_OK(amk_client_channel_signal(ch, "TERM"));
+    ASSERT_OK(amk_client_channel_exit_signal(ch, &sig));
+    assert_string_equal(sig, "TERM");
+    amk_client_channel_free(ch);
+    amk_client_free(c);
+}
+
 static void
 test_amiko_ssh_password_from_askpass(void **state)
 {
@@ -381,6 +413,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_amiko_ssh_host_key_checking),
         cmocka_unit_test(test_amiko_ssh_auth_failure_is_255),
         cmocka_unit_test(test_paramiko_example_password_ls),
+        cmocka_unit_test(test_client_signal_delivered_as_user),
         cmocka_unit_test(test_amiko_ssh_password_from_askpass),
         cmocka_unit_test(test_amiko_ssh_kbdint_from_askpass),
     };
