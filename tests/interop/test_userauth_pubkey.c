@@ -1,0 +1,237 @@
+/*
+ * Interop: amiko's user authentication engine (src/auth) against a real
+ * OpenSSH sshd with publickey (RFC 4252 §7): Ed25519, ECDSA P-256 and
+ * P-521 and RSA keys that amiko generates and the fixture authorizes; the
+ * engine's query (PK_OK) then signed request; RSA signed with
+ * rsa-sha2-512 chosen from sshd's server-sig-algs (RFC 8332 §3.2), which
+ * sshd's log confirms; a key sshd does not know refused at the query,
+ * after which another key still works; a banner (RFC 4252 §5.4) with an
+ * escape sequence arrives sanitised. Blocking and non-blocking sessions.
+ */
+#include "test_helper.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/userauth_int.h"
+#include "auth_driver.h"
+#include "keys/key.h"
+#include "sshd_fixture.h"
+#include "transport/transport.h"
+#include "io/session.h"
+
+static struct sshd_fixture fx;
+static struct interop_hostkeys hk;
+static struct amk_key *k_ed25519, *k_p256, *k_p521, *k_rsa, *k_unknown;
+
+static int
+authorize(struct amk_key *k)
+{
+    char *line = NULL;
+    int r;
+
+    if (amk_key_public_line(k, &line) != AMK_OK)
+        return -1;
+    r = sshd_fixture_authorize(&fx, line);
+    free(line);
+    return r;
+}
+
+static int
+group_setup(void **state)
+{
+    if (!sshd_fixture_available()) {
+        fprintf(stderr, "skipped: OpenSSH (sshd, ssh, ssh-keygen) is not installed\n");
+        exit(FIXTURE_SKIP);
+    }
+    if (sshd_fixture_init(&fx) != 0 || interop_hostkeys_load(&hk, &fx) != 0)
+        return -1;
+    if (amk_key_generate(AMK_PKEY_ED25519, 0, &k_ed25519) != AMK_OK ||
+        amk_key_generate(AMK_PKEY_ECDSA_P256, 0, &k_p256) != AMK_OK ||
+        amk_key_generate(AMK_PKEY_ECDSA_P521, 0, &k_p521) != AMK_OK ||
+        amk_key_generate(AMK_PKEY_RSA, 3072, &k_rsa) != AMK_OK ||
+        amk_key_generate(AMK_PKEY_ED25519, 0, &k_unknown) != AMK_OK)
+        return -1;
+    if (authorize(k_ed25519) != 0 || authorize(k_p256) != 0 || authorize(k_p521) != 0 ||
+        authorize(k_rsa) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    amk_key_free(k_ed25519);
+    amk_key_free(k_p256);
+    amk_key_free(k_p521);
+    amk_key_free(k_rsa);
+    amk_key_free(k_unknown);
+    interop_hostkeys_free(&hk);
+    sshd_fixture_cleanup(&fx);
+    return 0;
+}
+
+static int
+start_sshd(void **state)
+{
+    return sshd_fixture_start(&fx, NULL);
+}
+
+static int
+stop_sshd(void **state)
+{
+    sshd_fixture_stop(&fx);
+    return 0;
+}
+
+/* Authenticates with @p key and checks the outcome. */
+static void
+pubkey_login(struct amk_key *key, int blocking, const char *want_alg)
+{
+    struct auth_run ar;
+    int r;
+
+    ASSERT_OK(auth_open(&ar, &fx, &hk, fx.user, blocking));
+    assert_int_equal(amk_userauth_client_authenticated(ar.ua), 0);
+    assert_true(amk_userauth_client_method_allowed(ar.ua, "publickey"));
+    assert_non_null(amk_transport_server_sig_algs(amk_session_transport(ar.s)));
+    ASSERT_OK(amk_userauth_client_publickey(ar.ua, key));
+    assert_string_equal(ar.ua->pk_alg, want_alg);
+    r = auth_pump(&ar);
+    if (r != AMK_OK || !amk_userauth_client_authenticated(ar.ua)) {
+        sshd_fixture_dump_log(&fx, 3000);
+        fail_msg("%s: %s: %s", want_alg, amk_errname(r), amk_userauth_client_last_error(ar.ua));
+    }
+    assert_int_equal(amk_userauth_client_last_result(ar.ua), AMK_USERAUTH_RESULT_SUCCESS);
+    auth_close(&ar);
+}
+
+static void
+test_userauth_interop_ed25519(void **state)
+{
+    pubkey_login(k_ed25519, 1, "ssh-ed25519");
+    assert_true(auth_wait_log(&fx, "Accepted publickey for"));
+    assert_true(auth_wait_log(&fx, ": ED25519 SHA256:"));
+}
+
+static void
+test_userauth_interop_ed25519_nonblocking(void **state)
+{
+    pubkey_login(k_ed25519, 0, "ssh-ed25519");
+}
+
+static void
+test_userauth_interop_ecdsa_p256(void **state)
+{
+    pubkey_login(k_p256, 1, "ecdsa-sha2-nistp256");
+    assert_true(auth_wait_log(&fx, ": ECDSA SHA256:"));
+}
+
+static void
+test_userauth_interop_ecdsa_p521(void **state)
+{
+    pubkey_login(k_p521, 0, "ecdsa-sha2-nistp521");
+}
+
+static void
+test_userauth_interop_rsa_sha2_512(void **state)
+{
+    pubkey_login(k_rsa, 1, "rsa-sha2-512");
+    /* sshd's debug log names the algorithm the signature was checked with */
+    if (!auth_wait_log(&fx, "publickey test pkalg rsa-sha2-512") || !auth_wait_log(&fx, "Accepted publickey for"))
+        fail_msg("sshd did not log rsa-sha2-512");
+}
+
+static void
+test_userauth_interop_unknown_key_refused(void **state)
+{
+    struct auth_run ar;
+
+    ASSERT_OK(auth_open(&ar, &fx, &hk, fx.user, 1));
+    ASSERT_OK(amk_userauth_client_publickey(ar.ua, k_unknown));
+    ASSERT_OK(auth_pump(&ar));
+    assert_int_equal(amk_userauth_client_authenticated(ar.ua), 0);
+    assert_int_equal(amk_userauth_client_last_result(ar.ua), AMK_USERAUTH_RESULT_FAILURE);
+    assert_true(amk_userauth_client_method_allowed(ar.ua, "publickey"));
+    assert_non_null(strstr(amk_userauth_client_last_error(ar.ua), "publickey refused"));
+    /* the same connection goes on with a key sshd knows */
+    ASSERT_OK(amk_userauth_client_publickey(ar.ua, k_ed25519));
+    ASSERT_OK(auth_pump(&ar));
+    assert_int_equal(amk_userauth_client_authenticated(ar.ua), 1);
+    auth_close(&ar);
+}
+
+static void
+test_userauth_interop_rsa_with_restricted_algorithms(void **state)
+{
+    struct auth_run ar;
+    char alg[AMK_NAME_MAX + 1];
+    int r;
+
+    /* sshd that accepts only rsa-sha2-256 for RSA: the engine still picks
+     * from server-sig-algs, and sshd refuses or accepts accordingly. */
+    sshd_fixture_stop(&fx);
+    assert_int_equal(sshd_fixture_start(&fx,
+        "PubkeyAcceptedAlgorithms rsa-sha2-256,ssh-ed25519"), 0);
+    ASSERT_OK(auth_open(&ar, &fx, &hk, fx.user, 1));
+    ASSERT_OK(amk_userauth_client_publickey(ar.ua, k_rsa));
+    snprintf(alg, sizeof(alg), "%s", ar.ua->pk_alg);
+    r = auth_pump(&ar);
+    print_message("    server-sig-algs: %s; chose %s; authenticated: %d\n",
+        amk_transport_server_sig_algs(amk_session_transport(ar.s)), alg,
+        amk_userauth_client_authenticated(ar.ua));
+    ASSERT_OK(r);
+    if (strcmp(alg, "rsa-sha2-256") == 0)
+        assert_int_equal(amk_userauth_client_authenticated(ar.ua), 1);
+    else
+        assert_int_equal(amk_userauth_client_authenticated(ar.ua), 0);
+    auth_close(&ar);
+}
+
+static void
+test_userauth_interop_banner_sanitised(void **state)
+{
+    struct auth_run ar;
+    char path[FIXTURE_PATH_MAX], config[FIXTURE_PATH_MAX + 16];
+    FILE *fp;
+
+    sshd_fixture_path(&fx, "banner.txt", path, sizeof(path));
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("Authorized use only\x1b[31m!\r\n", fp);
+    fclose(fp);
+    sshd_fixture_stop(&fx);
+    snprintf(config, sizeof(config), "Banner %s", path);
+    assert_int_equal(sshd_fixture_start(&fx, config), 0);
+    ASSERT_OK(auth_open(&ar, &fx, &hk, fx.user, 1));
+    assert_int_equal(ar.banners, 1);
+    assert_string_equal(ar.banner, "Authorized use only?[31m!\n");
+    ASSERT_OK(amk_userauth_client_publickey(ar.ua, k_ed25519));
+    ASSERT_OK(auth_pump(&ar));
+    assert_int_equal(amk_userauth_client_authenticated(ar.ua), 1);
+    auth_close(&ar);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_userauth_interop_ed25519, start_sshd, stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_ed25519_nonblocking, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_ecdsa_p256, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_ecdsa_p521, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_rsa_sha2_512, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_unknown_key_refused, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_rsa_with_restricted_algorithms,
+            start_sshd, stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_banner_sanitised, start_sshd,
+            stop_sshd),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
