@@ -8,6 +8,7 @@
 #include "amiko/common.h"
 #include "amiko/error.h"
 #include "amiko/key.h"
+#include "amiko/known_hosts.h"
 #include "amiko/log.h"
 #include "amiko/session.h"
 
