@@ -23,7 +23,7 @@
 #include "crypto/hash.h"
 #include "io/session.h"
 #include "keys/key.h"
-#include "sftp/sftp_channel.h"
+#include "client/sftp_channel.h"
 #include "sshd_fixture.h"
 #include "transport/pkt_sink.h"
 #include "transport/transport.h"

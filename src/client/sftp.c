@@ -1,5 +1,5 @@
 /* Blocking SFTP client: connection set-up and path operations; see amiko/sftp.h. */
-#include "sftp/sftp_int.h"
+#include "client/sftp_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* SFTP over a session channel's "sftp" subsystem; see sftp_channel.h. */
-#include "sftp/sftp_channel.h"
+#include "client/sftp_channel.h"
 
 #include <stdlib.h>
 
 #include "channel/conn.h"
 #include "io/session.h"
-#include "sftp/sftp_int.h"
+#include "client/sftp_int.h"
 
 struct chan_ctx {
     struct amk_session *s;

@@ -5,7 +5,7 @@
  * back full), replies taken in whatever order they arrive, short reads
  * re-requested, memory bounded by the requests in flight. See amiko/sftp.h.
  */
-#include "sftp/sftp_int.h"
+#include "client/sftp_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

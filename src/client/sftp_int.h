@@ -1,10 +1,12 @@
 /*
- * Internals shared by the blocking SFTP client (sftp.c: connection and
- * path operations; sftp_file.c: files, directories, pipelined transfers)
- * and the stream it runs over (sftp_channel.c: an SSH session channel).
+ * The blocking SFTP client of amiko/sftp.h, in the front layer: it drives
+ * the sans-I/O engine of src/sftp over a byte stream and reads and writes
+ * local files for get and put. Internals shared by sftp.c (connection and
+ * path operations), sftp_file.c (files, directories, pipelined transfers)
+ * and sftp_channel.c (the stream over an SSH session channel).
  */
-#ifndef AMK_SFTP_INT_H
-#define AMK_SFTP_INT_H
+#ifndef AMK_CLIENT_SFTP_INT_H
+#define AMK_CLIENT_SFTP_INT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * MUST be in blocking mode. While SFTP waits it hands every connection
  * message (80..127) to @p conn, so other channels' data is buffered there.
  */
-#ifndef AMK_SFTP_CHANNEL_H
-#define AMK_SFTP_CHANNEL_H
+#ifndef AMK_CLIENT_SFTP_CHANNEL_H
+#define AMK_CLIENT_SFTP_CHANNEL_H
 
 #include <amiko/sftp.h>
 
