@@ -6,9 +6,11 @@
 #include "bench.h"
 
 int bench_packet(int argc, char **argv);
+int bench_transport(int argc, char **argv);
 
 static const struct amk_bench BENCHES[] = {
     { "packet", "packet-layer seal/open MB/s per cipher, next to openssl speed", bench_packet },
+    { "transport", "transport engine to engine in memory, MB/s per cipher", bench_transport },
 };
 
 double

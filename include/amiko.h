@@ -5,6 +5,7 @@
 #ifndef AMIKO_H
 #define AMIKO_H
 
+#include "amiko/client.h"
 #include "amiko/common.h"
 #include "amiko/error.h"
 #include "amiko/key.h"

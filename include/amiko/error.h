@@ -66,6 +66,7 @@ enum amk_err {
     /* closed */
     AMK_EDISCONNECT = -70,  /**< the peer sent SSH_MSG_DISCONNECT */
     AMK_ECLOSED = -71,      /**< the connection or channel is closed (EOF) */
+    AMK_EREFUSED = -72,     /**< the peer refused a channel open or a channel request */
 
     /* remote file operations: the server refused (not fatal) */
     AMK_ENOENT = -80,       /**< no such file or directory (SFTP SSH_FX_NO_SUCH_FILE) */

@@ -9,10 +9,15 @@
  * Formats read: OpenSSH private keys ("openssh-key-v1", PROTOCOL.key),
  * plain or encrypted with bcrypt_pbkdf and aes128/192/256-ctr,
  * aes128/192/256-cbc, aes128/256-gcm@openssh.com or
- * chacha20-poly1305@openssh.com; OpenSSH public key lines
- * ("type base64 comment"). Formats written: OpenSSH private keys (plain,
- * or with a passphrase: bcrypt_pbkdf with 16 rounds and aes256-ctr, as
- * ssh-keygen) and public key lines.
+ * chacha20-poly1305@openssh.com; PEM private keys (PKCS#1 RSA, SEC1 EC,
+ * DSA), plain or with legacy encryption (Proc-Type/DEK-Info with
+ * AES-128-CBC, AES-192-CBC, AES-256-CBC or DES-EDE3-CBC); PKCS#8, plain
+ * ("PRIVATE KEY") or encrypted ("ENCRYPTED PRIVATE KEY"); PuTTY .ppk
+ * versions 2 and 3, plain or aes256-cbc; OpenSSH public key lines
+ * ("type base64 comment") and RFC 4716 public key files.
+ * Formats written: OpenSSH private keys (plain, or with a passphrase:
+ * bcrypt_pbkdf with 16 rounds and aes256-ctr, as ssh-keygen), PEM and
+ * PKCS#8 (amk_key_save_format()), public key lines and RFC 4716.
  */
 #ifndef AMIKO_KEY_H
 #define AMIKO_KEY_H
@@ -68,9 +73,10 @@ AMK_API int amk_key_create(enum amk_key_type type, unsigned bits, struct amk_key
     AMK_MUST_CHECK;
 
 /**
- * Loads a key from memory: an OpenSSH private key file, or an OpenSSH
- * public key line. @p passphrase_fn (may be NULL) is called only for an
- * encrypted key.
+ * Loads a key from memory: an OpenSSH private key file, a PEM or PKCS#8
+ * private key, an OpenSSH public key line or an RFC 4716 public key file
+ * (the format is recognised from the text). @p passphrase_fn (may be
+ * NULL) is called only for an encrypted key.
  * @return AMK_OK;
  *   AMK_EPASSPHRASE when the key is encrypted and the passphrase is wrong
  *   or no callback was given (or the code the callback returned);
@@ -131,6 +137,65 @@ AMK_API int amk_key_save_public_file(const struct amk_key *k, const char *path) 
  */
 AMK_API int amk_key_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
     AMK_MUST_CHECK;
+
+/** Private key file formats for amk_key_save_format(). */
+enum amk_key_format {
+    AMK_KEY_FORMAT_OPENSSH = 0, /**< openssh-key-v1, as amk_key_save() */
+    /**
+     * PEM as `ssh-keygen -m PEM`: "RSA PRIVATE KEY" (PKCS#1), "EC PRIVATE
+     * KEY" (SEC1), "DSA PRIVATE KEY"; with a passphrase, legacy
+     * Proc-Type/DEK-Info encryption with AES-128-CBC. Ed25519 has no such
+     * form and is written as PKCS#8.
+     */
+    AMK_KEY_FORMAT_PEM = 1,
+    /**
+     * PKCS#8 "PRIVATE KEY" (RFC 5208, RFC 8410 for Ed25519); with a
+     * passphrase "ENCRYPTED PRIVATE KEY" (RFC 5958) with PBES2: PBKDF2
+     * (HMAC-SHA-256) and AES-256-CBC (RFC 8018).
+     */
+    AMK_KEY_FORMAT_PKCS8 = 2
+};
+
+/**
+ * As amk_key_save() in @p format. A NULL or empty @p passphrase writes the
+ * key unencrypted.
+ * @return AMK_OK; AMK_EINVAL for an unknown @p format; AMK_EKEY when @p k
+ *         has no private half; AMK_ENOMEM; AMK_ECRYPTO.
+ */
+AMK_API int amk_key_save_format(const struct amk_key *k, enum amk_key_format format,
+    const char *passphrase, char **out, size_t *outlen) AMK_MUST_CHECK;
+
+/**
+ * As amk_key_save_format() to the file at @p path, created with mode 0600
+ * (an existing file is replaced). AMK_EIO when it cannot be written.
+ */
+AMK_API int amk_key_save_file_format(const struct amk_key *k, const char *path,
+    enum amk_key_format format, const char *passphrase) AMK_MUST_CHECK;
+
+/**
+ * The public key as an RFC 4716 file, as `ssh-keygen -e` writes it: begin
+ * line, a Comment header when the key has a comment, the base64 blob in
+ * lines of 70 characters, end line; every line ends in LF.
+ * @param out receives the NUL-terminated text; free it with free()
+ * @return AMK_OK; AMK_EINVAL when the comment holds a line break; AMK_ENOMEM.
+ */
+AMK_API int amk_key_public_rfc4716(const struct amk_key *k, char **out) AMK_MUST_CHECK;
+
+/**
+ * The randomart picture of the fingerprint, byte for byte as `ssh-keygen
+ * -lv` draws it: 11 lines of 19 characters separated by LF, with no LF
+ * after the last.
+ * @param out receives the NUL-terminated text; free it with free()
+ * @return AMK_OK; AMK_EINVAL for an unknown @p hash; AMK_ENOMEM; AMK_ECRYPTO.
+ */
+AMK_API int amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
+    AMK_MUST_CHECK;
+
+/**
+ * The key type as ssh-keygen labels it in `-l` output and randomart
+ * titles: "ED25519", "ECDSA", "RSA" or "DSA".
+ */
+AMK_API const char *amk_key_type_label(const struct amk_key *k);
 
 /** The key type name, e.g. "ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa". */
 AMK_API const char *amk_key_type_name(const struct amk_key *k);

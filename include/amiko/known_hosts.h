@@ -63,7 +63,7 @@ enum amk_known_hosts_status {
  *  other types than the presented key's. */
 #define AMK_KNOWN_HOSTS_F_OTHER_TYPES 0x2u
 
-/** Flag of amk_known_hosts_add(): store the host name hashed. */
+/** Flag of amk_known_hosts_add() and amk_known_hosts_line(): hash the host name. */
 #define AMK_KNOWN_HOSTS_ADD_HASH 0x1u
 
 /**
@@ -150,6 +150,18 @@ AMK_API int amk_known_hosts_check(const struct amk_known_hosts *kh, const char *
  */
 AMK_API int amk_known_hosts_add(struct amk_known_hosts *kh, const char *path, const char *host,
     unsigned port, const struct amk_key *key, unsigned flags) AMK_MUST_CHECK;
+
+/**
+ * The known_hosts line amk_known_hosts_add() would append, without the
+ * newline: `name keytype base64`, the name lower-cased and as
+ * `[host]:port` when @p port is neither 0 nor 22, hashed with a random salt
+ * when @p flags has AMK_KNOWN_HOSTS_ADD_HASH (as ssh-keyscan(1) -H prints).
+ * @param out receives the NUL-terminated line; free it with free()
+ * @return AMK_OK; AMK_EINVAL as for amk_known_hosts_add(); AMK_ENOMEM;
+ *   AMK_ECRYPTO.
+ */
+AMK_API int amk_known_hosts_line(const char *host, unsigned port, const struct amk_key *key,
+    unsigned flags, char **out) AMK_MUST_CHECK;
 
 /** The number of entries loaded or added, markers included. */
 AMK_API size_t amk_known_hosts_count(const struct amk_known_hosts *kh);

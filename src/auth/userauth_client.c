@@ -489,6 +489,7 @@ amk_ua_check_start(struct amk_userauth_client *a, const char *method)
             "the server does not allow %s; it allows: %s", method, a->methods);
         return AMK_EAUTH;
     }
+    amk_error_clear(&a->detail);    /* the detail is about the new attempt from now on */
     return AMK_OK;
 }
 

@@ -145,7 +145,12 @@ amk_conn_channel_read(struct amk_conn *c, uint32_t id, enum amk_chan_stream stre
     if (n == 0) {
         if ((ch->flags & (CH_EOF_RCVD | CH_CLOSE_RCVD)) || ch->state == AMK_CHAN_OPEN_FAILED)
             return AMK_OK;
-        return c->err != AMK_OK ? c->err : AMK_EAGAIN;
+        if (c->err != AMK_OK)
+            return c->err;
+        /* An adjust the output could not take earlier goes now. */
+        if ((r = amk_conn_enter(c)) != AMK_OK || (r = amk_conn_chan_adjust(c, ch)) != AMK_OK)
+            return r;
+        return AMK_EAGAIN;
     }
     if (cap == 0)
         return AMK_EINVAL;

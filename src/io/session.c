@@ -430,6 +430,8 @@ refresh_algs(struct amk_session *s)
  * Runs the engine until @p done says so. Blocking: waits with the session's
  * timeout; non-blocking: AMK_EAGAIN with s->block_dirs set.
  */
+static int done_handshake(struct amk_session *s, void *arg);
+
 static int
 pump(struct amk_session *s, pump_done_fn done, void *arg)
 {
@@ -459,8 +461,17 @@ pump(struct amk_session *s, pump_done_fn done, void *arg)
             return r;
         if ((r = done(s, arg)) != 0)
             break;
-        if ((r = read_some(s, &progress)) != AMK_OK)
+        if ((r = read_some(s, &progress)) != AMK_OK) {
+            /* The peer may finish the handshake and hang up in one read
+             * (NEWKEYS then DISCONNECT): the handshake still succeeded, and
+             * the next call reports the failure. */
+            if (done == done_handshake && amk_transport_handshake_done(s->t)) {
+                refresh_algs(s);
+                r = 1;
+                break;
+            }
             return r;
+        }
         if (progress)
             continue;
         want = (amk_transport_wants_write(s->t) ? AMK_WAIT_WRITE : 0) |

@@ -52,6 +52,18 @@ amk_key_load(const void *data, size_t len, amk_passphrase_fn passphrase_fn, void
         r = amk_openssh_parse(amk_buf_ptr(&bin), amk_buf_len(&bin), passphrase_fn, user, out);
         goto out;
     }
+    if (amk_pem_is_armored(data, len)) {
+        r = amk_pem_parse(data, len, passphrase_fn, user, out);
+        goto out;
+    }
+    if (amk_ppk_is_ppk(data, len)) {
+        r = amk_ppk_parse(data, len, passphrase_fn, user, out);
+        goto out;
+    }
+    if (amk_rfc4716_is_armored(data, len)) {
+        r = amk_rfc4716_parse(data, len, out);
+        goto out;
+    }
     r = amk_key_parse_public_line(data, len, out);
 out:
     amk_buf_release(&bin);
@@ -142,10 +154,8 @@ out:
     return r;
 }
 
-/* Writes @p len bytes to a new file at @p path with @p mode, replacing
- * any old one only once the new one is complete. */
-static int
-write_file(const char *path, const void *data, size_t len, mode_t mode)
+int
+amk_key_file_write(const char *path, const void *data, size_t len, unsigned mode)
 {
     const uint8_t *p = data;
     char *tmp = NULL;
@@ -162,7 +172,7 @@ write_file(const char *path, const void *data, size_t len, mode_t mode)
         r = AMK_EIO;
         goto out;
     }
-    if (fchmod(fd, mode) != 0) {
+    if (fchmod(fd, (mode_t)mode) != 0) {
         r = AMK_EIO;
         goto out;
     }
@@ -205,7 +215,7 @@ amk_key_save_file(const struct amk_key *k, const char *path, const char *passphr
     amk_buf_init(&text);
     if ((r = amk_openssh_write(k, passphrase, NULL, 0, NULL, &text)) != AMK_OK)
         goto out;
-    r = write_file(path, amk_buf_ptr(&text), amk_buf_len(&text), 0600);
+    r = amk_key_file_write(path, amk_buf_ptr(&text), amk_buf_len(&text), 0600);
 out:
     amk_buf_release(&text);
     return r;
@@ -237,7 +247,7 @@ amk_key_save_public_file(const struct amk_key *k, const char *path)
     if ((r = amk_key_write_public_line(k, &text)) != AMK_OK ||
         (r = amk_buf_put_u8(&text, '\n')) != AMK_OK)
         goto out;
-    r = write_file(path, amk_buf_ptr(&text), amk_buf_len(&text), 0644);
+    r = amk_key_file_write(path, amk_buf_ptr(&text), amk_buf_len(&text), 0644);
 out:
     amk_buf_release(&text);
     return r;

@@ -67,4 +67,46 @@ int amk_key_write_public_line(const struct amk_key *k, struct amk_buf *out)
 int amk_key_write_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash,
     struct amk_buf *out) __attribute__((warn_unused_result));
 
+/* ---- Other formats (key_rfc4716.c, key_pem.c, key_ppk.c, randomart.c). ---- */
+
+/* Asks @p fn for a passphrase into @p buf (of @p cap bytes);
+ * AMK_EPASSPHRASE when there is no callback or it gives an empty one. */
+int amk_key_ask_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
+    __attribute__((warn_unused_result));
+
+/* Writes @p len bytes to a new file at @p path with @p mode, replacing an
+ * old one only once the new one is complete (key_file.c). */
+int amk_key_file_write(const char *path, const void *data, size_t len, unsigned mode)
+    __attribute__((warn_unused_result));
+
+/* Whether @p text starts (after blank lines) with RFC 4716's begin line. */
+int amk_rfc4716_is_armored(const char *text, size_t len);
+/* Parses an RFC 4716 public key file; its Comment header becomes the comment. */
+int amk_rfc4716_parse(const char *text, size_t len, struct amk_key **out)
+    __attribute__((warn_unused_result));
+/* Appends @p k's public key as an RFC 4716 file (lines end in LF). */
+int amk_rfc4716_write(const struct amk_key *k, struct amk_buf *out)
+    __attribute__((warn_unused_result));
+
+/* Whether @p text starts with a PEM line "-----BEGIN <label>-----" that
+ * key_pem.c reads (RSA/EC/DSA PRIVATE KEY, PRIVATE KEY, ENCRYPTED PRIVATE KEY). */
+int amk_pem_is_armored(const char *text, size_t len);
+/* Parses a PEM or PKCS#8 private key; errors as amk_key_load(). */
+int amk_pem_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
+    struct amk_key **out) __attribute__((warn_unused_result));
+/* Appends @p k as PEM (@p pkcs8 0: PKCS#1, SEC1 or DSA, with legacy
+ * encryption; Ed25519 always PKCS#8) or PKCS#8 (encrypted with PBES2). */
+int amk_pem_write(const struct amk_key *k, int pkcs8, const char *passphrase,
+    struct amk_buf *out) __attribute__((warn_unused_result));
+
+/* Whether @p text starts with "PuTTY-User-Key-File-". */
+int amk_ppk_is_ppk(const char *text, size_t len);
+/* Parses a PuTTY .ppk file (versions 2 and 3); errors as amk_key_load(). */
+int amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
+    struct amk_key **out) __attribute__((warn_unused_result));
+
+/* Appends the randomart picture (no final newline) as ssh-keygen -lv. */
+int amk_key_write_randomart(const struct amk_key *k, enum amk_key_fp_hash hash,
+    struct amk_buf *out) __attribute__((warn_unused_result));
+
 #endif

@@ -454,14 +454,74 @@ out:
     return r;
 }
 
+/* Appends the entry for @p name (a lookup name) and @p key to @p text:
+ * "name type base64" or "|1|salt|hash type base64", without a newline. */
+static int
+entry_text(const char *name, const struct amk_key *key, unsigned flags, struct amk_buf *text)
+{
+    uint8_t salt[AMK_HOST_HASH_LEN];
+    struct amk_buf blob;
+    const char *type = amk_key_type_name(key);
+    int r = AMK_EINTERNAL;
+
+    amk_buf_init(&blob);
+    if ((flags & AMK_KNOWN_HOSTS_ADD_HASH) != 0) {
+        if ((r = amk_random_bytes(NULL, salt, sizeof(salt))) != AMK_OK ||
+            (r = amk_host_hash_write(salt, name, text)) != AMK_OK)
+            goto out;
+    } else if ((r = amk_buf_put(text, name, strlen(name))) != AMK_OK) {
+        goto out;
+    }
+    if ((r = amk_key_to_blob(key, &blob)) != AMK_OK ||
+        (r = amk_buf_put_u8(text, ' ')) != AMK_OK ||
+        (r = amk_buf_put(text, type, strlen(type))) != AMK_OK ||
+        (r = amk_buf_put_u8(text, ' ')) != AMK_OK ||
+        (r = amk_base64_encode(amk_buf_ptr(&blob), amk_buf_len(&blob), 1, text)) != AMK_OK)
+        goto out;
+    r = AMK_OK;
+out:
+    amk_buf_release(&blob);
+    return r;
+}
+
+int
+amk_known_hosts_line(const char *host, unsigned port, const struct amk_key *key,
+    unsigned flags, char **out)
+{
+    char name[AMK_HOST_LOOKUP_MAX];
+    struct amk_buf text;
+    char *s = NULL;
+    int r = AMK_EINTERNAL;
+
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if (host == NULL || key == NULL || (flags & ~AMK_KNOWN_HOSTS_ADD_HASH) != 0)
+        return AMK_EINVAL;
+    if ((r = amk_host_lookup_name(host, port, name, sizeof(name))) != AMK_OK)
+        return r;
+    amk_buf_init(&text);
+    if ((r = entry_text(name, key, flags, &text)) != AMK_OK)
+        goto out;
+    if ((s = malloc(amk_buf_len(&text) + 1)) == NULL) {
+        r = AMK_ENOMEM;
+        goto out;
+    }
+    memcpy(s, amk_buf_ptr(&text), amk_buf_len(&text));
+    s[amk_buf_len(&text)] = '\0';
+    *out = s;
+    r = AMK_OK;
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
 int
 amk_known_hosts_add(struct amk_known_hosts *kh, const char *path, const char *host,
     unsigned port, const struct amk_key *key, unsigned flags)
 {
     char name[AMK_HOST_LOOKUP_MAX];
-    uint8_t salt[AMK_HOST_HASH_LEN];
-    struct amk_buf text, blob;
-    const char *type;
+    struct amk_buf text;
     size_t line = 0;
     int r = AMK_EINTERNAL;
 
@@ -471,20 +531,7 @@ amk_known_hosts_add(struct amk_known_hosts *kh, const char *path, const char *ho
     if ((r = amk_host_lookup_name(host, port, name, sizeof(name))) != AMK_OK)
         return r;
     amk_buf_init(&text);
-    amk_buf_init(&blob);
-    type = amk_key_type_name(key);
-    if ((flags & AMK_KNOWN_HOSTS_ADD_HASH) != 0) {
-        if ((r = amk_random_bytes(NULL, salt, sizeof(salt))) != AMK_OK ||
-            (r = amk_host_hash_write(salt, name, &text)) != AMK_OK)
-            goto out;
-    } else if ((r = amk_buf_put(&text, name, strlen(name))) != AMK_OK) {
-        goto out;
-    }
-    if ((r = amk_key_to_blob(key, &blob)) != AMK_OK ||
-        (r = amk_buf_put_u8(&text, ' ')) != AMK_OK ||
-        (r = amk_buf_put(&text, type, strlen(type))) != AMK_OK ||
-        (r = amk_buf_put_u8(&text, ' ')) != AMK_OK ||
-        (r = amk_base64_encode(amk_buf_ptr(&blob), amk_buf_len(&blob), 1, &text)) != AMK_OK ||
+    if ((r = entry_text(name, key, flags, &text)) != AMK_OK ||
         (r = amk_buf_put_u8(&text, '\n')) != AMK_OK)
         goto out;
     if ((r = amk_kh_file_append(path, (const char *)amk_buf_ptr(&text), amk_buf_len(&text),
@@ -493,9 +540,7 @@ amk_known_hosts_add(struct amk_known_hosts *kh, const char *path, const char *ho
     /* The entry now exists in the file: keep it here too. */
     r = amk_kh_parse(kh, (const char *)amk_buf_ptr(&text), amk_buf_len(&text), path, line);
 out:
-    amk_wipe(salt, sizeof(salt));
     amk_buf_release(&text);
-    amk_buf_release(&blob);
     return r;
 }
 

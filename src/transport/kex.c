@@ -11,8 +11,8 @@
  *     server: [GEX_REQUEST -->] INIT --init, reply + NEWKEYS sent--> NEWKEYS
  *   NEWKEYS --peer NEWKEYS--> IDLE
  */
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/hash.h"
@@ -47,7 +47,8 @@ amk_kex_start(struct amk_transport *t)
         return AMK_OK;
     if ((r = amk_kexinit_build(t, &t->my_kexinit)) != AMK_OK)
         return amk_transport_fail(t, r, 0, "cannot build KEXINIT");
-    if ((r = amk_packet_send(t, amk_buf_ptr(&t->my_kexinit), amk_buf_len(&t->my_kexinit))) != AMK_OK)
+    r = amk_packet_send(t, amk_buf_ptr(&t->my_kexinit), amk_buf_len(&t->my_kexinit));
+    if (r != AMK_OK)
         return amk_transport_fail(t, r, 0, "cannot send KEXINIT");
     t->kexinit_sent = 1;
     if (t->phase == AMK_KEX_IDLE)
@@ -373,7 +374,8 @@ amk_kex_client_reply(struct amk_transport *t, struct amk_buf *msg)
         (r = get_pub(msg, impl, &qs, &qs_len)) != AMK_OK ||
         (r = amk_buf_get_string_direct(msg, &sig, &sig_len)) != AMK_OK ||
         (r = amk_buf_get_end(msg)) != AMK_OK) {
-        r = amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR, "malformed %s reply", impl->name);
+        r = amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR, "malformed %s reply",
+            impl->name);
         goto out;
     }
     if ((r = amk_key_from_blob(ks_blob, ks_len, &key)) != AMK_OK) {
@@ -451,6 +453,7 @@ amk_kex_server_init(struct amk_transport *t, struct amk_buf *msg)
     size_t qc_len = 0, qs_len = 0, h_len = 0;
     uint8_t h[AMK_HASH_MAX_LEN];
     struct amk_key *hk = server_host_key(t);
+    uint8_t reply_type = impl->gex ? AMK_MSG_KEX_DH_GEX_REPLY : AMK_MSG_KEXDH_REPLY;
     struct amk_buf k, blob, sig, reply;
     int r = AMK_EINTERNAL;
 
@@ -460,7 +463,8 @@ amk_kex_server_init(struct amk_transport *t, struct amk_buf *msg)
     amk_buf_init(&reply);
     if ((r = get_pub(msg, impl, &qc, &qc_len)) != AMK_OK ||
         (r = amk_buf_get_end(msg)) != AMK_OK) {
-        r = amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR, "malformed %s init", impl->name);
+        r = amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR, "malformed %s init",
+            impl->name);
         goto out;
     }
     if (hk == NULL) {
@@ -486,7 +490,7 @@ amk_kex_server_init(struct amk_transport *t, struct amk_buf *msg)
             "cannot sign the exchange hash: %s", amk_strerror(r));
         goto out;
     }
-    if ((r = amk_buf_put_u8(&reply, impl->gex ? AMK_MSG_KEX_DH_GEX_REPLY : AMK_MSG_KEXDH_REPLY)) != AMK_OK ||
+    if ((r = amk_buf_put_u8(&reply, reply_type)) != AMK_OK ||
         (r = amk_buf_put_stringb(&reply, &blob)) != AMK_OK ||
         (r = put_pub(&reply, impl, qs, qs_len)) != AMK_OK ||
         (r = amk_buf_put_stringb(&reply, &sig)) != AMK_OK ||

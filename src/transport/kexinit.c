@@ -259,7 +259,8 @@ amk_kexinit_negotiate(struct amk_transport *t)
     }
     if (t->kex_count == 0) {
         /* OpenSSH PROTOCOL §1.10: strict KEX when both offered it. */
-        t->strict = !t->no_strict && amk_namelist_contains(peer.l[L_KEX], client ? AMK_KEX_STRICT_S : AMK_KEX_STRICT_C);
+        t->strict = !t->no_strict &&
+            amk_namelist_contains(peer.l[L_KEX], client ? AMK_KEX_STRICT_S : AMK_KEX_STRICT_C);
         /* RFC 8308 §2.1 */
         t->peer_ext_info = !client && amk_namelist_contains(peer.l[L_KEX], AMK_EXT_INFO_C);
     }

@@ -84,6 +84,8 @@ amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
         (r = amk_pkt_seal(d->cipher, d->seq, p, total, p + total)) != AMK_OK)
         goto out;
     d->seq++;   /* RFC 4253 §6.4: wraps at 2^32 */
+    if (d->seq == 0 && t->kex_count == 0)
+        t->initial_wrap = 1;
     d->packets++;
     d->bytes += total + tag;
     d->total_bytes += total + tag;
@@ -163,6 +165,8 @@ amk_packet_next(struct amk_transport *t)
         return amk_transport_fail(t, r, 0, NULL);
     t->have_len = 0;
     d->seq++;   /* RFC 4253 §6.4: wraps at 2^32 */
+    if (d->seq == 0 && t->kex_count == 0)
+        t->initial_wrap = 1;
     d->packets++;
     d->bytes += total + tag;
     d->total_bytes += total + tag;

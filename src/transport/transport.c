@@ -35,18 +35,6 @@ static const char server_sig_algs_default[] =
 
 /* --- Errors --------------------------------------------------------- */
 
-uint32_t
-amk_transport_reason_for(int code)
-{
-    switch (code) {
-    case AMK_EMAC: return AMK_DISCONNECT_MAC_ERROR;
-    case AMK_ENOMATCH: case AMK_ESIGNATURE: case AMK_EKEY:
-        return AMK_DISCONNECT_KEY_EXCHANGE_FAILED;
-    case AMK_EVERSION: return AMK_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED;
-    default: return AMK_DISCONNECT_PROTOCOL_ERROR;
-    }
-}
-
 static int
 send_disconnect(struct amk_transport *t, uint32_t reason, const char *desc)
 {
@@ -140,7 +128,7 @@ static int
 config_lists(struct amk_transport *t, const struct amk_transport_config *cfg)
 {
     int server = cfg->role == AMK_TRANSPORT_SERVER;
-    char *kexdef = NULL, *hk = NULL, *kexall = NULL;
+    char *kexdef = NULL, *hk = NULL;
     int r = AMK_EINTERNAL;
 
     if ((r = amk_kex_defaults(cfg->role, &kexdef)) != AMK_OK)
@@ -164,7 +152,6 @@ config_lists(struct amk_transport *t, const struct amk_transport_config *cfg)
     r = AMK_OK;
 out:
     free(kexdef);
-    free(kexall);
     free(hk);
     return r;
 }
@@ -518,6 +505,11 @@ amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
         type != AMK_MSG_DISCONNECT && !(type >= AMK_MSG_KEX_FIRST && type <= AMK_MSG_KEX_LAST))
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "strict KEX: unexpected message %u during the initial key exchange", type);
+    /* OpenSSH PROTOCOL §1.10: no sequence number may wrap during the
+     * initial exchange under strict KEX. */
+    if (t->strict && t->kex_count == 0 && t->initial_wrap)
+        return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
+            "strict KEX: sequence number wrapped during the initial key exchange");
     if (upper && (t->kex_count == 0 || t->kexinit_received))
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "message %u received during key exchange", type);

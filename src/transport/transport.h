@@ -307,10 +307,12 @@ int amk_transport_disconnect(struct amk_transport *t, enum amk_disconnect_reason
     const char *description) __attribute__((warn_unused_result));
 
 /*
- * Tells the engine user authentication succeeded: zlib@openssh.com starts
- * compressing / decompressing (on the server after its USERAUTH_SUCCESS is
- * queued, on the client after it received it: call it at exactly that
- * point). AMK_OK or the engine's error.
+ * Tells the engine user authentication succeeded, so zlib@openssh.com
+ * compresses from now on and after every rekey. The engine already does
+ * this by itself at the exact point the protocol needs (the server right
+ * after sending USERAUTH_SUCCESS, the client right after receiving it,
+ * before decoding the next packet); calling this afterwards is harmless.
+ * AMK_OK or the engine's error.
  */
 int amk_transport_set_authenticated(struct amk_transport *t)
     __attribute__((warn_unused_result));

@@ -93,9 +93,9 @@ extern const struct amk_kex_impl amk_kex_dh_gex_sha256;
 
 /* kex_dh.c: helpers shared with kex_gex.c. */
 int amk_kex_dh_keypair(struct amk_kex_state *ks, const struct amk_kex_impl *impl,
-    const struct amk_rng *rng, const uint8_t **pub, size_t *pub_len);
+    const struct amk_rng *rng, const uint8_t **pub, size_t *pub_len) AMK_MUST_CHECK_INTERNAL;
 int amk_kex_dh_shared(struct amk_kex_state *ks, const uint8_t *peer, size_t peer_len,
-    struct amk_buf *k);
+    struct amk_buf *k) AMK_MUST_CHECK_INTERNAL;
 void amk_kex_state_clear(struct amk_kex_state *ks);
 
 /* Where the key exchange stands. */
@@ -171,6 +171,7 @@ struct amk_transport {
     struct amk_transport_dir dir_out;
     struct amk_transport_dir dir_in;
     uint32_t packets_received;  /* total, for "KEXINIT first" under strict KEX */
+    int initial_wrap;           /* a sequence number wrapped before the first NEWKEYS */
 
     /* Key exchange. */
     enum amk_kex_phase phase;
@@ -218,59 +219,61 @@ struct amk_transport {
 };
 
 /* transport.c: failure. Records @p code and its detail, queues DISCONNECT
- * with @p reason (0: none) and returns @p code. Keeps the first error. */
+ * with @p reason (0: none) and returns @p code; when the engine had
+ * already failed, changes nothing and returns that first error. */
 int amk_transport_fail(struct amk_transport *t, int code, uint32_t reason,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* The DISCONNECT reason for an error code (RFC 4253 §11.1). */
-uint32_t amk_transport_reason_for(int code);
+    const char *fmt, ...) __attribute__((format(printf, 4, 5))) AMK_MUST_CHECK_INTERNAL;
 /* transport.c: handles one decrypted, decompressed payload. */
-int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload);
+int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
+    AMK_MUST_CHECK_INTERNAL;
 /* transport.c: releases held upper-layer packets after our NEWKEYS. */
-int amk_transport_flush_held(struct amk_transport *t);
+int amk_transport_flush_held(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 
 /* version.c */
-int amk_version_local(struct amk_transport *t, const char *comment);
+int amk_version_local(struct amk_transport *t, const char *comment) AMK_MUST_CHECK_INTERNAL;
 /* Consumes lines from t->in until the peer's version line is known.
  * AMK_EAGAIN when more input is needed. */
-int amk_version_parse(struct amk_transport *t);
+int amk_version_parse(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 
 /* packet.c: the binary packet protocol (RFC 4253 §6). */
-int amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len);
+int amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
+    AMK_MUST_CHECK_INTERNAL;
 /* Decodes the next complete packet from t->in into t->pkt (payload).
  * AMK_EAGAIN when incomplete. */
-int amk_packet_next(struct amk_transport *t);
+int amk_packet_next(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 
 /* kexinit.c: negotiation (RFC 4253 §7.1). */
-int amk_kexinit_build(struct amk_transport *t, struct amk_buf *out);
-int amk_kexinit_negotiate(struct amk_transport *t);
+int amk_kexinit_build(struct amk_transport *t, struct amk_buf *out) AMK_MUST_CHECK_INTERNAL;
+int amk_kexinit_negotiate(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 const struct amk_kex_impl *amk_kex_impl_find(const char *name);
 /* Every KEX method name, and the role's defaults. */
 const char *amk_kex_names(void);
-int amk_kex_defaults(enum amk_transport_role role, char **out);
+int amk_kex_defaults(enum amk_transport_role role, char **out) AMK_MUST_CHECK_INTERNAL;
 
 /* kex.c: the state machine. */
-int amk_kex_start(struct amk_transport *t);
-int amk_kex_handle(struct amk_transport *t, uint8_t type, struct amk_buf *msg);
+int amk_kex_start(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
+int amk_kex_handle(struct amk_transport *t, uint8_t type, struct amk_buf *msg)
+    AMK_MUST_CHECK_INTERNAL;
 /* Sends the method's first message (client) after negotiation. */
-int amk_kex_client_begin(struct amk_transport *t);
+int amk_kex_client_begin(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 /* Completes the generic exchange: client with the server's reply fields,
  * server with the client's public value. */
-int amk_kex_client_reply(struct amk_transport *t, struct amk_buf *msg);
-int amk_kex_server_init(struct amk_transport *t, struct amk_buf *msg);
+int amk_kex_client_reply(struct amk_transport *t, struct amk_buf *msg) AMK_MUST_CHECK_INTERNAL;
+int amk_kex_server_init(struct amk_transport *t, struct amk_buf *msg) AMK_MUST_CHECK_INTERNAL;
 void amk_kex_reset(struct amk_transport *t);
 
 /* kex_gex.c */
-int amk_gex_client_begin(struct amk_transport *t);
-int amk_gex_client_group(struct amk_transport *t, struct amk_buf *msg);
-int amk_gex_server_request(struct amk_transport *t, struct amk_buf *msg);
+int amk_gex_client_begin(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
+int amk_gex_client_group(struct amk_transport *t, struct amk_buf *msg) AMK_MUST_CHECK_INTERNAL;
+int amk_gex_server_request(struct amk_transport *t, struct amk_buf *msg) AMK_MUST_CHECK_INTERNAL;
 
 /* compress.c: zlib streams for one direction (RFC 4253 §6.2). */
-int amk_compress_new(struct amk_compress **out, int deflate_dir);
+int amk_compress_new(struct amk_compress **out, int deflate_dir) AMK_MUST_CHECK_INTERNAL;
 void amk_compress_free(struct amk_compress *c);
 /* Replaces @p data by its compressed / decompressed form in @p out. */
 int amk_compress_deflate(struct amk_compress *c, const uint8_t *data, size_t len,
-    struct amk_buf *out);
+    struct amk_buf *out) AMK_MUST_CHECK_INTERNAL;
 int amk_compress_inflate(struct amk_compress *c, const uint8_t *data, size_t len,
-    struct amk_buf *out, size_t max);
+    struct amk_buf *out, size_t max) AMK_MUST_CHECK_INTERNAL;
 
 #endif

@@ -161,8 +161,9 @@ amk_buf_reserve(struct amk_buf *b, size_t len, uint8_t **dp)
         *dp = NULL;
     if ((r = buf_make_room(b, len)) != AMK_OK)
         return r;
+    /* An empty buffer may have no storage yet: no NULL + 0 (UBSan). */
     if (dp != NULL)
-        *dp = b->d + b->size;
+        *dp = b->d != NULL ? b->d + b->size : NULL;
     b->size += len;
     return AMK_OK;
 }

@@ -44,6 +44,7 @@ static const struct err_entry ERR_ENTRIES[] = {
     { AMK_ECONNECT, "AMK_ECONNECT", "connection failed", AMK_ERRCLASS_IO },
     { AMK_EDISCONNECT, "AMK_EDISCONNECT", "peer disconnected", AMK_ERRCLASS_CLOSED },
     { AMK_ECLOSED, "AMK_ECLOSED", "connection closed", AMK_ERRCLASS_CLOSED },
+    { AMK_EREFUSED, "AMK_EREFUSED", "request refused by the peer", AMK_ERRCLASS_CLOSED },
     { AMK_ENOENT, "AMK_ENOENT", "no such file or directory", AMK_ERRCLASS_REMOTE },
     { AMK_EACCES, "AMK_EACCES", "permission denied", AMK_ERRCLASS_REMOTE },
     { AMK_EREMOTE, "AMK_EREMOTE", "the server failed the operation", AMK_ERRCLASS_REMOTE },

@@ -224,6 +224,25 @@ test_auth_chain_nothing_acceptable_is_eauth(void **state)
 }
 
 static void
+test_auth_chain_sshd_disconnects_mid_auth(void **state)
+{
+    const struct amk_key *keys[] = { k_bad2, k_good };
+    struct amk_auth_chain_config cfg = { .key = k_bad1, .keys = keys, .n_keys = 2 };
+    size_t attempts;
+    int r;
+
+    /* sshd disconnects when the first key fails ("Too many authentication
+     * failures"): a clear error, no hang, and the good key never tried */
+    start_sshd_with("MaxAuthTries 1\n");
+    r = run_chain(&cfg, fx.user, &attempts);
+    if (r != AMK_EDISCONNECT && r != AMK_ECLOSED)
+        fail_msg("expected AMK_EDISCONNECT or AMK_ECLOSED, got %s", amk_errname(r));
+    assert_int_equal(attempts, 1);
+    expect_log("(explicit key)");
+    assert_null(strstr(logbuf, "accepted"));
+}
+
+static void
 test_auth_chain_keys_refused_then_password(void **state)
 {
     struct amk_auth_chain_config cfg = { .key = k_bad1, .password = PASSWORD };
@@ -288,6 +307,7 @@ main(void)
         cmocka_unit_test_teardown(test_auth_chain_refused_keys_then_key_file, stop_sshd),
         cmocka_unit_test_teardown(test_auth_chain_default_key_dir, stop_sshd),
         cmocka_unit_test_teardown(test_auth_chain_nothing_acceptable_is_eauth, stop_sshd),
+        cmocka_unit_test_teardown(test_auth_chain_sshd_disconnects_mid_auth, stop_sshd),
         cmocka_unit_test_teardown(test_auth_chain_keys_refused_then_password, stop_sshd),
         cmocka_unit_test_teardown(test_auth_chain_publickey_then_password, stop_sshd),
         cmocka_unit_test_teardown(test_auth_chain_wrong_password_is_eauth, stop_sshd),

@@ -4,9 +4,12 @@
  * exec with stdout, stderr and exit status; stderr merged; 10 MB through
  * `cat` both ways, with the default 16 MiB window and with a small one
  * (many WINDOW_ADJUSTs both ways); 20 concurrent channels on one session;
- * a signal delivered to a running command (exit-signal TERM); exit-signal
- * from a command that kills itself; pty-req with a size; env accepted or
- * refused; our keepalive answered, and sshd's keepalives answered by us.
+ * a signal request to a running command (exit-signal TERM for non-root
+ * logins; sshd refuses signals for root, which the test then checks in its
+ * log); exit-signal from a command that kills itself; pty-req with a
+ * size; env accepted or refused; our keepalive answered, and sshd's
+ * keepalives answered by us;
+ * direct-tcpip to sshd's own port, and to a closed one.
  * Blocking and non-blocking sessions.
  */
 #include "test_helper.h"
@@ -218,7 +221,8 @@ job_free(struct job *j)
 static void
 assert_buf_str(const struct amk_buf *b, const char *want)
 {
-    if (amk_buf_len(b) != strlen(want) || memcmp(amk_buf_ptr(b), want, strlen(want)) != 0)
+    if (amk_buf_len(b) != strlen(want)
+        || (amk_buf_len(b) > 0 && memcmp(amk_buf_ptr(b), want, strlen(want)) != 0))
         fail_msg("got [%.*s], want [%s]", (int)amk_buf_len(b), (const char *)amk_buf_ptr(b), want);
 }
 
@@ -481,6 +485,58 @@ test_channel_interop_keepalives(void **state)
     assert_true(sshd_fixture_log_count(&fx, "keepalive@openssh.com", NULL));
 }
 
+/*
+ * direct-tcpip (RFC 4254 §7.2) through sshd to sshd's own port: the far
+ * end greets with its version line. A port nobody listens on gives
+ * OPEN_FAILURE with CONNECT_FAILED.
+ */
+static void
+test_channel_interop_direct_tcpip(void **state)
+{
+    struct crun cr;
+    struct amk_buf got;
+    enum amk_chan_state st = AMK_CHAN_OPENING;
+    uint32_t id, bad, reason = 0;
+    const char *desc;
+    uint8_t buf[256];
+    size_t n;
+    int r;
+
+    crun_open(&cr, 0, 0);
+    amk_buf_init(&got);
+    ASSERT_OK(amk_conn_open_direct_tcpip(cr.conn, "127.0.0.1", fx.port, "127.0.0.1", 40000, &id));
+    ASSERT_OK(amk_conn_open_direct_tcpip(cr.conn, "127.0.0.1", 1, "127.0.0.1", 40001, &bad));
+    while (amk_buf_len(&got) == 0
+        || memchr(amk_buf_ptr(&got), '\n', amk_buf_len(&got)) == NULL) {
+        pump_one(&cr);
+        while ((r = amk_conn_channel_read(cr.conn, id, AMK_CHAN_STDOUT, buf, sizeof(buf), &n))
+            == AMK_OK && n > 0)
+            ASSERT_OK(amk_buf_put(&got, buf, n));
+        assert_true(r == AMK_EAGAIN || r == AMK_OK);
+        assert_int_equal(amk_conn_channel_poll(cr.conn, id) & AMK_CHAN_EV_CLOSED, 0);
+    }
+    assert_true(amk_buf_len(&got) > 8);
+    assert_memory_equal(amk_buf_ptr(&got), "SSH-2.0-", 8);
+    while (st == AMK_CHAN_OPENING) {
+        ASSERT_OK(amk_conn_channel_state(cr.conn, bad, &st));
+        if (st == AMK_CHAN_OPENING)
+            pump_one(&cr);
+    }
+    assert_int_equal(st, AMK_CHAN_OPEN_FAILED);
+    ASSERT_OK(amk_conn_channel_open_error(cr.conn, bad, &reason, &desc));
+    assert_int_equal(reason, AMK_OPEN_CONNECT_FAILED);
+    ASSERT_OK(amk_conn_channel_release(cr.conn, bad));
+    /* we close first; the peer's CLOSE completes it */
+    ASSERT_OK(amk_conn_channel_close(cr.conn, id));
+    while (!(amk_conn_channel_poll(cr.conn, id) & AMK_CHAN_EV_CLOSED))
+        pump_one(&cr);
+    ASSERT_OK(amk_conn_channel_state(cr.conn, id, &st));
+    assert_int_equal(st, AMK_CHAN_CLOSED);
+    ASSERT_OK(amk_conn_channel_release(cr.conn, id));
+    amk_buf_release(&got);
+    crun_close(&cr);
+}
+
 /* --- Fixture ---------------------------------------------------------- */
 
 static int
@@ -531,6 +587,7 @@ main(void)
         cmocka_unit_test(test_channel_interop_pty_size),
         cmocka_unit_test(test_channel_interop_env),
         cmocka_unit_test(test_channel_interop_keepalives),
+        cmocka_unit_test(test_channel_interop_direct_tcpip),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

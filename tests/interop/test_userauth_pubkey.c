@@ -1,7 +1,8 @@
 /*
  * Interop: amiko's user authentication engine (src/auth) against a real
  * OpenSSH sshd with publickey (RFC 4252 §7): Ed25519, ECDSA P-256 and
- * P-521 and RSA keys that amiko generates and the fixture authorizes; the
+ * P-521, RSA (and DSA where sshd still has ssh-dss) keys that amiko
+ * generates and the fixture authorizes, and ssh-keygen's key file; the
  * engine's query (PK_OK) then signed request; RSA signed with
  * rsa-sha2-512 chosen from sshd's server-sig-algs (RFC 8332 §3.2), which
  * sshd's log confirms; a key sshd does not know refused at the query,
@@ -138,8 +139,40 @@ test_userauth_interop_rsa_sha2_512(void **state)
 {
     pubkey_login(k_rsa, 1, "rsa-sha2-512");
     /* sshd's debug log names the algorithm the signature was checked with */
-    if (!auth_wait_log(&fx, "publickey test pkalg rsa-sha2-512") || !auth_wait_log(&fx, "Accepted publickey for"))
+    if (!auth_wait_log(&fx, "publickey have rsa-sha2-512 signature for RSA") ||
+        !auth_wait_log(&fx, "Accepted publickey for"))
         fail_msg("sshd did not log rsa-sha2-512");
+}
+
+static void
+test_userauth_interop_ssh_keygen_key_file(void **state)
+{
+    struct amk_key *k = NULL;
+
+    /* the fixture's user key, written by ssh-keygen and authorized by it */
+    ASSERT_OK(amk_key_load_file(fx.user_key, NULL, NULL, &k));
+    pubkey_login(k, 1, "ssh-ed25519");
+    amk_key_free(k);
+}
+
+static void
+test_userauth_interop_dsa_when_enabled(void **state)
+{
+    char sigs[4096];
+    struct amk_key *k = NULL;
+
+    /* ssh-dss is off by default in OpenSSH and gone from newer builds */
+    if (sshd_fixture_query(&fx, "key-sig", sigs, sizeof(sigs)) != 0 ||
+        strstr(sigs, "ssh-dss") == NULL) {
+        print_message("    skipped: this OpenSSH has no ssh-dss\n");
+        skip();
+    }
+    ASSERT_OK(amk_key_generate(AMK_PKEY_DSA, 0, &k));
+    assert_int_equal(authorize(k), 0);
+    sshd_fixture_stop(&fx);
+    assert_int_equal(sshd_fixture_start(&fx, "PubkeyAcceptedAlgorithms +ssh-dss"), 0);
+    pubkey_login(k, 1, "ssh-dss");
+    amk_key_free(k);
 }
 
 static void
@@ -224,6 +257,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_userauth_interop_ecdsa_p521, start_sshd,
             stop_sshd),
         cmocka_unit_test_setup_teardown(test_userauth_interop_rsa_sha2_512, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_ssh_keygen_key_file, start_sshd,
+            stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_dsa_when_enabled, start_sshd,
             stop_sshd),
         cmocka_unit_test_setup_teardown(test_userauth_interop_unknown_key_refused, start_sshd,
             stop_sshd),

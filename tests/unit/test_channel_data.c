@@ -398,6 +398,40 @@ test_channel_no_adjust_after_peer_eof(void **state)
     tconn_free(t);
 }
 
+static void
+test_channel_adjust_retried_when_output_was_full(void **state)
+{
+    struct tconn *t = small_window();
+    uint32_t id = open_confirmed(t, 8, 1000, 1000);
+    uint8_t *buf = malloc(64 * 1024);
+    char cmd[2000];
+    struct amk_buf v;
+    size_t got, n0;
+
+    assert_non_null(buf);
+    memset(cmd, 'c', sizeof(cmd) - 1);
+    cmd[sizeof(cmd) - 1] = '\0';
+    ASSERT_OK(feed_data(t, id, 32 * 1024, 'a'));
+    ASSERT_OK(feed_data(t, id, 32 * 1024, 'b'));
+    /* the control queue is full: the adjust cannot even be queued */
+    t->sink.refuse = 1;
+    while (amk_conn_channel_exec(t->c, id, cmd, 0, NULL) == AMK_OK)
+        ;
+    ASSERT_OK(amk_conn_channel_read(t->c, id, AMK_CHAN_STDOUT, buf, 64 * 1024, &got));
+    assert_int_equal(got, 64 * 1024);
+    t->sink.refuse = 0;
+    n0 = t->sink.n;
+    /* reading nothing still retries it, behind the queued requests */
+    ASSERT_AMK(AMK_EAGAIN, amk_conn_channel_read(t->c, id, AMK_CHAN_STDOUT, buf, 64, &got));
+    assert_true(t->sink.n > n0);
+    sent_type(t, -1, AMK_MSG_CHANNEL_WINDOW_ADJUST, &v);
+    assert_int_equal(get_u32(&v), 8);
+    assert_int_equal(get_u32(&v), 64 * 1024);
+    assert_false(amk_conn_wants_flush(t->c));
+    free(buf);
+    tconn_free(t);
+}
+
 /*
  * Streams 10 MB from a peer that sends exactly as much as its view of the
  * window allows, the application reading in odd-sized pieces: nothing is
@@ -478,6 +512,7 @@ main(void)
         cmocka_unit_test(test_channel_stderr_merged),
         cmocka_unit_test(test_channel_unknown_extended_type_dropped_but_counted),
         cmocka_unit_test(test_channel_no_adjust_after_peer_eof),
+        cmocka_unit_test(test_channel_adjust_retried_when_output_was_full),
         cmocka_unit_test(test_channel_stream_window_accounting),
     };
 

@@ -554,6 +554,46 @@ test_amk_known_hosts_add_refuses_bad_arguments(void **state)
     free(path);
 }
 
+static void
+test_amk_known_hosts_line_forms(void **state)
+{
+    char *line = NULL, *want, *path, *text;
+    unsigned long lines;
+
+    ASSERT_OK(amk_known_hosts_line("H.Example.com", 2222, keys[KC], 0, &line));
+    want = expand("[h.example.com]:2222 %C");
+    assert_string_equal(line, want);
+    free(want);
+    free(line);
+    ASSERT_OK(amk_known_hosts_line("h.example.com", 22, keys[KB], 0, &line));
+    want = expand("h.example.com %B");
+    assert_string_equal(line, want);
+    free(want);
+    free(line);
+    /* A hashed line, as ssh-keyscan -H prints: ssh-keygen -F finds it. */
+    ASSERT_OK(amk_known_hosts_line("h.example.com", 2222, keys[KA], AMK_KNOWN_HOSTS_ADD_HASH,
+        &line));
+    assert_memory_equal(line, "|1|", 3);
+    assert_null(strstr(line, "example"));
+    text = malloc(strlen(line) + 2);
+    assert_non_null(text);
+    sprintf(text, "%s\n", line);
+    path = path_of("line-hashed");
+    write_text(path, text);
+    assert_int_equal(ssh_keygen_find(path, "[h.example.com]:2222", &lines), 1);
+    assert_int_equal(ssh_keygen_find(path, "h.example.com", &lines), 0);
+    free(text);
+    free(path);
+    free(line);
+    line = (char *)"x";
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_line("a b", 22, keys[KA], 0, &line));
+    assert_null(line);
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_line("a", 22, keys[KA], 2, &line));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_line("a", 22, NULL, 0, &line));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_line(NULL, 22, keys[KA], 0, &line));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_line("a", 22, keys[KA], 0, NULL));
+}
+
 /* ---- patterns ---- */
 
 static void
@@ -978,6 +1018,7 @@ main(void)
         cmocka_unit_test(test_amk_known_hosts_add_creates_directory),
         cmocka_unit_test(test_amk_known_hosts_add_after_unterminated_line),
         cmocka_unit_test(test_amk_known_hosts_add_refuses_bad_arguments),
+        cmocka_unit_test(test_amk_known_hosts_line_forms),
         cmocka_unit_test(test_amk_known_hosts_check_wildcards),
         cmocka_unit_test(test_amk_known_hosts_check_negation),
         cmocka_unit_test(test_amk_host_pattern_list_match_cases),

@@ -255,7 +255,9 @@ static void
 test_amk_transport_send_before_handshake_is_held(void **state)
 {
     struct test_pair p;
-    static const uint8_t req[] = { 5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h' };
+    static const uint8_t req[] = {
+        5, 0, 0, 0, 12, 's', 's', 'h', '-', 'u', 's', 'e', 'r', 'a', 'u', 't', 'h'
+    };
     const uint8_t *m;
     size_t n;
 
@@ -498,6 +500,83 @@ test_amk_transport_disconnect_reaches_peer(void **state)
     pair_done(&p);
 }
 
+/* The server's pre-version lines (RFC 4253 §4.2) and its server-sig-algs. */
+static void
+test_amk_transport_server_banner_and_sig_algs(void **state)
+{
+    struct test_pair p;
+    struct amk_transport_config s;
+
+    memset(&s, 0, sizeof(s));
+    s.server_banner = "Authorised use only\r\nSecond line";
+    s.server_sig_algs = "ssh-ed25519,rsa-sha2-256";
+    pair_init(&p);
+    pair_borrow_keys(&p, 0);
+    ASSERT_OK(pair_start(&p, NULL, &s));
+    pair_handshake(&p);
+    assert_true(strncmp(amk_transport_peer_version(p.c.t), "SSH-2.0-amiko_", 14) == 0);
+    assert_string_equal(amk_transport_server_sig_algs(p.c.t), "ssh-ed25519,rsa-sha2-256");
+    pair_done(&p);
+}
+
+/* A receiver whose upper layer doesn't read stops taking input, then
+ * resumes in order once it does. */
+static void
+test_amk_transport_recv_backpressure(void **state)
+{
+    struct test_pair p;
+    const uint8_t *d;
+    size_t n;
+    uint8_t one = 0;
+    uint32_t count = 0;
+
+    pair_init(&p);
+    pair_borrow_keys(&p, 0);
+    ASSERT_OK(pair_start(&p, NULL, NULL));
+    pair_handshake(&p);
+    send_numbered(&p.s, 0, 2000, 104);
+    amk_transport_output(p.s.t, &d, &n);
+    assert_true(n > 2 * 1024 * 1024);
+    ASSERT_OK(amk_transport_feed(p.c.t, d, n, p.now));
+    ASSERT_OK(amk_transport_output_consume(p.s.t, n));
+    assert_false(amk_transport_wants_read(p.c.t));
+    ASSERT_AMK(AMK_EAGAIN, amk_transport_feed(p.c.t, &one, 1, p.now));
+    ASSERT_OK(side_drain(&p.c));
+    count = (uint32_t)p.c.nmsgs;
+    assert_int_equal(count, 2000);
+    assert_true(amk_transport_wants_read(p.c.t));
+    expect_numbered(&p.c, 0, 2000, 104);
+    /* The send queue has a cap too. */
+    {
+        uint8_t big[30000] = { 104 };
+        int r = AMK_OK;
+        for (int i = 0; i < 1000 && r == AMK_OK; i++)
+            r = amk_transport_send(p.c.t, big, sizeof(big));
+        ASSERT_AMK(AMK_EAGAIN, r);
+        ASSERT_OK(pair_run(&p, NULL));
+        ASSERT_OK(amk_transport_send(p.c.t, big, sizeof(big)));
+    }
+    pair_done(&p);
+}
+
+/* EOF from the socket: AMK_ECLOSED, kept; nothing is queued for the peer. */
+static void
+test_amk_transport_feed_eof(void **state)
+{
+    struct test_pair p;
+
+    pair_init(&p);
+    pair_borrow_keys(&p, 0);
+    ASSERT_OK(pair_start(&p, NULL, NULL));
+    pair_handshake(&p);
+    ASSERT_AMK(AMK_ECLOSED, amk_transport_feed_eof(p.c.t));
+    ASSERT_AMK(AMK_ECLOSED, amk_transport_error(p.c.t));
+    assert_false(amk_transport_wants_write(p.c.t));
+    assert_false(amk_transport_wants_read(p.c.t));
+    ASSERT_AMK(AMK_ECLOSED, amk_transport_tick(p.c.t, p.now));
+    pair_done(&p);
+}
+
 int
 main(void)
 {
@@ -515,6 +594,9 @@ main(void)
         cmocka_unit_test(test_amk_transport_handshake_timeout),
         cmocka_unit_test(test_amk_transport_send_ignore),
         cmocka_unit_test(test_amk_transport_disconnect_reaches_peer),
+        cmocka_unit_test(test_amk_transport_server_banner_and_sig_algs),
+        cmocka_unit_test(test_amk_transport_recv_backpressure),
+        cmocka_unit_test(test_amk_transport_feed_eof),
     };
     return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }

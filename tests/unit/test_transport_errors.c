@@ -268,6 +268,47 @@ test_amk_transport_non_strict_debug_before_kexinit_ok(void **state)
     pair_end(&p);
 }
 
+/* Sequence numbers that wrap during the initial exchange (both sides agree
+ * on them here, so only the strict rule can object). */
+static void
+wrap_initial(int strict, int expect)
+{
+    struct test_pair p;
+    struct amk_transport_config c;
+    static const uint8_t data[] = { 94, 7 };
+    char who = '?';
+
+    memset(&c, 0, sizeof(c));
+    c.disable_strict_kex = !strict;
+    pair_begin(&p, &c, NULL);
+    /* The client's KEXINIT (already queued) was its packet 0; the
+     * server counts it as 2^32 - 1 and the next one as 0. */
+    p.c.t->dir_out.seq = 0;
+    p.s.t->dir_in.seq = UINT32_MAX;
+    ASSERT_AMK(expect, pair_run(&p, &who));
+    if (expect != AMK_OK) {
+        assert_int_equal(who, 's');
+        assert_non_null(strstr(amk_transport_last_error(p.s.t), "wrapped"));
+    } else {
+        ASSERT_OK(amk_transport_send(p.c.t, data, sizeof(data)));
+        ASSERT_OK(pair_run(&p, NULL));
+        assert_int_equal(p.s.nmsgs, 1);
+    }
+    pair_end(&p);
+}
+
+static void
+test_amk_transport_strict_kex_sequence_wrap_fatal(void **state)
+{
+    wrap_initial(1, AMK_EPROTO);
+}
+
+static void
+test_amk_transport_non_strict_sequence_wrap_ok(void **state)
+{
+    wrap_initial(0, AMK_OK);
+}
+
 /* --- Negotiation ------------------------------------------------------ */
 
 static void
@@ -286,12 +327,14 @@ test_amk_transport_negotiate_no_common_cipher(void **state)
     ASSERT_AMK(AMK_ENOMATCH, pair_run(&p, &who));
     assert_int_equal(who, 's');
     assert_non_null(strstr(amk_transport_last_error(p.s.t), "cipher"));
-    assert_non_null(strstr(amk_transport_last_error(p.s.t), "client offered [aes128-ctr,aes256-ctr]"));
+    assert_non_null(strstr(amk_transport_last_error(p.s.t),
+        "client offered [aes128-ctr,aes256-ctr]"));
     assert_non_null(strstr(amk_transport_last_error(p.s.t),
         "server offered [chacha20-poly1305@openssh.com]"));
     /* ...and the client finds the same when the server's KEXINIT arrives. */
     ASSERT_AMK(AMK_ENOMATCH, move_all(&p.s, &p.c, p.now));
-    assert_non_null(strstr(amk_transport_last_error(p.c.t), "client offered [aes128-ctr,aes256-ctr]"));
+    assert_non_null(strstr(amk_transport_last_error(p.c.t),
+        "client offered [aes128-ctr,aes256-ctr]"));
     assert_non_null(strstr(amk_transport_last_error(p.c.t),
         "server offered [chacha20-poly1305@openssh.com]"));
     pair_end(&p);
@@ -726,6 +769,65 @@ test_amk_transport_kex_wrong_guess_ignored(void **state)
     amk_transport_free(t);
 }
 
+/* EXT_INFO that ends early, or arrives before NEWKEYS. */
+static void
+test_amk_transport_ext_info_malformed(void **state)
+{
+    struct test_pair p;
+    static const uint8_t bad[] = { AMK_MSG_EXT_INFO, 0, 0, 0, 5, 0, 0, 0, 1, 'x' };
+    struct amk_transport *t;
+    uint8_t pkt[64];
+    size_t n;
+
+    pair_begin(&p, NULL, NULL);
+    pair_handshake(&p);
+    ASSERT_OK(amk_packet_send(p.s.t, bad, sizeof(bad)));
+    ASSERT_AMK(AMK_ETRUNCATED, move_all(&p.s, &p.c, p.now));
+    assert_non_null(strstr(amk_transport_last_error(p.c.t), "EXT_INFO"));
+    pair_end(&p);
+    t = new_engine(AMK_TRANSPORT_CLIENT);
+    ASSERT_OK(feed_str(t, "SSH-2.0-test\r\n"));
+    n = plain_packet(pkt, bad, 5);
+    ASSERT_AMK(AMK_EPROTO, amk_transport_feed(t, pkt, n, 0));
+    amk_transport_free(t);
+}
+
+/* A rekey that presents another host key. */
+static void
+test_amk_transport_rekey_host_key_changed(void **state)
+{
+    struct test_pair p;
+    struct amk_key *other = NULL;
+    char who = '?';
+
+    pair_begin(&p, NULL, NULL);
+    pair_handshake(&p);
+    ASSERT_OK(amk_key_generate(AMK_PKEY_ED25519, 0, &other));
+    p.keys[0] = other;      /* the server engine reads its key array each time */
+    ASSERT_OK(amk_transport_rekey(p.c.t));
+    ASSERT_AMK(AMK_EHOSTKEY_CHANGED, pair_run(&p, &who));
+    assert_int_equal(who, 'c');
+    assert_int_equal(p.c.hostkey_calls, 1);
+    amk_key_free(other);
+    pair_end(&p);
+}
+
+/* The client wants a host-key type the server has no key for. */
+static void
+test_amk_transport_negotiate_no_common_hostkey(void **state)
+{
+    struct test_pair p;
+    struct amk_transport_config c;
+
+    memset(&c, 0, sizeof(c));
+    c.hostkey_algs = "ecdsa-sha2-nistp256,rsa-sha2-512";
+    pair_begin(&p, &c, NULL);
+    ASSERT_AMK(AMK_ENOMATCH, pair_run(&p, NULL));
+    assert_non_null(strstr(amk_transport_last_error(p.s.t), "host key"));
+    assert_non_null(strstr(amk_transport_last_error(p.s.t), "server offered [ssh-ed25519]"));
+    pair_end(&p);
+}
+
 int
 main(void)
 {
@@ -736,6 +838,8 @@ main(void)
         cmocka_unit_test(test_amk_transport_non_strict_peer_tolerates_ignore),
         cmocka_unit_test(test_amk_transport_strict_kex_kexinit_must_be_first),
         cmocka_unit_test(test_amk_transport_non_strict_debug_before_kexinit_ok),
+        cmocka_unit_test(test_amk_transport_strict_kex_sequence_wrap_fatal),
+        cmocka_unit_test(test_amk_transport_non_strict_sequence_wrap_ok),
         cmocka_unit_test(test_amk_transport_negotiate_no_common_cipher),
         cmocka_unit_test(test_amk_transport_negotiate_no_common_kex),
         cmocka_unit_test(test_amk_transport_negotiate_no_common_mac),
@@ -754,6 +858,9 @@ main(void)
         cmocka_unit_test(test_amk_transport_unknown_message_gets_unimplemented),
         cmocka_unit_test(test_amk_transport_data_during_peer_kex_rejected),
         cmocka_unit_test(test_amk_transport_kex_wrong_guess_ignored),
+        cmocka_unit_test(test_amk_transport_ext_info_malformed),
+        cmocka_unit_test(test_amk_transport_rekey_host_key_changed),
+        cmocka_unit_test(test_amk_transport_negotiate_no_common_hostkey),
     };
     return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }

@@ -794,6 +794,42 @@ test_userauth_publickey_key_refused(void **state)
 }
 
 static void
+test_userauth_publickey_signature_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct amk_key *k = gen(AMK_PKEY_ED25519);
+    struct amk_buf *ok = pk_ok(k, "ssh-ed25519");
+
+    to_ready(f);
+    ASSERT_OK(amk_userauth_client_publickey(f->ua, k));
+    ASSERT_OK(feed_buf(f, ok));
+    expect_signed(f, k, "ssh-ed25519");
+    ASSERT_OK(feed_hex(f, HEX_FAILURE_ALL));
+    assert_int_equal(amk_userauth_client_authenticated(f->ua), 0);
+    assert_int_equal(amk_userauth_client_last_result(f->ua), AMK_USERAUTH_RESULT_FAILURE);
+    assert_null(f->ua->key);
+    /* a second PK_OK now is out of place */
+    ASSERT_AMK(AMK_EPROTO, feed_buf(f, ok));
+    amk_buf_free(ok);
+    amk_key_free(k);
+}
+
+static void
+test_userauth_publickey_pk_ok_twice_is_eproto(void **state)
+{
+    struct fixture *f = *state;
+    struct amk_key *k = gen(AMK_PKEY_ED25519);
+    struct amk_buf *ok = pk_ok(k, "ssh-ed25519");
+
+    to_ready(f);
+    ASSERT_OK(amk_userauth_client_publickey(f->ua, k));
+    ASSERT_OK(feed_buf(f, ok));
+    ASSERT_AMK(AMK_EPROTO, feed_buf(f, ok));
+    amk_buf_free(ok);
+    amk_key_free(k);
+}
+
+static void
 test_userauth_publickey_success_to_query_is_eproto(void **state)
 {
     struct fixture *f = *state;
@@ -1155,6 +1191,8 @@ main(void)
         T(test_userauth_publickey_ecdsa_query_then_sign),
         T(test_userauth_publickey_rsa_uses_rsa_sha2_512),
         T(test_userauth_publickey_key_refused),
+        T(test_userauth_publickey_signature_refused),
+        T(test_userauth_publickey_pk_ok_twice_is_eproto),
         T(test_userauth_publickey_success_to_query_is_eproto),
         T(test_userauth_publickey_pk_ok_other_key_is_eproto),
         T(test_userauth_publickey_pk_ok_other_alg_is_eproto),

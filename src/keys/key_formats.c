@@ -1,0 +1,126 @@
+/*
+ * The public entry points of include/amiko/key.h for the formats beyond
+ * OpenSSH's own: saving as PEM or PKCS#8, RFC 4716 public keys and the
+ * randomart picture. The formats themselves are in key_pem.c,
+ * key_rfc4716.c and randomart.c. See amiko/key.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys/key.h"
+#include "keys/keyfile.h"
+#include "util/buf.h"
+
+int
+amk_key_ask_passphrase(amk_passphrase_fn fn, void *user, char *buf, size_t cap)
+{
+    int r;
+
+    if (fn == NULL)
+        return AMK_EPASSPHRASE;
+    buf[0] = '\0';
+    if ((r = fn(user, buf, cap)) != AMK_OK)
+        return r < 0 ? r : AMK_EPASSPHRASE;
+    buf[cap - 1] = '\0';
+    if (buf[0] == '\0')
+        return AMK_EPASSPHRASE;
+    return AMK_OK;
+}
+
+/* Copies @p b into a NUL-terminated allocated string. */
+static int
+to_string(const struct amk_buf *b, char **out, size_t *outlen)
+{
+    char *s;
+
+    if ((s = malloc(amk_buf_len(b) + 1)) == NULL)
+        return AMK_ENOMEM;
+    memcpy(s, amk_buf_ptr(b), amk_buf_len(b));
+    s[amk_buf_len(b)] = '\0';
+    *out = s;
+    if (outlen != NULL)
+        *outlen = amk_buf_len(b);
+    return AMK_OK;
+}
+
+static int
+write_format(const struct amk_key *k, enum amk_key_format format, const char *passphrase,
+    struct amk_buf *text)
+{
+    switch (format) {
+    case AMK_KEY_FORMAT_OPENSSH:
+        return amk_openssh_write(k, passphrase, NULL, 0, NULL, text);
+    case AMK_KEY_FORMAT_PEM:
+        return amk_pem_write(k, 0, passphrase, text);
+    case AMK_KEY_FORMAT_PKCS8:
+        return amk_pem_write(k, 1, passphrase, text);
+    }
+    return AMK_EINVAL;
+}
+
+int
+amk_key_save_format(const struct amk_key *k, enum amk_key_format format,
+    const char *passphrase, char **out, size_t *outlen)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    if (outlen != NULL)
+        *outlen = 0;
+    amk_buf_init(&text);
+    if ((r = write_format(k, format, passphrase, &text)) != AMK_OK)
+        goto out;
+    r = to_string(&text, out, outlen);
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_key_save_file_format(const struct amk_key *k, const char *path,
+    enum amk_key_format format, const char *passphrase)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    amk_buf_init(&text);
+    if ((r = write_format(k, format, passphrase, &text)) != AMK_OK)
+        goto out;
+    r = amk_key_file_write(path, amk_buf_ptr(&text), amk_buf_len(&text), 0600);
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_key_public_rfc4716(const struct amk_key *k, char **out)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    amk_buf_init(&text);
+    if ((r = amk_rfc4716_write(k, &text)) != AMK_OK)
+        goto out;
+    r = to_string(&text, out, NULL);
+out:
+    amk_buf_release(&text);
+    return r;
+}
+
+int
+amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out)
+{
+    struct amk_buf text;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    amk_buf_init(&text);
+    if ((r = amk_key_write_randomart(k, hash, &text)) != AMK_OK)
+        goto out;
+    r = to_string(&text, out, NULL);
+out:
+    amk_buf_release(&text);
+    return r;
+}

@@ -1,0 +1,44 @@
+/*
+ * The amiko command-line tool: the subcommand table and what the
+ * subcommands share (terminal prompts, messages).
+ */
+#ifndef AMIKO_TOOL_H
+#define AMIKO_TOOL_H
+
+#include <stddef.h>
+
+/* Exit statuses of every subcommand. */
+#define TOOL_EXIT_OK 0
+#define TOOL_EXIT_FAIL 1
+#define TOOL_EXIT_USAGE 2
+
+struct tool_command {
+    const char *name;
+    const char *summary;
+    /* argv[0] is the subcommand's name. Returns an exit status. */
+    int (*run)(int argc, char **argv);
+    void (*usage)(void);
+};
+
+/* cmd_ssh.c */
+int amk_cmd_ssh(int argc, char **argv);
+void amk_cmd_ssh_usage(void);
+
+/* keygen.c */
+int tool_keygen(int argc, char **argv);
+void tool_keygen_usage(void);
+
+/*
+ * Reads a line from the terminal (/dev/tty) with echo off, after printing
+ * @p prompt there. The newline is dropped. 0 on success, -1 when there is
+ * no terminal or reading fails. @p buf holds @p cap bytes.
+ */
+int tool_read_passphrase(const char *prompt, char *buf, size_t cap);
+
+/* Asks a yes/no question on the terminal; 1 for yes. 0 without a terminal. */
+int tool_confirm(const char *question);
+
+/* Prints "amiko <sub>: <message>" to stderr. */
+void tool_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
