@@ -36,6 +36,8 @@ extern "C" {
 
 /** An SFTP connection (opaque). */
 struct amk_sftp;
+/** An SSH client connection (see amiko/client.h). */
+struct amk_client;
 /** An open remote file or directory (opaque). */
 struct amk_sftp_file;
 
@@ -106,6 +108,16 @@ typedef int (*amk_sftp_progress_fn)(void *user, uint64_t done, uint64_t total);
  */
 AMK_API int amk_sftp_new_io(struct amk_sftp **out, amk_sftp_read_fn rd, amk_sftp_write_fn wr,
     void *user) AMK_MUST_CHECK;
+
+/**
+ * Starts SFTP on a new session channel of the connected @p client with the
+ * "sftp" subsystem (RFC 4254 §6.5). The client MUST be in blocking mode
+ * and MUST outlive the ::amk_sftp; its other channels keep working.
+ * @return AMK_OK; AMK_EINVAL; AMK_EREFUSED (the server refused the channel
+ *         or has no sftp subsystem); AMK_EVERSION; the client's and the
+ *         channel's errors; a protocol error.
+ */
+AMK_API int amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client) AMK_MUST_CHECK;
 
 /** Frees the SFTP connection (open files are freed without waiting for
  * the server; the channel, if it owns one, is closed). NULL is fine. */

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include <amiko/client.h>
+
 #include "channel/conn.h"
 #include "io/session.h"
 #include "client/sftp_int.h"
@@ -145,4 +147,54 @@ out:
         r = AMK_EINTERNAL;
     free(c);
     return r;
+}
+
+/* --- Over a channel of the public client ------------------------------ */
+
+static int
+client_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
+{
+    int r = amk_client_channel_write(ctx, p, len, done);
+
+    /* a non-blocking client cannot be driven from here */
+    return r == AMK_EAGAIN ? AMK_ESTATE : r;
+}
+
+static int
+client_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    int r = amk_client_channel_read(ctx, buf, cap, got);
+
+    return r == AMK_EAGAIN ? AMK_ESTATE : r;
+}
+
+static void
+client_close(void *ctx)
+{
+    amk_client_channel_free(ctx);
+}
+
+int
+amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
+{
+    struct amk_client_channel *ch = NULL;
+    struct amk_sftp_stream st;
+    int r;
+
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if (client == NULL)
+        return AMK_EINVAL;
+    if ((r = amk_client_channel_open(client, 0, &ch)) != AMK_OK)
+        return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    if ((r = amk_client_channel_subsystem(ch, "sftp")) != AMK_OK) {
+        amk_client_channel_free(ch);
+        return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    }
+    st.write = client_write;
+    st.read = client_read;
+    st.close = client_close;
+    st.ctx = ch;
+    return amk_sftp_new_stream(out, &st);
 }

@@ -552,6 +552,48 @@ test_sftp_sshd_64mb(void **state)
     remote_close(&rm, s);
 }
 
+/* The public path: amk_client connected with the fixture's key, then
+ * amk_sftp_new_client(). */
+static struct amk_client *
+client_connected(void)
+{
+    struct amk_client *c = NULL;
+    int r;
+
+    ASSERT_OK(amk_client_new(&c));
+    ASSERT_OK(amk_client_load_host_keys(c, fx.known_hosts));
+    ASSERT_OK(amk_client_set_allow_default_keys(c, 0));
+    ASSERT_OK(amk_client_set_timeout(c, 60000));
+    ASSERT_OK(amk_client_add_key_file(c, fx.user_key));
+    r = amk_client_connect(c, "127.0.0.1", fx.port, fx.user, NULL);
+    if (r != AMK_OK)
+        fail_msg("connect: %s: %s", amk_errname(r), amk_client_last_error(c));
+    return c;
+}
+
+static void
+test_sftp_client_api_operations(void **state)
+{
+    use_dir("client_api_operations");
+    struct amk_client *c = client_connected();
+    struct amk_sftp *s = NULL;
+    char *out = NULL;
+    int status;
+    (void)state;
+    ASSERT_OK(amk_sftp_new_client(&s, c));
+    ops_paths(s);
+    ops_file_handle(s);
+    ops_files(s);
+    ops_big(s);
+    /* the client's other channels still work beside SFTP */
+    ASSERT_OK(amk_client_run(c, "echo beside", &out, NULL, NULL, NULL, &status));
+    assert_string_equal(out, "beside\n");
+    free(out);
+    amk_sftp_free(s);
+    ASSERT_OK(amk_client_close(c));
+    amk_client_free(c);
+}
+
 /* --- Fixture ---------------------------------------------------------- */
 
 static int
@@ -609,6 +651,7 @@ main(void)
         cmocka_unit_test(test_sftp_local_server_dies),
         cmocka_unit_test(test_sftp_sshd_operations),
         cmocka_unit_test(test_sftp_sshd_64mb),
+        cmocka_unit_test(test_sftp_client_api_operations),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
