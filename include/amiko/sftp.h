@@ -128,7 +128,9 @@ AMK_API const char *amk_sftp_last_error(const struct amk_sftp *sftp);
 /** The SSH_FX_* status of the last refusal by the server, or 0. */
 AMK_API uint32_t amk_sftp_last_status(const struct amk_sftp *sftp);
 /** Non-zero when the server's VERSION listed extension @p name (e.g.
- * "posix-rename@openssh.com"); *@p data / *@p len (may be NULL) get its data. */
+ * "posix-rename@openssh.com"); *@p data / *@p len (may be NULL) get its
+ * data (OpenSSH: the version as text). Calls using an extension also
+ * check that version and answer AMK_ENOTSUP for one they do not speak. */
 AMK_API int amk_sftp_has_extension(const struct amk_sftp *sftp, const char *name,
     const uint8_t **data, size_t *len);
 /** The read and write sizes in use (from limits@openssh.com, else 32 KiB). */
@@ -171,6 +173,18 @@ AMK_API int amk_sftp_fsetstat(struct amk_sftp_file *f, const struct amk_sftp_att
     AMK_MUST_CHECK;
 /** fsync@openssh.com; AMK_ENOTSUP when not offered. */
 AMK_API int amk_sftp_fsync(struct amk_sftp_file *f) AMK_MUST_CHECK;
+/** fstatvfs@openssh.com: statistics of the file system holding @p f;
+ * AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_fstatvfs(struct amk_sftp_file *f, struct amk_sftp_statvfs *st)
+    AMK_MUST_CHECK;
+/**
+ * copy-data: the server copies @p len bytes (0: to the end of file) of
+ * @p from at @p from_offset into @p to at @p to_offset without sending
+ * them over the network. Both files MUST belong to the same ::amk_sftp
+ * (AMK_EINVAL); AMK_ENOTSUP when the server does not offer it.
+ */
+AMK_API int amk_sftp_copy_data(struct amk_sftp_file *from, uint64_t from_offset, uint64_t len,
+    struct amk_sftp_file *to, uint64_t to_offset) AMK_MUST_CHECK;
 
 /* --- Paths ----------------------------------------------------------- */
 
@@ -209,6 +223,14 @@ AMK_API int amk_sftp_readlink(struct amk_sftp *sftp, const char *path, char **ta
     AMK_MUST_CHECK;
 /** The canonical absolute form of @p path in *@p out (free with free()). */
 AMK_API int amk_sftp_realpath(struct amk_sftp *sftp, const char *path, char **out)
+    AMK_MUST_CHECK;
+/** expand-path@openssh.com: @p path with "~" and "~user" expanded, made
+ * absolute, in *@p out (free with free()); AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_expand_path(struct amk_sftp *sftp, const char *path, char **out)
+    AMK_MUST_CHECK;
+/** home-directory: the home directory of @p user in *@p out (free with
+ * free()); AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_home_directory(struct amk_sftp *sftp, const char *user, char **out)
     AMK_MUST_CHECK;
 /** statvfs@openssh.com; AMK_ENOTSUP when not offered. */
 AMK_API int amk_sftp_statvfs(struct amk_sftp *sftp, const char *path,

@@ -143,17 +143,50 @@ call_status(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *q, cons
     return r;
 }
 
-/* An extended request of @p name whose data is @p data. */
-static int
-call_ext(struct amk_sftp *s, const char *name, const struct amk_buf *data,
+/* The extension versions we speak (OpenSSH PROTOCOL §4.2: "Clients MUST
+ * check the version number before attempting to use the extension"). */
+static const struct {
+    const char *name;
+    const char *version;
+} EXT_VERSIONS[] = {
+    { "posix-rename@openssh.com", "1" },
+    { "statvfs@openssh.com", "2" },
+    { "fstatvfs@openssh.com", "2" },
+    { "hardlink@openssh.com", "1" },
+    { "fsync@openssh.com", "1" },
+    { "lsetstat@openssh.com", "1" },
+    { "limits@openssh.com", "1" },
+    { "expand-path@openssh.com", "1" },
+    { "copy-data", "1" },
+    { "home-directory", "1" },
+};
+
+int
+amk_sftp_offers(const struct amk_sftp *s, const char *name)
+{
+    const uint8_t *data;
+    size_t len;
+
+    if (!amk_sftpc_has_ext(s->eng, name, &data, &len))
+        return 0;
+    for (size_t i = 0; i < sizeof(EXT_VERSIONS) / sizeof(EXT_VERSIONS[0]); i++)
+        if (strcmp(EXT_VERSIONS[i].name, name) == 0)
+            return len == strlen(EXT_VERSIONS[i].version) &&
+                memcmp(data, EXT_VERSIONS[i].version, len) == 0;
+    return 0;
+}
+
+int
+amk_sftp_call_ext(struct amk_sftp *s, const char *name, const struct amk_buf *data,
     struct amk_sftp_reply *rep)
 {
     struct amk_sftp_req q = { .ext_name = name, .data = amk_buf_ptr(data),
         .data_len = amk_buf_len(data) };
 
-    if (!amk_sftpc_has_ext(s->eng, name, NULL, NULL))
-        return amk_error_set(&s->detail, AMK_ENOTSUP, "sftp: the server does not offer %s",
-            name);
+    memset(rep, 0, sizeof(*rep));
+    if (!amk_sftp_offers(s, name))
+        return amk_error_set(&s->detail, AMK_ENOTSUP,
+            "sftp: the server does not offer %s in a version we speak", name);
     return amk_sftp_call(s, AMK_SSH_FXP_EXTENDED, &q, rep);
 }
 
@@ -168,9 +201,9 @@ read_limits(struct amk_sftp *s)
 
     amk_buf_init(&none);
     s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
-    if (!amk_sftpc_has_ext(s->eng, "limits@openssh.com", NULL, NULL))
+    if (!amk_sftp_offers(s, "limits@openssh.com"))
         return AMK_OK;
-    if ((r = call_ext(s, "limits@openssh.com", &none, &rep)) != AMK_OK)
+    if ((r = amk_sftp_call_ext(s, "limits@openssh.com", &none, &rep)) != AMK_OK)
         goto out;
     if (rep.type != AMK_SSH_FXP_EXTENDED_REPLY) {
         r = AMK_OK;     /* refused: keep the defaults */
@@ -401,7 +434,7 @@ amk_sftp_lsetstat(struct amk_sftp *s, const char *path, const struct amk_sftp_at
     if ((r = amk_buf_put_cstring(&d, path)) != AMK_OK ||
         (r = amk_sftp_enc_attrs(&d, attrs)) != AMK_OK)
         goto out;
-    if ((r = call_ext(s, "lsetstat@openssh.com", &d, &rep)) == AMK_OK)
+    if ((r = amk_sftp_call_ext(s, "lsetstat@openssh.com", &d, &rep)) == AMK_OK)
         r = amk_sftp_status(s, &rep, path);
 out:
     amk_sftp_reply_clear(&rep);
@@ -483,7 +516,7 @@ two_paths_ext(struct amk_sftp *s, const char *name, const char *a, const char *b
     memset(&rep, 0, sizeof(rep));
     if ((r = amk_buf_put_cstring(&d, a)) != AMK_OK || (r = amk_buf_put_cstring(&d, b)) != AMK_OK)
         goto out;
-    if ((r = call_ext(s, name, &d, &rep)) == AMK_OK)
+    if ((r = amk_sftp_call_ext(s, name, &d, &rep)) == AMK_OK)
         r = amk_sftp_status(s, &rep, a);
 out:
     amk_sftp_reply_clear(&rep);
@@ -498,7 +531,7 @@ amk_sftp_rename(struct amk_sftp *s, const char *oldpath, const char *newpath)
 
     if (s == NULL || oldpath == NULL || newpath == NULL)
         return AMK_EINVAL;
-    if (amk_sftpc_has_ext(s->eng, "posix-rename@openssh.com", NULL, NULL))
+    if (amk_sftp_offers(s, "posix-rename@openssh.com"))
         return two_paths_ext(s, "posix-rename@openssh.com", oldpath, newpath);
     return call_status(s, AMK_SSH_FXP_RENAME, &q, oldpath);
 }
@@ -580,7 +613,7 @@ amk_sftp_statvfs(struct amk_sftp *s, const char *path, struct amk_sftp_statvfs *
     amk_buf_init(&d);
     /* OpenSSH PROTOCOL §4.4: string path; reply: eleven uint64. */
     if ((r = amk_buf_put_cstring(&d, path)) != AMK_OK ||
-        (r = call_ext(s, "statvfs@openssh.com", &d, &rep)) != AMK_OK)
+        (r = amk_sftp_call_ext(s, "statvfs@openssh.com", &d, &rep)) != AMK_OK)
         goto out;
     if (rep.type != AMK_SSH_FXP_EXTENDED_REPLY) {
         r = amk_sftp_status(s, &rep, path);
@@ -594,4 +627,53 @@ out:
     amk_sftp_reply_clear(&rep);
     amk_buf_release(&d);
     return r;
+}
+
+/* expand-path@openssh.com (OpenSSH PROTOCOL §4.9) and home-directory
+ * (§4.11): one string in, a NAME of one entry back. */
+static int
+ext_one_name(struct amk_sftp *s, const char *ext, const char *arg, char **out)
+{
+    struct amk_sftp_reply rep;
+    struct amk_buf d;
+    int r;
+
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || arg == NULL || out == NULL)
+        return AMK_EINVAL;
+    amk_buf_init(&d);
+    memset(&rep, 0, sizeof(rep));
+    if ((r = amk_buf_put_cstring(&d, arg)) != AMK_OK ||
+        (r = amk_sftp_call_ext(s, ext, &d, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type != AMK_SSH_FXP_NAME) {
+        r = amk_sftp_status(s, &rep, arg);
+        if (r == AMK_OK)
+            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of a name");
+        goto out;
+    }
+    if (rep.count != 1) {
+        r = amk_sftp_fail(s, AMK_EPROTO, "sftp: a name reply without exactly one name");
+        goto out;
+    }
+    *out = rep.names[0].filename;
+    rep.names[0].filename = NULL;
+    r = AMK_OK;
+out:
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&d);
+    return r;
+}
+
+int
+amk_sftp_expand_path(struct amk_sftp *s, const char *path, char **out)
+{
+    return ext_one_name(s, "expand-path@openssh.com", path, out);
+}
+
+int
+amk_sftp_home_directory(struct amk_sftp *s, const char *user, char **out)
+{
+    return ext_one_name(s, "home-directory", user, out);
 }

@@ -144,33 +144,87 @@ amk_sftp_fsetstat(struct amk_sftp_file *f, const struct amk_sftp_attrs *attrs)
     return r;
 }
 
+/* An extension whose data is the file's handle, then @p tail (may be NULL). */
+static int
+handle_ext(struct amk_sftp_file *f, const char *name, const struct amk_buf *tail,
+    struct amk_sftp_reply *rep)
+{
+    struct amk_buf d;
+    int r;
+
+    amk_buf_init(&d);
+    memset(rep, 0, sizeof(*rep));
+    if ((r = amk_buf_put_string(&d, f->handle, f->handle_len)) == AMK_OK &&
+        (tail == NULL || (r = amk_buf_putb(&d, tail)) == AMK_OK))
+        r = amk_sftp_call_ext(f->sftp, name, &d, rep);
+    amk_buf_release(&d);
+    return r;
+}
+
 int
 amk_sftp_fsync(struct amk_sftp_file *f)
 {
-    struct amk_sftp_req q;
     struct amk_sftp_reply rep;
-    struct amk_buf d;
     int r;
 
     if (f == NULL)
         return AMK_EINVAL;
-    memset(&rep, 0, sizeof(rep));
-    if (!amk_sftpc_has_ext(f->sftp->eng, "fsync@openssh.com", NULL, NULL))
-        return amk_error_set(&f->sftp->detail, AMK_ENOTSUP,
-            "sftp: the server does not offer fsync@openssh.com");
-    amk_buf_init(&d);
-    /* OpenSSH PROTOCOL §4.6: string handle. */
-    if ((r = amk_buf_put_string(&d, f->handle, f->handle_len)) != AMK_OK)
-        goto out;
-    memset(&q, 0, sizeof(q));
-    q.ext_name = "fsync@openssh.com";
-    q.data = amk_buf_ptr(&d);
-    q.data_len = amk_buf_len(&d);
-    if ((r = amk_sftp_call(f->sftp, AMK_SSH_FXP_EXTENDED, &q, &rep)) == AMK_OK)
+    /* OpenSSH PROTOCOL §4.6: string handle; STATUS. */
+    if ((r = handle_ext(f, "fsync@openssh.com", NULL, &rep)) == AMK_OK)
         r = amk_sftp_status(f->sftp, &rep, "fsync");
+    amk_sftp_reply_clear(&rep);
+    return r;
+}
+
+int
+amk_sftp_fstatvfs(struct amk_sftp_file *f, struct amk_sftp_statvfs *st)
+{
+    struct amk_sftp_reply rep;
+    int r;
+
+    if (f == NULL || st == NULL)
+        return AMK_EINVAL;
+    memset(st, 0, sizeof(*st));
+    /* OpenSSH PROTOCOL §4.4: string handle; EXTENDED_REPLY of 11 uint64. */
+    if ((r = handle_ext(f, "fstatvfs@openssh.com", NULL, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type != AMK_SSH_FXP_EXTENDED_REPLY) {
+        r = amk_sftp_status(f->sftp, &rep, "fstatvfs");
+        if (r == AMK_OK)
+            r = amk_sftp_fail(f->sftp, AMK_EPROTO, "sftp: status OK instead of statvfs data");
+        goto out;
+    }
+    if ((r = amk_sftp_dec_statvfs(rep.ext, rep.ext_len, st)) != AMK_OK)
+        r = amk_sftp_fail(f->sftp, r, "sftp: malformed fstatvfs@openssh.com reply");
 out:
     amk_sftp_reply_clear(&rep);
-    amk_buf_release(&d);
+    return r;
+}
+
+int
+amk_sftp_copy_data(struct amk_sftp_file *from, uint64_t from_offset, uint64_t len,
+    struct amk_sftp_file *to, uint64_t to_offset)
+{
+    struct amk_sftp_reply rep;
+    struct amk_buf tail;
+    int r;
+
+    if (from == NULL || to == NULL || from->sftp != to->sftp)
+        return AMK_EINVAL;
+    amk_buf_init(&tail);
+    memset(&rep, 0, sizeof(rep));
+    /* OpenSSH PROTOCOL §4.10: read handle, uint64 read offset, uint64
+     * length (0: to the end), write handle, uint64 write offset; STATUS. */
+    if ((r = amk_buf_put_u64(&tail, from_offset)) != AMK_OK ||
+        (r = amk_buf_put_u64(&tail, len)) != AMK_OK ||
+        (r = amk_buf_put_string(&tail, to->handle, to->handle_len)) != AMK_OK ||
+        (r = amk_buf_put_u64(&tail, to_offset)) != AMK_OK)
+        goto out;
+    if ((r = handle_ext(from, "copy-data", &tail, &rep)) == AMK_OK)
+        r = amk_sftp_status(from->sftp, &rep, "copy-data");
+out:
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&tail);
     return r;
 }
 

@@ -74,6 +74,11 @@ int amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *r
  * code with the server's message as detail. @p what names the operation. */
 int amk_sftp_status(struct amk_sftp *s, const struct amk_sftp_reply *rep, const char *what)
     AMK_SFTP_MUST_CHECK;
+/* 1 when the server offers extension @p name in a version we speak. */
+int amk_sftp_offers(const struct amk_sftp *s, const char *name);
+/* EXTENDED @p name with @p data; AMK_ENOTSUP (not fatal) when not offered. */
+int amk_sftp_call_ext(struct amk_sftp *s, const char *name, const struct amk_buf *data,
+    struct amk_sftp_reply *rep) AMK_SFTP_MUST_CHECK;
 /* Records a fatal error (the first one sticks) and returns it. */
 int amk_sftp_fail(struct amk_sftp *s, int code, const char *what);
 

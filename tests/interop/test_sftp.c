@@ -316,6 +316,31 @@ ops_file_handle(struct amk_sftp *s)
 
     ASSERT_OK(amk_sftp_stat(s, path, &a));
     assert_int_equal(a.permissions & 0777, 0640);
+
+    /* copy-data and fstatvfs on handles */
+    if (amk_sftp_has_extension(s, "copy-data", NULL, NULL)) {
+        struct amk_sftp_file *to = NULL;
+        struct amk_sftp_statvfs vfs;
+        char copy[300];
+
+        path_of(copy, sizeof(copy), "handle.copy");
+        ASSERT_OK(amk_sftp_open(s, path, AMK_SFTP_READ, 0, &f));
+        ASSERT_OK(amk_sftp_open(s, copy, AMK_SFTP_WRITE | AMK_SFTP_CREAT | AMK_SFTP_TRUNC, 0600,
+            &to));
+        ASSERT_OK(amk_sftp_copy_data(f, 1000, 0, to, 0));
+        ASSERT_OK(amk_sftp_fstatvfs(to, &vfs));
+        assert_true(vfs.bsize > 0);
+        ASSERT_OK(amk_sftp_close(to));
+        ASSERT_OK(amk_sftp_close(f));
+        ASSERT_OK(amk_sftp_stat(s, copy, &a));
+        assert_int_equal(a.size, 99000);
+        ASSERT_OK(amk_sftp_open(s, copy, AMK_SFTP_READ, 0, &f));
+        ASSERT_OK(amk_sftp_pread(f, back, sizeof(back), 0, &got));
+        assert_int_equal(got, 99000);
+        assert_memory_equal(buf + 1000, back, 99000);
+        ASSERT_OK(amk_sftp_close(f));
+        ASSERT_OK(amk_sftp_remove(s, copy));
+    }
     ASSERT_OK(amk_sftp_remove(s, path));
 }
 
@@ -400,6 +425,19 @@ ops_paths(struct amk_sftp *s)
     ASSERT_OK(amk_sftp_realpath(s, ".", &out));
     assert_true(out[0] == '/');
     free(out);
+    if (amk_sftp_has_extension(s, "expand-path@openssh.com", NULL, NULL)) {
+        ASSERT_OK(amk_sftp_expand_path(s, "~", &out));
+        assert_true(out[0] == '/');
+        free(out);
+    }
+    if (amk_sftp_has_extension(s, "home-directory", NULL, NULL)) {
+        const char *user = getenv("USER") != NULL ? getenv("USER") : "root";
+        ASSERT_OK(amk_sftp_home_directory(s, fx.user[0] != '\0' ? fx.user : user, &out));
+        assert_true(out[0] == '/');
+        free(out);
+        ASSERT_AMK(AMK_EREMOTE, amk_sftp_home_directory(s, "no-such-user-amk", &out));
+        assert_null(out);
+    }
 
     /* rename: posix-rename replaces the target */
     {
