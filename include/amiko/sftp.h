@@ -253,6 +253,25 @@ AMK_API int amk_sftp_listdir(struct amk_sftp *sftp, const char *path,
     struct amk_sftp_name **names, size_t *n) AMK_MUST_CHECK;
 AMK_API void amk_sftp_names_free(struct amk_sftp_name *names, size_t n);
 
+/**
+ * Called by amk_sftp_walk() for each entry: its @p path (top joined with
+ * the names below it) and attributes as the listing gave them (symlinks
+ * not followed). Return AMK_OK to go on; another code stops the walk,
+ * which returns it.
+ */
+typedef int (*amk_sftp_walk_fn)(void *user, const char *path,
+    const struct amk_sftp_attrs *attrs);
+
+/**
+ * Walks the tree under directory @p top, parents before their children,
+ * calling @p fn for every entry (not for @p top itself) and descending
+ * into directories (not into symlinks). At most AMK_SFTP_WALK_DEPTH levels
+ * (AMK_ELIMIT beyond).
+ */
+AMK_API int amk_sftp_walk(struct amk_sftp *sftp, const char *top, amk_sftp_walk_fn fn,
+    void *user) AMK_MUST_CHECK;
+#define AMK_SFTP_WALK_DEPTH 64
+
 /* --- Whole files ------------------------------------------------------ */
 
 /**

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -697,6 +698,45 @@ amk_sftp_listdir(struct amk_sftp *s, const char *path, struct amk_sftp_name **na
     *names = list;
     *n = count;
     return AMK_OK;
+}
+
+static int
+walk(struct amk_sftp *s, const char *dir, amk_sftp_walk_fn fn, void *user, int depth)
+{
+    struct amk_sftp_name *names = NULL;
+    size_t n = 0;
+    char *path = NULL;
+    int r;
+
+    if (depth > AMK_SFTP_WALK_DEPTH)
+        return amk_error_set(&s->detail, AMK_ELIMIT, "sftp: %s is nested too deep", dir);
+    if ((r = amk_sftp_listdir(s, dir, &names, &n)) != AMK_OK)
+        return r;
+    for (size_t i = 0; i < n && r == AMK_OK; i++) {
+        size_t len = strlen(dir) + 1 + strlen(names[i].filename) + 1;
+
+        if ((path = malloc(len)) == NULL) {
+            r = AMK_ENOMEM;
+            break;
+        }
+        snprintf(path, len, "%s/%s", dir, names[i].filename);
+        r = fn(user, path, &names[i].attrs);
+        if (r == AMK_OK && (names[i].attrs.flags & AMK_SFTP_ATTR_PERMISSIONS) &&
+            S_ISDIR(names[i].attrs.permissions))
+            r = walk(s, path, fn, user, depth + 1);
+        free(path);
+        path = NULL;
+    }
+    amk_sftp_names_free(names, n);
+    return r;
+}
+
+int
+amk_sftp_walk(struct amk_sftp *s, const char *top, amk_sftp_walk_fn fn, void *user)
+{
+    if (s == NULL || top == NULL || fn == NULL)
+        return AMK_EINVAL;
+    return walk(s, top, fn, user, 1);
 }
 
 /* --- Whole files ------------------------------------------------------ */

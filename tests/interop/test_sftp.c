@@ -344,6 +344,25 @@ ops_file_handle(struct amk_sftp *s)
     ASSERT_OK(amk_sftp_remove(s, path));
 }
 
+static int walk_stop_at;
+
+static int
+on_walk(void *user, const char *path, const struct amk_sftp_attrs *attrs)
+{
+    int *seen = user;
+
+    assert_non_null(strstr(path, "/d/"));
+    if (strstr(path, "/d/sub/deep") != NULL)
+        assert_true(S_ISDIR(attrs->permissions));
+    if (walk_stop_at != 0 && ++*seen >= walk_stop_at) {
+        *seen = 0;
+        return AMK_EREMOTE;
+    }
+    if (walk_stop_at == 0)
+        ++*seen;
+    return AMK_OK;
+}
+
 static void
 ops_paths(struct amk_sftp *s)
 {
@@ -474,6 +493,27 @@ ops_paths(struct amk_sftp *s)
     assert_int_equal(n, amk_sftp_has_extension(s, "hardlink@openssh.com", NULL, NULL) ? 3 : 2);
     amk_sftp_names_free(names, n);
     ASSERT_AMK(AMK_ENOENT, amk_sftp_listdir(s, missing, &names, &n));
+
+    /* a walk sees every entry once, parents first */
+    {
+        char sub[300], deep[300];
+        int seen = 0;
+
+        path_of(sub, sizeof(sub), "d/sub");
+        path_of(deep, sizeof(deep), "d/sub/deep");
+        ASSERT_OK(amk_sftp_mkdir(s, sub, 0));
+        ASSERT_OK(amk_sftp_mkdir(s, deep, 0));
+        ASSERT_OK(amk_sftp_walk(s, dir, on_walk, &seen));
+        /* f, l, sub, sub/deep (+ h) */
+        assert_int_equal(seen, amk_sftp_has_extension(s, "hardlink@openssh.com", NULL, NULL)
+            ? 5 : 4);
+        walk_stop_at = 2;       /* the callback's code ends the walk */
+        seen = 0;
+        ASSERT_AMK(AMK_EREMOTE, amk_sftp_walk(s, dir, on_walk, &seen));
+        walk_stop_at = 0;
+        ASSERT_OK(amk_sftp_rmdir(s, deep));
+        ASSERT_OK(amk_sftp_rmdir(s, sub));
+    }
 
     /* clean up */
     ASSERT_OK(amk_sftp_remove(s, link));
