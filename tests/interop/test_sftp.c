@@ -662,7 +662,6 @@ test_sftp_client_api_operations(void **state)
     ops_paths(s);
     ops_file_handle(s);
     ops_files(s);
-    ops_big(s);
     /* the client's other channels still work beside SFTP */
     ASSERT_OK(amk_client_run(c, "echo beside", &out, NULL, NULL, NULL, &status));
     assert_string_equal(out, "beside\n");
