@@ -309,10 +309,11 @@ AMK_API int amk_client_channel_open(struct amk_client *c, unsigned flags,
 
 /**
  * Requests a pseudo-terminal (RFC 4254 §6.2) of @p cols x @p rows with
- * TERM @p term (NULL: "xterm"). Blocking: waits for the answer.
- * @return AMK_OK; AMK_EAGAIN (non-blocking: queued, see
- *   amk_client_channel_ready()); AMK_EREFUSED; AMK_ESTATE (a command was
- *   already started); the channel's error.
+ * TERM @p term (NULL: "xterm"), @p cols x @p rows 0: 80 x 24. Blocking:
+ * waits for the answer. Non-blocking: AMK_OK once queued (see
+ * amk_client_channel_ready()).
+ * @return AMK_OK; AMK_EREFUSED; AMK_ESTATE (a command was already
+ *   started); AMK_ELIMIT (16 requests); AMK_ETIMEOUT; the channel's error.
  */
 AMK_API int amk_client_channel_request_pty(struct amk_client_channel *ch, const char *term,
     unsigned cols, unsigned rows) AMK_MUST_CHECK;
@@ -418,7 +419,11 @@ AMK_API int amk_client_channel_exit_status(struct amk_client_channel *ch, int *s
 AMK_API int amk_client_channel_exit_signal(struct amk_client_channel *ch, const char **signal)
     AMK_MUST_CHECK;
 
-/** Sends a signal (RFC 4254 §6.9), @p name without "SIG". AMK_OK; AMK_EAGAIN; the channel's error. */
+/**
+ * Sends a signal (RFC 4254 §6.9), @p name without "SIG" (servers may
+ * ignore it: OpenSSH's sshd acts only with privilege separation).
+ * AMK_OK; AMK_EAGAIN (not ready yet); the channel's error.
+ */
 AMK_API int amk_client_channel_signal(struct amk_client_channel *ch, const char *name)
     AMK_MUST_CHECK;
 
