@@ -119,8 +119,10 @@ AMK_API int amk_sftp_new_io(struct amk_sftp **out, amk_sftp_read_fn rd, amk_sftp
  */
 AMK_API int amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client) AMK_MUST_CHECK;
 
-/** Frees the SFTP connection (open files are freed without waiting for
- * the server; the channel, if it owns one, is closed). NULL is fine. */
+/** Frees the SFTP connection and closes its stream (the channel of
+ * amk_sftp_new_client() is freed; the callbacks of amk_sftp_new_io() are
+ * not called again). Every file and directory opened on it MUST have been
+ * closed with amk_sftp_close() first. NULL is fine. */
 AMK_API void amk_sftp_free(struct amk_sftp *sftp);
 
 /** The detail of the last failure (e.g. the server's message), or "". */
