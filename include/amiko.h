@@ -12,5 +12,6 @@
 #include "amiko/known_hosts.h"
 #include "amiko/log.h"
 #include "amiko/session.h"
+#include "amiko/sftp.h"
 
 #endif

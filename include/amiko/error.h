@@ -68,6 +68,11 @@ enum amk_err {
     AMK_ECLOSED = -71,      /**< the connection or channel is closed (EOF) */
     AMK_EREFUSED = -72,     /**< the peer refused a channel open or a channel request */
 
+    /* remote file operations: the server refused (not fatal) */
+    AMK_ENOENT = -80,       /**< no such file or directory (SFTP SSH_FX_NO_SUCH_FILE) */
+    AMK_EACCES = -81,       /**< permission denied (SFTP SSH_FX_PERMISSION_DENIED) */
+    AMK_EREMOTE = -82,      /**< the server failed the operation (SFTP SSH_FX_FAILURE; see the detail) */
+
     /* internal */
     AMK_EINTERNAL = -90     /**< a bug in amiko: please report it */
 };
@@ -83,7 +88,8 @@ enum amk_err_class {
     AMK_ERRCLASS_AUTH,
     AMK_ERRCLASS_IO,
     AMK_ERRCLASS_CLOSED,
-    AMK_ERRCLASS_INTERNAL
+    AMK_ERRCLASS_INTERNAL,
+    AMK_ERRCLASS_REMOTE     /**< a remote file operation was refused (not fatal) */
 };
 
 /**
@@ -100,8 +106,8 @@ AMK_API enum amk_err_class amk_err_class(int code);
 
 /**
  * Non-zero when @p code leaves the object that returned it unusable
- * (protocol, crypto, I/O, closed and internal errors). Would-block and
- * usage errors are not fatal: the call may be retried or corrected.
+ * (protocol, crypto, I/O, closed and internal errors). Would-block, usage
+ * and remote-file errors are not fatal: the call may be retried or corrected.
  */
 AMK_API int amk_err_is_fatal(int code);
 

@@ -45,6 +45,9 @@ static const struct err_entry ERR_ENTRIES[] = {
     { AMK_EDISCONNECT, "AMK_EDISCONNECT", "peer disconnected", AMK_ERRCLASS_CLOSED },
     { AMK_ECLOSED, "AMK_ECLOSED", "connection closed", AMK_ERRCLASS_CLOSED },
     { AMK_EREFUSED, "AMK_EREFUSED", "request refused by the peer", AMK_ERRCLASS_CLOSED },
+    { AMK_ENOENT, "AMK_ENOENT", "no such file or directory", AMK_ERRCLASS_REMOTE },
+    { AMK_EACCES, "AMK_EACCES", "permission denied", AMK_ERRCLASS_REMOTE },
+    { AMK_EREMOTE, "AMK_EREMOTE", "the server failed the operation", AMK_ERRCLASS_REMOTE },
     { AMK_EINTERNAL, "AMK_EINTERNAL", "internal error", AMK_ERRCLASS_INTERNAL },
 };
 
@@ -86,6 +89,7 @@ amk_err_is_fatal(int code)
     case AMK_ERRCLASS_OK:
     case AMK_ERRCLASS_AGAIN:
     case AMK_ERRCLASS_USAGE:
+    case AMK_ERRCLASS_REMOTE:
         return 0;
     default:
         return 1;

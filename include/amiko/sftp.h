@@ -1,0 +1,293 @@
+/**
+ * @file amiko/sftp.h
+ * @brief SFTP client: files and directories on an SSH server over the
+ * "sftp" subsystem (SFTP version 3, draft-ietf-secsh-filexfer-02, with
+ * OpenSSH's extensions where the server offers them).
+ *
+ * An ::amk_sftp runs over a byte stream: normally a session channel with
+ * the "sftp" subsystem, or caller-supplied read/write callbacks
+ * (amk_sftp_new_io(): a pipe to a local sftp-server, a test harness).
+ * The calls here are blocking: each returns when the server has answered.
+ *
+ * Errors: AMK_OK or a negative AMK_E... code. A refusal by the server is
+ * not fatal to the ::amk_sftp: AMK_ENOENT (no such file), AMK_EACCES
+ * (permission denied), AMK_EREMOTE (the server failed, e.g. a directory
+ * not empty), AMK_ENOTSUP (the server does not support the operation);
+ * amk_sftp_last_error() then gives the server's message and
+ * amk_sftp_last_status() its SSH_FX_* code. A malformed or unexpected
+ * reply (AMK_EPROTO, AMK_EFORMAT, AMK_ETRUNCATED, AMK_ETOOBIG) and
+ * failures of the stream below (AMK_ECLOSED, AMK_EIO, AMK_ETIMEOUT) are
+ * fatal: every later call returns the same code.
+ *
+ * One ::amk_sftp and its files are used by one thread at a time.
+ */
+#ifndef AMIKO_SFTP_H
+#define AMIKO_SFTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An SFTP connection (opaque). */
+struct amk_sftp;
+/** An SSH client connection (see amiko/client.h). */
+struct amk_client;
+/** An open remote file or directory (opaque). */
+struct amk_sftp_file;
+
+/** Bits of amk_sftp_attrs.flags: which fields are valid (draft-02 §5). */
+#define AMK_SFTP_ATTR_SIZE 0x00000001u
+#define AMK_SFTP_ATTR_UIDGID 0x00000002u
+#define AMK_SFTP_ATTR_PERMISSIONS 0x00000004u
+#define AMK_SFTP_ATTR_ACMODTIME 0x00000008u
+#define AMK_SFTP_ATTR_EXTENDED 0x80000000u
+
+/** File attributes. Only the fields whose flag is set are meaningful. */
+struct amk_sftp_attrs {
+    uint32_t flags;         /**< AMK_SFTP_ATTR_* */
+    uint64_t size;
+    uint32_t uid, gid;
+    uint32_t permissions;   /**< type and mode bits as st_mode */
+    uint32_t atime, mtime;  /**< seconds since 1970 */
+    uint32_t extended_count; /**< extended pairs received (not kept here) */
+};
+
+/** One directory entry. */
+struct amk_sftp_name {
+    char *filename;         /**< the name within its directory */
+    char *longname;         /**< as `ls -l` shows it (server's format) */
+    struct amk_sftp_attrs attrs;
+};
+
+/** File system statistics (statvfs@openssh.com). */
+struct amk_sftp_statvfs {
+    uint64_t bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax;
+};
+
+/** Flags of amk_sftp_open() (SSH_FXF_*, draft-02 §6.3). */
+#define AMK_SFTP_READ 0x01u
+#define AMK_SFTP_WRITE 0x02u
+#define AMK_SFTP_APPEND 0x04u
+#define AMK_SFTP_CREAT 0x08u
+#define AMK_SFTP_TRUNC 0x10u
+#define AMK_SFTP_EXCL 0x20u
+
+/** Whence of amk_sftp_file_seek(). */
+#define AMK_SFTP_SEEK_SET 0
+#define AMK_SFTP_SEEK_CUR 1
+#define AMK_SFTP_SEEK_END 2
+
+/**
+ * Reads for amk_sftp_new_io(): at most @p len bytes into @p buf, blocking
+ * until at least one is there. @return the count (> 0), 0 at end of
+ * stream, or a negative AMK_E... code.
+ */
+typedef ssize_t (*amk_sftp_read_fn)(void *user, void *buf, size_t len);
+/** Writes for amk_sftp_new_io(): @return bytes written (> 0) or a negative code. */
+typedef ssize_t (*amk_sftp_write_fn)(void *user, const void *buf, size_t len);
+
+/**
+ * Progress of amk_sftp_get() / amk_sftp_put(): @p done bytes of @p total
+ * (total is the size known at the start; 0 when unknown). Return AMK_OK to
+ * go on; any other code aborts the transfer with that code.
+ */
+typedef int (*amk_sftp_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/**
+ * Starts SFTP over a byte stream given by callbacks (INIT / VERSION
+ * exchange, and limits@openssh.com when offered). The stream stays the
+ * caller's.
+ * @return AMK_OK; AMK_EINVAL; AMK_EVERSION (the server does not speak
+ *         version 3); AMK_ENOMEM; the stream's error; a protocol error.
+ */
+AMK_API int amk_sftp_new_io(struct amk_sftp **out, amk_sftp_read_fn rd, amk_sftp_write_fn wr,
+    void *user) AMK_MUST_CHECK;
+
+/**
+ * Starts SFTP on a new session channel of the connected @p client with the
+ * "sftp" subsystem (RFC 4254 §6.5). The client MUST be in blocking mode
+ * and MUST outlive the ::amk_sftp; its other channels keep working.
+ * @return AMK_OK; AMK_EINVAL; AMK_EREFUSED (the server refused the channel
+ *         or has no sftp subsystem); AMK_EVERSION; the client's and the
+ *         channel's errors; a protocol error.
+ */
+AMK_API int amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client) AMK_MUST_CHECK;
+
+/** Frees the SFTP connection and closes its stream (the channel of
+ * amk_sftp_new_client() is freed; the callbacks of amk_sftp_new_io() are
+ * not called again). Every file and directory opened on it MUST have been
+ * closed with amk_sftp_close() first. NULL is fine. */
+AMK_API void amk_sftp_free(struct amk_sftp *sftp);
+
+/** The detail of the last failure (e.g. the server's message), or "". */
+AMK_API const char *amk_sftp_last_error(const struct amk_sftp *sftp);
+/** The SSH_FX_* status of the last refusal by the server, or 0. */
+AMK_API uint32_t amk_sftp_last_status(const struct amk_sftp *sftp);
+/** Non-zero when the server's VERSION listed extension @p name (e.g.
+ * "posix-rename@openssh.com"); *@p data / *@p len (may be NULL) get its
+ * data (OpenSSH: the version as text). Calls using an extension also
+ * check that version and answer AMK_ENOTSUP for one they do not speak. */
+AMK_API int amk_sftp_has_extension(const struct amk_sftp *sftp, const char *name,
+    const uint8_t **data, size_t *len);
+/** The read and write sizes in use (from limits@openssh.com, else 32 KiB). */
+AMK_API void amk_sftp_io_sizes(const struct amk_sftp *sftp, size_t *read_len, size_t *write_len);
+
+/* --- Files ----------------------------------------------------------- */
+
+/**
+ * Opens @p path with AMK_SFTP_* @p flags; @p mode is the permission of a
+ * created file (0: the server's default).
+ * @return AMK_OK with *@p out; AMK_ENOENT; AMK_EACCES; AMK_EREMOTE;
+ *         AMK_EINVAL; fatal codes as above.
+ */
+AMK_API int amk_sftp_open(struct amk_sftp *sftp, const char *path, unsigned flags,
+    uint32_t mode, struct amk_sftp_file **out) AMK_MUST_CHECK;
+/** Closes the handle on the server and frees @p f (always freed). NULL is fine. */
+AMK_API int amk_sftp_close(struct amk_sftp_file *f);
+/**
+ * Reads up to @p len bytes at @p offset. *@p got 0 at end of file.
+ * A server may return fewer bytes than asked before the end.
+ */
+AMK_API int amk_sftp_pread(struct amk_sftp_file *f, void *buf, size_t len, uint64_t offset,
+    size_t *got) AMK_MUST_CHECK;
+/** Writes all @p len bytes at @p offset (pipelined in write-size pieces). */
+AMK_API int amk_sftp_pwrite(struct amk_sftp_file *f, const void *buf, size_t len,
+    uint64_t offset) AMK_MUST_CHECK;
+/** Reads at the file position and advances it; *@p got 0 at end of file. */
+AMK_API int amk_sftp_read(struct amk_sftp_file *f, void *buf, size_t len, size_t *got)
+    AMK_MUST_CHECK;
+/** Writes at the file position and advances it. */
+AMK_API int amk_sftp_write(struct amk_sftp_file *f, const void *buf, size_t len)
+    AMK_MUST_CHECK;
+/** Moves the file position (AMK_SFTP_SEEK_END asks the server for the size).
+ * AMK_EINVAL for a position before 0. */
+AMK_API int amk_sftp_seek(struct amk_sftp_file *f, int64_t offset, int whence) AMK_MUST_CHECK;
+/** The file position. */
+AMK_API uint64_t amk_sftp_tell(const struct amk_sftp_file *f);
+AMK_API int amk_sftp_fstat(struct amk_sftp_file *f, struct amk_sftp_attrs *attrs) AMK_MUST_CHECK;
+AMK_API int amk_sftp_fsetstat(struct amk_sftp_file *f, const struct amk_sftp_attrs *attrs)
+    AMK_MUST_CHECK;
+/** fsync@openssh.com; AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_fsync(struct amk_sftp_file *f) AMK_MUST_CHECK;
+/** fstatvfs@openssh.com: statistics of the file system holding @p f;
+ * AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_fstatvfs(struct amk_sftp_file *f, struct amk_sftp_statvfs *st)
+    AMK_MUST_CHECK;
+/**
+ * copy-data: the server copies @p len bytes (0: to the end of file) of
+ * @p from at @p from_offset into @p to at @p to_offset without sending
+ * them over the network. Both files MUST belong to the same ::amk_sftp
+ * (AMK_EINVAL); AMK_ENOTSUP when the server does not offer it.
+ */
+AMK_API int amk_sftp_copy_data(struct amk_sftp_file *from, uint64_t from_offset, uint64_t len,
+    struct amk_sftp_file *to, uint64_t to_offset) AMK_MUST_CHECK;
+
+/* --- Paths ----------------------------------------------------------- */
+
+AMK_API int amk_sftp_stat(struct amk_sftp *sftp, const char *path, struct amk_sftp_attrs *attrs)
+    AMK_MUST_CHECK;
+AMK_API int amk_sftp_lstat(struct amk_sftp *sftp, const char *path, struct amk_sftp_attrs *attrs)
+    AMK_MUST_CHECK;
+AMK_API int amk_sftp_setstat(struct amk_sftp *sftp, const char *path,
+    const struct amk_sftp_attrs *attrs) AMK_MUST_CHECK;
+/** lsetstat@openssh.com (does not follow a final symlink); AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_lsetstat(struct amk_sftp *sftp, const char *path,
+    const struct amk_sftp_attrs *attrs) AMK_MUST_CHECK;
+AMK_API int amk_sftp_chmod(struct amk_sftp *sftp, const char *path, uint32_t mode) AMK_MUST_CHECK;
+AMK_API int amk_sftp_chown(struct amk_sftp *sftp, const char *path, uint32_t uid, uint32_t gid)
+    AMK_MUST_CHECK;
+AMK_API int amk_sftp_utime(struct amk_sftp *sftp, const char *path, uint32_t atime,
+    uint32_t mtime) AMK_MUST_CHECK;
+AMK_API int amk_sftp_truncate(struct amk_sftp *sftp, const char *path, uint64_t size)
+    AMK_MUST_CHECK;
+/** Creates a directory with @p mode (0: the server's default). */
+AMK_API int amk_sftp_mkdir(struct amk_sftp *sftp, const char *path, uint32_t mode) AMK_MUST_CHECK;
+AMK_API int amk_sftp_rmdir(struct amk_sftp *sftp, const char *path) AMK_MUST_CHECK;
+AMK_API int amk_sftp_remove(struct amk_sftp *sftp, const char *path) AMK_MUST_CHECK;
+/** Renames, replacing an existing @p newpath when the server offers
+ * posix-rename@openssh.com (plain RENAME otherwise, which refuses). */
+AMK_API int amk_sftp_rename(struct amk_sftp *sftp, const char *oldpath, const char *newpath)
+    AMK_MUST_CHECK;
+/** Creates symlink @p linkpath pointing at @p target. */
+AMK_API int amk_sftp_symlink(struct amk_sftp *sftp, const char *target, const char *linkpath)
+    AMK_MUST_CHECK;
+/** hardlink@openssh.com; AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_hardlink(struct amk_sftp *sftp, const char *oldpath, const char *newpath)
+    AMK_MUST_CHECK;
+/** The target of symlink @p path in *@p target (free with free()). */
+AMK_API int amk_sftp_readlink(struct amk_sftp *sftp, const char *path, char **target)
+    AMK_MUST_CHECK;
+/** The canonical absolute form of @p path in *@p out (free with free()). */
+AMK_API int amk_sftp_realpath(struct amk_sftp *sftp, const char *path, char **out)
+    AMK_MUST_CHECK;
+/** expand-path@openssh.com: @p path with "~" and "~user" expanded, made
+ * absolute, in *@p out (free with free()); AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_expand_path(struct amk_sftp *sftp, const char *path, char **out)
+    AMK_MUST_CHECK;
+/** home-directory: the home directory of @p user in *@p out (free with
+ * free()); AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_home_directory(struct amk_sftp *sftp, const char *user, char **out)
+    AMK_MUST_CHECK;
+/** statvfs@openssh.com; AMK_ENOTSUP when not offered. */
+AMK_API int amk_sftp_statvfs(struct amk_sftp *sftp, const char *path,
+    struct amk_sftp_statvfs *st) AMK_MUST_CHECK;
+
+/* --- Directories ----------------------------------------------------- */
+
+AMK_API int amk_sftp_opendir(struct amk_sftp *sftp, const char *path,
+    struct amk_sftp_file **out) AMK_MUST_CHECK;
+/**
+ * The next entry of directory @p dir in *@p entry (strings owned by
+ * @p dir, valid until the next call on it). AMK_OK with *@p more 1, or
+ * AMK_OK with *@p more 0 at the end.
+ */
+AMK_API int amk_sftp_readdir(struct amk_sftp_file *dir, struct amk_sftp_name *entry, int *more)
+    AMK_MUST_CHECK;
+/** Every entry of @p path with its attributes ("." and ".." left out), in
+ * *@p names (*@p n of them); free with amk_sftp_names_free(). */
+AMK_API int amk_sftp_listdir(struct amk_sftp *sftp, const char *path,
+    struct amk_sftp_name **names, size_t *n) AMK_MUST_CHECK;
+AMK_API void amk_sftp_names_free(struct amk_sftp_name *names, size_t n);
+
+/**
+ * Called by amk_sftp_walk() for each entry: its @p path (top joined with
+ * the names below it) and attributes as the listing gave them (symlinks
+ * not followed). Return AMK_OK to go on; another code stops the walk,
+ * which returns it.
+ */
+typedef int (*amk_sftp_walk_fn)(void *user, const char *path,
+    const struct amk_sftp_attrs *attrs);
+
+/**
+ * Walks the tree under directory @p top, parents before their children,
+ * calling @p fn for every entry (not for @p top itself) and descending
+ * into directories (not into symlinks). At most AMK_SFTP_WALK_DEPTH levels
+ * (AMK_ELIMIT beyond).
+ */
+AMK_API int amk_sftp_walk(struct amk_sftp *sftp, const char *top, amk_sftp_walk_fn fn,
+    void *user) AMK_MUST_CHECK;
+#define AMK_SFTP_WALK_DEPTH 64
+
+/* --- Whole files ------------------------------------------------------ */
+
+/**
+ * Copies remote @p remote to local @p local (created or truncated, mode
+ * 0644 before umask) with many reads in flight. @p progress (may be NULL)
+ * is called as data arrives. Memory use is bounded by the reads in flight.
+ */
+AMK_API int amk_sftp_get(struct amk_sftp *sftp, const char *remote, const char *local,
+    amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
+/** Copies local @p local to remote @p remote (created or truncated). */
+AMK_API int amk_sftp_put(struct amk_sftp *sftp, const char *local, const char *remote,
+    amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,679 @@
+/* Blocking SFTP client: connection set-up and path operations; see amiko/sftp.h. */
+#include "client/sftp_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+amk_sftp_fail(struct amk_sftp *s, int code, const char *what)
+{
+    if (s->err != AMK_OK)
+        return s->err;
+    s->err = code;
+    if (amk_sftpc_error(s->eng) != AMK_OK)
+        amk_error_set(&s->detail, code, "%s: %s", what, amk_sftpc_last_error(s->eng));
+    else
+        amk_error_set(&s->detail, code, "%s: %s", what, amk_strerror(code));
+    return code;
+}
+
+int
+amk_sftp_flush(struct amk_sftp *s)
+{
+    const uint8_t *p;
+    size_t len, done;
+    int r;
+
+    if (s->err != AMK_OK)
+        return s->err;
+    for (;;) {
+        p = amk_sftpc_output(s->eng, &len);
+        if (len == 0)
+            return AMK_OK;
+        if ((r = s->st.write(s->st.ctx, p, len, &done)) != AMK_OK)
+            return amk_sftp_fail(s, r, "sftp: writing to the stream");
+        if (done == 0 || done > len)
+            return amk_sftp_fail(s, AMK_EIO, "sftp: stream wrote nothing");
+        if ((r = amk_sftpc_output_consume(s->eng, done)) != AMK_OK)
+            return amk_sftp_fail(s, r, "sftp");
+    }
+}
+
+int
+amk_sftp_recv(struct amk_sftp *s)
+{
+    size_t got;
+    int r;
+
+    if (s->err != AMK_OK)
+        return s->err;
+    if ((r = s->st.read(s->st.ctx, s->rbuf, sizeof(s->rbuf), &got)) != AMK_OK)
+        return amk_sftp_fail(s, r, "sftp: reading from the stream");
+    if (got == 0)
+        return amk_sftp_fail(s, AMK_ECLOSED, "sftp: the server closed the stream");
+    if ((r = amk_sftpc_input(s->eng, s->rbuf, got)) != AMK_OK)
+        return amk_sftp_fail(s, r, "sftp");
+    return AMK_OK;
+}
+
+int
+amk_sftp_wait(struct amk_sftp *s, uint32_t id, struct amk_sftp_reply *rep)
+{
+    int r;
+
+    for (;;) {
+        if ((r = amk_sftp_flush(s)) != AMK_OK)
+            return r;
+        r = amk_sftpc_take(s->eng, id, rep);
+        if (r == AMK_OK)
+            return AMK_OK;
+        if (r != AMK_EAGAIN)
+            return amk_sftp_fail(s, r, "sftp");
+        if ((r = amk_sftp_recv(s)) != AMK_OK)
+            return r;
+    }
+}
+
+int
+amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
+{
+    int r;
+
+    for (;;) {
+        if ((r = amk_sftp_flush(s)) != AMK_OK)
+            return r;
+        r = amk_sftpc_next_done(s->eng, id);
+        if (r == AMK_OK)
+            return amk_sftp_wait(s, *id, rep);
+        if (r != AMK_EAGAIN)
+            return amk_sftp_fail(s, r, "sftp");
+        if ((r = amk_sftp_recv(s)) != AMK_OK)
+            return r;
+    }
+}
+
+int
+amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
+    struct amk_sftp_reply *rep)
+{
+    uint32_t id;
+    int r;
+
+    memset(rep, 0, sizeof(*rep));
+    if (s->err != AMK_OK)
+        return s->err;
+    r = amk_sftpc_send(s->eng, type, req, &id);
+    if (r == AMK_EINVAL || r == AMK_ETOOBIG || r == AMK_ELIMIT || r == AMK_ESTATE)
+        return amk_error_set(&s->detail, r, "sftp: request not sent");
+    if (r != AMK_OK)
+        return amk_sftp_fail(s, r, "sftp");
+    return amk_sftp_wait(s, id, rep);
+}
+
+int
+amk_sftp_status(struct amk_sftp *s, const struct amk_sftp_reply *rep, const char *what)
+{
+    int r;
+
+    if (rep->type != AMK_SSH_FXP_STATUS)
+        return amk_sftp_fail(s, AMK_EPROTO, "sftp: the server answered with data, not a status");
+    s->last_status = rep->status;
+    r = amk_sftp_status_to_err(rep->status);
+    if (r == AMK_OK)
+        return AMK_OK;
+    /* An EOF or lost-connection status on a request that has no end is a
+     * refusal of that request, not the end of our stream. */
+    if (r == AMK_ECLOSED)
+        r = AMK_EREMOTE;
+    return amk_error_set(&s->detail, r, "%s: %s (%s)", what,
+        rep->message != NULL && rep->message[0] != '\0' ? rep->message : amk_strerror(r),
+        amk_sftp_status_name(rep->status));
+}
+
+/* A request answered by STATUS only. */
+static int
+call_status(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *q, const char *what)
+{
+    struct amk_sftp_reply rep;
+    int r;
+
+    if ((r = amk_sftp_call(s, type, q, &rep)) == AMK_OK)
+        r = amk_sftp_status(s, &rep, what);
+    amk_sftp_reply_clear(&rep);
+    return r;
+}
+
+/* The extension versions we speak (OpenSSH PROTOCOL §4.2: "Clients MUST
+ * check the version number before attempting to use the extension"). */
+static const struct {
+    const char *name;
+    const char *version;
+} EXT_VERSIONS[] = {
+    { "posix-rename@openssh.com", "1" },
+    { "statvfs@openssh.com", "2" },
+    { "fstatvfs@openssh.com", "2" },
+    { "hardlink@openssh.com", "1" },
+    { "fsync@openssh.com", "1" },
+    { "lsetstat@openssh.com", "1" },
+    { "limits@openssh.com", "1" },
+    { "expand-path@openssh.com", "1" },
+    { "copy-data", "1" },
+    { "home-directory", "1" },
+};
+
+int
+amk_sftp_offers(const struct amk_sftp *s, const char *name)
+{
+    const uint8_t *data;
+    size_t len;
+
+    if (!amk_sftpc_has_ext(s->eng, name, &data, &len))
+        return 0;
+    for (size_t i = 0; i < sizeof(EXT_VERSIONS) / sizeof(EXT_VERSIONS[0]); i++)
+        if (strcmp(EXT_VERSIONS[i].name, name) == 0)
+            return len == strlen(EXT_VERSIONS[i].version) &&
+                memcmp(data, EXT_VERSIONS[i].version, len) == 0;
+    return 0;
+}
+
+int
+amk_sftp_call_ext(struct amk_sftp *s, const char *name, const struct amk_buf *data,
+    struct amk_sftp_reply *rep)
+{
+    struct amk_sftp_req q = { .ext_name = name, .data = amk_buf_ptr(data),
+        .data_len = amk_buf_len(data) };
+
+    memset(rep, 0, sizeof(*rep));
+    if (!amk_sftp_offers(s, name))
+        return amk_error_set(&s->detail, AMK_ENOTSUP,
+            "sftp: the server does not offer %s in a version we speak", name);
+    return amk_sftp_call(s, AMK_SSH_FXP_EXTENDED, &q, rep);
+}
+
+/* Reads limits@openssh.com (OpenSSH PROTOCOL §4.8) to size reads and writes. */
+static int
+read_limits(struct amk_sftp *s)
+{
+    struct amk_sftp_reply rep;
+    struct amk_sftp_limits l;
+    struct amk_buf none;
+    int r;
+
+    amk_buf_init(&none);
+    s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
+    if (!amk_sftp_offers(s, "limits@openssh.com"))
+        return AMK_OK;
+    if ((r = amk_sftp_call_ext(s, "limits@openssh.com", &none, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type != AMK_SSH_FXP_EXTENDED_REPLY) {
+        r = AMK_OK;     /* refused: keep the defaults */
+        goto out;
+    }
+    if ((r = amk_sftp_dec_limits(rep.ext, rep.ext_len, &l)) != AMK_OK) {
+        r = amk_sftp_fail(s, r, "sftp: malformed limits@openssh.com reply");
+        goto out;
+    }
+    if (l.max_read > 0)
+        s->read_len = l.max_read < AMK_SFTP_IO_MAX ? (size_t)l.max_read : AMK_SFTP_IO_MAX;
+    if (l.max_write > 0)
+        s->write_len = l.max_write < AMK_SFTP_IO_MAX ? (size_t)l.max_write : AMK_SFTP_IO_MAX;
+    /* a WRITE also carries its header and handle within max-packet-length */
+    if (l.max_packet > 2048 && s->write_len > l.max_packet - 1024)
+        s->write_len = (size_t)l.max_packet - 1024;
+    if (s->read_len < 512)
+        s->read_len = 512;
+    if (s->write_len < 512)
+        s->write_len = 512;
+    r = AMK_OK;
+out:
+    amk_sftp_reply_clear(&rep);
+    return r;
+}
+
+int
+amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
+{
+    struct amk_sftp *s = NULL;
+    const struct amk_sftp_version *v;
+    int r = AMK_EINTERNAL;
+
+    if ((s = calloc(1, sizeof(*s))) == NULL) {
+        if (st->close != NULL)
+            st->close(st->ctx);
+        return AMK_ENOMEM;
+    }
+    s->st = *st;
+    if ((r = amk_sftpc_new(&s->eng)) != AMK_OK)
+        goto out;
+    while (!amk_sftpc_ready(s->eng)) {
+        if ((r = amk_sftp_flush(s)) != AMK_OK || (r = amk_sftp_recv(s)) != AMK_OK)
+            goto out;
+    }
+    v = amk_sftpc_version(s->eng);
+    for (size_t i = 0; i < v->n_ext; i++)
+        if (strstr(v->ext[i].name, "@openssh.com") != NULL)
+            s->openssh = 1;
+    if ((r = read_limits(s)) != AMK_OK)
+        goto out;
+    *out = s;
+    s = NULL;
+    r = AMK_OK;
+out:
+    amk_sftp_free(s);
+    return r;
+}
+
+/* Callbacks of amk_sftp_new_io(). */
+struct io_ctx {
+    amk_sftp_read_fn rd;
+    amk_sftp_write_fn wr;
+    void *user;
+};
+
+static int
+io_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
+{
+    struct io_ctx *io = ctx;
+    ssize_t n = io->wr(io->user, p, len);
+
+    *done = 0;
+    if (n < 0)
+        return (int)n == AMK_EAGAIN ? AMK_EIO : (int)n;
+    if (n == 0 || (size_t)n > len)
+        return AMK_EIO;
+    *done = (size_t)n;
+    return AMK_OK;
+}
+
+static int
+io_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    struct io_ctx *io = ctx;
+    ssize_t n = io->rd(io->user, buf, cap);
+
+    *got = 0;
+    if (n < 0)
+        return (int)n == AMK_EAGAIN ? AMK_EIO : (int)n;
+    if ((size_t)n > cap)
+        return AMK_EIO;
+    *got = (size_t)n;
+    return AMK_OK;
+}
+
+static void
+io_close(void *ctx)
+{
+    free(ctx);
+}
+
+int
+amk_sftp_new_io(struct amk_sftp **out, amk_sftp_read_fn rd, amk_sftp_write_fn wr, void *user)
+{
+    struct amk_sftp_stream st;
+    struct io_ctx *io;
+
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if (rd == NULL || wr == NULL)
+        return AMK_EINVAL;
+    if ((io = calloc(1, sizeof(*io))) == NULL)
+        return AMK_ENOMEM;
+    io->rd = rd;
+    io->wr = wr;
+    io->user = user;
+    st.write = io_write;
+    st.read = io_read;
+    st.close = io_close;
+    st.ctx = io;
+    return amk_sftp_new_stream(out, &st);
+}
+
+void
+amk_sftp_free(struct amk_sftp *s)
+{
+    if (s == NULL)
+        return;
+    amk_sftpc_free(s->eng);
+    if (s->st.close != NULL)
+        s->st.close(s->st.ctx);
+    free(s);
+}
+
+const char *
+amk_sftp_last_error(const struct amk_sftp *s)
+{
+    return s == NULL ? "" : amk_error_msg(&s->detail);
+}
+
+uint32_t
+amk_sftp_last_status(const struct amk_sftp *s)
+{
+    return s == NULL ? 0 : s->last_status;
+}
+
+int
+amk_sftp_has_extension(const struct amk_sftp *s, const char *name, const uint8_t **data,
+    size_t *len)
+{
+    if (s == NULL || name == NULL)
+        return 0;
+    return amk_sftpc_has_ext(s->eng, name, data, len);
+}
+
+void
+amk_sftp_io_sizes(const struct amk_sftp *s, size_t *read_len, size_t *write_len)
+{
+    if (read_len != NULL)
+        *read_len = s->read_len;
+    if (write_len != NULL)
+        *write_len = s->write_len;
+}
+
+/* --- Paths ----------------------------------------------------------- */
+
+static int
+stat_common(struct amk_sftp *s, uint8_t type, const char *path, struct amk_sftp_attrs *attrs)
+{
+    struct amk_sftp_req q = { .path = path };
+    struct amk_sftp_reply rep;
+    int r;
+
+    if (s == NULL || path == NULL || attrs == NULL)
+        return AMK_EINVAL;
+    memset(attrs, 0, sizeof(*attrs));
+    if ((r = amk_sftp_call(s, type, &q, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type == AMK_SSH_FXP_ATTRS) {
+        *attrs = rep.attrs;
+        r = AMK_OK;
+    } else {
+        r = amk_sftp_status(s, &rep, path);
+        if (r == AMK_OK)
+            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of attributes");
+    }
+out:
+    amk_sftp_reply_clear(&rep);
+    return r;
+}
+
+int
+amk_sftp_stat(struct amk_sftp *s, const char *path, struct amk_sftp_attrs *attrs)
+{
+    return stat_common(s, AMK_SSH_FXP_STAT, path, attrs);
+}
+
+int
+amk_sftp_lstat(struct amk_sftp *s, const char *path, struct amk_sftp_attrs *attrs)
+{
+    return stat_common(s, AMK_SSH_FXP_LSTAT, path, attrs);
+}
+
+int
+amk_sftp_setstat(struct amk_sftp *s, const char *path, const struct amk_sftp_attrs *attrs)
+{
+    struct amk_sftp_req q = { .path = path, .attrs = attrs };
+
+    if (s == NULL || path == NULL || attrs == NULL)
+        return AMK_EINVAL;
+    return call_status(s, AMK_SSH_FXP_SETSTAT, &q, path);
+}
+
+int
+amk_sftp_lsetstat(struct amk_sftp *s, const char *path, const struct amk_sftp_attrs *attrs)
+{
+    struct amk_sftp_reply rep;
+    struct amk_buf d;
+    int r;
+
+    if (s == NULL || path == NULL || attrs == NULL)
+        return AMK_EINVAL;
+    amk_buf_init(&d);
+    memset(&rep, 0, sizeof(rep));
+    /* OpenSSH PROTOCOL §4.7: string path, ATTRS attrs. */
+    if ((r = amk_buf_put_cstring(&d, path)) != AMK_OK ||
+        (r = amk_sftp_enc_attrs(&d, attrs)) != AMK_OK)
+        goto out;
+    if ((r = amk_sftp_call_ext(s, "lsetstat@openssh.com", &d, &rep)) == AMK_OK)
+        r = amk_sftp_status(s, &rep, path);
+out:
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&d);
+    return r;
+}
+
+int
+amk_sftp_chmod(struct amk_sftp *s, const char *path, uint32_t mode)
+{
+    struct amk_sftp_attrs a = { .flags = AMK_SFTP_ATTR_PERMISSIONS, .permissions = mode };
+    return amk_sftp_setstat(s, path, &a);
+}
+
+int
+amk_sftp_chown(struct amk_sftp *s, const char *path, uint32_t uid, uint32_t gid)
+{
+    struct amk_sftp_attrs a = { .flags = AMK_SFTP_ATTR_UIDGID, .uid = uid, .gid = gid };
+    return amk_sftp_setstat(s, path, &a);
+}
+
+int
+amk_sftp_utime(struct amk_sftp *s, const char *path, uint32_t atime, uint32_t mtime)
+{
+    struct amk_sftp_attrs a = { .flags = AMK_SFTP_ATTR_ACMODTIME, .atime = atime,
+        .mtime = mtime };
+    return amk_sftp_setstat(s, path, &a);
+}
+
+int
+amk_sftp_truncate(struct amk_sftp *s, const char *path, uint64_t size)
+{
+    struct amk_sftp_attrs a = { .flags = AMK_SFTP_ATTR_SIZE, .size = size };
+    return amk_sftp_setstat(s, path, &a);
+}
+
+int
+amk_sftp_mkdir(struct amk_sftp *s, const char *path, uint32_t mode)
+{
+    struct amk_sftp_attrs a = { .flags = mode != 0 ? AMK_SFTP_ATTR_PERMISSIONS : 0,
+        .permissions = mode };
+    struct amk_sftp_req q = { .path = path, .attrs = &a };
+
+    if (s == NULL || path == NULL)
+        return AMK_EINVAL;
+    return call_status(s, AMK_SSH_FXP_MKDIR, &q, path);
+}
+
+int
+amk_sftp_rmdir(struct amk_sftp *s, const char *path)
+{
+    struct amk_sftp_req q = { .path = path };
+
+    if (s == NULL || path == NULL)
+        return AMK_EINVAL;
+    return call_status(s, AMK_SSH_FXP_RMDIR, &q, path);
+}
+
+int
+amk_sftp_remove(struct amk_sftp *s, const char *path)
+{
+    struct amk_sftp_req q = { .path = path };
+
+    if (s == NULL || path == NULL)
+        return AMK_EINVAL;
+    return call_status(s, AMK_SSH_FXP_REMOVE, &q, path);
+}
+
+/* An extension taking two paths (posix-rename, hardlink: OpenSSH PROTOCOL
+ * §4.3, §4.5), answered by STATUS. */
+static int
+two_paths_ext(struct amk_sftp *s, const char *name, const char *a, const char *b)
+{
+    struct amk_sftp_reply rep;
+    struct amk_buf d;
+    int r;
+
+    amk_buf_init(&d);
+    memset(&rep, 0, sizeof(rep));
+    if ((r = amk_buf_put_cstring(&d, a)) != AMK_OK || (r = amk_buf_put_cstring(&d, b)) != AMK_OK)
+        goto out;
+    if ((r = amk_sftp_call_ext(s, name, &d, &rep)) == AMK_OK)
+        r = amk_sftp_status(s, &rep, a);
+out:
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&d);
+    return r;
+}
+
+int
+amk_sftp_rename(struct amk_sftp *s, const char *oldpath, const char *newpath)
+{
+    struct amk_sftp_req q = { .path = oldpath, .path2 = newpath };
+
+    if (s == NULL || oldpath == NULL || newpath == NULL)
+        return AMK_EINVAL;
+    if (amk_sftp_offers(s, "posix-rename@openssh.com"))
+        return two_paths_ext(s, "posix-rename@openssh.com", oldpath, newpath);
+    return call_status(s, AMK_SSH_FXP_RENAME, &q, oldpath);
+}
+
+int
+amk_sftp_hardlink(struct amk_sftp *s, const char *oldpath, const char *newpath)
+{
+    if (s == NULL || oldpath == NULL || newpath == NULL)
+        return AMK_EINVAL;
+    return two_paths_ext(s, "hardlink@openssh.com", oldpath, newpath);
+}
+
+int
+amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
+{
+    struct amk_sftp_req q = { .path = linkpath, .path2 = target,
+        .symlink_openssh = s != NULL && s->openssh };
+
+    if (s == NULL || target == NULL || linkpath == NULL)
+        return AMK_EINVAL;
+    return call_status(s, AMK_SSH_FXP_SYMLINK, &q, linkpath);
+}
+
+/* REALPATH / READLINK: a NAME of exactly one entry (draft-02 §6.11, §6.10). */
+static int
+one_name(struct amk_sftp *s, uint8_t type, const char *path, char **out)
+{
+    struct amk_sftp_req q = { .path = path };
+    struct amk_sftp_reply rep;
+    int r;
+
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || path == NULL || out == NULL)
+        return AMK_EINVAL;
+    if ((r = amk_sftp_call(s, type, &q, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type != AMK_SSH_FXP_NAME) {
+        r = amk_sftp_status(s, &rep, path);
+        if (r == AMK_OK)
+            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of a name");
+        goto out;
+    }
+    if (rep.count != 1) {
+        r = amk_sftp_fail(s, AMK_EPROTO, "sftp: a name reply without exactly one name");
+        goto out;
+    }
+    *out = rep.names[0].filename;
+    rep.names[0].filename = NULL;
+    r = AMK_OK;
+out:
+    amk_sftp_reply_clear(&rep);
+    return r;
+}
+
+int
+amk_sftp_readlink(struct amk_sftp *s, const char *path, char **target)
+{
+    return one_name(s, AMK_SSH_FXP_READLINK, path, target);
+}
+
+int
+amk_sftp_realpath(struct amk_sftp *s, const char *path, char **out)
+{
+    return one_name(s, AMK_SSH_FXP_REALPATH, path, out);
+}
+
+int
+amk_sftp_statvfs(struct amk_sftp *s, const char *path, struct amk_sftp_statvfs *st)
+{
+    struct amk_sftp_reply rep;
+    struct amk_buf d;
+    int r;
+
+    if (s == NULL || path == NULL || st == NULL)
+        return AMK_EINVAL;
+    memset(st, 0, sizeof(*st));
+    memset(&rep, 0, sizeof(rep));
+    amk_buf_init(&d);
+    /* OpenSSH PROTOCOL §4.4: string path; reply: eleven uint64. */
+    if ((r = amk_buf_put_cstring(&d, path)) != AMK_OK ||
+        (r = amk_sftp_call_ext(s, "statvfs@openssh.com", &d, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type != AMK_SSH_FXP_EXTENDED_REPLY) {
+        r = amk_sftp_status(s, &rep, path);
+        if (r == AMK_OK)
+            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of statvfs data");
+        goto out;
+    }
+    if ((r = amk_sftp_dec_statvfs(rep.ext, rep.ext_len, st)) != AMK_OK)
+        r = amk_sftp_fail(s, r, "sftp: malformed statvfs@openssh.com reply");
+out:
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&d);
+    return r;
+}
+
+/* expand-path@openssh.com (OpenSSH PROTOCOL §4.9) and home-directory
+ * (§4.11): one string in, a NAME of one entry back. */
+static int
+ext_one_name(struct amk_sftp *s, const char *ext, const char *arg, char **out)
+{
+    struct amk_sftp_reply rep;
+    struct amk_buf d;
+    int r;
+
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || arg == NULL || out == NULL)
+        return AMK_EINVAL;
+    amk_buf_init(&d);
+    memset(&rep, 0, sizeof(rep));
+    if ((r = amk_buf_put_cstring(&d, arg)) != AMK_OK ||
+        (r = amk_sftp_call_ext(s, ext, &d, &rep)) != AMK_OK)
+        goto out;
+    if (rep.type != AMK_SSH_FXP_NAME) {
+        r = amk_sftp_status(s, &rep, arg);
+        if (r == AMK_OK)
+            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of a name");
+        goto out;
+    }
+    if (rep.count != 1) {
+        r = amk_sftp_fail(s, AMK_EPROTO, "sftp: a name reply without exactly one name");
+        goto out;
+    }
+    *out = rep.names[0].filename;
+    rep.names[0].filename = NULL;
+    r = AMK_OK;
+out:
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&d);
+    return r;
+}
+
+int
+amk_sftp_expand_path(struct amk_sftp *s, const char *path, char **out)
+{
+    return ext_one_name(s, "expand-path@openssh.com", path, out);
+}
+
+int
+amk_sftp_home_directory(struct amk_sftp *s, const char *user, char **out)
+{
+    return ext_one_name(s, "home-directory", user, out);
+}

@@ -1,0 +1,200 @@
+/* SFTP over a session channel's "sftp" subsystem; see sftp_channel.h. */
+#include "client/sftp_channel.h"
+
+#include <stdlib.h>
+
+#include <amiko/client.h>
+
+#include "channel/conn.h"
+#include "io/session.h"
+#include "client/sftp_int.h"
+
+struct chan_ctx {
+    struct amk_session *s;
+    struct amk_conn *conn;
+    uint32_t id;
+};
+
+/* Sends what is queued, then waits for one packet and hands it to the
+ * connection engine. */
+static int
+pump_one(struct chan_ctx *c)
+{
+    const uint8_t *p;
+    size_t len;
+    int r;
+
+    r = amk_conn_flush(c->conn);
+    if (r != AMK_OK && r != AMK_EAGAIN)
+        return r;
+    if ((r = amk_session_flush(c->s)) != AMK_OK)
+        return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    if ((r = amk_session_recv_packet(c->s, &p, &len)) != AMK_OK)
+        return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    if (len == 0 || p[0] < AMK_MSG_CONN_FIRST || p[0] > AMK_MSG_CONN_LAST)
+        return AMK_EPROTO;
+    r = amk_conn_handle(c->conn, p, len);
+    return r == AMK_ENOTSUP ? AMK_OK : r;
+}
+
+static int
+chan_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
+{
+    struct chan_ctx *c = ctx;
+    int r;
+
+    *done = 0;
+    for (;;) {
+        r = amk_conn_channel_write(c->conn, c->id, p, len, done);
+        if (r == AMK_OK) {
+            r = amk_session_flush(c->s);
+            return r == AMK_EAGAIN ? AMK_ESTATE : r;
+        }
+        if (r != AMK_EAGAIN)
+            return r;
+        /* the peer's window is used up: wait for its WINDOW_ADJUST */
+        if ((r = pump_one(c)) != AMK_OK)
+            return r;
+    }
+}
+
+static int
+chan_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    struct chan_ctx *c = ctx;
+    int r;
+
+    *got = 0;
+    for (;;) {
+        r = amk_conn_channel_read(c->conn, c->id, AMK_CHAN_STDOUT, buf, cap, got);
+        if (r != AMK_EAGAIN)
+            return r;
+        if ((r = pump_one(c)) != AMK_OK)
+            return r;
+    }
+}
+
+static void
+chan_close(void *ctx)
+{
+    struct chan_ctx *c = ctx;
+    int r;
+
+    if (c == NULL)
+        return;
+    /* the number is given back; CLOSE goes out with the connection's next
+     * flush. Nothing to report to: the amk_sftp is being freed. */
+    r = amk_conn_channel_release(c->conn, c->id);
+    (void)r;
+    free(c);
+}
+
+int
+amk_sftp_open_channel(struct amk_sftp **out, struct amk_session *s, struct amk_conn *conn)
+{
+    struct amk_sftp_stream st;
+    struct chan_ctx *c = NULL;
+    enum amk_chan_state state;
+    enum amk_req_result res = AMK_REQ_PENDING;
+    uint32_t ticket;
+    int r = AMK_EINTERNAL, have_chan = 0;
+
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if (s == NULL || conn == NULL)
+        return AMK_EINVAL;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return AMK_ENOMEM;
+    c->s = s;
+    c->conn = conn;
+    if ((r = amk_conn_open_session(conn, &c->id)) != AMK_OK)
+        goto out;
+    have_chan = 1;
+    for (;;) {
+        if ((r = amk_conn_channel_state(conn, c->id, &state)) != AMK_OK)
+            goto out;
+        if (state != AMK_CHAN_OPENING)
+            break;
+        if ((r = pump_one(c)) != AMK_OK)
+            goto out;
+    }
+    if (state != AMK_CHAN_OPEN) {
+        r = AMK_ENOTSUP;
+        goto out;
+    }
+    /* RFC 4254 §6.5: subsystem "sftp", with a reply so a refusal is seen */
+    if ((r = amk_conn_channel_subsystem(conn, c->id, "sftp", 1, &ticket)) != AMK_OK)
+        goto out;
+    while (res == AMK_REQ_PENDING) {
+        if ((r = pump_one(c)) != AMK_OK ||
+            (r = amk_conn_channel_request_result(conn, c->id, ticket, &res)) != AMK_OK)
+            goto out;
+    }
+    if (res != AMK_REQ_SUCCESS) {
+        r = AMK_ENOTSUP;
+        goto out;
+    }
+    st.write = chan_write;
+    st.read = chan_read;
+    st.close = chan_close;
+    st.ctx = c;
+    c = NULL;
+    have_chan = 0;
+    r = amk_sftp_new_stream(out, &st);
+out:
+    if (have_chan && amk_conn_channel_release(conn, c->id) != AMK_OK && r == AMK_OK)
+        r = AMK_EINTERNAL;
+    free(c);
+    return r;
+}
+
+/* --- Over a channel of the public client ------------------------------ */
+
+static int
+client_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
+{
+    int r = amk_client_channel_write(ctx, p, len, done);
+
+    /* a non-blocking client cannot be driven from here */
+    return r == AMK_EAGAIN ? AMK_ESTATE : r;
+}
+
+static int
+client_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    int r = amk_client_channel_read(ctx, buf, cap, got);
+
+    return r == AMK_EAGAIN ? AMK_ESTATE : r;
+}
+
+static void
+client_close(void *ctx)
+{
+    amk_client_channel_free(ctx);
+}
+
+int
+amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
+{
+    struct amk_client_channel *ch = NULL;
+    struct amk_sftp_stream st;
+    int r;
+
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if (client == NULL)
+        return AMK_EINVAL;
+    if ((r = amk_client_channel_open(client, 0, &ch)) != AMK_OK)
+        return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    if ((r = amk_client_channel_subsystem(ch, "sftp")) != AMK_OK) {
+        amk_client_channel_free(ch);
+        return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    }
+    st.write = client_write;
+    st.read = client_read;
+    st.close = client_close;
+    st.ctx = ch;
+    return amk_sftp_new_stream(out, &st);
+}

@@ -1,0 +1,407 @@
+/* SFTP client engine: framing, request ids and reply matching; see sftp_client.h. */
+#include "sftp/sftp_client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+/* A request id is (generation << 8) | slot, so a reply finds its slot at
+ * once and a late reply to a reused slot does not match the new request. */
+#define SLOT_BITS 8
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
+enum slot_state {
+    SLOT_FREE = 0,
+    SLOT_PENDING,       /* sent, no reply yet */
+    SLOT_DONE,          /* reply kept until taken */
+    SLOT_FORGOTTEN      /* reply will be dropped */
+};
+
+struct slot {
+    enum slot_state state;
+    uint32_t id;
+    uint8_t type;       /* the request's type */
+    uint64_t seq;       /* arrival order of the reply */
+    struct amk_sftp_reply rep;
+};
+
+struct amk_sftpc {
+    struct amk_buf out;         /* requests not yet sent */
+    struct amk_buf in;          /* the packet being assembled (length included) */
+    int ready;
+    struct amk_sftp_version version;
+    struct slot slots[AMK_SFTPC_INFLIGHT_MAX];
+    size_t inflight;
+    uint32_t generation;
+    size_t cursor;              /* where the free-slot search starts */
+    uint64_t seq;
+    int err;
+    struct amk_error detail;
+};
+
+_Static_assert(AMK_SFTPC_INFLIGHT_MAX == (1u << SLOT_BITS), "slot bits");
+
+static int
+fail(struct amk_sftpc *c, int code, const char *what, uint32_t n)
+{
+    if (c->err == AMK_OK) {
+        c->err = code;
+        amk_error_set(&c->detail, code, "sftp: %s (%u)", what, n);
+    }
+    return c->err;
+}
+
+int
+amk_sftpc_new(struct amk_sftpc **out)
+{
+    struct amk_sftpc *c = NULL;
+    int r = AMK_EINTERNAL;
+
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return AMK_ENOMEM;
+    amk_buf_init(&c->out);
+    amk_buf_init(&c->in);
+    if ((r = amk_buf_set_max(&c->in, AMK_SFTP_PACKET_MAX + 4)) != AMK_OK ||
+        (r = amk_sftp_enc_init(&c->out, AMK_SFTP_VERSION)) != AMK_OK)
+        goto out;
+    *out = c;
+    c = NULL;
+    r = AMK_OK;
+out:
+    amk_sftpc_free(c);
+    return r;
+}
+
+void
+amk_sftpc_free(struct amk_sftpc *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < AMK_SFTPC_INFLIGHT_MAX; i++)
+        amk_sftp_reply_clear(&c->slots[i].rep);
+    amk_sftp_version_clear(&c->version);
+    amk_buf_release(&c->out);
+    amk_buf_release(&c->in);
+    free(c);
+}
+
+const uint8_t *
+amk_sftpc_output(const struct amk_sftpc *c, size_t *len)
+{
+    *len = amk_buf_len(&c->out);
+    return amk_buf_ptr(&c->out);
+}
+
+int
+amk_sftpc_output_consume(struct amk_sftpc *c, size_t n)
+{
+    if (n > amk_buf_len(&c->out))
+        return AMK_EINVAL;
+    return amk_buf_consume(&c->out, n);
+}
+
+int
+amk_sftpc_ready(const struct amk_sftpc *c)
+{
+    return c->ready;
+}
+
+const struct amk_sftp_version *
+amk_sftpc_version(const struct amk_sftpc *c)
+{
+    return c->ready ? &c->version : NULL;
+}
+
+int
+amk_sftpc_has_ext(const struct amk_sftpc *c, const char *name, const uint8_t **data,
+    size_t *len)
+{
+    for (size_t i = 0; c->ready && i < c->version.n_ext; i++) {
+        if (strcmp(c->version.ext[i].name, name) == 0) {
+            if (data != NULL)
+                *data = c->version.ext[i].data;
+            if (len != NULL)
+                *len = c->version.ext[i].data_len;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether a reply of type @p rtype may answer a request of type @p req
+ * (draft-02 §6: every request may get STATUS; the others as listed). */
+static int
+reply_allowed(uint8_t req, uint8_t rtype)
+{
+    if (rtype == AMK_SSH_FXP_STATUS)
+        return 1;
+    switch (req) {
+    case AMK_SSH_FXP_OPEN: case AMK_SSH_FXP_OPENDIR:
+        return rtype == AMK_SSH_FXP_HANDLE;
+    case AMK_SSH_FXP_READ:
+        return rtype == AMK_SSH_FXP_DATA;
+    case AMK_SSH_FXP_LSTAT: case AMK_SSH_FXP_STAT: case AMK_SSH_FXP_FSTAT:
+        return rtype == AMK_SSH_FXP_ATTRS;
+    case AMK_SSH_FXP_READDIR: case AMK_SSH_FXP_REALPATH: case AMK_SSH_FXP_READLINK:
+        return rtype == AMK_SSH_FXP_NAME;
+    case AMK_SSH_FXP_EXTENDED:
+        /* §8: any reply; OpenSSH's expand-path and home-directory answer NAME. */
+        return rtype == AMK_SSH_FXP_EXTENDED_REPLY || rtype == AMK_SSH_FXP_NAME;
+    default:
+        return 0;
+    }
+}
+
+/* One whole packet body (type first). */
+static int
+handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
+{
+    struct amk_sftp_reply rep;
+    struct slot *s;
+    int r;
+
+    if (!c->ready) {
+        /* draft-02 §4: the server's first packet is VERSION. */
+        if ((r = amk_sftp_dec_version(body, len, &c->version)) != AMK_OK)
+            return fail(c, r, "bad VERSION packet, length", (uint32_t)len);
+        if (c->version.version != AMK_SFTP_VERSION) {
+            uint32_t v = c->version.version;
+            amk_sftp_version_clear(&c->version);
+            return fail(c, AMK_EVERSION, "server speaks an unsupported version", v);
+        }
+        c->ready = 1;
+        return AMK_OK;
+    }
+    if ((r = amk_sftp_dec_reply(body, len, &rep)) != AMK_OK)
+        return fail(c, r, "malformed reply of type", len > 0 ? body[0] : 0);
+    s = &c->slots[rep.id & SLOT_MASK];
+    if (s->id != rep.id || (s->state != SLOT_PENDING && s->state != SLOT_FORGOTTEN)) {
+        amk_sftp_reply_clear(&rep);
+        return fail(c, AMK_EPROTO, "reply to an unknown request id", rep.id);
+    }
+    if (!reply_allowed(s->type, rep.type)) {
+        uint8_t t = rep.type;
+        amk_sftp_reply_clear(&rep);
+        return fail(c, AMK_EPROTO, "reply type not allowed for the request", t);
+    }
+    if (s->state == SLOT_FORGOTTEN) {
+        amk_sftp_reply_clear(&rep);
+        s->state = SLOT_FREE;
+        c->inflight--;
+        return AMK_OK;
+    }
+    s->rep = rep;
+    s->state = SLOT_DONE;
+    s->seq = c->seq++;
+    return AMK_OK;
+}
+
+int
+amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len)
+{
+    uint32_t plen;
+    size_t have, need, take;
+    int r;
+
+    if (c->err != AMK_OK)
+        return c->err;
+    if (data == NULL && len > 0)
+        return AMK_EINVAL;
+    while (len > 0) {
+        have = amk_buf_len(&c->in);
+        /* Fast path: a whole packet in the chunk, nothing buffered. */
+        if (have == 0 && len >= 4) {
+            plen = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
+                (uint32_t)data[2] << 8 | data[3];
+            if (plen == 0 || plen > AMK_SFTP_PACKET_MAX)
+                return fail(c, plen == 0 ? AMK_EFORMAT : AMK_ETOOBIG,
+                    "bad packet length", plen);
+            if (len - 4 >= plen) {
+                if ((r = handle_packet(c, data + 4, plen)) != AMK_OK)
+                    return r;
+                data += 4 + (size_t)plen;
+                len -= 4 + (size_t)plen;
+                continue;
+            }
+        }
+        if (have < 4) {
+            need = 4 - have;
+        } else {
+            if ((r = amk_buf_peek_u32(&c->in, 0, &plen)) != AMK_OK)
+                return fail(c, r, "framing", 0);
+            need = 4 + (size_t)plen - have;
+        }
+        take = len < need ? len : need;
+        if ((r = amk_buf_put(&c->in, data, take)) != AMK_OK)
+            return fail(c, r, "cannot buffer input", (uint32_t)take);
+        data += take;
+        len -= take;
+        have += take;
+        if (have == 4) {
+            if ((r = amk_buf_peek_u32(&c->in, 0, &plen)) != AMK_OK)
+                return fail(c, r, "framing", 0);
+            /* draft-02 §3: uint32 length, then at least the type byte. */
+            if (plen == 0 || plen > AMK_SFTP_PACKET_MAX)
+                return fail(c, plen == 0 ? AMK_EFORMAT : AMK_ETOOBIG,
+                    "bad packet length", plen);
+            continue;
+        }
+        if (have > 4 && (r = amk_buf_peek_u32(&c->in, 0, &plen)) == AMK_OK &&
+            have == 4 + (size_t)plen) {
+            r = handle_packet(c, amk_buf_ptr(&c->in) + 4, plen);
+            amk_buf_reset(&c->in);
+            if (r != AMK_OK)
+                return r;
+        }
+    }
+    return AMK_OK;
+}
+
+static int
+encode(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *q, uint32_t id)
+{
+    struct amk_buf *o = &c->out;
+
+    switch (type) {
+    case AMK_SSH_FXP_OPEN:
+        return amk_sftp_enc_open(o, id, q->path, q->pflags, q->attrs);
+    case AMK_SSH_FXP_CLOSE: case AMK_SSH_FXP_FSTAT: case AMK_SSH_FXP_READDIR:
+        return amk_sftp_enc_handle(o, type, id, q->handle, q->handle_len);
+    case AMK_SSH_FXP_READ:
+        return amk_sftp_enc_read(o, id, q->handle, q->handle_len, q->offset, q->len);
+    case AMK_SSH_FXP_WRITE:
+        return amk_sftp_enc_write(o, id, q->handle, q->handle_len, q->offset, q->data,
+            q->data_len);
+    case AMK_SSH_FXP_LSTAT: case AMK_SSH_FXP_STAT: case AMK_SSH_FXP_OPENDIR:
+    case AMK_SSH_FXP_REMOVE: case AMK_SSH_FXP_RMDIR: case AMK_SSH_FXP_REALPATH:
+    case AMK_SSH_FXP_READLINK:
+        return amk_sftp_enc_path(o, type, id, q->path);
+    case AMK_SSH_FXP_SETSTAT: case AMK_SSH_FXP_MKDIR:
+        return amk_sftp_enc_path_attrs(o, type, id, q->path, q->attrs);
+    case AMK_SSH_FXP_FSETSTAT:
+        return amk_sftp_enc_fsetstat(o, id, q->handle, q->handle_len, q->attrs);
+    case AMK_SSH_FXP_RENAME:
+        return amk_sftp_enc_rename(o, id, q->path, q->path2);
+    case AMK_SSH_FXP_SYMLINK:
+        return amk_sftp_enc_symlink(o, id, q->path, q->path2, q->symlink_openssh);
+    case AMK_SSH_FXP_EXTENDED:
+        return amk_sftp_enc_extended(o, id, q->ext_name, q->data, q->data_len);
+    default:
+        return AMK_EINVAL;
+    }
+}
+
+int
+amk_sftpc_send(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req, uint32_t *id)
+{
+    struct slot *s = NULL;
+    size_t i;
+    int r;
+
+    if (c->err != AMK_OK)
+        return c->err;
+    if (req == NULL || id == NULL)
+        return AMK_EINVAL;
+    if (!c->ready)
+        return AMK_ESTATE;
+    if (c->inflight == AMK_SFTPC_INFLIGHT_MAX)
+        return AMK_ELIMIT;
+    for (i = 0; i < AMK_SFTPC_INFLIGHT_MAX; i++) {
+        size_t k = (c->cursor + i) % AMK_SFTPC_INFLIGHT_MAX;
+        if (c->slots[k].state == SLOT_FREE) {
+            s = &c->slots[k];
+            c->cursor = (k + 1) % AMK_SFTPC_INFLIGHT_MAX;
+            break;
+        }
+    }
+    if (s == NULL)
+        return AMK_EINTERNAL;
+    c->generation++;
+    s->id = (c->generation << SLOT_BITS) | (uint32_t)(s - c->slots);
+    if ((r = encode(c, type, req, s->id)) != AMK_OK)
+        return r;
+    s->type = type;
+    s->state = SLOT_PENDING;
+    c->inflight++;
+    *id = s->id;
+    return AMK_OK;
+}
+
+size_t
+amk_sftpc_inflight(const struct amk_sftpc *c)
+{
+    return c->inflight;
+}
+
+static struct slot *
+find(struct amk_sftpc *c, uint32_t id)
+{
+    struct slot *s = &c->slots[id & SLOT_MASK];
+
+    return s->id == id && s->state != SLOT_FREE ? s : NULL;
+}
+
+int
+amk_sftpc_take(struct amk_sftpc *c, uint32_t id, struct amk_sftp_reply *rep)
+{
+    struct slot *s = find(c, id);
+
+    if (s == NULL || s->state == SLOT_FORGOTTEN)
+        return AMK_EINVAL;
+    if (s->state == SLOT_PENDING)
+        return c->err != AMK_OK ? c->err : AMK_EAGAIN;
+    *rep = s->rep;
+    memset(&s->rep, 0, sizeof(s->rep));
+    s->state = SLOT_FREE;
+    c->inflight--;
+    return AMK_OK;
+}
+
+int
+amk_sftpc_next_done(const struct amk_sftpc *c, uint32_t *id)
+{
+    const struct slot *best = NULL;
+
+    for (size_t i = 0; i < AMK_SFTPC_INFLIGHT_MAX; i++) {
+        const struct slot *s = &c->slots[i];
+        if (s->state == SLOT_DONE && (best == NULL || s->seq < best->seq))
+            best = s;
+    }
+    if (best == NULL)
+        return c->err != AMK_OK ? c->err : AMK_EAGAIN;
+    *id = best->id;
+    return AMK_OK;
+}
+
+int
+amk_sftpc_forget(struct amk_sftpc *c, uint32_t id)
+{
+    struct slot *s = find(c, id);
+
+    if (s == NULL || s->state == SLOT_FORGOTTEN)
+        return AMK_EINVAL;
+    if (s->state == SLOT_DONE) {
+        amk_sftp_reply_clear(&s->rep);
+        s->state = SLOT_FREE;
+        c->inflight--;
+        return AMK_OK;
+    }
+    s->state = SLOT_FORGOTTEN;
+    return AMK_OK;
+}
+
+int
+amk_sftpc_error(const struct amk_sftpc *c)
+{
+    return c->err;
+}
+
+const char *
+amk_sftpc_last_error(const struct amk_sftpc *c)
+{
+    return amk_error_msg(&c->detail);
+}

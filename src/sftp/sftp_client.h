@@ -1,0 +1,94 @@
+/*
+ * The SFTP client engine, sans-I/O: it takes the bytes of the "sftp"
+ * subsystem's stream as they come (any chunking) and gives the bytes to
+ * send. Requests get ids; replies are matched by id in any order and kept
+ * until taken. It never reads, writes or waits.
+ *
+ * Life: amk_sftpc_new() queues INIT; feed input until amk_sftpc_ready();
+ * then amk_sftpc_send() requests and amk_sftpc_take() their replies.
+ * At most AMK_SFTPC_INFLIGHT_MAX requests are outstanding (AMK_ELIMIT),
+ * so memory is bounded by them: the output queue holds the requests not
+ * yet sent, the input one packet of at most AMK_SFTP_PACKET_MAX.
+ *
+ * Errors: a reply with an id no request has (or had), a reply of a type
+ * its request cannot have, a packet over the size cap or a malformed
+ * packet fail the engine (AMK_EPROTO, AMK_ETOOBIG, AMK_EFORMAT,
+ * AMK_ETRUNCATED) with a detail (amk_sftpc_last_error()); a failed engine
+ * returns its first error from every later call. AMK_EINVAL, AMK_ESTATE,
+ * AMK_ELIMIT and AMK_EAGAIN do not fail it.
+ */
+#ifndef AMK_SFTP_CLIENT_H
+#define AMK_SFTP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sftp/sftp_codec.h"
+
+#define AMK_SFTPC_INFLIGHT_MAX 256
+
+/* The fields of one request; which are used depends on the type. */
+struct amk_sftp_req {
+    const char *path;           /* most path requests; RENAME/hardlink old path; SYMLINK link */
+    const char *path2;          /* RENAME new path; SYMLINK target */
+    const uint8_t *handle;      /* CLOSE, READ, WRITE, FSTAT, FSETSTAT, READDIR */
+    size_t handle_len;
+    uint64_t offset;            /* READ, WRITE */
+    uint32_t len;               /* READ */
+    const void *data;           /* WRITE data; EXTENDED request data (encoded fields) */
+    size_t data_len;
+    uint32_t pflags;            /* OPEN */
+    const struct amk_sftp_attrs *attrs; /* OPEN, SETSTAT, FSETSTAT, MKDIR */
+    const char *ext_name;       /* EXTENDED */
+    int symlink_openssh;        /* SYMLINK: OpenSSH's reversed order */
+};
+
+struct amk_sftpc;
+
+/* A new engine with INIT queued. AMK_EINVAL, AMK_ENOMEM. */
+int amk_sftpc_new(struct amk_sftpc **out) AMK_SFTP_MUST_CHECK;
+void amk_sftpc_free(struct amk_sftpc *c);
+
+/* Bytes to send: a view of *@p len bytes (valid until the next call). */
+const uint8_t *amk_sftpc_output(const struct amk_sftpc *c, size_t *len);
+/* The first @p n bytes of the output were sent. AMK_EINVAL beyond it. */
+int amk_sftpc_output_consume(struct amk_sftpc *c, size_t n) AMK_SFTP_MUST_CHECK;
+
+/* Received bytes, any chunking. AMK_OK or the engine's (fatal) error. */
+int amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len) AMK_SFTP_MUST_CHECK;
+
+/* 1 once the server's VERSION has arrived. */
+int amk_sftpc_ready(const struct amk_sftpc *c);
+/* The VERSION (NULL before it arrived). */
+const struct amk_sftp_version *amk_sftpc_version(const struct amk_sftpc *c);
+/* 1 when VERSION listed @p name; *@p data / *@p len (may be NULL) get its data. */
+int amk_sftpc_has_ext(const struct amk_sftpc *c, const char *name, const uint8_t **data,
+    size_t *len);
+
+/*
+ * Queues request @p type (AMK_SSH_FXP_OPEN .. SYMLINK, EXTENDED) and gives
+ * its id. AMK_ESTATE before VERSION; AMK_ELIMIT with
+ * AMK_SFTPC_INFLIGHT_MAX outstanding; AMK_EINVAL (bad type or fields);
+ * AMK_ETOOBIG (packet over the cap); AMK_ENOMEM; the engine's error.
+ */
+int amk_sftpc_send(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req,
+    uint32_t *id) AMK_SFTP_MUST_CHECK;
+/* Requests outstanding (sent, reply not yet taken or arrived). */
+size_t amk_sftpc_inflight(const struct amk_sftpc *c);
+
+/* Moves the reply to request @p id into *@p rep (clear it with
+ * amk_sftp_reply_clear()). AMK_EAGAIN while it has not arrived;
+ * AMK_EINVAL for an id not outstanding; the engine's error. */
+int amk_sftpc_take(struct amk_sftpc *c, uint32_t id, struct amk_sftp_reply *rep)
+    AMK_SFTP_MUST_CHECK;
+/* The id of some request whose reply has arrived (oldest first among
+ * slots), or AMK_EAGAIN. */
+int amk_sftpc_next_done(const struct amk_sftpc *c, uint32_t *id) AMK_SFTP_MUST_CHECK;
+/* Gives up on request @p id: its reply is dropped when (or if already)
+ * it arrives. AMK_EINVAL for an id not outstanding. */
+int amk_sftpc_forget(struct amk_sftpc *c, uint32_t id) AMK_SFTP_MUST_CHECK;
+
+int amk_sftpc_error(const struct amk_sftpc *c);
+const char *amk_sftpc_last_error(const struct amk_sftpc *c);
+
+#endif
