@@ -479,6 +479,9 @@ write_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t len_max, source
             if ((r = pipe_add(&p, AMK_SSH_FXP_WRITE, next, got, buf)) != AMK_OK)
                 goto out;
             next += got;
+            /* send as we go: a short output queue is never copied around */
+            if ((r = amk_sftp_flush(f->sftp)) != AMK_OK)
+                goto out;
         }
         if (p.n == 0)
             break;
