@@ -71,12 +71,12 @@ run(struct amk_sftp *s, int argc, char **argv)
         return AMK_OK;
     }
     if (argc == 3 && strcmp(argv[0], "get") == 0) {
-        r = amk_sftp_get(s, argv[1], argv[2], progress, NULL);
+        r = amk_sftp_get(s, argv[1], argv[2], 0, progress, NULL);
         fprintf(stderr, "\n");
         return r;
     }
     if (argc == 3 && strcmp(argv[0], "put") == 0) {
-        r = amk_sftp_put(s, argv[1], argv[2], progress, NULL);
+        r = amk_sftp_put(s, argv[1], argv[2], 0, progress, NULL);
         fprintf(stderr, "\n");
         return r;
     }

@@ -276,16 +276,32 @@ AMK_API int amk_sftp_walk(struct amk_sftp *sftp, const char *top, amk_sftp_walk_
 
 /* --- Whole files ------------------------------------------------------ */
 
+/** Flags of amk_sftp_get() and amk_sftp_put(). */
+#define AMK_SFTP_XFER_RESUME 0x1u    /**< go on from the target's current size */
+#define AMK_SFTP_XFER_PRESERVE 0x2u  /**< give the target the source's mode and times */
+
 /**
- * Copies remote @p remote to local @p local (created or truncated, mode
- * 0644 before umask) with many reads in flight. @p progress (may be NULL)
- * is called as data arrives. Memory use is bounded by the reads in flight.
+ * Copies remote @p remote to local @p local (created, mode 0644 before
+ * umask; truncated unless AMK_SFTP_XFER_RESUME) with many reads in flight.
+ * With AMK_SFTP_XFER_RESUME the local file's bytes are taken as a prefix
+ * of the remote one and the copy goes on from its end (AMK_EINVAL when
+ * the local file is longer). @p progress (may be NULL) is called as data
+ * arrives with the bytes of the file in place. Memory use is bounded by
+ * the reads in flight, never by the file size.
+ * @return AMK_OK; AMK_ENOENT, AMK_EACCES, AMK_EREMOTE (the server's
+ *         refusal); AMK_EIO (the local file); AMK_EINVAL; the progress
+ *         callback's code; fatal codes as above.
  */
 AMK_API int amk_sftp_get(struct amk_sftp *sftp, const char *remote, const char *local,
-    amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
-/** Copies local @p local to remote @p remote (created or truncated). */
+    unsigned flags, amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
+/** Copies local @p local to remote @p remote (created; truncated unless
+ * AMK_SFTP_XFER_RESUME, which goes on from the remote file's size), as
+ * amk_sftp_get() the other way. A failed get leaves a local file that is
+ * a clean prefix of the remote one; a failed put relies on the server
+ * having applied the writes in order (OpenSSH's sftp-server does) for the
+ * remote file to be one. */
 AMK_API int amk_sftp_put(struct amk_sftp *sftp, const char *local, const char *remote,
-    amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
+    unsigned flags, amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define INFLIGHT_START 4
@@ -337,7 +338,9 @@ typedef int (*sink_fn)(void *ctx, uint64_t off, const uint8_t *data, size_t len)
 /*
  * Reads [start, end) (end UINT64_MAX: to the end of file) with many READs
  * in flight, handing every piece to @p sink in arrival order. *@p eof_at
- * gets where the file ended (or end).
+ * gets where the file ended (or end); on failure, where the data handed
+ * to @p sink stops being contiguous from @p start (so a partial copy can
+ * be cut there and resumed).
  */
 static int
 read_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t end, sink_fn sink, void *ctx,
@@ -346,16 +349,18 @@ read_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t end, sink_fn sin
     struct pipeline p;
     struct amk_sftp_reply rep;
     struct piece pc;
-    uint64_t next = start, eof = end;
+    uint64_t next = start, eof = end, hole = UINT64_MAX;
     size_t rlen = f->sftp->read_len;
     int r, first = AMK_OK;
 
     memset(&rep, 0, sizeof(rep));
+    *eof_at = start;
     if ((r = pipe_init(&p, f, rlen)) != AMK_OK)
         return r;
     p.progress = progress;
     p.user = user;
     p.total = total;
+    p.done = start;         /* progress counts the bytes of the file in place */
     for (;;) {
         while (first == AMK_OK && p.n < p.limit && next < eof) {
             size_t len = eof - next < rlen ? (size_t)(eof - next) : rlen;
@@ -373,30 +378,39 @@ read_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t end, sink_fn sin
                 if (pc.off < eof)
                     eof = pc.off;
             } else if (first == AMK_OK) {
+                hole = pc.off < hole ? pc.off : hole;
                 first = amk_sftp_status(f->sftp, &rep, "read");
                 if (first == AMK_OK)
                     first = amk_sftp_fail(f->sftp, AMK_EPROTO, "sftp: READ answered OK");
             }
         } else {
             if (rep.data_len > pc.len) {
+                hole = pc.off < hole ? pc.off : hole;
                 r = amk_sftp_fail(f->sftp, AMK_EPROTO, "sftp: more data than asked for");
                 goto out;
             }
             if (rep.data_len == 0) {
                 if (pc.off < eof)
                     eof = pc.off;
-            } else if (pc.off < eof && first == AMK_OK) {
+            } else if (pc.off < eof && first != AMK_OK) {
+                hole = pc.off < hole ? pc.off : hole;     /* not written */
+            } else if (pc.off < eof) {
                 size_t use = rep.data_len;
                 if (eof - pc.off < use)
                     use = (size_t)(eof - pc.off);
-                if ((r = sink(ctx, pc.off, rep.data, use)) != AMK_OK ||
-                    (r = pipe_progress(&p, use)) != AMK_OK) {
+                if ((r = sink(ctx, pc.off, rep.data, use)) != AMK_OK) {
                     first = r;
+                    hole = pc.off < hole ? pc.off : hole;
+                } else if ((r = pipe_progress(&p, use)) != AMK_OK) {
+                    first = r;
+                    hole = pc.off + use < hole ? pc.off + use : hole;
                 } else if (rep.data_len < pc.len) {
                     /* a short read: ask for the rest at once */
                     if ((r = pipe_add(&p, AMK_SSH_FXP_READ, pc.off + rep.data_len,
-                            pc.len - rep.data_len, NULL)) != AMK_OK)
+                            pc.len - rep.data_len, NULL)) != AMK_OK) {
+                        hole = pc.off + use < hole ? pc.off + use : hole;
                         goto out;
+                    }
                 } else if (p.limit < p.cap) {
                     p.limit++;
                 }
@@ -404,9 +418,14 @@ read_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t end, sink_fn sin
         }
         amk_sftp_reply_clear(&rep);
     }
-    *eof_at = eof;
     r = first;
 out:
+    if (r != AMK_OK) {
+        for (size_t i = 0; i < p.n; i++)
+            hole = p.pieces[i].off < hole ? p.pieces[i].off : hole;
+        hole = next < hole ? next : hole;
+    }
+    *eof_at = hole < eof ? hole : eof;
     amk_sftp_reply_clear(&rep);
     pipe_release(&p);
     return r;
@@ -434,6 +453,7 @@ write_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t len_max, source
     p.progress = progress;
     p.user = user;
     p.total = total;
+    p.done = start;         /* progress counts the bytes of the file in place */
     p.limit = p.cap;        /* a WRITE's answer is small: fill the window at once */
     if ((buf = malloc(wlen)) == NULL) {
         r = AMK_ENOMEM;
@@ -459,6 +479,9 @@ write_pipeline(struct amk_sftp_file *f, uint64_t start, uint64_t len_max, source
             if ((r = pipe_add(&p, AMK_SSH_FXP_WRITE, next, got, buf)) != AMK_OK)
                 goto out;
             next += got;
+            /* send as we go: a short output queue is never copied around */
+            if ((r = amk_sftp_flush(f->sftp)) != AMK_OK)
+                goto out;
         }
         if (p.n == 0)
             break;
@@ -775,15 +798,18 @@ fd_source(void *ctx, uint64_t off, uint8_t *buf, size_t len, size_t *got)
 }
 
 int
-amk_sftp_get(struct amk_sftp *s, const char *remote, const char *local,
+amk_sftp_get(struct amk_sftp *s, const char *remote, const char *local, unsigned flags,
     amk_sftp_progress_fn progress, void *user)
 {
     struct amk_sftp_file *f = NULL;
     struct amk_sftp_attrs a;
-    uint64_t eof = 0, total = 0;
+    struct timespec ts[2];
+    struct stat st;
+    uint64_t eof = 0, total = 0, start = 0;
     int fd = -1, r, rc;
 
-    if (s == NULL || remote == NULL || local == NULL)
+    if (s == NULL || remote == NULL || local == NULL ||
+        (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
         return AMK_EINVAL;
     if ((r = amk_sftp_open(s, remote, AMK_SFTP_READ, 0, &f)) != AMK_OK)
         return r;
@@ -791,15 +817,41 @@ amk_sftp_get(struct amk_sftp *s, const char *remote, const char *local,
         goto out;
     if (a.flags & AMK_SFTP_ATTR_SIZE)
         total = a.size;
-    fd = open(local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(local, O_WRONLY | O_CREAT | O_CLOEXEC |
+        ((flags & AMK_SFTP_XFER_RESUME) ? 0 : O_TRUNC), 0644);
     if (fd < 0) {
         r = amk_error_set(&s->detail, AMK_EIO, "sftp: cannot create %s: %s", local,
             strerror(errno));
         goto out;
     }
-    r = read_pipeline(f, 0, UINT64_MAX, fd_sink, &fd, progress, user, total, &eof);
-    if (r == AMK_OK && ftruncate(fd, (off_t)eof) != 0)
+    if (flags & AMK_SFTP_XFER_RESUME) {
+        if (fstat(fd, &st) != 0) {
+            r = AMK_EIO;
+            goto out;
+        }
+        start = (uint64_t)st.st_size;
+        if ((a.flags & AMK_SFTP_ATTR_SIZE) && start > a.size) {
+            r = amk_error_set(&s->detail, AMK_EINVAL,
+                "sftp: %s is longer than %s: not a partial copy", local, remote);
+            goto out;
+        }
+    }
+    r = read_pipeline(f, start, UINT64_MAX, fd_sink, &fd, progress, user, total, &eof);
+    /* after a failure too: what stays is a clean prefix to resume from */
+    if (ftruncate(fd, (off_t)eof) != 0 && r == AMK_OK)
         r = AMK_EIO;
+    if (r == AMK_OK && (flags & AMK_SFTP_XFER_PRESERVE)) {
+        if ((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && fchmod(fd, a.permissions & 07777) != 0)
+            r = AMK_EIO;
+        if (a.flags & AMK_SFTP_ATTR_ACMODTIME) {
+            ts[0].tv_sec = a.atime;
+            ts[0].tv_nsec = 0;
+            ts[1].tv_sec = a.mtime;
+            ts[1].tv_nsec = 0;
+            if (futimens(fd, ts) != 0)
+                r = AMK_EIO;
+        }
+    }
 out:
     if (fd >= 0 && close(fd) != 0 && r == AMK_OK)
         r = AMK_EIO;
@@ -808,14 +860,17 @@ out:
 }
 
 int
-amk_sftp_put(struct amk_sftp *s, const char *local, const char *remote,
+amk_sftp_put(struct amk_sftp *s, const char *local, const char *remote, unsigned flags,
     amk_sftp_progress_fn progress, void *user)
 {
     struct amk_sftp_file *f = NULL;
+    struct amk_sftp_attrs ra, set;
     struct stat st;
+    uint64_t start = 0;
     int fd, r, rc;
 
-    if (s == NULL || remote == NULL || local == NULL)
+    if (s == NULL || remote == NULL || local == NULL ||
+        (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
         return AMK_EINVAL;
     fd = open(local, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -825,13 +880,35 @@ amk_sftp_put(struct amk_sftp *s, const char *local, const char *remote,
         close(fd);
         return AMK_EIO;
     }
-    if ((r = amk_sftp_open(s, remote, AMK_SFTP_WRITE | AMK_SFTP_CREAT | AMK_SFTP_TRUNC, 0644,
-            &f)) != AMK_OK) {
+    if (flags & AMK_SFTP_XFER_RESUME) {
+        r = amk_sftp_stat(s, remote, &ra);
+        if (r == AMK_OK && (ra.flags & AMK_SFTP_ATTR_SIZE))
+            start = ra.size;
+        else if (r != AMK_OK && r != AMK_ENOENT) {
+            close(fd);
+            return r;
+        }
+        if (start > (uint64_t)st.st_size) {
+            close(fd);
+            return amk_error_set(&s->detail, AMK_EINVAL,
+                "sftp: %s is longer than %s: not a partial copy", remote, local);
+        }
+    }
+    if ((r = amk_sftp_open(s, remote, AMK_SFTP_WRITE | AMK_SFTP_CREAT |
+            ((flags & AMK_SFTP_XFER_RESUME) ? 0 : AMK_SFTP_TRUNC), 0644, &f)) != AMK_OK) {
         close(fd);
         return r;
     }
-    r = write_pipeline(f, 0, UINT64_MAX, fd_source, &fd, progress, user, (uint64_t)st.st_size);
+    r = write_pipeline(f, start, UINT64_MAX, fd_source, &fd, progress, user, (uint64_t)st.st_size);
     close(fd);
+    if (r == AMK_OK && (flags & AMK_SFTP_XFER_PRESERVE)) {
+        memset(&set, 0, sizeof(set));
+        set.flags = AMK_SFTP_ATTR_PERMISSIONS | AMK_SFTP_ATTR_ACMODTIME;
+        set.permissions = (uint32_t)st.st_mode & 07777;
+        set.atime = (uint32_t)st.st_atime;
+        set.mtime = (uint32_t)st.st_mtime;
+        r = amk_sftp_fsetstat(f, &set);
+    }
     rc = amk_sftp_close(f);
     return r != AMK_OK ? r : rc;
 }

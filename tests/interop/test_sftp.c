@@ -248,19 +248,79 @@ ops_files(struct amk_sftp *s)
         write_local(src, data, sizes[i]);
         progress_calls = 0;
         progress_last = 0;
-        ASSERT_OK(amk_sftp_put(s, src, remote, on_progress, NULL));
+        ASSERT_OK(amk_sftp_put(s, src, remote, 0, on_progress, NULL));
         assert_int_equal(progress_last, sizes[i]);
         ASSERT_OK(amk_sftp_stat(s, remote, &a));
         assert_true(a.flags & AMK_SFTP_ATTR_SIZE);
         assert_int_equal(a.size, sizes[i]);
         progress_last = 0;
-        ASSERT_OK(amk_sftp_get(s, remote, back, on_progress, NULL));
+        ASSERT_OK(amk_sftp_get(s, remote, back, 0, on_progress, NULL));
         assert_int_equal(progress_last, sizes[i]);
         expect_files_equal(src, back);
     }
     unlink(src);
     unlink(back);
     unlink(remote);
+    free(data);
+}
+
+static int
+abort_at_half(void *user, uint64_t done, uint64_t total)
+{
+    (void)user;
+    return done >= total / 2 ? AMK_ETIMEOUT : AMK_OK;
+}
+
+/* An interrupted get and put resume to identical files; PRESERVE copies
+ * mode and times both ways. */
+static void
+ops_resume(struct amk_sftp *s)
+{
+    const size_t size = 3 * 1024 * 1024 + 7;
+    char src[300], remote[300], back[300];
+    uint8_t *data = malloc(size);
+    struct amk_sftp_attrs a;
+    struct stat st;
+    struct timespec ts[2] = { { .tv_sec = 1111111111 }, { .tv_sec = 1222222222 } };
+
+    assert_non_null(data);
+    fill(data, size, 42);
+    path_of(src, sizeof(src), "resume.src");
+    path_of(remote, sizeof(remote), "resume.remote");
+    path_of(back, sizeof(back), "resume.back");
+    write_local(src, data, size);
+    assert_int_equal(chmod(src, 0751), 0);
+    assert_int_equal(utimensat(AT_FDCWD, src, ts, 0), 0);
+
+    /* put: interrupted by the progress callback (the writes in flight
+     * still land), cut short as a broken connection would leave it, resumed */
+    ASSERT_AMK(AMK_ETIMEOUT, amk_sftp_put(s, src, remote, 0, abort_at_half, NULL));
+    ASSERT_OK(amk_sftp_truncate(s, remote, size / 3));
+    ASSERT_OK(amk_sftp_put(s, src, remote, AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE,
+        NULL, NULL));
+    expect_files_equal(src, remote);
+    ASSERT_OK(amk_sftp_stat(s, remote, &a));
+    assert_int_equal(a.permissions & 07777, 0751);
+    assert_int_equal(a.mtime, 1222222222);
+
+    /* get: interrupted, the partial copy is a clean prefix, resumed */
+    ASSERT_AMK(AMK_ETIMEOUT, amk_sftp_get(s, remote, back, 0, abort_at_half, NULL));
+    assert_int_equal(stat(back, &st), 0);
+    assert_true((size_t)st.st_size >= size / 2 && (size_t)st.st_size < size);
+    ASSERT_OK(amk_sftp_get(s, remote, back, AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE,
+        NULL, NULL));
+    expect_files_equal(src, back);
+    assert_int_equal(stat(back, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0751);
+    assert_int_equal(st.st_mtime, 1222222222);
+
+    /* resuming onto a longer target is refused */
+    write_local(back, data, size);
+    ASSERT_OK(amk_sftp_truncate(s, remote, 10));
+    ASSERT_AMK(AMK_EINVAL, amk_sftp_get(s, remote, back, AMK_SFTP_XFER_RESUME, NULL, NULL));
+    unlink(src);
+    unlink(back);
+    ASSERT_OK(amk_sftp_remove(s, remote));
     free(data);
 }
 
@@ -386,7 +446,7 @@ ops_paths(struct amk_sftp *s)
     assert_int_equal(amk_sftp_last_status(s), 2);
     assert_non_null(strstr(amk_sftp_last_error(s), "SSH_FX_NO_SUCH_FILE"));
     ASSERT_AMK(AMK_ENOENT, amk_sftp_remove(s, missing));
-    ASSERT_AMK(AMK_ENOENT, amk_sftp_get(s, missing, file, NULL, NULL));
+    ASSERT_AMK(AMK_ENOENT, amk_sftp_get(s, missing, file, 0, NULL, NULL));
     {
         struct amk_sftp_file *f = NULL;
         /* sysfs refuses writing a read-only attribute even to root */
@@ -537,8 +597,8 @@ ops_big(struct amk_sftp *s)
     path_of(back, sizeof(back), "big.back");
     write_local(src, data, BIG_SIZE);
     free(data);
-    ASSERT_OK(amk_sftp_put(s, src, remote, NULL, NULL));
-    ASSERT_OK(amk_sftp_get(s, remote, back, NULL, NULL));
+    ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
+    ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
     expect_files_equal(src, remote);
     expect_files_equal(src, back);
     unlink(src);
@@ -563,6 +623,7 @@ test_sftp_local_server_operations(void **state)
     ops_paths(s);
     ops_file_handle(s);
     ops_files(s);
+    ops_resume(s);
     amk_sftp_free(s);
     local_stop(&ls);
 }
@@ -615,6 +676,7 @@ test_sftp_sshd_operations(void **state)
     ops_paths(s);
     ops_file_handle(s);
     ops_files(s);
+    ops_resume(s);
     remote_close(&rm, s);
 }
 

@@ -294,7 +294,7 @@ test_sftp_get_reordered(void **state)
     assert_true(fd >= 0);
     close(fd);
     ASSERT_OK(amk_sftp_new_io(&s, sc_read, sc_write, sc));
-    ASSERT_OK(amk_sftp_get(s, "/f", path, NULL, NULL));
+    ASSERT_OK(amk_sftp_get(s, "/f", path, 0, NULL, NULL));
     fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     n = read(fd, buf, FILE_SIZE + 1);
