@@ -77,7 +77,11 @@ dispatch(struct amk_client *c, const uint8_t *p, size_t len)
             if (amk_err_is_fatal(r) && amk_transport_disconnect(amk_session_transport(c->s),
                     AMK_DISCONNECT_PROTOCOL_ERROR, "protocol error") != AMK_OK)
                 amk_log(&c->log, AMK_LOG_DEBUG, "client: cannot queue DISCONNECT");
-            return client_fail(c, r, "connection protocol: %s", amk_conn_last_error(c->conn));
+            r = client_fail(c, r, "connection protocol: %s", amk_conn_last_error(c->conn));
+            /* best effort: the DISCONNECT goes out if the socket takes it now */
+            if (amk_err_is_fatal(r) && amk_session_flush(c->s) != AMK_OK)
+                amk_log(&c->log, AMK_LOG_DEBUG, "client: DISCONNECT not flushed");
+            return r;
         }
         return AMK_OK;
     }
