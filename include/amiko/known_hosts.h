@@ -193,6 +193,36 @@ AMK_API int amk_known_hosts_hash_file(const char *path, size_t *hashed) AMK_MUST
 AMK_API int amk_known_hosts_remove(const char *path, const char *host, unsigned port,
     size_t *removed) AMK_MUST_CHECK;
 
+/** Marker of a line reported by amk_known_hosts_find_file(). */
+enum amk_known_hosts_marker {
+    AMK_KNOWN_HOSTS_MARK_NONE = 0,
+    AMK_KNOWN_HOSTS_MARK_CA = 1,        /**< `@cert-authority` */
+    AMK_KNOWN_HOSTS_MARK_REVOKED = 2    /**< `@revoked` */
+};
+
+/**
+ * Receives one line found by amk_known_hosts_find_file(): its number
+ * (from 1), its text of @p len bytes (without the newline and a CR before
+ * it; not NUL-terminated) and its marker. Returning anything but AMK_OK
+ * stops the search, which returns that value.
+ */
+typedef int (*amk_known_hosts_found_fn)(void *user, size_t line, const char *text, size_t len,
+    enum amk_known_hosts_marker marker);
+
+/**
+ * Finds the lines of the known_hosts file at @p path that are for @p host
+ * on @p port (by a plain name, a matching pattern, or a hashed name),
+ * markers included, as `ssh-keygen -F`, and passes each to @p fn in file
+ * order. The file is not changed.
+ * @param found receives (may be NULL) the number of lines found
+ * @return AMK_OK (also when nothing is found); AMK_EINVAL for a NULL
+ *   @p path or @p fn, or a host or port amk_known_hosts_check() refuses;
+ *   AMK_EIO when the file does not exist or cannot be read; AMK_ETOOBIG;
+ *   AMK_ENOMEM; AMK_ECRYPTO; or what @p fn returned.
+ */
+AMK_API int amk_known_hosts_find_file(const char *path, const char *host, unsigned port,
+    amk_known_hosts_found_fn fn, void *user, size_t *found) AMK_MUST_CHECK;
+
 /** The number of entries loaded or added, markers included. */
 AMK_API size_t amk_known_hosts_count(const struct amk_known_hosts *kh);
 

@@ -3,7 +3,8 @@
  * of a file (-H) and removing a host's entries (-R). Lines are judged by
  * the same parser as lookups (known_hosts.c); lines that stay are copied
  * byte for byte, and the file is replaced atomically only when something
- * changed. See amiko/known_hosts.h.
+ * changed. Finding a host's lines (-F) reads a file the same way.
+ * See amiko/known_hosts.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -235,5 +236,54 @@ out:
     amk_known_hosts_free(scratch);
     amk_buf_release(&in);
     amk_buf_release(&out);
+    return r;
+}
+
+int
+amk_known_hosts_find_file(const char *path, const char *host, unsigned port,
+    amk_known_hosts_found_fn fn, void *user, size_t *found)
+{
+    char name[AMK_HOST_LOOKUP_MAX];
+    struct amk_known_hosts *scratch = NULL;
+    const struct amk_kh_entry *e;
+    enum amk_known_hosts_marker marker;
+    struct amk_buf in;
+    struct kh_line l;
+    size_t pos = 0, lineno = 1, count = 0;
+    int applies, missing, r = AMK_EINTERNAL;
+
+    if (found != NULL)
+        *found = 0;
+    if (path == NULL || fn == NULL)
+        return AMK_EINVAL;
+    if ((r = amk_host_lookup_name(host, port, name, sizeof(name))) != AMK_OK)
+        return r;
+    amk_buf_init(&in);
+    if ((r = amk_kh_file_read(path, &in, &missing)) != AMK_OK ||
+        (r = scratch_new(path, &scratch)) != AMK_OK)
+        goto out;
+    for (; next_line((const char *)amk_buf_ptr(&in), amk_buf_len(&in), pos, &l);
+         pos = l.next, lineno++) {
+        if ((r = judge_line(scratch, &l, lineno, &e)) != AMK_OK)
+            goto out;
+        applies = 0;
+        /* ssh-keygen -F reports marker lines too, with their marker. */
+        if (e != NULL && (r = amk_kh_entry_applies(e, name, &applies)) != AMK_OK)
+            goto out;
+        if (!applies)
+            continue;
+        marker = e->marker == AMK_KH_MARK_CA        ? AMK_KNOWN_HOSTS_MARK_CA
+                 : e->marker == AMK_KH_MARK_REVOKED ? AMK_KNOWN_HOSTS_MARK_REVOKED
+                                                    : AMK_KNOWN_HOSTS_MARK_NONE;
+        count++;
+        if ((r = fn(user, lineno, l.start, l.parse_len, marker)) != AMK_OK)
+            goto out;
+    }
+    r = AMK_OK;
+out:
+    if (found != NULL)
+        *found = count;
+    amk_known_hosts_free(scratch);
+    amk_buf_release(&in);
     return r;
 }

@@ -130,5 +130,84 @@ fi
 check; "$AMIKO" keygen -q -N '' -f pw </dev/null >/dev/null 2>&1 && fail "overwrote an existing key"
 check; "$AMIKO" keygen -q -N '' -f /nonexistent/dir/k </dev/null >/dev/null 2>&1 && fail "wrote into a missing directory"
 
+# --- -F, -R and -H on known_hosts files, against ssh-keygen on the same files
+"$AMIKO" keygen -q -t ecdsa -N '' -C kh1 -f kh_k1 </dev/null
+"$AMIKO" keygen -q -t rsa -b 2048 -N '' -C kh2 -f kh_k2 </dev/null
+k1=$(cut -d' ' -f1,2 kh_k1.pub)
+k2=$(cut -d' ' -f1,2 kh_k2.pub)
+cat >kh_src <<EOF
+# a comment
+a.example.com,b.example.com $k1 first
+[a.example.com]:2222 $k2
+@revoked a.example.com $k2
+*.wild.example.com,!bad.wild.example.com $k1
+@cert-authority *.example.com $k2
+10.0.0.1 $k1
+A.Example.com $k2 mixed case
+
+10.0.0.1 $k2
+EOF
+kh_hosts="a.example.com b.example.com [a.example.com]:2222 [b.example.com]:2222 x.wild.example.com
+bad.wild.example.com 10.0.0.1 [10.0.0.1]:2222 nothere.example.com nothere.example.org"
+for h in $kh_hosts; do
+    ours=$("$AMIKO" keygen -F "$h" -f kh_src); ours_rc=$?
+    theirs=$(ssh-keygen -F "$h" -f kh_src); theirs_rc=$?
+    check; [ "$ours_rc" = "$theirs_rc" ] || fail "-F $h: exit $ours_rc, ssh-keygen $theirs_rc"
+    check; [ "$ours" = "$theirs" ] || fail "-F $h: printed
+$ours
+ssh-keygen printed
+$theirs"
+done
+check; "$AMIKO" keygen -F nothere.example.org -f kh_src >/dev/null; [ $? -eq 1 ] || fail "-F not found exits 1"
+check; "$AMIKO" keygen -F a.example.com -f kh_missing >/dev/null 2>&1; [ $? -eq 1 ] || fail "-F missing file"
+check; "$AMIKO" keygen -F 'bad host' -f kh_src >/dev/null 2>&1; [ $? -eq 2 ] || fail "-F bad host exits 2"
+check; "$AMIKO" keygen -F '[a.example.com]:x' -f kh_src >/dev/null 2>&1; [ $? -eq 2 ] || fail "-F bad port exits 2"
+check; "$AMIKO" keygen -F a -R b -f kh_src >/dev/null 2>&1; [ $? -eq 2 ] || fail "-F -R exits 2"
+check; "$AMIKO" keygen -l -H -f kh_src >/dev/null 2>&1; [ $? -eq 2 ] || fail "-l -H exits 2"
+# The file defaults to ~/.ssh/known_hosts.
+mkdir -p home/.ssh && cp kh_src home/.ssh/known_hosts
+check; [ "$(HOME=$PWD/home "$AMIKO" keygen -F 10.0.0.1)" = "$(ssh-keygen -F 10.0.0.1 -f kh_src)" ] ||
+    fail "-F default file"
+
+# -R: byte for byte what ssh-keygen -R leaves, and the same .old backup.
+for h in $kh_hosts; do
+    cp kh_src kh_ours; cp kh_src kh_theirs; rm -f kh_ours.old kh_theirs.old
+    check; "$AMIKO" keygen -R "$h" -f kh_ours >/dev/null 2>&1 || fail "-R $h failed"
+    ssh-keygen -R "$h" -f kh_theirs >/dev/null 2>&1
+    check; cmp -s kh_ours kh_theirs || fail "-R $h: file differs from ssh-keygen -R"
+    if [ -e kh_theirs.old ]; then
+        check; cmp -s kh_ours.old kh_src || fail "-R $h: no .old backup"
+    else
+        check; [ ! -e kh_ours.old ] || fail "-R $h: .old written though nothing was removed"
+    fi
+done
+cp kh_src kh_ours; cp kh_src kh_theirs
+check; [ "$("$AMIKO" keygen -R a.example.com -f kh_ours 2>/dev/null)" = \
+         "$(ssh-keygen -R a.example.com -f kh_theirs 2>/dev/null | sed 's/kh_theirs/kh_ours/g')" ] ||
+    fail "-R prints what ssh-keygen -R prints"
+check; "$AMIKO" keygen -R a.example.com -f kh_missing >/dev/null 2>&1 && fail "-R on a missing file"
+cp kh_src home/.ssh/known_hosts
+check; HOME=$PWD/home "$AMIKO" keygen -R 10.0.0.1 >/dev/null 2>&1 &&
+    ! grep -q '^10.0.0.1 ' home/.ssh/known_hosts && [ -e home/.ssh/known_hosts.old ] || fail "-R default file"
+
+# -H: ssh-keygen -F finds every host in amiko's hashed file, with the same keys.
+cp kh_src kh_hashed; rm -f kh_hashed.old
+check; "$AMIKO" keygen -H -f kh_hashed >/dev/null 2>&1 || fail "-H failed"
+check; cmp -s kh_hashed.old kh_src || fail "-H: no .old backup"
+check; [ "$(grep -c '^|1|' kh_hashed)" = 6 ] || fail "-H hashed $(grep -c '^|1|' kh_hashed) names, not 6"
+check; grep -v '^[@#]' kh_hashed | grep -q '[ab]\.example\.com\|10\.0\.0\.1' && fail "-H left a plain name"
+for h in $kh_hosts; do
+    # Marker lines stay as they are; compare the keys of all lines found.
+    before=$(ssh-keygen -F "$h" -f kh_src | grep -v '^#' | sed 's/^@[a-z-]* //' | awk '{ print $2, $3 }' | sort)
+    after=$(ssh-keygen -F "$h" -f kh_hashed | grep -v '^#' | sed 's/^@[a-z-]* //' | awk '{ print $2, $3 }' | sort)
+    check; [ "$before" = "$after" ] || fail "-H: ssh-keygen -F $h finds
+$after
+not
+$before"
+    check; [ "$("$AMIKO" keygen -F "$h" -f kh_hashed)" = "$(ssh-keygen -F "$h" -f kh_hashed)" ] ||
+        fail "-F $h on hashed lines"
+done
+check; "$AMIKO" keygen -H -f kh_missing >/dev/null 2>&1 && fail "-H on a missing file"
+
 echo "keygen.sh: $checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -5,7 +5,8 @@
  * tests/vectors/ppk (see its README); wrong passphrases, tampering,
  * hostile Argon2 parameters and malformed text. Keys loaded from .ppk
  * files are written back in OpenSSH format and read by ssh-keygen; when
- * puttygen is installed, its keys are compared with ssh-keygen's view.
+ * puttygen is installed, the keys it writes are read with its fingerprints
+ * and it reads the keys amiko writes.
  */
 #include "key_test_util.h"
 
@@ -487,45 +488,196 @@ test_amk_ppk_keys_read_by_ssh_keygen(void **state)
     ktu_rmdir(dir);
 }
 
-static void
-test_amk_ppk_parse_puttygen(void **state)
+/* ---- interop with PuTTY's puttygen (skipped when it is not installed) ---- */
+
+static const struct {
+    const char *puttygen;   /* puttygen -t/-b */
+    enum amk_key_type type;
+    unsigned bits;
+} PUTTY_TYPES[] = {
+    { "ed25519", AMK_KEY_ED25519, 0 },
+    { "ecdsa -b 256", AMK_KEY_ECDSA_P256, 0 },
+    { "ecdsa -b 384", AMK_KEY_ECDSA_P384, 0 },
+    { "ecdsa -b 521", AMK_KEY_ECDSA_P521, 0 },
+    { "rsa -b 2048", AMK_KEY_RSA, 2048 },
+    { "dsa -b 1024", AMK_KEY_DSA, 1024 },
+};
+
+/* A temporary directory with the passphrase file "pass" (PASS) for
+ * puttygen's --old-passphrase/--new-passphrase, or NULL to skip. */
+static char *
+puttygen_dir(void)
 {
-    static const char *types[] = { "ed25519", "ecdsa -b 256", "ecdsa -b 384", "ecdsa -b 521",
-        "rsa -b 2048", "dsa" };
-    char *dir, path[4200];
+    char path[4200];
+    char *dir;
+    FILE *f;
 
     if (ktu_run(NULL, "command -v puttygen >/dev/null") != 0)
-        skip();     /* putty-tools is not installed (scripts/deps check) */
+        return NULL;    /* putty-tools is not installed (scripts/deps check) */
     dir = ktu_mkdtemp();
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    snprintf(path, sizeof(path), "%s/pass", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", PASS);
+    assert_int_equal(fclose(f), 0);
+    return dir;
+}
+
+/* "type base64" of @p k, allocated. */
+static char *
+type_and_blob(const struct amk_key *k)
+{
+    char *line = NULL, *type, *b64, *out;
+
+    ASSERT_OK(amk_key_public_line(k, &line));
+    type = ktu_field(line, 0);
+    b64 = ktu_field(line, 1);
+    out = malloc(strlen(type) + strlen(b64) + 2);
+    assert_non_null(out);
+    sprintf(out, "%s %s", type, b64);
+    free(type);
+    free(b64);
+    free(line);
+    return out;
+}
+
+/* Asserts that `puttygen path -O public-openssh` gives @p k's public key. */
+static void
+assert_puttygen_reads(const char *dir, const char *path, const struct amk_key *k, int enc)
+{
+    char *out = NULL, *type, *b64, got[16384], *want = type_and_blob(k);
+
+    if (ktu_run(&out, "puttygen '%s' -O public-openssh %s%s%s 2>&1", path,
+            enc ? "--old-passphrase '" : "", enc ? dir : "", enc ? "/pass'" : "") != 0)
+        fail_msg("puttygen cannot read %s: %s", path, out);
+    type = ktu_field(out, 0);
+    b64 = ktu_field(out, 1);
+    assert_non_null(b64);
+    snprintf(got, sizeof(got), "%s %s", type, b64);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s: puttygen gives\n%s\namiko wrote\n%s", path, got, want);
+    free(type);
+    free(b64);
+    free(out);
+    free(want);
+}
+
+/* Keys puttygen writes, v2 and v3 (small Argon2 parameters), plain and
+ * encrypted, load with the fingerprints `puttygen -l` prints. */
+static void
+test_amk_ppk_parse_puttygen_keys(void **state)
+{
+    char *dir = puttygen_dir(), path[4200], pass[4200];
+
+    if (dir == NULL)
+        skip();
+    snprintf(pass, sizeof(pass), "%s/pass", dir);
+    for (size_t i = 0; i < sizeof(PUTTY_TYPES) / sizeof(PUTTY_TYPES[0]); i++) {
         for (int v = 2; v <= 3; v++) {
             for (int enc = 0; enc < 2; enc++) {
-                struct amk_key *k = NULL;
-                char *out = NULL, *fp = NULL, *got;
-                snprintf(path, sizeof(path), "%s/p%zu_%d_%d", dir, i, v, enc);
-                assert_int_equal(ktu_run(NULL, "puttygen -q -t %s -C c -o %s.ppk "
-                    "--ppk-param version=%d %s", types[i], path, v,
-                    enc ? "--new-passphrase /dev/stdin <<'E'\n" PASS "\nE" : "--no-passphrase"), 0);
-                assert_int_equal(ktu_run(NULL, "puttygen %s.ppk -O private-openssh -o %s "
-                    "--old-passphrase /dev/stdin <<'E'\n" PASS "\nE", path, path), 0);
-                strcat(path, ".ppk");
+                struct amk_key *k = NULL, *pub = NULL;
+                enum amk_key_fp_hash hashes[] = { AMK_KEY_FP_SHA256, AMK_KEY_FP_MD5 };
+                snprintf(path, sizeof(path), "%s/p%zu_v%d_%d.ppk", dir, i, v, enc);
+                assert_int_equal(ktu_run(NULL, "puttygen -q -t %s -C 'putty %zu' -o %s "
+                    "--ppk-param version=%d%s --new-passphrase %s", PUTTY_TYPES[i].puttygen, i,
+                    path, v, v == 3 ? ",memory=64,passes=1" : "",
+                    enc ? pass : "/dev/null"), 0);
                 ASSERT_OK(amk_key_load_file(path, pass_cb, NULL, &k));
-                /* And puttygen reads what amiko writes. */
-                strcat(path, ".amk");
-                ASSERT_OK(amk_key_save_file_format(k, path, AMK_KEY_FORMAT_PPK, enc ? PASS : NULL));
-                assert_int_equal(ktu_run(NULL, "puttygen %s -O public-openssh -o %s.pub "
-                    "--old-passphrase /dev/stdin <<'E'\n" PASS "\nE", path, path), 0);
-                path[strlen(path) - 8] = '\0';
-                assert_int_equal(ktu_run(&out, "ssh-keygen -l -f %s", path), 0);
-                got = ktu_field(out, 1);
-                ASSERT_OK(amk_key_fingerprint(k, AMK_KEY_FP_SHA256, &fp));
-                assert_string_equal(got, fp);
-                free(got);
-                free(fp);
-                free(out);
+                assert_true(amk_key_has_private(k));
+                {
+                    char want_comment[32];
+                    snprintf(want_comment, sizeof(want_comment), "putty %zu", i);
+                    assert_string_equal(amk_key_comment(k), want_comment);
+                }
+                for (size_t h = 0; h < 2; h++) {
+                    char *out = NULL, *fp = NULL, *got;
+                    assert_int_equal(ktu_run(&out, "puttygen -l -E %s %s --old-passphrase %s",
+                        hashes[h] == AMK_KEY_FP_MD5 ? "md5" : "sha256", path, pass), 0);
+                    got = ktu_field(out, 2);
+                    ASSERT_OK(amk_key_fingerprint(k, hashes[h], &fp));
+                    if (hashes[h] == AMK_KEY_FP_MD5)
+                        assert_string_equal(got, fp + strlen("MD5:"));
+                    else
+                        assert_string_equal(got, fp);
+                    free(got);
+                    free(fp);
+                    free(out);
+                }
+                if (enc) {
+                    /* The wrong passphrase is refused as such. */
+                    ASSERT_AMK(AMK_EPASSPHRASE,
+                        amk_key_load_file(path, pass_cb, (void *)"wrong", &pub));
+                } else {
+                    /* The public half alone, without a passphrase. */
+                    ASSERT_OK(amk_key_load_public_file(path, &pub));
+                    assert_true(amk_key_equal_public(k, pub));
+                    amk_key_free(pub);
+                }
                 amk_key_free(k);
             }
         }
+    }
+    ktu_rmdir(dir);
+}
+
+/* puttygen reads the .ppk files (v3, plain and encrypted) amiko writes. */
+static void
+test_amk_ppk_write_read_by_puttygen(void **state)
+{
+    char *dir = puttygen_dir(), path[4200];
+
+    if (dir == NULL)
+        skip();
+    for (size_t i = 0; i < sizeof(PUTTY_TYPES) / sizeof(PUTTY_TYPES[0]); i++) {
+        struct amk_key *k = NULL;
+        ASSERT_OK(amk_key_create(PUTTY_TYPES[i].type, PUTTY_TYPES[i].bits, &k));
+        ASSERT_OK(amk_key_set_comment(k, "from amiko"));
+        for (int enc = 0; enc < 2; enc++) {
+            char *out = NULL, *fp = NULL, *got;
+            snprintf(path, sizeof(path), "%s/a%zu_%d.ppk", dir, i, enc);
+            ASSERT_OK(amk_key_save_file_format(k, path, AMK_KEY_FORMAT_PPK, enc ? PASS : NULL));
+            assert_puttygen_reads(dir, path, k, enc);
+            assert_int_equal(ktu_run(&out, "puttygen -l %s --old-passphrase %s/pass", path, dir),
+                0);
+            got = ktu_field(out, 2);
+            ASSERT_OK(amk_key_fingerprint(k, AMK_KEY_FP_SHA256, &fp));
+            assert_string_equal(got, fp);
+            free(got);
+            free(fp);
+            free(out);
+        }
+        amk_key_free(k);
+    }
+    ktu_rmdir(dir);
+}
+
+/*
+ * puttygen reads the OpenSSH and PEM files amiko writes, plain and
+ * encrypted. Not PKCS#8: puttygen 0.78 imports no PKCS#8 file at all (its
+ * importers are OpenSSH PEM, openssh-key-v1 and ssh.com), and amiko writes
+ * Ed25519 "PEM" as PKCS#8, there being no other PEM form for it.
+ */
+static void
+test_amk_key_save_read_by_puttygen(void **state)
+{
+    static const enum amk_key_format formats[] = { AMK_KEY_FORMAT_OPENSSH, AMK_KEY_FORMAT_PEM };
+    char *dir = puttygen_dir(), path[4200];
+
+    if (dir == NULL)
+        skip();
+    for (size_t i = 0; i < sizeof(PUTTY_TYPES) / sizeof(PUTTY_TYPES[0]); i++) {
+        struct amk_key *k = NULL;
+        ASSERT_OK(amk_key_create(PUTTY_TYPES[i].type, PUTTY_TYPES[i].bits, &k));
+        for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+            if (formats[f] == AMK_KEY_FORMAT_PEM && PUTTY_TYPES[i].type == AMK_KEY_ED25519)
+                continue;
+            for (int enc = 0; enc < 2; enc++) {
+                snprintf(path, sizeof(path), "%s/o%zu_%zu_%d", dir, i, f, enc);
+                ASSERT_OK(amk_key_save_file_format(k, path, formats[f], enc ? PASS : NULL));
+                assert_puttygen_reads(dir, path, k, enc);
+            }
+        }
+        amk_key_free(k);
     }
     ktu_rmdir(dir);
 }
@@ -549,7 +701,9 @@ main(void)
         cmocka_unit_test(test_amk_ppk_write_encrypted_round_trip),
         cmocka_unit_test(test_amk_ppk_write_errors),
         cmocka_unit_test(test_amk_ppk_keys_read_by_ssh_keygen),
-        cmocka_unit_test(test_amk_ppk_parse_puttygen),
+        cmocka_unit_test(test_amk_ppk_parse_puttygen_keys),
+        cmocka_unit_test(test_amk_ppk_write_read_by_puttygen),
+        cmocka_unit_test(test_amk_key_save_read_by_puttygen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

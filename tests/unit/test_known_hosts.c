@@ -734,6 +734,102 @@ test_amk_known_hosts_remove_hashed_and_errors(void **state)
     free(missing);
 }
 
+/* amk_known_hosts_find_file collects the lines it reports as a bit set. */
+struct found_lines {
+    unsigned long lines;
+    unsigned long markers;   /* lines reported with a marker */
+    int stop_after;          /* > 0: return AMK_EIO after that many */
+    int calls;
+};
+
+static int
+collect_found(void *user, size_t line, const char *text, size_t len,
+    enum amk_known_hosts_marker marker)
+{
+    struct found_lines *f = user;
+
+    assert_true(line > 0 && line < 64);
+    assert_true(len > 0 && text[len - 1] != '\n' && text[len - 1] != '\r');
+    assert_int_equal(marker != AMK_KNOWN_HOSTS_MARK_NONE, text[0] == '@');
+    f->lines |= 1ul << line;
+    if (marker != AMK_KNOWN_HOSTS_MARK_NONE)
+        f->markers |= 1ul << line;
+    f->calls++;
+    return f->stop_after > 0 && f->calls >= f->stop_after ? AMK_EIO : AMK_OK;
+}
+
+/* Finds the lines ssh-keygen -F finds, in plain and in hashed files. */
+static void
+test_amk_known_hosts_find_file_like_ssh_keygen_F(void **state)
+{
+    static const struct {
+        const char *host;
+        unsigned port;
+        const char *name;
+    } q[] = {
+        { "host1.example.com", 22, "host1.example.com" },
+        { "HOST1.example.com", 0, "host1.example.com" },
+        { "host2.example.com", 2222, "[host2.example.com]:2222" },
+        { "host3.example.com", 22, "host3.example.com" },
+        { "10.0.0.3", 22, "10.0.0.3" },
+        { "x.wild.example.org", 22, "x.wild.example.org" },
+        { "nothere.example.net", 22, "nothere.example.net" },
+        { "host2.example.com", 22, "host2.example.com" },
+    };
+    char *path = write_kh("edit-find", EDIT);
+    struct found_lines f;
+    unsigned long lines;
+    size_t found;
+    int n;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+            memset(&f, 0, sizeof(f));
+            ASSERT_OK(amk_known_hosts_find_file(path, q[i].host, q[i].port, collect_found, &f,
+                &found));
+            n = ssh_keygen_find(path, q[i].name, &lines);
+            assert_int_equal(found, (size_t)n);
+            assert_int_equal(f.calls, n);
+            if (f.lines != lines)
+                fail_msg("%s (pass %d): amiko found %#lx, ssh-keygen %#lx", q[i].name, pass,
+                    f.lines, lines);
+        }
+        /* The second pass on the file as amiko hashed it. */
+        ASSERT_OK(amk_known_hosts_hash_file(path, NULL));
+    }
+    free(path);
+}
+
+static void
+test_amk_known_hosts_find_file_markers_and_errors(void **state)
+{
+    char *path = write_kh("edit-find-err", EDIT), *missing = path_of("edit-find-missing");
+    struct found_lines f;
+    size_t found = 7;
+
+    memset(&f, 0, sizeof(f));
+    ASSERT_OK(amk_known_hosts_find_file(path, "host1.example.com", 22, collect_found, &f, NULL));
+    /* @revoked (line 7) and @cert-authority (line 8) are reported with markers. */
+    assert_int_equal(f.markers, (1ul << 7) | (1ul << 8));
+    /* The callback's error stops the search and is returned. */
+    memset(&f, 0, sizeof(f));
+    f.stop_after = 1;
+    ASSERT_AMK(AMK_EIO, amk_known_hosts_find_file(path, "host1.example.com", 22, collect_found,
+        &f, &found));
+    assert_int_equal(f.calls, 1);
+    assert_int_equal(found, 1);
+    ASSERT_AMK(AMK_EIO, amk_known_hosts_find_file(missing, "a", 22, collect_found, &f, &found));
+    assert_int_equal(found, 0);
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_find_file(path, "a,b", 22, collect_found, &f, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_find_file(path, "[a]:2", 22, collect_found, &f, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_find_file(path, "a", 65536, collect_found, &f, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_find_file(path, NULL, 22, collect_found, &f, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_find_file(path, "a", 22, NULL, &f, NULL));
+    ASSERT_AMK(AMK_EINVAL, amk_known_hosts_find_file(NULL, "a", 22, collect_found, &f, NULL));
+    free(path);
+    free(missing);
+}
+
 /* ---- patterns ---- */
 
 static void
@@ -1162,6 +1258,8 @@ main(void)
         cmocka_unit_test(test_amk_known_hosts_hash_file_like_ssh_keygen_H),
         cmocka_unit_test(test_amk_known_hosts_remove_like_ssh_keygen_R),
         cmocka_unit_test(test_amk_known_hosts_remove_hashed_and_errors),
+        cmocka_unit_test(test_amk_known_hosts_find_file_like_ssh_keygen_F),
+        cmocka_unit_test(test_amk_known_hosts_find_file_markers_and_errors),
         cmocka_unit_test(test_amk_known_hosts_check_wildcards),
         cmocka_unit_test(test_amk_known_hosts_check_negation),
         cmocka_unit_test(test_amk_host_pattern_list_match_cases),

@@ -8,6 +8,7 @@
  *   amiko keygen -e [-m RFC4716] -f file            export the public key (RFC 4716)
  *   amiko keygen -i [-m RFC4716] -f file            import an RFC 4716 public key
  *   amiko keygen -p [-P old] [-N new] [-m format] -f file   change the passphrase
+ *   amiko keygen -F host | -H | -R host [-f known_hosts]    (keygen_hosts.c)
  *
  * -m also takes PPK (PuTTY .ppk v3), which ssh-keygen does not write.
  * A passphrase not given with -N/-P is asked for on the terminal.
@@ -30,11 +31,12 @@
 #define DEFAULT_RSA_BITS 3072u
 
 enum keygen_mode { MODE_GENERATE, MODE_FINGERPRINT, MODE_PUBLIC, MODE_EXPORT, MODE_IMPORT,
-    MODE_PASSPHRASE };
+    MODE_PASSPHRASE, MODE_FIND, MODE_HASH, MODE_REMOVE };
 
 struct keygen_opts {
     enum keygen_mode mode;
     const char *type;            /* -t */
+    const char *host;            /* -F, -R */
     unsigned bits;               /* -b, 0: the type's default */
     const char *file;            /* -f */
     const char *new_pass;        /* -N */
@@ -56,7 +58,10 @@ tool_keygen_usage(void)
         "       amiko keygen -y [-P passphrase] -f file\n"
         "       amiko keygen -e [-m RFC4716] -f file\n"
         "       amiko keygen -i [-m RFC4716] -f file\n"
-        "       amiko keygen -p [-P old] [-N new] [-m openssh|PEM|PKCS8|PPK] -f file\n");
+        "       amiko keygen -p [-P old] [-N new] [-m openssh|PEM|PKCS8|PPK] -f file\n"
+        "       amiko keygen -F host [-f known_hosts]\n"
+        "       amiko keygen -H [-f known_hosts]\n"
+        "       amiko keygen -R host [-f known_hosts]\n");
 }
 
 /* The passphrase callback: -P's value, or a prompt on the terminal. */
@@ -436,7 +441,7 @@ static int
 set_mode(struct keygen_opts *o, enum keygen_mode m)
 {
     if (o->mode != MODE_GENERATE && o->mode != m) {
-        tool_error(SUB, "-l, -y, -e, -i and -p exclude each other");
+        tool_error(SUB, "-l, -y, -e, -i, -p, -F, -H and -R exclude each other");
         return -1;
     }
     o->mode = m;
@@ -452,7 +457,7 @@ tool_keygen(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt(argc, argv, "t:b:f:N:P:C:m:E:lvyeipqFHR")) != -1) {
+    while ((c = getopt(argc, argv, "t:b:f:N:P:C:m:E:lvyeipqF:HR:")) != -1) {
         switch (c) {
         case 't': o.type = optarg; break;
         case 'b':
@@ -486,9 +491,17 @@ tool_keygen(int argc, char **argv)
         case 'p': if (set_mode(&o, MODE_PASSPHRASE) != 0) return TOOL_EXIT_USAGE; break;
         case 'v': o.verbose = 1; break;
         case 'q': o.quiet = 1; break;
-        case 'F': case 'H': case 'R':
-            tool_error(SUB, "-%c (known_hosts) is not supported yet", c);
-            return TOOL_EXIT_USAGE;
+        case 'F':
+            if (set_mode(&o, MODE_FIND) != 0)
+                return TOOL_EXIT_USAGE;
+            o.host = optarg;
+            break;
+        case 'H': if (set_mode(&o, MODE_HASH) != 0) return TOOL_EXIT_USAGE; break;
+        case 'R':
+            if (set_mode(&o, MODE_REMOVE) != 0)
+                return TOOL_EXIT_USAGE;
+            o.host = optarg;
+            break;
         default:
             tool_keygen_usage();
             return TOOL_EXIT_USAGE;
@@ -498,6 +511,13 @@ tool_keygen(int argc, char **argv)
         tool_keygen_usage();
         return TOOL_EXIT_USAGE;
     }
+    /* known_hosts commands default to ~/.ssh/known_hosts. */
+    if (o.mode == MODE_FIND)
+        return tool_keygen_find(o.host, o.file);
+    if (o.mode == MODE_HASH)
+        return tool_keygen_hash(o.file);
+    if (o.mode == MODE_REMOVE)
+        return tool_keygen_remove(o.host, o.file);
     if (o.mode != MODE_GENERATE && o.file == NULL) {
         tool_error(SUB, "this needs a key file: -f file");
         return TOOL_EXIT_USAGE;
@@ -509,6 +529,7 @@ tool_keygen(int argc, char **argv)
     case MODE_EXPORT: return do_export(&o);
     case MODE_IMPORT: return do_import(&o);
     case MODE_PASSPHRASE: return do_passphrase(&o);
+    case MODE_FIND: case MODE_HASH: case MODE_REMOVE: break;
     }
     return TOOL_EXIT_USAGE;
 }

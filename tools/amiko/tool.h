@@ -28,6 +28,11 @@ void amk_cmd_ssh_usage(void);
 int tool_keygen(int argc, char **argv);
 void tool_keygen_usage(void);
 
+/* keygen_hosts.c: -F, -R and -H on a known_hosts file (NULL: the default). */
+int tool_keygen_find(const char *host, const char *file);
+int tool_keygen_remove(const char *host, const char *file);
+int tool_keygen_hash(const char *file);
+
 /*
  * Reads a line from the terminal (/dev/tty) with echo off, after printing
  * @p prompt there. The newline is dropped. 0 on success, -1 when there is
