@@ -100,9 +100,10 @@ AMK_API int amk_key_load_file(const char *path, amk_passphrase_fn passphrase_fn,
 /**
  * Loads only the public half of a key, without asking for a passphrase:
  * from an OpenSSH private key (its header holds the public key in the
- * clear, but not the comment), an unencrypted PEM, PKCS#8 or .ppk key, a
- * public key line or an RFC 4716 file. Errors as amk_key_load(); an encrypted PEM
- * or PKCS#8 key gives AMK_EPASSPHRASE.
+ * clear, but not the comment), a .ppk key (its public blob and comment
+ * are in the clear, also when encrypted), an unencrypted PEM or PKCS#8
+ * key, a public key line or an RFC 4716 file. Errors as amk_key_load(); an
+ * encrypted PEM or PKCS#8 key gives AMK_EPASSPHRASE.
  */
 AMK_API int amk_key_load_public(const void *data, size_t len, struct amk_key **out)
     AMK_MUST_CHECK;

@@ -88,6 +88,11 @@ amk_key_load_public(const void *data, size_t len, struct amk_key **out)
         r = amk_openssh_public(amk_buf_ptr(&bin), amk_buf_len(&bin), out);
         goto out;
     }
+    if (amk_ppk_is_ppk(data, len)) {
+        /* PuTTY's .ppk keeps the public blob in the clear, also when encrypted. */
+        r = amk_ppk_public(data, len, out);
+        goto out;
+    }
     /* Other formats: load (a PEM key only when unencrypted), keep the public half. */
     if ((r = amk_key_load(data, len, NULL, NULL, &k)) != AMK_OK)
         goto out;

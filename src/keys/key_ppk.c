@@ -536,6 +536,48 @@ out:
     return r;
 }
 
+int
+amk_ppk_public(const char *text, size_t len, struct amk_key **out)
+{
+    struct ppk_file f;
+    struct amk_key *k = NULL;
+    char *comment = NULL;
+    int r = AMK_EINTERNAL;
+
+    *out = NULL;
+    memset(&f, 0, sizeof(f));
+    amk_buf_init(&f.pub);
+    amk_buf_init(&f.priv);
+    if ((r = parse_text(text, len, &f)) != AMK_OK)
+        goto out;
+    /* C.2: the public blob and the comment are stored in the clear. They are
+     * covered by the MAC, which needs the passphrase, so they are as
+     * trustworthy as a .pub file. */
+    if ((r = amk_key_from_blob(amk_buf_ptr(&f.pub), amk_buf_len(&f.pub), &k)) != AMK_OK)
+        goto out;
+    if (strcmp(amk_key_type_name(k), f.alg) != 0) {
+        r = AMK_EFORMAT;
+        goto out;
+    }
+    if (f.commentlen > 0) {
+        if ((comment = strndup(f.comment, f.commentlen)) == NULL) {
+            r = AMK_ENOMEM;
+            goto out;
+        }
+        if ((r = amk_key_set_comment(k, comment)) != AMK_OK)
+            goto out;
+    }
+    *out = k;
+    k = NULL;
+    r = AMK_OK;
+out:
+    free(comment);
+    amk_key_free(k);
+    amk_buf_release(&f.pub);
+    amk_buf_release(&f.priv);
+    return r;
+}
+
 /* ---- Writing version 3 ---- */
 
 /* Argon2id cost of the files we write: PuTTY's default memory and lanes,

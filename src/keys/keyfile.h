@@ -113,6 +113,10 @@ int amk_ppk_write(const struct amk_key *k, const char *passphrase, const struct 
 /* Parses a PuTTY .ppk file (versions 2 and 3); errors as amk_key_load(). */
 int amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
     struct amk_key **out) __attribute__((warn_unused_result));
+/* The public key and comment of a .ppk file, without the passphrase (the
+ * MAC is not checked). */
+int amk_ppk_public(const char *text, size_t len, struct amk_key **out)
+    __attribute__((warn_unused_result));
 
 /* Appends the randomart picture (no final newline) as ssh-keygen -lv. */
 int amk_key_write_randomart(const struct amk_key *k, enum amk_key_fp_hash hash,

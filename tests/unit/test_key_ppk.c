@@ -348,6 +348,33 @@ test_amk_ppk_parse_key_mismatch(void **state)
     free(text);
 }
 
+/* The public half of an encrypted .ppk without the passphrase, and the
+ * same checks on it as on the whole file. */
+static void
+test_amk_ppk_load_public(void **state)
+{
+    struct amk_key *k = NULL, *pub = NULL;
+    char *text = vector("ecdsa-sha2-nistp384-encrypted-format-3.ppk", NULL), *bad;
+
+    ASSERT_OK(amk_key_load_public(text, strlen(text), &pub));
+    assert_false(amk_key_has_private(pub));
+    ASSERT_OK(load_vector("ecdsa-sha2-nistp384-encrypted-format-3.ppk", PASS, &k));
+    assert_true(amk_key_equal_public(k, pub));
+    assert_string_equal(amk_key_comment(pub), amk_key_comment(k));
+    amk_key_free(pub);
+    amk_key_free(k);
+    pub = NULL;
+    /* The header names another type than the public blob. */
+    bad = replace(text, "File-3: ecdsa-sha2-nistp384", "File-3: ecdsa-sha2-nistp256");
+    ASSERT_AMK(AMK_EFORMAT, amk_key_load_public(bad, strlen(bad), &pub));
+    assert_null(pub);
+    free(bad);
+    /* Truncated inside the public lines. */
+    ASSERT_AMK(AMK_EFORMAT, amk_key_load_public(text, strstr(text, "Public-Lines") - text + 40, &pub));
+    assert_null(pub);
+    free(text);
+}
+
 static void
 test_amk_argon2_reference_vectors(void **state)
 {
@@ -603,16 +630,16 @@ test_amk_ppk_parse_puttygen_keys(void **state)
                     free(fp);
                     free(out);
                 }
-                if (enc) {
-                    /* The wrong passphrase is refused as such. */
+                /* The wrong passphrase is refused as such. */
+                if (enc)
                     ASSERT_AMK(AMK_EPASSPHRASE,
                         amk_key_load_file(path, pass_cb, (void *)"wrong", &pub));
-                } else {
-                    /* The public half alone, without a passphrase. */
-                    ASSERT_OK(amk_key_load_public_file(path, &pub));
-                    assert_true(amk_key_equal_public(k, pub));
-                    amk_key_free(pub);
-                }
+                /* The public half and comment alone, without a passphrase. */
+                ASSERT_OK(amk_key_load_public_file(path, &pub));
+                assert_true(amk_key_equal_public(k, pub));
+                assert_false(amk_key_has_private(pub));
+                assert_string_equal(amk_key_comment(pub), amk_key_comment(k));
+                amk_key_free(pub);
                 amk_key_free(k);
             }
         }
@@ -696,6 +723,7 @@ main(void)
         cmocka_unit_test(test_amk_ppk_parse_bad_headers),
         cmocka_unit_test(test_amk_ppk_parse_truncated),
         cmocka_unit_test(test_amk_ppk_parse_key_mismatch),
+        cmocka_unit_test(test_amk_ppk_load_public),
         cmocka_unit_test(test_amk_argon2_reference_vectors),
         cmocka_unit_test(test_amk_ppk_write_matches_published),
         cmocka_unit_test(test_amk_ppk_write_encrypted_round_trip),
