@@ -24,7 +24,7 @@
 #define SSHD_PATH "/usr/sbin/sshd"
 #define SSH_PATH "/usr/bin/ssh"
 #define SSH_KEYGEN_PATH "/usr/bin/ssh-keygen"
-#define FIXTURE_WAIT_MS 10000
+#define FIXTURE_WAIT_MS 30000
 #define FIXTURE_PATH_MAX 512
 
 /* ctest's SKIP_RETURN_CODE for a host without OpenSSH. */
