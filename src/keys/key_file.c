@@ -169,22 +169,6 @@ out:
     return r;
 }
 
-/* Copies @p b into a NUL-terminated allocated string. */
-static int
-buf_to_string(const struct amk_buf *b, char **out, size_t *outlen)
-{
-    char *s;
-
-    if ((s = malloc(amk_buf_len(b) + 1)) == NULL)
-        return AMK_ENOMEM;
-    memcpy(s, amk_buf_ptr(b), amk_buf_len(b));
-    s[amk_buf_len(b)] = '\0';
-    *out = s;
-    if (outlen != NULL)
-        *outlen = amk_buf_len(b);
-    return AMK_OK;
-}
-
 int
 amk_key_save(const struct amk_key *k, const char *passphrase, char **out, size_t *outlen)
 {
@@ -197,7 +181,7 @@ amk_key_save(const struct amk_key *k, const char *passphrase, char **out, size_t
     amk_buf_init(&text);
     if ((r = amk_openssh_write(k, passphrase, NULL, 0, NULL, &text)) != AMK_OK)
         goto out;
-    r = buf_to_string(&text, out, outlen);
+    r = amk_buf_to_cstring(&text, out, outlen);
 out:
     amk_buf_release(&text);
     return r;
@@ -280,7 +264,7 @@ amk_key_public_line(const struct amk_key *k, char **out)
     amk_buf_init(&text);
     if ((r = amk_key_write_public_line(k, &text)) != AMK_OK)
         goto out;
-    r = buf_to_string(&text, out, NULL);
+    r = amk_buf_to_cstring(&text, out, NULL);
 out:
     amk_buf_release(&text);
     return r;
@@ -312,7 +296,7 @@ amk_key_fingerprint(const struct amk_key *k, enum amk_key_fp_hash hash, char **o
     amk_buf_init(&text);
     if ((r = amk_key_write_fingerprint(k, hash, &text)) != AMK_OK)
         goto out;
-    r = buf_to_string(&text, out, NULL);
+    r = amk_buf_to_cstring(&text, out, NULL);
 out:
     amk_buf_release(&text);
     return r;

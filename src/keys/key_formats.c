@@ -11,22 +11,6 @@
 #include "keys/keyfile.h"
 #include "util/buf.h"
 
-/* Copies @p b into a NUL-terminated allocated string. */
-static int
-to_string(const struct amk_buf *b, char **out, size_t *outlen)
-{
-    char *s;
-
-    if ((s = malloc(amk_buf_len(b) + 1)) == NULL)
-        return AMK_ENOMEM;
-    memcpy(s, amk_buf_ptr(b), amk_buf_len(b));
-    s[amk_buf_len(b)] = '\0';
-    *out = s;
-    if (outlen != NULL)
-        *outlen = amk_buf_len(b);
-    return AMK_OK;
-}
-
 static int
 write_format(const struct amk_key *k, enum amk_key_format format, const char *passphrase,
     struct amk_buf *text)
@@ -57,7 +41,7 @@ amk_key_save_format(const struct amk_key *k, enum amk_key_format format,
     amk_buf_init(&text);
     if ((r = write_format(k, format, passphrase, &text)) != AMK_OK)
         goto out;
-    r = to_string(&text, out, outlen);
+    r = amk_buf_to_cstring(&text, out, outlen);
 out:
     amk_buf_release(&text);
     return r;
@@ -89,7 +73,7 @@ amk_key_public_rfc4716(const struct amk_key *k, char **out)
     amk_buf_init(&text);
     if ((r = amk_rfc4716_write(k, &text)) != AMK_OK)
         goto out;
-    r = to_string(&text, out, NULL);
+    r = amk_buf_to_cstring(&text, out, NULL);
 out:
     amk_buf_release(&text);
     return r;
@@ -105,7 +89,7 @@ amk_key_randomart(const struct amk_key *k, enum amk_key_fp_hash hash, char **out
     amk_buf_init(&text);
     if ((r = amk_key_write_randomart(k, hash, &text)) != AMK_OK)
         goto out;
-    r = to_string(&text, out, NULL);
+    r = amk_buf_to_cstring(&text, out, NULL);
 out:
     amk_buf_release(&text);
     return r;

@@ -486,7 +486,6 @@ amk_known_hosts_line(const char *host, unsigned port, const struct amk_key *key,
 {
     char name[AMK_HOST_LOOKUP_MAX];
     struct amk_buf text;
-    char *s = NULL;
     int r = AMK_EINTERNAL;
 
     if (out == NULL)
@@ -499,14 +498,7 @@ amk_known_hosts_line(const char *host, unsigned port, const struct amk_key *key,
     amk_buf_init(&text);
     if ((r = entry_text(name, key, flags, &text)) != AMK_OK)
         goto out;
-    if ((s = malloc(amk_buf_len(&text) + 1)) == NULL) {
-        r = AMK_ENOMEM;
-        goto out;
-    }
-    memcpy(s, amk_buf_ptr(&text), amk_buf_len(&text));
-    s[amk_buf_len(&text)] = '\0';
-    *out = s;
-    r = AMK_OK;
+    r = amk_buf_to_cstring(&text, out, NULL);
 out:
     amk_buf_release(&text);
     return r;

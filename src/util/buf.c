@@ -594,6 +594,24 @@ amk_buf_get_mpint_signed(struct amk_buf *b, uint8_t *mag, size_t cap, size_t *le
 }
 
 int
+amk_buf_to_cstring(const struct amk_buf *b, char **out, size_t *outlen)
+{
+    size_t len = amk_buf_len(b);
+    char *s;
+
+    *out = NULL;
+    if ((s = malloc(len + 1)) == NULL)
+        return AMK_ENOMEM;
+    if (len > 0)
+        memcpy(s, amk_buf_ptr(b), len);
+    s[len] = '\0';
+    *out = s;
+    if (outlen != NULL)
+        *outlen = len;
+    return AMK_OK;
+}
+
+int
 amk_buf_get_end(const struct amk_buf *b)
 {
     return amk_buf_len(b) == 0 ? AMK_OK : AMK_EFORMAT;

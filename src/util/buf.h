@@ -104,6 +104,9 @@ int amk_buf_get_mpint_direct(struct amk_buf *b, const uint8_t **mag, size_t *len
  * caller buffer of @p cap bytes. */
 int amk_buf_get_mpint_signed(struct amk_buf *b, uint8_t *mag, size_t cap, size_t *len,
     int *negative) AMK_MUST_CHECK_INTERNAL;
+/* Copies the unread data into an allocated NUL-terminated string (free()
+ * it); *@p outlen, when not NULL, gets its length. AMK_OK or AMK_ENOMEM. */
+int amk_buf_to_cstring(const struct amk_buf *b, char **out, size_t *outlen) AMK_MUST_CHECK_INTERNAL;
 /* AMK_EFORMAT when unread data remains: every message ends with this check. */
 int amk_buf_get_end(const struct amk_buf *b) AMK_MUST_CHECK_INTERNAL;
 

@@ -393,6 +393,26 @@ test_amk_buf_poke_u32_fills_reserved_length(void **state)
     amk_buf_free(b);
 }
 
+static void
+test_amk_buf_to_cstring_copies_unread_data(void **state)
+{
+    struct amk_buf *b = amk_buf_new();
+    char *s = NULL;
+    size_t len = 99;
+
+    ASSERT_OK(amk_buf_to_cstring(b, &s, &len));   /* empty buffer without storage */
+    assert_string_equal(s, "");
+    assert_int_equal(len, 0);
+    free(s);
+    ASSERT_OK(amk_buf_put(b, "xxabc", 5));
+    ASSERT_OK(amk_buf_consume(b, 2));
+    ASSERT_OK(amk_buf_to_cstring(b, &s, NULL));
+    assert_string_equal(s, "abc");
+    assert_int_equal(amk_buf_len(b), 3);
+    free(s);
+    amk_buf_free(b);
+}
+
 int
 main(void)
 {
@@ -416,6 +436,7 @@ main(void)
         cmocka_unit_test(test_amk_buf_view_is_readonly),
         cmocka_unit_test(test_amk_buf_stringb_child_view),
         cmocka_unit_test(test_amk_buf_poke_u32_fills_reserved_length),
+        cmocka_unit_test(test_amk_buf_to_cstring_copies_unread_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
