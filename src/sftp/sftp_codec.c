@@ -621,3 +621,246 @@ amk_sftp_dec_limits(const uint8_t *p, size_t len, struct amk_sftp_limits *l)
         return r;
     return amk_buf_get_end(&in);
 }
+
+/* --- Server side ---------------------------------------------------- */
+
+/* A path or name string: any bytes but NUL (draft-02 §6: filenames are
+ * UTF-8 in v3 practice, but servers pass bytes through). */
+static int
+get_path(struct amk_buf *in, const uint8_t **p, size_t *len)
+{
+    int r;
+
+    if ((r = amk_buf_get_string_direct(in, p, len)) != AMK_OK)
+        return r;
+    if (*len > 0 && memchr(*p, 0, *len) != NULL)
+        return AMK_EFORMAT;
+    return AMK_OK;
+}
+
+static int
+get_handle(struct amk_buf *in, const uint8_t **p, size_t *len)
+{
+    int r;
+
+    if ((r = amk_buf_get_string_direct(in, p, len)) != AMK_OK)
+        return r;
+    /* §3: "The handle MUST NOT be longer than 256 bytes." */
+    return *len > AMK_SFTP_HANDLE_MAX ? AMK_EFORMAT : AMK_OK;
+}
+
+int
+amk_sftp_dec_request(const uint8_t *body, size_t len, struct amk_sftp_request *q)
+{
+    struct amk_buf in;
+    int r;
+
+    memset(q, 0, sizeof(*q));
+    amk_buf_view(&in, body, len);
+    if ((r = amk_buf_get_u8(&in, &q->type)) != AMK_OK)
+        return r;
+    if (q->type == AMK_SSH_FXP_INIT) {
+        /* §4: uint32 version; v3 clients send no extension data, later
+         * ones may: ignored (the rest of the packet). */
+        return amk_buf_get_u32(&in, &q->version);
+    }
+    if ((r = amk_buf_get_u32(&in, &q->id)) != AMK_OK)
+        return r;
+    switch (q->type) {
+    case AMK_SSH_FXP_OPEN:
+        /* §6.3: filename, pflags, attrs */
+        if ((r = get_path(&in, &q->path, &q->path_len)) != AMK_OK ||
+            (r = amk_buf_get_u32(&in, &q->pflags)) != AMK_OK ||
+            (r = amk_sftp_dec_attrs(&in, &q->attrs, NULL, NULL)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_CLOSE: case AMK_SSH_FXP_FSTAT: case AMK_SSH_FXP_READDIR:
+        if ((r = get_handle(&in, &q->handle, &q->handle_len)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_READ:
+        /* §6.4: handle, uint64 offset, uint32 len */
+        if ((r = get_handle(&in, &q->handle, &q->handle_len)) != AMK_OK ||
+            (r = amk_buf_get_u64(&in, &q->offset)) != AMK_OK ||
+            (r = amk_buf_get_u32(&in, &q->len)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_WRITE:
+        /* §6.4: handle, uint64 offset, string data */
+        if ((r = get_handle(&in, &q->handle, &q->handle_len)) != AMK_OK ||
+            (r = amk_buf_get_u64(&in, &q->offset)) != AMK_OK ||
+            (r = amk_buf_get_string_direct(&in, &q->data, &q->data_len)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_LSTAT: case AMK_SSH_FXP_STAT: case AMK_SSH_FXP_OPENDIR:
+    case AMK_SSH_FXP_REMOVE: case AMK_SSH_FXP_RMDIR: case AMK_SSH_FXP_REALPATH:
+    case AMK_SSH_FXP_READLINK:
+        if ((r = get_path(&in, &q->path, &q->path_len)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_SETSTAT: case AMK_SSH_FXP_MKDIR:
+        if ((r = get_path(&in, &q->path, &q->path_len)) != AMK_OK ||
+            (r = amk_sftp_dec_attrs(&in, &q->attrs, NULL, NULL)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_FSETSTAT:
+        if ((r = get_handle(&in, &q->handle, &q->handle_len)) != AMK_OK ||
+            (r = amk_sftp_dec_attrs(&in, &q->attrs, NULL, NULL)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_RENAME: case AMK_SSH_FXP_SYMLINK:
+        if ((r = get_path(&in, &q->path, &q->path_len)) != AMK_OK ||
+            (r = get_path(&in, &q->path2, &q->path2_len)) != AMK_OK)
+            return r;
+        break;
+    case AMK_SSH_FXP_EXTENDED:
+        /* §8: extended-request name, then request-specific data */
+        if ((r = get_path(&in, &q->ext_name, &q->ext_name_len)) != AMK_OK)
+            return r;
+        q->data_len = amk_buf_len(&in);
+        q->data = q->data_len > 0 ? amk_buf_ptr(&in) : NULL;
+        return AMK_OK;
+    default:
+        return AMK_ENOTSUP;
+    }
+    return amk_buf_get_end(&in);
+}
+
+int
+amk_sftp_enc_version(struct amk_buf *out, const char *const *names, const char *const *data,
+    size_t n)
+{
+    size_t st;
+    int r;
+
+    /* §4: SSH_FXP_VERSION has no request id: version, then pairs. */
+    if ((r = pkt_begin(out, AMK_SSH_FXP_VERSION, 0, 0, &st)) == AMK_OK)
+        r = amk_buf_put_u32(out, AMK_SFTP_VERSION);
+    for (size_t i = 0; r == AMK_OK && i < n; i++)
+        if ((r = amk_buf_put_cstring(out, names[i])) == AMK_OK)
+            r = amk_buf_put_cstring(out, data[i]);
+    return pkt_end(out, st, r);
+}
+
+int
+amk_sftp_enc_status(struct amk_buf *out, uint32_t id, uint32_t code, const char *msg)
+{
+    size_t st;
+    int r;
+
+    /* §7: code, ISO-10646 UTF-8 message, language tag */
+    if ((r = pkt_begin(out, AMK_SSH_FXP_STATUS, id, 1, &st)) == AMK_OK &&
+        (r = amk_buf_put_u32(out, code)) == AMK_OK &&
+        (r = amk_buf_put_cstring(out, msg != NULL ? msg : "")) == AMK_OK)
+        r = amk_buf_put_cstring(out, "");
+    return pkt_end(out, st, r);
+}
+
+int
+amk_sftp_enc_handle_reply(struct amk_buf *out, uint32_t id, const uint8_t *handle, size_t len)
+{
+    size_t st;
+    int r;
+
+    if ((r = pkt_begin(out, AMK_SSH_FXP_HANDLE, id, 1, &st)) == AMK_OK)
+        r = put_handle(out, handle, len);
+    return pkt_end(out, st, r);
+}
+
+int
+amk_sftp_enc_attrs_reply(struct amk_buf *out, uint32_t id, const struct amk_sftp_attrs *attrs)
+{
+    size_t st;
+    int r;
+
+    if ((r = pkt_begin(out, AMK_SSH_FXP_ATTRS, id, 1, &st)) == AMK_OK)
+        r = amk_sftp_enc_attrs(out, attrs);
+    return pkt_end(out, st, r);
+}
+
+int
+amk_sftp_enc_ext_reply(struct amk_buf *out, uint32_t id, const uint8_t *data, size_t len)
+{
+    size_t st;
+    int r;
+
+    if (data == NULL && len > 0)
+        return AMK_EINVAL;
+    if ((r = pkt_begin(out, AMK_SSH_FXP_EXTENDED_REPLY, id, 1, &st)) == AMK_OK && len > 0)
+        r = amk_buf_put(out, data, len);
+    return pkt_end(out, st, r);
+}
+
+int
+amk_sftp_enc_data_begin(struct amk_buf *out, uint32_t id, size_t cap, uint8_t **p, size_t *start)
+{
+    int r;
+
+    *p = NULL;
+    if (cap > AMK_SFTP_PACKET_MAX - 9)
+        return AMK_ETOOBIG;
+    /* §7: SSH_FXP_DATA: id, string data. The string's length is filled
+     * in by _end. */
+    if ((r = pkt_begin(out, AMK_SSH_FXP_DATA, id, 1, start)) != AMK_OK ||
+        (r = amk_buf_put_u32(out, 0)) != AMK_OK ||
+        (r = amk_buf_reserve(out, cap, p)) != AMK_OK) {
+        *p = NULL;
+        return pkt_end(out, *start, r);
+    }
+    return AMK_OK;
+}
+
+int
+amk_sftp_enc_data_end(struct amk_buf *out, size_t start, size_t cap, size_t got)
+{
+    int r;
+
+    if (got > cap || amk_buf_len(out) < start + 13 + cap) {
+        amk_sftp_enc_abort(out, start);
+        return AMK_EINVAL;
+    }
+    if ((r = amk_buf_consume_end(out, cap - got)) == AMK_OK)
+        r = amk_buf_poke_u32(out, start + 9, (uint32_t)got);
+    return pkt_end(out, start, r);
+}
+
+int
+amk_sftp_enc_name_begin(struct amk_buf *out, uint32_t id, size_t *start)
+{
+    int r;
+
+    /* §7: SSH_FXP_NAME: id, uint32 count, then the entries. */
+    if ((r = pkt_begin(out, AMK_SSH_FXP_NAME, id, 1, start)) == AMK_OK)
+        r = amk_buf_put_u32(out, 0);
+    if (r != AMK_OK)
+        amk_sftp_enc_abort(out, *start);
+    return r;
+}
+
+int
+amk_sftp_enc_name_add(struct amk_buf *out, const char *filename, const char *longname,
+    const struct amk_sftp_attrs *attrs)
+{
+    int r;
+
+    if ((r = amk_buf_put_cstring(out, filename)) != AMK_OK ||
+        (r = amk_buf_put_cstring(out, longname)) != AMK_OK)
+        return r;
+    return amk_sftp_enc_attrs(out, attrs);
+}
+
+int
+amk_sftp_enc_name_end(struct amk_buf *out, size_t start, uint32_t count)
+{
+    int r;
+
+    r = amk_buf_poke_u32(out, start + 9, count);
+    return pkt_end(out, start, r);
+}
+
+void
+amk_sftp_enc_abort(struct amk_buf *out, size_t start)
+{
+    if (amk_buf_len(out) > start)
+        (void)pkt_end(out, start, AMK_EINVAL);
+}

@@ -182,4 +182,92 @@ struct amk_sftp_limits {
 int amk_sftp_dec_limits(const uint8_t *p, size_t len, struct amk_sftp_limits *l)
     AMK_SFTP_MUST_CHECK;
 
+/* --- Server side: decoding requests, encoding replies -------------- */
+
+/* SSH_FX_* status codes, draft-ietf-secsh-filexfer-02 §7. */
+#define AMK_SSH_FX_OK 0
+#define AMK_SSH_FX_EOF 1
+#define AMK_SSH_FX_NO_SUCH_FILE 2
+#define AMK_SSH_FX_PERMISSION_DENIED 3
+#define AMK_SSH_FX_FAILURE 4
+#define AMK_SSH_FX_BAD_MESSAGE 5
+#define AMK_SSH_FX_OP_UNSUPPORTED 8
+
+/*
+ * A decoded request: views into the packet body it was decoded from
+ * (valid while that is), no allocation. Which fields are set depends on
+ * the type (draft-02 §6):
+ *  INIT: version; OPEN: path, pflags, attrs; CLOSE/FSTAT/READDIR: handle;
+ *  READ: handle, offset, len; WRITE: handle, offset, data;
+ *  LSTAT/STAT/OPENDIR/REMOVE/RMDIR/REALPATH/READLINK: path;
+ *  SETSTAT/MKDIR: path, attrs; FSETSTAT: handle, attrs;
+ *  RENAME/SYMLINK: path, path2 (in wire order);
+ *  EXTENDED: ext_name, data (the request-specific rest).
+ * Strings are not NUL-terminated; paths may hold any byte but NUL.
+ */
+struct amk_sftp_request {
+    uint8_t type;
+    uint32_t id;                /* INIT has none: its version */
+    uint32_t version;
+    const uint8_t *path, *path2;
+    size_t path_len, path2_len;
+    const uint8_t *handle;
+    size_t handle_len;
+    uint64_t offset;
+    uint32_t len;
+    uint32_t pflags;
+    const uint8_t *data;
+    size_t data_len;
+    struct amk_sftp_attrs attrs;
+    const uint8_t *ext_name;
+    size_t ext_name_len;
+};
+
+/*
+ * Decodes one request packet body (type first, without the length).
+ * Every field is checked and the body must be used up (EXTENDED's data
+ * is the rest). AMK_ETRUNCATED, AMK_EFORMAT (trailing data, a NUL in a
+ * path, unknown attribute flags, a handle longer than 256 bytes),
+ * AMK_ELIMIT (too many extended attribute pairs). An unknown type is
+ * AMK_ENOTSUP with type and id set (when the body holds an id), so the
+ * caller can answer OP_UNSUPPORTED.
+ */
+int amk_sftp_dec_request(const uint8_t *body, size_t len, struct amk_sftp_request *req)
+    AMK_SFTP_MUST_CHECK;
+
+/* VERSION 3 with @p n extension pairs (name, data as text). */
+int amk_sftp_enc_version(struct amk_buf *out, const char *const *names,
+    const char *const *data, size_t n) AMK_SFTP_MUST_CHECK;
+/* STATUS with @p msg (may be NULL: "") and language "". */
+int amk_sftp_enc_status(struct amk_buf *out, uint32_t id, uint32_t code, const char *msg)
+    AMK_SFTP_MUST_CHECK;
+int amk_sftp_enc_handle_reply(struct amk_buf *out, uint32_t id, const uint8_t *handle,
+    size_t len) AMK_SFTP_MUST_CHECK;
+int amk_sftp_enc_attrs_reply(struct amk_buf *out, uint32_t id,
+    const struct amk_sftp_attrs *attrs) AMK_SFTP_MUST_CHECK;
+/* EXTENDED_REPLY: the id then @p len bytes of request-specific data. */
+int amk_sftp_enc_ext_reply(struct amk_buf *out, uint32_t id, const uint8_t *data, size_t len)
+    AMK_SFTP_MUST_CHECK;
+/*
+ * DATA in two steps, so the payload is read straight into @p out:
+ * _begin reserves room for @p cap payload bytes and gives where they go
+ * (*@p p) and the packet's start (*@p start); _end trims to @p got
+ * (<= cap) bytes and fills in the lengths. Nothing may be appended to
+ * @p out in between.
+ */
+int amk_sftp_enc_data_begin(struct amk_buf *out, uint32_t id, size_t cap, uint8_t **p,
+    size_t *start) AMK_SFTP_MUST_CHECK;
+int amk_sftp_enc_data_end(struct amk_buf *out, size_t start, size_t cap, size_t got)
+    AMK_SFTP_MUST_CHECK;
+/* NAME in steps: _begin, then _add per entry, then _end with the count.
+ * On failure of any step call amk_sftp_enc_abort(out, start). */
+int amk_sftp_enc_name_begin(struct amk_buf *out, uint32_t id, size_t *start)
+    AMK_SFTP_MUST_CHECK;
+int amk_sftp_enc_name_add(struct amk_buf *out, const char *filename, const char *longname,
+    const struct amk_sftp_attrs *attrs) AMK_SFTP_MUST_CHECK;
+int amk_sftp_enc_name_end(struct amk_buf *out, size_t start, uint32_t count)
+    AMK_SFTP_MUST_CHECK;
+/* Removes a packet begun at @p start (a failed multi-step encoding). */
+void amk_sftp_enc_abort(struct amk_buf *out, size_t start);
+
 #endif

@@ -1,0 +1,42 @@
+/*
+ * The POSIX filesystem backend of the SFTP server engine
+ * (src/sftp/sftp_server.h): the real filesystem, as the server process's
+ * user, optionally confined to a root directory.
+ *
+ * Confinement (root != NULL): the client sees @p root as "/". Every path
+ * is resolved by openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+ * relative to a descriptor of the root opened once, so neither "..",
+ * absolute paths nor symlinks (absolute or relative, however nested) can
+ * leave it, and no check-then-use race exists: each operation works on
+ * the descriptor that resolution returned (an O_PATH descriptor of the
+ * object, or of its parent directory with the *at() call for the last
+ * name, AT_SYMLINK_NOFOLLOW where the operation is on a link itself).
+ * REALPATH answers relative to the root. Needs Linux 5.6 or later
+ * (ENOSYS otherwise: amk_sftp_fs_new() fails with AMK_ENOTSUP).
+ *
+ * Relative paths are taken from the start directory (@p start, default:
+ * "/" when confined, the process's working directory otherwise), which is
+ * what REALPATH "." answers.
+ */
+#ifndef AMK_SERVER_SFTP_FS_H
+#define AMK_SERVER_SFTP_FS_H
+
+#include "sftp/sftp_server.h"
+
+struct amk_sftp_fs;
+
+/*
+ * A backend over the real filesystem. @p root (may be NULL: no
+ * confinement) MUST be a directory; @p start (may be NULL) is the start
+ * directory as the client sees it (inside the root when confined).
+ * AMK_OK; AMK_EINVAL (root or start missing or not a directory: detail in
+ * @p err); AMK_ENOTSUP (no openat2); AMK_ENOMEM.
+ */
+int amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start,
+    char *err, size_t err_cap) __attribute__((warn_unused_result));
+void amk_sftp_fs_free(struct amk_sftp_fs *fs);
+
+/* The operations table to pass to amk_sftps_new() with the fs as user. */
+const struct amk_sftps_fs_ops *amk_sftp_fs_ops(void);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * amiko-sftp-server: an SFTP server on stdin/stdout, like OpenSSH's
+ * sftp-server (usable as sshd's "Subsystem sftp" or with `sftp -D`).
+ *
+ *   amiko-sftp-server [-R] [-d startdir] [--root DIR] [-u umask]
+ *                     [-e] [-l level] [-f facility]
+ *
+ * -R refuses every modifying request; --root DIR confines the client to
+ * DIR (seen as "/"); -d sets the start directory (inside the root when
+ * confined). -e, -l and -f are accepted for OpenSSH compatibility and
+ * ignored (errors go to stderr).
+ *
+ * It drives the sans-I/O engine of src/sftp/sftp_server.c over the POSIX
+ * backend of src/server/sftp_fs.c with non-blocking descriptors and
+ * poll(2): input is read only while the engine accepts it, so a client
+ * that does not read its replies cannot make the server buffer without
+ * bound.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/sftp_fs.h"
+#include "sftp/sftp_server.h"
+
+#define IN_CAP ((size_t)1024 * 1024)
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: amiko-sftp-server [-hR] [-d start_directory] [--root dir] "
+        "[-u umask] [-e] [-l log_level] [-f log_facility]\n");
+}
+
+static int
+set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option LONG[] = {
+        { "root", required_argument, NULL, 'r' },
+        { "read-only", no_argument, NULL, 'R' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct amk_sftps_config cfg = { .read_only = 0 };
+    struct amk_sftp_fs *fs = NULL;
+    struct amk_sftps *s = NULL;
+    const char *root = NULL, *start = NULL;
+    uint8_t *in = NULL;
+    size_t ilen = 0;
+    char err[512];
+    int c, rc = 1, eof = 0, r;
+
+    while ((c = getopt_long(argc, argv, "d:ef:hl:p:P:Rr:u:", LONG, NULL)) != -1) {
+        switch (c) {
+        case 'd': start = optarg; break;
+        case 'R': cfg.read_only = 1; break;
+        case 'r': root = optarg; break;
+        case 'u': {
+            char *end;
+            long m = strtol(optarg, &end, 8);
+
+            if (*end != '\0' || m < 0 || m > 0777) {
+                fprintf(stderr, "amiko-sftp-server: bad umask %s\n", optarg);
+                return 1;
+            }
+            umask((mode_t)m);
+            break;
+        }
+        case 'e': case 'f': case 'l': case 'p': case 'P':
+            break;              /* OpenSSH's logging and filters: ignored */
+        case 'h':
+            usage();
+            return 0;
+        default:
+            usage();
+            return 1;
+        }
+    }
+    if (optind != argc) {
+        usage();
+        return 1;
+    }
+    /* A client that goes away must not kill us mid-write. */
+    (void)signal(SIGPIPE, SIG_IGN);
+    if (amk_sftp_fs_new(&fs, root, start, err, sizeof(err)) != AMK_OK) {
+        fprintf(stderr, "amiko-sftp-server: %s\n", err[0] != '\0' ? err : "cannot start");
+        goto out;
+    }
+    if ((r = amk_sftps_new(&s, amk_sftp_fs_ops(), fs, &cfg)) != AMK_OK ||
+        (in = malloc(IN_CAP)) == NULL) {
+        fprintf(stderr, "amiko-sftp-server: out of memory\n");
+        goto out;
+    }
+    if (set_nonblock(STDIN_FILENO) != 0 || set_nonblock(STDOUT_FILENO) != 0) {
+        fprintf(stderr, "amiko-sftp-server: fcntl: %s\n", strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        struct pollfd p[2];
+        const uint8_t *o;
+        size_t olen, used;
+        int want_in;
+
+        /* hand the engine what we have (it may have made room) */
+        if (ilen > 0) {
+            r = amk_sftps_input(s, in, ilen, &used);
+            if (used > 0) {
+                memmove(in, in + used, ilen - used);
+                ilen -= used;
+            }
+            if (r != AMK_OK) {
+                fprintf(stderr, "amiko-sftp-server: %s\n", amk_sftps_last_error(s));
+                eof = 1;
+                ilen = 0;
+            }
+        }
+        o = amk_sftps_output(s, &olen);
+        want_in = !eof && ilen < IN_CAP && amk_sftps_error(s) == AMK_OK;
+        if (!want_in && olen == 0)
+            break;
+        p[0].fd = want_in ? STDIN_FILENO : -1;
+        p[0].events = POLLIN;
+        p[1].fd = olen > 0 ? STDOUT_FILENO : -1;
+        p[1].events = POLLOUT;
+        p[0].revents = p[1].revents = 0;
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "amiko-sftp-server: poll: %s\n", strerror(errno));
+            goto out;
+        }
+        if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
+            ssize_t n = write(STDOUT_FILENO, o, olen);
+
+            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                /* the client is gone */
+                break;
+            }
+            if (n > 0 && amk_sftps_output_consume(s, (size_t)n) != AMK_OK)
+                goto out;
+        }
+        if (p[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+            ssize_t n = read(STDIN_FILENO, in + ilen, IN_CAP - ilen);
+
+            if (n == 0)
+                eof = 1;
+            else if (n < 0 && errno != EAGAIN && errno != EINTR)
+                eof = 1;
+            else if (n > 0)
+                ilen += (size_t)n;
+        }
+    }
+    rc = amk_sftps_error(s) == AMK_OK ? 0 : 1;
+out:
+    amk_sftps_free(s);
+    amk_sftp_fs_free(fs);
+    free(in);
+    return rc;
+}
