@@ -11,13 +11,15 @@
  * ignored (errors go to stderr).
  *
  * It drives the sans-I/O engine of src/sftp/sftp_server.c over the POSIX
- * backend of src/server/sftp_fs.c with non-blocking descriptors and
- * poll(2): input is read only while the engine accepts it, so a client
- * that does not read its replies cannot make the server buffer without
- * bound.
+ * backend of src/server/sftp_fs.c with poll(2): input is read only while
+ * the engine accepts it, so a client that does not read its replies
+ * cannot make the server buffer without bound. The descriptors stay
+ * blocking (as with OpenSSH's sftp-server): they may share a file
+ * description with another process (sshd's socketpair, a wrapper's pipe),
+ * where O_NONBLOCK would leak to it; a read after POLLIN returns what is
+ * there, and a write after POLLOUT at worst waits for the client to read.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,14 +39,6 @@ usage(void)
 {
     fprintf(stderr, "usage: amiko-sftp-server [-hR] [-d start_directory] [--root dir] "
         "[-u umask] [-e] [-l log_level] [-f log_facility]\n");
-}
-
-static int
-set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-
-    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 int
@@ -104,10 +98,6 @@ main(int argc, char **argv)
     if ((r = amk_sftps_new(&s, amk_sftp_fs_ops(), fs, &cfg)) != AMK_OK ||
         (in = malloc(IN_CAP)) == NULL) {
         fprintf(stderr, "amiko-sftp-server: out of memory\n");
-        goto out;
-    }
-    if (set_nonblock(STDIN_FILENO) != 0 || set_nonblock(STDOUT_FILENO) != 0) {
-        fprintf(stderr, "amiko-sftp-server: fcntl: %s\n", strerror(errno));
         goto out;
     }
     for (;;) {
