@@ -586,6 +586,12 @@ amk_userauth_server_key(const struct amk_userauth_server *s)
     return s->key;
 }
 
+const char *
+amk_userauth_server_key_alg(const struct amk_userauth_server *s)
+{
+    return s->key_alg;
+}
+
 void *
 amk_userauth_server_key_opts(const struct amk_userauth_server *s)
 {

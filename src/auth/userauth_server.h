@@ -254,6 +254,9 @@ const char *amk_userauth_server_methods_used(const struct amk_userauth_server *s
 /* The key of the last successful publickey request (NULL when none); owned
  * by the engine. */
 const struct amk_key *amk_userauth_server_key(const struct amk_userauth_server *s);
+/* The signature algorithm of that key's request (e.g. "rsa-sha2-512"; ""
+ * when none). */
+const char *amk_userauth_server_key_alg(const struct amk_userauth_server *s);
 /* The key_opts the publickey callback gave for that key (NULL when none). */
 void *amk_userauth_server_key_opts(const struct amk_userauth_server *s);
 /* Failed attempts counted against max_tries so far. */

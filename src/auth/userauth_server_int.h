@@ -79,6 +79,7 @@ struct amk_userauth_server {
     char methods_used[256];         /* "publickey,password", in order */
     char methods_left[64];          /* what the last FAILURE listed */
     struct amk_key *key;            /* last accepted key */
+    char key_alg[AMK_NAME_MAX + 1]; /* its signature algorithm */
     void *key_opts;
     struct amk_buf *keys_used[AMK_USERAUTH_SERVER_MAX_KEYS_USED];  /* blobs */
     size_t n_keys_used;

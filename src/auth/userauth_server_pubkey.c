@@ -44,6 +44,7 @@ amk_uas_pubkey_clear(struct amk_userauth_server *s)
     s->n_keys_used = 0;
     amk_key_free(s->key);
     s->key = NULL;
+    s->key_alg[0] = '\0';
     free_opts(s, s->key_opts);
     s->key_opts = NULL;
 }
@@ -224,6 +225,7 @@ amk_uas_publickey(struct amk_userauth_server *s, struct amk_buf *b, const uint8_
     amk_key_free(s->key);
     s->key = key;
     key = NULL;
+    memcpy(s->key_alg, name, sizeof(s->key_alg));
     free_opts(s, s->key_opts);
     s->key_opts = opts;
     opts = NULL;

@@ -222,6 +222,22 @@ out:
     return r;
 }
 
+/* Options that take a quoted value (sshd(8)). */
+static int
+valued_option(const char *name)
+{
+    static const char *const names[] = {
+        "command", "environment", "expiry-time", "from", "permitlisten", "permitopen",
+        "principals", "tunnel",
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Applies one option with value @p val (NULL: none; ownership passes). */
 static int
 apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, char *why)
@@ -258,6 +274,10 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
             *flag_field(o, name + 3) = 0;
         }
         return AMK_OK;
+    }
+    if (!valued_option(name)) {
+        free(val);
+        return why_fail(why, AMK_EFORMAT, "unknown option %s", name);
     }
     if (val == NULL)
         return why_fail(why, AMK_EFORMAT, "option %s needs a quoted value", name);
