@@ -81,6 +81,7 @@
 #include "transport/pkt_sink.h"
 #include "util/log.h"
 
+struct amk_authorized_keys;
 struct amk_key;
 struct amk_transport;
 struct amk_userauth_server;
@@ -270,6 +271,23 @@ const char *amk_userauth_server_last_error(const struct amk_userauth_server *s);
 /* After a fatal error: the SSH_MSG_DISCONNECT reason code to send
  * (enum amk_disconnect_reason); 0 while healthy. */
 int amk_userauth_server_disconnect_reason(const struct amk_userauth_server *s);
+
+/*
+ * For publickey callbacks backed by an authorized_keys file
+ * (amiko/authorized_keys.h): checks @p key for a client at @p client_ip /
+ * @p client_host (either may be NULL) at @p now (Unix seconds, read by the
+ * caller: the engine has no clock) and returns AMK_AUTH_ACCEPT or
+ * AMK_AUTH_REJECT. For a signed request (@p is_query 0) *@p key_opts gets
+ * a copy of the matching line's options (struct amk_authorized_key_opts,
+ * freed by amk_userauth_server_ak_opts_free, which fits opts_free); a
+ * query gets none. The caller enforces the options (command=, no-pty, ...)
+ * after authentication.
+ */
+int amk_userauth_server_ak_check(struct amk_authorized_keys *ak, const struct amk_key *key,
+    const char *client_ip, const char *client_host, int64_t now, int is_query,
+    void **key_opts);
+/* An opts_free for the options of amk_userauth_server_ak_check(). */
+void amk_userauth_server_ak_opts_free(void *user, void *key_opts);
 
 /*
  * For password callbacks: 1 when the NUL-terminated @p given equals

@@ -61,24 +61,9 @@ pol_publickey(void *user, const char *username, const struct amk_key *key, int i
     void **opts)
 {
     struct server_policy *p = user;
-    const struct amk_authorized_key_opts *o = NULL;
-    struct amk_authorized_key_opts *copy = NULL;
 
-    if (amk_authorized_keys_check(p->ak, key, "127.0.0.1", NULL, (int64_t)time(NULL), &o) !=
-        AMK_OK)
-        return AMK_AUTH_REJECT;
-    if (!is_query) {
-        if (amk_authorized_key_opts_dup(o, &copy) != AMK_OK)
-            return AMK_AUTH_REJECT;
-        *opts = copy;
-    }
-    return AMK_AUTH_ACCEPT;
-}
-
-static void
-pol_opts_free(void *user, void *opts)
-{
-    amk_authorized_key_opts_free(opts);
+    return amk_userauth_server_ak_check(p->ak, key, "127.0.0.1", NULL, (int64_t)time(NULL),
+        is_query, opts);
 }
 
 static int
@@ -298,7 +283,7 @@ run(const struct scenario *sc, struct outcome *res)
     cfg.transport = amk_session_transport(s);
     cfg.password_cb = pol_password;
     cfg.publickey_cb = pol_publickey;
-    cfg.opts_free = pol_opts_free;
+    cfg.opts_free = amk_userauth_server_ak_opts_free;
     cfg.kbdint_start = pol_kbd_start;
     cfg.kbdint_respond = pol_kbd_respond;
     cfg.user = &pol;
