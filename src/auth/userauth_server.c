@@ -90,10 +90,16 @@ amk_uas_send(struct amk_userauth_server *s, const struct amk_buf *b)
 {
     int r = amk_pkt_sink_put(&s->sink, amk_buf_ptr(b), amk_buf_len(b));
 
-    if (r != AMK_OK)
-        return amk_uas_error(s, r, AMK_DISCONNECT_BY_APPLICATION, "sending failed: %s",
-            amk_strerror(r));
-    return AMK_OK;
+    if (r == AMK_OK)
+        return AMK_OK;
+    /* A reply that cannot be queued leaves the client waiting forever: even
+     * a would-block from the sink (an output queue over its cap) ends the
+     * engine, as AMK_ELIMIT. */
+    if (!amk_err_is_fatal(r))
+        return amk_uas_error(s, AMK_ELIMIT, AMK_DISCONNECT_BY_APPLICATION,
+            "the sink refused a packet: %s", amk_strerror(r));
+    return amk_uas_error(s, r, AMK_DISCONNECT_BY_APPLICATION, "sending failed: %s",
+        amk_strerror(r));
 }
 
 void
@@ -467,7 +473,7 @@ handle_request(struct amk_userauth_server *s, struct amk_buf *b, const uint8_t *
     case AMK_UAS_M_PASSWORD:
         return amk_uas_password(s, b);
     case AMK_UAS_M_PUBLICKEY:
-        return amk_uas_publickey(s, b, payload, b->off);
+        return amk_uas_publickey(s, b, payload);
     case AMK_UAS_M_KBDINT:
         return amk_uas_kbdint_request(s, b);
     default:

@@ -168,7 +168,13 @@ typedef void (*amk_auth_kbdint_end_fn)(void *user, void *ctx);
  * callback is set.
  */
 struct amk_userauth_server_config {
-    struct amk_pkt_sink sink;               /* required */
+    /*
+     * Required. The sink MUST queue every packet: any error it returns,
+     * even AMK_EAGAIN, fails the engine (amk_transport_pkt_sink() only
+     * refuses with more than 8 MiB queued, which authentication never
+     * reaches).
+     */
+    struct amk_pkt_sink sink;
     /*
      * Where the session identifier comes from (the transport MUST outlive
      * the engine); without one, set it with

@@ -144,8 +144,9 @@ void amk_uas_chains_left(const struct amk_userauth_server *s, char *out, size_t 
 /* Method handlers; @p b is past the method name. */
 int amk_uas_password(struct amk_userauth_server *s, struct amk_buf *b)
     __attribute__((warn_unused_result));
+/* @p req is the whole payload @p b views (the signed data is its start). */
 int amk_uas_publickey(struct amk_userauth_server *s, struct amk_buf *b,
-    const uint8_t *req, size_t req_len) __attribute__((warn_unused_result));
+    const uint8_t *req) __attribute__((warn_unused_result));
 int amk_uas_kbdint_request(struct amk_userauth_server *s, struct amk_buf *b)
     __attribute__((warn_unused_result));
 int amk_uas_kbdint_response(struct amk_userauth_server *s, struct amk_buf *b)

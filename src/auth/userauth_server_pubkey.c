@@ -120,8 +120,7 @@ out:
 }
 
 int
-amk_uas_publickey(struct amk_userauth_server *s, struct amk_buf *b, const uint8_t *req,
-    size_t req_len)
+amk_uas_publickey(struct amk_userauth_server *s, struct amk_buf *b, const uint8_t *req)
 {
     const uint8_t *alg, *blob, *sig = NULL;
     size_t alglen, bloblen, siglen = 0, signed_len = 0;
@@ -132,7 +131,6 @@ amk_uas_publickey(struct amk_userauth_server *s, struct amk_buf *b, const uint8_
     int has_sig = 0, r = AMK_EINTERNAL, d;
     enum amk_uas_outcome refused;
 
-    (void)req_len;
     /* RFC 4252 §7: boolean has signature, string public key algorithm
      * name, string public key blob[, string signature]. */
     if ((r = amk_buf_get_bool(b, &has_sig)) != 0 ||

@@ -582,6 +582,26 @@ amk_ak_from_match(const char *patterns, const char *ip, const char *host)
 
 /* ---- lines and files ------------------------------------------------ */
 
+/*
+ * A key type amiko does not know (security keys "sk-...@openssh.com",
+ * future types) rather than options: no '=' or '"', and a known prefix.
+ */
+static int
+looks_like_key_type(const char *p, size_t len)
+{
+    static const char *const prefixes[] = { "ssh-", "ecdsa-", "sk-", "rsa-" };
+
+    if (memchr(p, '=', len) != NULL || memchr(p, '"', len) != NULL ||
+        memchr(p, ',', len) != NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (len > n && strncmp(p, prefixes[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int
 amk_ak_parse_line(const char *line, size_t len, struct amk_ak_entry *e, char *why)
 {
@@ -613,6 +633,9 @@ amk_ak_parse_line(const char *line, size_t len, struct amk_ak_entry *e, char *wh
         if (klen > strlen(CERT_SUFFIX) &&
             memcmp(line + tok_end - strlen(CERT_SUFFIX), CERT_SUFFIX, strlen(CERT_SUFFIX)) == 0)
             return why_fail(why, AMK_ENOTSUP, "%s", "certificate keys are not supported");
+        if (looks_like_key_type(line + i, klen))
+            return why_fail(why, AMK_ENOTSUP, "unsupported key type %.*s",
+                (int)(klen < 64 ? klen : 64), line + i);
         /* Not a key type: the options field. */
         if ((r = amk_ak_parse_options(line + i, klen, &e->opts, why)) != AMK_OK) {
             amk_ak_opts_release(&e->opts);

@@ -237,6 +237,7 @@ struct scenario {
     const char *askpass;            /* NULL: BatchMode=yes */
     const char *const *ssh_opts;
     const char *auth_methods;       /* engine's chains, or NULL */
+    const char *banner;             /* USERAUTH_BANNER, or NULL */
     const char *authorized_keys;    /* text */
     unsigned max_tries;
     int kbd_want;
@@ -289,6 +290,7 @@ run(const struct scenario *sc, struct outcome *res)
     cfg.user = &pol;
     cfg.auth_methods = sc->auth_methods;
     cfg.max_tries = sc->max_tries;
+    cfg.banner = sc->banner;
     ASSERT_OK(amk_userauth_server_new(&ua, &cfg));
     /* Feed the engine until it is done or fails, or ssh goes away. */
     peer_gone = 0;
@@ -447,9 +449,15 @@ test_server_auth_password(void **state)
     sc.askpass = askpass_ok;
     sc.ssh_opts = opts;
     sc.authorized_keys = "";
+    sc.banner = "Welcome to the amiko auth test\n";
     run(&sc, &o);
     expect_authenticated(&o, "password");
     assert_string_equal(o.methods_used, "password");
+    /* ssh shows the banner (RFC 4252 §5.4). */
+    if (!file_contains(o.out, "Welcome to the amiko auth test")) {
+        dump_file(o.out);
+        fail_msg("ssh did not show the banner");
+    }
 }
 
 static void

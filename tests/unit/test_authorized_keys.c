@@ -309,7 +309,7 @@ test_authorized_keys_bad_lines_skipped(void **state)
         "unknown option frobnicate",
         "unterminated quote in options",
         "bad key",
-        "unknown option ssh-foo",
+        "unsupported key type ssh-foo",
         "certificate keys are not supported",
         "options but no key",
         "invalid from pattern list",
@@ -320,6 +320,7 @@ test_authorized_keys_bad_lines_skipped(void **state)
         "invalid permitopen (host:port)",
         "option from: bad quoted value",
         "trailing comma in options",
+        "unsupported key type sk-ssh-ed25519@openssh.com",
     };
     struct amk_authorized_keys *ak;
     const struct amk_authorized_key_opts *o;
@@ -340,6 +341,7 @@ test_authorized_keys_bad_lines_skipped(void **state)
         "permitopen=\"nohost\" %s\n"
         "from=10.0.0.1 %s\n"
         "no-pty, %s\n"
+        "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t x\n"
         "%s\r\n",
         g_pub[1], g_pub[1], g_pub[1], g_pub[1], g_pub[1], g_pub[1], g_pub[1], g_pub[1],
         g_pub[1], g_pub[1], g_pub[0]);

@@ -1151,6 +1151,30 @@ test_userauth_server_config_checked(void **state)
     amk_userauth_server_free(s);
 }
 
+static int
+refusing_send(void *user, const uint8_t *p, size_t len)
+{
+    return AMK_EAGAIN;
+}
+
+static void
+test_userauth_server_sink_refusal_is_fatal(void **state)
+{
+    struct amk_userauth_server_config cfg;
+    struct amk_userauth_server *s = NULL;
+
+    server_config(NULL, &cfg);
+    cfg.sink.send = refusing_send;
+    ASSERT_OK(amk_userauth_server_new(&s, &cfg));
+    /* A reply that cannot be queued would leave the client waiting. */
+    ASSERT_AMK(AMK_ELIMIT, amk_userauth_server_handle(s, service_request,
+        sizeof(service_request)));
+    assert_int_equal(amk_userauth_server_disconnect_reason(s), AMK_DISCONNECT_BY_APPLICATION);
+    ASSERT_AMK(AMK_ELIMIT, amk_userauth_server_handle(s, service_request,
+        sizeof(service_request)));
+    amk_userauth_server_free(s);
+}
+
 static void
 test_auth_password_equal(void **state)
 {
@@ -1199,6 +1223,7 @@ main(void)
         cmocka_unit_test(test_userauth_server_kbdint_abandoned),
         cmocka_unit_test(test_userauth_server_long_fields),
         cmocka_unit_test(test_userauth_server_config_checked),
+        cmocka_unit_test(test_userauth_server_sink_refusal_is_fatal),
         cmocka_unit_test(test_auth_password_equal),
     };
 
