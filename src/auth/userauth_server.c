@@ -174,10 +174,16 @@ amk_userauth_server_new(struct amk_userauth_server **out,
     s->kbdint_start = cfg->kbdint_start;
     s->kbdint_respond = cfg->kbdint_respond;
     s->kbdint_end = cfg->kbdint_end;
+    if (cfg->kbdint_password && cfg->password_cb != NULL && cfg->kbdint_start == NULL) {
+        s->kbdint_start = amk_uas_kbdint_pw_start;
+        s->kbdint_respond = amk_uas_kbdint_pw_respond;
+        s->kbdint_end = NULL;
+        s->kbdint_builtin = 1;
+    }
     s->user = cfg->user;
     s->enabled = (cfg->publickey_cb != NULL ? AMK_UAS_M_PUBLICKEY : 0) |
         (cfg->password_cb != NULL ? AMK_UAS_M_PASSWORD : 0) |
-        (cfg->kbdint_start != NULL ? AMK_UAS_M_KBDINT : 0);
+        (s->kbdint_start != NULL ? AMK_UAS_M_KBDINT : 0);
     s->permit_none = cfg->permit_none;
     s->allow_ssh_rsa = cfg->allow_ssh_rsa;
     s->max_tries = cfg->max_tries != 0 ? cfg->max_tries : AMK_USERAUTH_SERVER_MAX_TRIES;

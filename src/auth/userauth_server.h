@@ -190,6 +190,13 @@ struct amk_userauth_server_config {
     amk_auth_kbdint_end_fn kbdint_end;      /* may be NULL */
     void *user;                             /* for every callback above */
     /*
+     * Without kbdint callbacks but with password_cb: offer
+     * keyboard-interactive as one hidden "Password: " prompt checked by
+     * password_cb (what sshd does through PAM), so clients that try
+     * keyboard-interactive before password get in the same way.
+     */
+    int kbdint_password;
+    /*
      * Required methods in sshd's AuthenticationMethods syntax: lists
      * separated by spaces, methods of a list by commas, e.g.
      * "publickey,password publickey,keyboard-interactive": the user must

@@ -59,6 +59,7 @@ struct amk_userauth_server {
     amk_auth_kbdint_start_fn kbdint_start;
     amk_auth_kbdint_respond_fn kbdint_respond;
     amk_auth_kbdint_end_fn kbdint_end;
+    int kbdint_builtin;             /* keyboard-interactive asks the password */
     void *user;
     unsigned enabled;               /* AMK_UAS_M_* bits with a callback */
     struct amk_uas_chain chains[AMK_USERAUTH_SERVER_MAX_CHAINS];
@@ -151,6 +152,12 @@ int amk_uas_kbdint_request(struct amk_userauth_server *s, struct amk_buf *b)
     __attribute__((warn_unused_result));
 int amk_uas_kbdint_response(struct amk_userauth_server *s, struct amk_buf *b)
     __attribute__((warn_unused_result));
+/* keyboard-interactive as one password prompt (kbdint_password); the
+ * engine is the per-attempt context. */
+int amk_uas_kbdint_pw_start(void *user, const char *username, const char *submethods,
+    struct amk_auth_kbdint_round *round, void **ctx);
+int amk_uas_kbdint_pw_respond(void *user, void *ctx, const char *username,
+    const char *const *responses, size_t n, struct amk_auth_kbdint_round *next);
 /* Ends a running keyboard-interactive attempt (calls kbdint_end). */
 void amk_uas_kbdint_abort(struct amk_userauth_server *s);
 

@@ -99,7 +99,7 @@ amk_uas_kbdint_request(struct amk_userauth_server *s, struct amk_buf *b)
     if ((submethods = strndup((const char *)sub, sublen)) == NULL)
         return amk_uas_error(s, AMK_ENOMEM, AMK_DISCONNECT_BY_APPLICATION, "out of memory");
     memset(&round, 0, sizeof(round));
-    s->kbd_ctx = NULL;
+    s->kbd_ctx = s->kbdint_builtin ? s : NULL;
     s->kbd_rounds = 0;
     s->kbd_active = 1;
     d = s->kbdint_start(s->user, s->username, submethods, &round, &s->kbd_ctx);
@@ -166,4 +166,33 @@ out:
     for (size_t i = 0; i < AMK_USERAUTH_SERVER_MAX_PROMPTS; i++)
         amk_free_wiped(responses[i], responses[i] != NULL ? AMK_USERAUTH_SECRET_MAX : 0);
     return r;
+}
+
+int
+amk_uas_kbdint_pw_start(void *user, const char *username, const char *submethods,
+    struct amk_auth_kbdint_round *round, void **ctx)
+{
+    (void)user;
+    (void)username;
+    (void)submethods;
+    (void)ctx;
+    round->n_prompts = 1;
+    round->prompts[0].text = "Password: ";
+    round->prompts[0].echo = 0;
+    return AMK_AUTH_CONTINUE;
+}
+
+int
+amk_uas_kbdint_pw_respond(void *user, void *ctx, const char *username,
+    const char *const *responses, size_t n, struct amk_auth_kbdint_round *next)
+{
+    const struct amk_userauth_server *s = ctx;
+
+    int d;
+
+    (void)next;
+    if (n != 1)
+        return AMK_AUTH_REJECT;
+    d = s->password_cb(user, username, responses[0]);
+    return d == AMK_AUTH_CONTINUE ? AMK_AUTH_REJECT : d;
 }

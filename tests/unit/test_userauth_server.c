@@ -558,6 +558,37 @@ test_userauth_server_kbdint_wrong_answer(void **state)
 }
 
 static void
+test_userauth_server_kbdint_password(void **state)
+{
+    struct amk_userauth_server_config cfg;
+    struct pair *p;
+    struct answers a = { .password = "wrong" };
+
+    server_config(NULL, &cfg);
+    cfg.kbdint_start = NULL;
+    cfg.kbdint_respond = NULL;
+    cfg.kbdint_end = NULL;
+    cfg.kbdint_password = 1;
+    p = pair_started(&cfg, NULL);
+    assert_string_equal(amk_userauth_client_methods(p->c),
+        "publickey,password,keyboard-interactive");
+    ASSERT_OK(amk_userauth_client_kbdint(p->c, NULL, client_kbd, &a));
+    pump(p);
+    assert_false(amk_userauth_client_authenticated(p->c));
+    assert_int_equal(amk_userauth_server_failures(p->s), 1);
+    a.password = "hunter2";
+    ASSERT_OK(amk_userauth_client_kbdint(p->c, NULL, client_kbd, &a));
+    pump(p);
+    ASSERT_OK(p->srv_r);
+    assert_true(amk_userauth_client_authenticated(p->c));
+    assert_int_equal(a.rounds_seen, 2);
+    assert_int_equal(p->pol.password_calls, 2);
+    assert_int_equal(p->pol.kbd_started, 0);
+    assert_string_equal(amk_userauth_server_methods_used(p->s), "keyboard-interactive");
+    pair_free(p);
+}
+
+static void
 test_userauth_server_kbdint_round_limit(void **state)
 {
     struct pair *p = pair_started(NULL, NULL);
@@ -1202,6 +1233,7 @@ main(void)
         cmocka_unit_test(test_userauth_server_pubkey_unknown_key_refused),
         cmocka_unit_test(test_userauth_server_kbdint_two_rounds),
         cmocka_unit_test(test_userauth_server_kbdint_wrong_answer),
+        cmocka_unit_test(test_userauth_server_kbdint_password),
         cmocka_unit_test(test_userauth_server_kbdint_round_limit),
         cmocka_unit_test(test_userauth_server_kbdint_too_many_prompts),
         cmocka_unit_test(test_userauth_server_chain_publickey_then_password),
