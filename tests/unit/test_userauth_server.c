@@ -507,6 +507,24 @@ test_userauth_server_pubkey_ssh_rsa_needs_config(void **state)
 }
 
 static void
+test_userauth_server_pubkey_dsa_refused(void **state)
+{
+    struct amk_key *dsa = NULL;
+    struct pair *p = pair_started(NULL, NULL);
+
+    /* ssh-dss (SHA-1, 1024 bits) is not among the accepted algorithms. */
+    ASSERT_OK(amk_key_generate(AMK_PKEY_DSA, 1024, &dsa));
+    p->pol.keys[p->pol.n_keys++] = dsa;
+    ASSERT_OK(amk_userauth_client_publickey(p->c, dsa));
+    pump(p);
+    ASSERT_OK(p->srv_r);
+    assert_false(amk_userauth_client_authenticated(p->c));
+    assert_int_equal(p->pol.queries, 0);
+    pair_free(p);
+    amk_key_free(dsa);
+}
+
+static void
 test_userauth_server_pubkey_unknown_key_refused(void **state)
 {
     struct pair *p = pair_started(NULL, NULL);
@@ -1230,6 +1248,7 @@ main(void)
         cmocka_unit_test(test_userauth_server_pubkey_ecdsa),
         cmocka_unit_test(test_userauth_server_pubkey_rsa_sha2),
         cmocka_unit_test(test_userauth_server_pubkey_ssh_rsa_needs_config),
+        cmocka_unit_test(test_userauth_server_pubkey_dsa_refused),
         cmocka_unit_test(test_userauth_server_pubkey_unknown_key_refused),
         cmocka_unit_test(test_userauth_server_kbdint_two_rounds),
         cmocka_unit_test(test_userauth_server_kbdint_wrong_answer),
