@@ -6,6 +6,7 @@
 #define AMIKO_H
 
 #include "amiko/client.h"
+#include "amiko/authorized_keys.h"
 #include "amiko/common.h"
 #include "amiko/error.h"
 #include "amiko/key.h"
