@@ -1,0 +1,497 @@
+/*
+ * The server's session channel handler (src/server/session_chan.c,
+ * proc.c) with real processes: a client-role and a server-role
+ * connection engine in memory (tests/unit/conn_pair.h), the handler
+ * driven by a small poll loop like the server core's. exec with stdout,
+ * stderr and exit status; stdin through `cat` (1 MiB both ways); a
+ * signal giving exit-signal; a pty shell (TERM, a /dev/pts tty, exit
+ * status); window-change seen by `stty size`; the env allow-list; a
+ * forced command with SSH_ORIGINAL_COMMAND; no-pty; the peer closing
+ * while the process runs; no leaked descriptors. Every wait is bounded.
+ */
+#include "conn_pair.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/session_chan.h"
+
+#define WAIT_MS 20000
+
+struct sess {
+    struct conn_pair *p;
+    struct amk_srv_chan *sc;
+    struct amk_srv_chan_policy pol;
+    uint32_t cid, sid;
+    struct amk_buf out, err;    /* what the client received */
+    const uint8_t *in;          /* what the client sends to stdin */
+    size_t in_len, in_off;
+    int send_eof, eof_sent;
+};
+
+static int
+sess_request_cb(void *user, const struct amk_conn_chreq *req)
+{
+    struct sess *s = user;
+
+    if (s->sc == NULL)
+        return AMK_REQ_FAILURE;
+    return amk_srv_chan_on_request(s->sc, req);
+}
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A session with an open channel and its handler under @p pol. */
+static struct sess *
+sess_new(const struct amk_srv_chan_policy *pol, uint32_t window)
+{
+    struct sess *s = calloc(1, sizeof(*s));
+    struct cp_server_cbs cbs;
+
+    assert_non_null(s);
+    memset(&cbs, 0, sizeof(cbs));
+    cbs.request_cb = sess_request_cb;
+    cbs.user = s;
+    s->p = cp_new(&cbs, window);
+    amk_buf_init(&s->out);
+    amk_buf_init(&s->err);
+    cp_open_session(s->p, &s->cid, &s->sid);
+    if (pol != NULL)
+        s->pol = *pol;
+    /* The machine's $SHELL may print from its rc files (bash reads
+     * ~/.bashrc when its stdin is a socket, as under sshd): the tests
+     * use /bin/sh unless they say otherwise. */
+    if (s->pol.shell == NULL)
+        s->pol.shell = "/bin/sh";
+    ASSERT_OK(amk_srv_chan_new(s->p->srv, s->sid, &s->pol, &s->sc));
+    return s;
+}
+
+static void
+sess_free(struct sess *s)
+{
+    amk_srv_chan_free(s->sc);
+    cp_free(s->p);
+    amk_buf_release(&s->out);
+    amk_buf_release(&s->err);
+    free(s);
+}
+
+/* The client's side: send stdin within the window, read stdout/stderr. */
+static void
+client_io(struct sess *s)
+{
+    uint8_t buf[16384];
+    size_t n;
+    int r;
+
+    while (s->in_off < s->in_len) {
+        r = amk_conn_channel_write(s->p->cli, s->cid, s->in + s->in_off, s->in_len - s->in_off,
+            &n);
+        if (r == AMK_EAGAIN)
+            break;
+        ASSERT_OK(r);
+        s->in_off += n;
+    }
+    if (s->in_off == s->in_len && s->send_eof && !s->eof_sent) {
+        ASSERT_OK(amk_conn_channel_send_eof(s->p->cli, s->cid));
+        s->eof_sent = 1;
+    }
+    for (int st = 0; st < 2; st++) {
+        struct amk_buf *b = st == 0 ? &s->out : &s->err;
+        for (;;) {
+            r = amk_conn_channel_read(s->p->cli, s->cid, (enum amk_chan_stream)st, buf,
+                sizeof(buf), &n);
+            if (r == AMK_EAGAIN || (r == AMK_OK && n == 0))
+                break;
+            ASSERT_OK(r);
+            ASSERT_OK(amk_buf_put(b, buf, n));
+        }
+    }
+}
+
+/* One iteration of the loop a server core runs. */
+static void
+sess_step(struct sess *s, int timeout_ms)
+{
+    struct pollfd fds[AMK_SRV_CHAN_POLLFDS_MAX];
+    size_t n = amk_srv_chan_pollfds(s->sc, fds, AMK_SRV_CHAN_POLLFDS_MAX);
+
+    assert_true(n <= AMK_SRV_CHAN_POLLFDS_MAX);
+    if (n > 0 || timeout_ms > 0)
+        assert_true(poll(fds, n, n > 0 ? timeout_ms : 1) >= 0 || errno == EINTR);
+    ASSERT_OK(amk_srv_chan_pump(s->sc, fds, n));
+    ASSERT_OK(cp_pump(s->p));
+    client_io(s);
+    ASSERT_OK(cp_pump(s->p));
+}
+
+/* Runs until the handler is done and the client saw the CLOSE. */
+static void
+sess_run(struct sess *s)
+{
+    uint64_t end = now_ms() + WAIT_MS;
+
+    while (!(amk_srv_chan_done(s->sc)
+        && (amk_conn_channel_poll(s->p->cli, s->cid) & AMK_CHAN_EV_CLOSED))) {
+        assert_true(now_ms() < end);
+        sess_step(s, 50);
+    }
+    client_io(s);
+}
+
+/* Runs until @p want appears in stdout. */
+static void
+sess_run_until(struct sess *s, const char *want)
+{
+    uint64_t end = now_ms() + WAIT_MS;
+
+    for (;;) {
+        char *text = NULL;
+        int found;
+        ASSERT_OK(amk_buf_to_cstring(&s->out, &text, NULL));
+        found = strstr(text, want) != NULL;
+        free(text);
+        if (found)
+            return;
+        assert_false(amk_srv_chan_done(s->sc));
+        if (now_ms() >= end)
+            fail_msg("\"%s\" not seen in %zu bytes of output", want, amk_buf_len(&s->out));
+        sess_step(s, 50);
+    }
+}
+
+/* Sends a request from the client and returns the server's answer. */
+static enum amk_req_result
+sess_result(struct sess *s, uint32_t ticket)
+{
+    enum amk_req_result res = AMK_REQ_PENDING;
+    uint64_t end = now_ms() + WAIT_MS;
+
+    while (res == AMK_REQ_PENDING) {
+        assert_true(now_ms() < end);
+        ASSERT_OK(cp_pump(s->p));
+        ASSERT_OK(amk_conn_channel_request_result(s->p->cli, s->cid, ticket, &res));
+    }
+    return res;
+}
+
+static void
+assert_out(struct sess *s, const struct amk_buf *b, const char *want)
+{
+    char *text = NULL;
+
+    ASSERT_OK(amk_buf_to_cstring(b, &text, NULL));
+    assert_string_equal(text, want);
+    free(text);
+}
+
+static uint32_t
+exit_status(struct sess *s)
+{
+    uint32_t st = 9999;
+
+    ASSERT_OK(amk_conn_channel_exit_status(s->p->cli, s->cid, &st));
+    return st;
+}
+
+static void
+exec_ok(struct sess *s, const char *cmd)
+{
+    uint32_t t;
+
+    ASSERT_OK(amk_conn_channel_exec(s->p->cli, s->cid, cmd, 1, &t));
+    assert_int_equal(sess_result(s, t), AMK_REQ_SUCCESS);
+}
+
+static void
+test_session_exec_stdout_stderr_status(void **state)
+{
+    struct sess *s = sess_new(NULL, 0);
+
+    exec_ok(s, "echo hi; echo err >&2; exit 3");
+    sess_run(s);
+    assert_out(s, &s->out, "hi\n");
+    assert_out(s, &s->err, "err\n");
+    assert_int_equal(exit_status(s), 3);
+    sess_free(s);
+}
+
+static void
+test_session_stdin_cat_1mib(void **state)
+{
+    const size_t len = 1024 * 1024;
+    uint8_t *data = malloc(len);
+    uint32_t x = 12345;
+    struct sess *s;
+
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = (uint8_t)(x >> 16);
+    }
+    /* a small window so flow control is exercised both ways */
+    s = sess_new(NULL, 64 * 1024);
+    exec_ok(s, "cat");
+    s->in = data;
+    s->in_len = len;
+    s->send_eof = 1;
+    sess_run(s);
+    assert_int_equal(amk_buf_len(&s->out), len);
+    assert_memory_equal(amk_buf_ptr(&s->out), data, len);
+    assert_int_equal(amk_buf_len(&s->err), 0);
+    assert_int_equal(exit_status(s), 0);
+    sess_free(s);
+    free(data);
+}
+
+static void
+test_session_signal_gives_exit_signal(void **state)
+{
+    struct sess *s = sess_new(NULL, 0);
+    const char *sig = NULL;
+    uint32_t st;
+
+    exec_ok(s, "echo started; sleep 30");
+    sess_run_until(s, "started");
+    ASSERT_OK(amk_conn_channel_signal(s->p->cli, s->cid, "TERM"));
+    sess_run(s);
+    ASSERT_OK(amk_conn_channel_exit_signal(s->p->cli, s->cid, &sig, NULL, NULL));
+    assert_string_equal(sig, "TERM");
+    ASSERT_AMK(AMK_ECLOSED, amk_conn_channel_exit_status(s->p->cli, s->cid, &st));
+    sess_free(s);
+}
+
+static void
+pty_req(struct sess *s, uint32_t cols, uint32_t rows, enum amk_req_result want)
+{
+    const struct amk_pty_mode modes[] = { { AMK_TTY_ECHO, 1 }, { AMK_TTY_ONLCR, 1 } };
+    struct amk_pty_req pty = { .term = "xterm-amiko", .cols = cols, .rows = rows,
+        .modes = modes, .n_modes = 2 };
+    uint32_t t;
+
+    ASSERT_OK(amk_conn_channel_pty(s->p->cli, s->cid, &pty, 1, &t));
+    assert_int_equal(sess_result(s, t), want);
+}
+
+static void
+test_session_pty_shell(void **state)
+{
+    struct amk_srv_chan_policy pol = { .shell = "/bin/sh" };
+    struct sess *s = sess_new(&pol, 0);
+    static const char line[] = "echo T=$TERM; tty; exit 7\n";
+    uint32_t t;
+
+    pty_req(s, 80, 24, AMK_REQ_SUCCESS);
+    ASSERT_OK(amk_conn_channel_shell(s->p->cli, s->cid, 1, &t));
+    assert_int_equal(sess_result(s, t), AMK_REQ_SUCCESS);
+    s->in = (const uint8_t *)line;
+    s->in_len = strlen(line);
+    sess_run(s);
+    {
+        char *text = NULL;
+        ASSERT_OK(amk_buf_to_cstring(&s->out, &text, NULL));
+        assert_non_null(strstr(text, "T=xterm-amiko"));
+        assert_non_null(strstr(text, "/dev/pts/"));
+        free(text);
+    }
+    /* a pty has one output stream */
+    assert_int_equal(amk_buf_len(&s->err), 0);
+    assert_int_equal(exit_status(s), 7);
+    sess_free(s);
+}
+
+static void
+test_session_pty_window_change(void **state)
+{
+    struct sess *s = sess_new(NULL, 0);
+
+    pty_req(s, 80, 24, AMK_REQ_SUCCESS);
+    exec_ok(s, "stty size; read x; stty size");
+    sess_run_until(s, "24 80");
+    ASSERT_OK(amk_conn_channel_window_change(s->p->cli, s->cid, 132, 50, 0, 0));
+    s->in = (const uint8_t *)"\n";
+    s->in_len = 1;
+    sess_run(s);
+    {
+        char *text = NULL;
+        ASSERT_OK(amk_buf_to_cstring(&s->out, &text, NULL));
+        assert_non_null(strstr(text, "50 132"));
+        free(text);
+    }
+    assert_int_equal(exit_status(s), 0);
+    sess_free(s);
+}
+
+static void
+test_session_env_allow_list(void **state)
+{
+    struct sess *s = sess_new(NULL, 0);
+    uint32_t t1, t2, t3;
+
+    ASSERT_OK(amk_conn_channel_env(s->p->cli, s->cid, "LANG", "C.UTF-8", 1, &t1));
+    ASSERT_OK(amk_conn_channel_env(s->p->cli, s->cid, "FOO", "bar", 1, &t2));
+    ASSERT_OK(amk_conn_channel_env(s->p->cli, s->cid, "LC_TIME", "C", 1, &t3));
+    assert_int_equal(sess_result(s, t1), AMK_REQ_SUCCESS);
+    assert_int_equal(sess_result(s, t2), AMK_REQ_FAILURE);
+    assert_int_equal(sess_result(s, t3), AMK_REQ_SUCCESS);
+    exec_ok(s, "echo \"L=$LANG F=$FOO T=$LC_TIME\"");
+    sess_run(s);
+    assert_out(s, &s->out, "L=C.UTF-8 F= T=C\n");
+    sess_free(s);
+}
+
+static void
+test_session_base_env_and_home(void **state)
+{
+    static const char *const env[] = { "USER=alice", "HOME=/tmp", "SSH_CONNECTION=1 2 3 4",
+        "bogus", NULL };
+    struct amk_srv_chan_policy pol = { .env = env, .home = "/tmp" };
+    struct sess *s = sess_new(&pol, 0);
+
+    exec_ok(s, "echo \"$USER $HOME $SSH_CONNECTION $(pwd) ${PATH:+path}\"");
+    sess_run(s);
+    assert_out(s, &s->out, "alice /tmp 1 2 3 4 /tmp path\n");
+    sess_free(s);
+}
+
+static void
+test_session_forced_command(void **state)
+{
+    struct amk_srv_chan_policy pol = {
+        .forced_command = "echo \"forced:$SSH_ORIGINAL_COMMAND\"; exit 4" };
+    struct sess *s = sess_new(&pol, 0);
+
+    exec_ok(s, "ls /");
+    sess_run(s);
+    assert_out(s, &s->out, "forced:ls /\n");
+    assert_int_equal(exit_status(s), 4);
+    sess_free(s);
+}
+
+static void
+test_session_no_pty_policy_and_second_exec(void **state)
+{
+    struct amk_srv_chan_policy pol = { .no_pty = 1 };
+    struct sess *s = sess_new(&pol, 0);
+    uint32_t t;
+
+    pty_req(s, 80, 24, AMK_REQ_FAILURE);
+    exec_ok(s, "tty; exit 0");
+    /* one command per channel */
+    ASSERT_OK(amk_conn_channel_exec(s->p->cli, s->cid, "true", 1, &t));
+    assert_int_equal(sess_result(s, t), AMK_REQ_FAILURE);
+    sess_run(s);
+    assert_out(s, &s->out, "not a tty\n");
+    sess_free(s);
+}
+
+static void
+test_session_peer_close_kills_process(void **state)
+{
+    struct sess *s = sess_new(NULL, 0);
+    uint64_t end = now_ms() + WAIT_MS;
+    int pid;
+
+    exec_ok(s, "echo started; sleep 30");
+    sess_run_until(s, "started");
+    pid = amk_srv_chan_pid(s->sc);
+    assert_true(pid > 0);
+    ASSERT_OK(amk_conn_channel_close(s->p->cli, s->cid));
+    while (!amk_srv_chan_done(s->sc)) {
+        assert_true(now_ms() < end);
+        sess_step(s, 50);
+    }
+    amk_srv_chan_free(s->sc);
+    s->sc = NULL;
+    /* reaped: the pid no longer exists */
+    assert_int_equal(kill(pid, 0), -1);
+    /* the rest of its group (sleep) got SIGHUP too and goes away once
+     * init reaps it */
+    end = now_ms() + WAIT_MS;
+    while (kill(-pid, 0) == 0) {
+        assert_true(now_ms() < end);
+        (void)poll(NULL, 0, 20);
+    }
+    sess_free(s);
+}
+
+static void
+test_session_no_leaked_fds(void **state)
+{
+    int leak[2];
+    struct sess *s;
+
+    /* a descriptor without close-on-exec, as a careless server might have */
+    assert_int_equal(pipe(leak), 0);
+    s = sess_new(NULL, 0);
+    exec_ok(s, "ls /proc/self/fd | sort -n | tr '\\n' ' '");
+    sess_run(s);
+    /* ls's own directory descriptor is 3 */
+    assert_out(s, &s->out, "0 1 2 3 ");
+    sess_free(s);
+    close(leak[0]);
+    close(leak[1]);
+}
+
+static void
+test_session_subsystem(void **state);
+
+static enum amk_srv_subsys
+subsys_cb(void *user, struct amk_srv_chan *sc, uint32_t id, const char *name,
+    const char **command)
+{
+    if (strcmp(name, "echo") == 0) {
+        *command = "echo subsystem-ran";
+        return AMK_SRV_SUBSYS_COMMAND;
+    }
+    return AMK_SRV_SUBSYS_REFUSE;
+}
+
+static void
+test_session_subsystem(void **state)
+{
+    struct amk_srv_chan_policy pol = { .subsystem_cb = subsys_cb };
+    struct sess *s = sess_new(&pol, 0);
+    uint32_t t;
+
+    ASSERT_OK(amk_conn_channel_subsystem(s->p->cli, s->cid, "nope", 1, &t));
+    assert_int_equal(sess_result(s, t), AMK_REQ_FAILURE);
+    ASSERT_OK(amk_conn_channel_subsystem(s->p->cli, s->cid, "echo", 1, &t));
+    assert_int_equal(sess_result(s, t), AMK_REQ_SUCCESS);
+    sess_run(s);
+    assert_out(s, &s->out, "subsystem-ran\n");
+    sess_free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_session_exec_stdout_stderr_status),
+        cmocka_unit_test(test_session_stdin_cat_1mib),
+        cmocka_unit_test(test_session_signal_gives_exit_signal),
+        cmocka_unit_test(test_session_pty_shell),
+        cmocka_unit_test(test_session_pty_window_change),
+        cmocka_unit_test(test_session_env_allow_list),
+        cmocka_unit_test(test_session_base_env_and_home),
+        cmocka_unit_test(test_session_forced_command),
+        cmocka_unit_test(test_session_no_pty_policy_and_second_exec),
+        cmocka_unit_test(test_session_peer_close_kills_process),
+        cmocka_unit_test(test_session_no_leaked_fds),
+        cmocka_unit_test(test_session_subsystem),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
