@@ -271,8 +271,8 @@ make_pty(const struct amk_proc_spec *spec, struct amk_proc *p, int *slave)
 
 /* In the child after fork(): only async-signal-safe calls from here on. */
 static void __attribute__((noreturn))
-child_exec(const struct amk_proc_spec *spec, char *const *argv, int fd0, int fd1, int fd2,
-    int pty)
+child_exec(const struct amk_proc_spec *spec, char *const *argv, char *const *env, int fd0,
+    int fd1, int fd2, int pty)
 {
     static const char msg[] = "amiko: cannot execute the shell\n";
     struct sigaction sa;
@@ -299,9 +299,36 @@ child_exec(const struct amk_proc_spec *spec, char *const *argv, int fd0, int fd1
     }
     if (spec->cwd == NULL || chdir(spec->cwd) < 0)
         (void)chdir("/");
-    execve(spec->shell, argv, spec->env);
+    execve(spec->shell, argv, env);
     (void)!write(2, msg, sizeof(msg) - 1);
     _exit(127);
+}
+
+/* @p env with SSH_TTY=@p tty set (replacing any SSH_TTY): *@p out is a
+ * new array of the same strings plus *@p var, both to free(). */
+static int
+env_with_tty(char *const *env, const char *tty, char ***out, char **var)
+{
+    static const char name[] = "SSH_TTY=";
+    size_t n = 0, k = 0;
+    char **v;
+
+    while (env[n] != NULL)
+        n++;
+    if ((*var = malloc(sizeof(name) + strlen(tty))) == NULL)
+        return AMK_ENOMEM;
+    memcpy(*var, name, sizeof(name) - 1);
+    memcpy(*var + sizeof(name) - 1, tty, strlen(tty) + 1);
+    if ((v = calloc(n + 2, sizeof(*v))) == NULL)
+        return AMK_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(env[i], name, sizeof(name) - 1) != 0)
+            v[k++] = env[i];
+    }
+    v[k++] = *var;
+    v[k] = NULL;
+    *out = v;
+    return AMK_OK;
 }
 
 int
@@ -309,7 +336,7 @@ amk_proc_spawn(const struct amk_proc_spec *spec, struct amk_proc **out)
 {
     struct amk_proc *p = NULL;
     int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, slave = -1;
-    char *argv0 = NULL;
+    char *argv0 = NULL, **env_tty = NULL, *env_tty_var = NULL;
     char *argv[4];
     const char *base;
     size_t blen;
@@ -348,6 +375,10 @@ amk_proc_spawn(const struct amk_proc_spec *spec, struct amk_proc **out)
     if (p->pty) {
         if (make_pty(spec, p, &slave) < 0)
             goto out;
+        /* SSH_TTY names the terminal, as OpenSSH sets it */
+        if ((r = env_with_tty(spec->env, p->tty_name, &env_tty, &env_tty_var)) != AMK_OK)
+            goto out;
+        r = AMK_EIO;
     } else if (make_stdin_pair(in_p) < 0 || make_pipe(out_p, 0) < 0 || make_pipe(err_p, 0) < 0) {
         goto out;
     }
@@ -355,8 +386,8 @@ amk_proc_spawn(const struct amk_proc_spec *spec, struct amk_proc **out)
         goto out;
     if (pid == 0) {
         if (p->pty)
-            child_exec(spec, argv, slave, slave, slave, 1);
-        child_exec(spec, argv, in_p[0], out_p[1], err_p[1], 0);
+            child_exec(spec, argv, env_tty, slave, slave, slave, 1);
+        child_exec(spec, argv, spec->env, in_p[0], out_p[1], err_p[1], 0);
     }
     p->pid = pid;
     if (!p->pty) {
@@ -382,6 +413,8 @@ out:
     close_fd(&err_p[1]);
     close_fd(&slave);
     free(argv0);
+    free(env_tty);
+    free(env_tty_var);
     amk_proc_free(p, 0);
     return r;
 }

@@ -673,9 +673,12 @@ amk_srv_chan_pump(struct amk_srv_chan *sc, const struct pollfd *fds, size_t n)
     }
     if (sc->proc == NULL)
         return AMK_OK;
-    if (!sc->proc->exited && (revents_of(fds, n, sc->proc->pidfd) & POLLIN)
-        && (r = amk_proc_reap(sc->proc)) != AMK_OK && r != AMK_EAGAIN)
-        return AMK_OK;
+    /* The pidfd says when to reap; once both output streams ended the
+     * exit is near, so also try without it (a loop that lost revents
+     * still finishes). */
+    if (!sc->proc->exited && ((revents_of(fds, n, sc->proc->pidfd) & POLLIN)
+            || (sc->out[0].eof && sc->out[1].eof)))
+        (void)!amk_proc_reap(sc->proc);
     if ((r = pump_stdin(sc)) != AMK_OK)
         return r;
     for (int s = 0; s < 2; s++) {

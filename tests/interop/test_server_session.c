@@ -290,7 +290,7 @@ test_session_pty_shell(void **state)
 {
     struct amk_srv_chan_policy pol = { .shell = "/bin/sh" };
     struct sess *s = sess_new(&pol, 0);
-    static const char line[] = "echo T=$TERM; tty; exit 7\n";
+    static const char line[] = "echo T=$TERM S=$SSH_TTY; tty; exit 7\n";
     uint32_t t;
 
     pty_req(s, 80, 24, AMK_REQ_SUCCESS);
@@ -304,6 +304,7 @@ test_session_pty_shell(void **state)
         ASSERT_OK(amk_buf_to_cstring(&s->out, &text, NULL));
         assert_non_null(strstr(text, "T=xterm-amiko"));
         assert_non_null(strstr(text, "/dev/pts/"));
+        assert_non_null(strstr(text, "S=/dev/pts/"));
         free(text);
     }
     /* a pty has one output stream */
