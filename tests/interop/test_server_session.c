@@ -101,6 +101,12 @@ client_io(struct sess *s)
             &n);
         if (r == AMK_EAGAIN)
             break;
+        if (r == AMK_ECLOSED || r == AMK_ESTATE) {
+            /* the server ended the channel before taking it all */
+            s->in_len = s->in_off;
+            s->eof_sent = 1;
+            break;
+        }
         ASSERT_OK(r);
         s->in_off += n;
     }
@@ -446,9 +452,6 @@ test_session_no_leaked_fds(void **state)
     close(leak[1]);
 }
 
-static void
-test_session_subsystem(void **state);
-
 static enum amk_srv_subsys
 subsys_cb(void *user, struct amk_srv_chan *sc, uint32_t id, const char *name,
     const char **command)
@@ -476,6 +479,107 @@ test_session_subsystem(void **state)
     sess_free(s);
 }
 
+static void
+test_session_pty_modes_applied(void **state)
+{
+    const struct amk_pty_mode modes[] = { { AMK_TTY_ECHO, 0 }, { AMK_TTY_ICANON, 1 } };
+    struct amk_pty_req pty = { .term = "vt100", .cols = 40, .rows = 10, .modes = modes,
+        .n_modes = 2 };
+    struct sess *s = sess_new(NULL, 0);
+    char *text = NULL;
+    uint32_t t;
+
+    ASSERT_OK(amk_conn_channel_pty(s->p->cli, s->cid, &pty, 1, &t));
+    assert_int_equal(sess_result(s, t), AMK_REQ_SUCCESS);
+    exec_ok(s, "stty -a");
+    sess_run(s);
+    ASSERT_OK(amk_buf_to_cstring(&s->out, &text, NULL));
+    assert_non_null(strstr(text, "-echo "));
+    assert_non_null(strstr(text, " icanon"));
+    assert_non_null(strstr(text, "rows 10; columns 40"));
+    free(text);
+    sess_free(s);
+}
+
+/* The transport refuses every other iteration: staged output waits and
+ * nothing is lost or reordered. */
+static void
+test_session_output_with_refusing_transport(void **state)
+{
+    const size_t len = 300000;
+    struct sess *s = sess_new(NULL, 64 * 1024);
+    uint64_t end = now_ms() + WAIT_MS;
+    int i = 0;
+
+    exec_ok(s, "head -c 300000 /dev/zero | tr '\\0' 'a'; echo tail >&2");
+    while (!(amk_srv_chan_done(s->sc)
+        && (amk_conn_channel_poll(s->p->cli, s->cid) & AMK_CHAN_EV_CLOSED))) {
+        assert_true(now_ms() < end);
+        s->p->to_cli.refuse = (i++ % 2) == 0;
+        sess_step(s, 20);
+    }
+    s->p->to_cli.refuse = 0;
+    ASSERT_OK(amk_conn_flush(s->p->srv));
+    ASSERT_OK(cp_pump(s->p));
+    client_io(s);
+    assert_int_equal(amk_buf_len(&s->out), len);
+    for (size_t k = 0; k < len; k++) {
+        if (amk_buf_ptr(&s->out)[k] != 'a')
+            fail_msg("byte %zu is %d", k, amk_buf_ptr(&s->out)[k]);
+    }
+    assert_out(s, &s->err, "tail\n");
+    assert_int_equal(exit_status(s), 0);
+    sess_free(s);
+}
+
+/* As OpenSSH with pipes: the end waits until every holder of the output
+ * closed it, not just the shell. */
+static void
+test_session_background_output_waited_for(void **state)
+{
+    struct sess *s = sess_new(NULL, 0);
+
+    exec_ok(s, "(sleep 0.3; echo late) & echo early");
+    sess_run(s);
+    assert_out(s, &s->out, "early\nlate\n");
+    assert_int_equal(exit_status(s), 0);
+    sess_free(s);
+}
+
+static void
+test_session_missing_shell_exits_127(void **state)
+{
+    struct amk_srv_chan_policy pol = { .shell = "/nonexistent/amiko-sh" };
+    struct sess *s = sess_new(&pol, 0);
+
+    exec_ok(s, "true");
+    sess_run(s);
+    assert_int_equal(exit_status(s), 127);
+    assert_true(amk_buf_len(&s->err) > 0);
+    sess_free(s);
+}
+
+/* A process that never reads its stdin: the client's data is dropped,
+ * and the server gets no SIGPIPE (it would kill this test). */
+static void
+test_session_stdin_to_exited_process(void **state)
+{
+    const size_t len = 512 * 1024;
+    uint8_t *data = calloc(1, len);
+    struct sess *s = sess_new(NULL, 64 * 1024);
+
+    assert_non_null(data);
+    exec_ok(s, "exec 0<&-; echo closed");
+    s->in = data;
+    s->in_len = len;
+    s->send_eof = 1;
+    sess_run(s);
+    assert_out(s, &s->out, "closed\n");
+    assert_int_equal(exit_status(s), 0);
+    sess_free(s);
+    free(data);
+}
+
 int
 main(void)
 {
@@ -492,6 +596,11 @@ main(void)
         cmocka_unit_test(test_session_peer_close_kills_process),
         cmocka_unit_test(test_session_no_leaked_fds),
         cmocka_unit_test(test_session_subsystem),
+        cmocka_unit_test(test_session_pty_modes_applied),
+        cmocka_unit_test(test_session_output_with_refusing_transport),
+        cmocka_unit_test(test_session_background_output_waited_for),
+        cmocka_unit_test(test_session_missing_shell_exits_127),
+        cmocka_unit_test(test_session_stdin_to_exited_process),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
