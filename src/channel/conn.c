@@ -336,6 +336,8 @@ amk_conn_new(struct amk_conn **out, const struct amk_conn_config *cfg,
     c->ka_interval = cfg->keepalive_interval_ms;
     c->ka_count_max = cfg->keepalive_count_max != 0 ? cfg->keepalive_count_max : 3;
     c->open_cb = cfg->open_cb;
+    c->request_cb = cfg->request_cb;
+    c->global_cb = cfg->global_cb;
     c->user = cfg->user;
     c->log = cfg->log;
     c->sink = *sink;
@@ -652,6 +654,13 @@ on_open(struct amk_conn *c, struct amk_buf *m)
     req.orig_host = orig != NULL ? orig : "";
     if (!known) {
         r = open_refuse(c, peer_id, AMK_OPEN_UNKNOWN_CHANNEL_TYPE, "unknown channel type");
+        goto out;
+    }
+    /* OpenSSH's PROTOCOL §2.2: after no-more-sessions@openssh.com no
+     * further session channel may be opened. */
+    if (strcmp(type, "session") == 0 && c->no_more_sessions) {
+        r = open_refuse(c, peer_id, AMK_OPEN_ADMINISTRATIVELY_PROHIBITED,
+            "no more sessions");
         goto out;
     }
     if (c->open_cb == NULL) {

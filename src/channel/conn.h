@@ -145,6 +145,93 @@ struct amk_conn_open_req {
  */
 typedef int (*amk_conn_open_fn)(void *user, const struct amk_conn_open_req *req, uint32_t id);
 
+/* --- Server role: requests from the peer (declared here for the config) -- */
+
+/* What a CHANNEL_REQUEST from the peer asks for (RFC 4254 §6, RFC 4335). */
+enum amk_chreq_kind {
+    AMK_CHREQ_PTY = 1,          /* "pty-req" (§6.2) */
+    AMK_CHREQ_X11,              /* "x11-req" (§6.3.1) */
+    AMK_CHREQ_ENV,              /* "env" (§6.4) */
+    AMK_CHREQ_SHELL,            /* "shell" (§6.5) */
+    AMK_CHREQ_EXEC,             /* "exec" (§6.5) */
+    AMK_CHREQ_SUBSYSTEM,        /* "subsystem" (§6.5) */
+    AMK_CHREQ_WINDOW_CHANGE,    /* "window-change" (§6.7) */
+    AMK_CHREQ_SIGNAL,           /* "signal" (§6.9) */
+    AMK_CHREQ_BREAK,            /* "break" (RFC 4335 §3) */
+    AMK_CHREQ_AUTH_AGENT        /* "auth-agent-req@openssh.com" (no fields) */
+};
+
+/*
+ * One parsed CHANNEL_REQUEST from the peer. Strings are NUL-terminated
+ * copies valid during the callback only; only the fields of @c kind are
+ * set, the others are zero.
+ */
+struct amk_conn_chreq {
+    uint32_t id;                /* our channel number */
+    enum amk_chreq_kind kind;
+    const char *type;           /* the request name as sent */
+    int want_reply;
+    uint32_t ticket;            /* with want_reply: for amk_conn_channel_reply() */
+    struct {                    /* AMK_CHREQ_PTY */
+        const char *term;
+        uint32_t cols, rows, width_px, height_px;
+        const uint8_t *modes;   /* encoded terminal modes (RFC 4254 §8), validated: */
+        size_t modes_len;       /* decode with amk_conn_pty_modes_next() */
+    } pty;
+    struct {                    /* AMK_CHREQ_ENV */
+        const char *name;
+        const char *value;
+    } env;
+    struct {                    /* AMK_CHREQ_EXEC: binary-safe, may hold NULs */
+        const char *command;    /* NUL-terminated after command_len bytes */
+        size_t command_len;
+    } exec;
+    const char *subsystem;      /* AMK_CHREQ_SUBSYSTEM: the name, e.g. "sftp" */
+    struct {                    /* AMK_CHREQ_WINDOW_CHANGE */
+        uint32_t cols, rows, width_px, height_px;
+    } winch;
+    const char *signal;         /* AMK_CHREQ_SIGNAL: name without "SIG", e.g. "TERM" */
+    uint32_t break_ms;          /* AMK_CHREQ_BREAK */
+    struct {                    /* AMK_CHREQ_X11 */
+        int single_connection;
+        const char *auth_protocol;
+        const char *auth_cookie;
+        uint32_t screen;
+    } x11;
+};
+
+/*
+ * Decides on a CHANNEL_REQUEST from the peer (server role). Returns
+ * AMK_REQ_SUCCESS or AMK_REQ_FAILURE to answer now, or AMK_REQ_PENDING to
+ * answer later with amk_conn_channel_reply(req->ticket) (only meaningful
+ * with want_reply; without it the result is ignored). Any other value
+ * counts as FAILURE. MUST NOT call back into the engine.
+ */
+typedef int (*amk_conn_request_fn)(void *user, const struct amk_conn_chreq *req);
+
+/* A GLOBAL_REQUEST from the peer (RFC 4254 §4), handed to global_cb. */
+struct amk_conn_global_req {
+    const char *name;
+    int want_reply;
+    const uint8_t *data;        /* the request-specific bytes, unparsed */
+    size_t len;
+    /* tcpip-forward / cancel-tcpip-forward (RFC 4254 §7.1), parsed: */
+    const char *bind_address;   /* NULL for other requests */
+    uint32_t bind_port;
+};
+
+/*
+ * Decides on a GLOBAL_REQUEST other than keepalive@openssh.com (always
+ * answered with REQUEST_FAILURE, as OpenSSH's server does) and
+ * no-more-sessions@openssh.com (always honoured by the engine). Returns
+ * AMK_REQ_SUCCESS or AMK_REQ_FAILURE (anything else: FAILURE). For a
+ * successful tcpip-forward of port 0 set *@p bound_port to the port
+ * allocated: REQUEST_SUCCESS then carries it (RFC 4254 §7.1). MUST NOT
+ * call back into the engine.
+ */
+typedef int (*amk_conn_global_fn)(void *user, const struct amk_conn_global_req *req,
+    uint32_t *bound_port);
+
 /* Zero-initialise, then set what you need. */
 struct amk_conn_config {
     uint32_t window;            /* receive window per channel; 0: AMK_CONN_WINDOW_DEFAULT */
@@ -160,6 +247,11 @@ struct amk_conn_config {
     amk_conn_open_fn open_cb;   /* NULL: refuse the peer's opens */
     void *user;                 /* passed to open_cb */
     struct amk_logger log;      /* zeroed: no logging */
+    /* Server role: NULL keeps the client behaviour (every request but
+     * exit-status / exit-signal refused; every global request refused).
+     * Both receive @c user. */
+    amk_conn_request_fn request_cb;
+    amk_conn_global_fn global_cb;
 };
 
 struct amk_conn;
@@ -321,7 +413,7 @@ struct amk_pty_mode {
 /* Terminal modes of RFC 4254 §8 used most. */
 #define AMK_TTY_OP_END 0
 #define AMK_TTY_VINTR 1
-#define AMK_TTY_VEOF 4
+#define AMK_TTY_VEOF 5             /* RFC 4254 §8: 4 is VKILL */
 #define AMK_TTY_ECHO 53
 #define AMK_TTY_ICANON 51
 #define AMK_TTY_ISIG 50
@@ -391,5 +483,46 @@ int amk_conn_keepalive(struct amk_conn *c, uint32_t *ticket) AMK_CONN_MUST_CHECK
 /* The answer to global request @p ticket, as amk_conn_channel_request_result(). */
 int amk_conn_global_result(const struct amk_conn *c, uint32_t ticket, enum amk_req_result *result)
     AMK_CONN_MUST_CHECK;
+
+/* --- Server role: answering requests, exit status ------------------- */
+
+/*
+ * Answers the peer's want-reply request @p ticket on channel @p id (from
+ * a request_cb that returned AMK_REQ_PENDING) with CHANNEL_SUCCESS (@p ok)
+ * or CHANNEL_FAILURE. Replies go out in the order of the requests (RFC
+ * 4254 §5.4): an answer waits until every earlier request on the channel
+ * is answered. After our CLOSE nothing is sent (AMK_OK). At most
+ * AMK_CONN_REQUESTS_MAX requests may await replies per channel; more from
+ * the peer fail the engine with AMK_ELIMIT. Errors: AMK_EINVAL (unknown
+ * channel, ticket not awaiting an answer), the engine's error.
+ */
+int amk_conn_channel_reply(struct amk_conn *c, uint32_t id, uint32_t ticket, int ok)
+    AMK_CONN_MUST_CHECK;
+/* Requests of the peer on channel @p id still awaiting our answer. */
+uint32_t amk_conn_channel_replies_pending(const struct amk_conn *c, uint32_t id);
+
+/* Sends exit-status (RFC 4254 §6.10), want reply FALSE. Errors as
+ * amk_conn_channel_exec(); also allowed after our EOF. */
+int amk_conn_channel_send_exit_status(struct amk_conn *c, uint32_t id, uint32_t status)
+    AMK_CONN_MUST_CHECK;
+/* Sends exit-signal (RFC 4254 §6.10): @p signal without "SIG" (e.g.
+ * "TERM"), whether core was dumped, an error message (NULL: "") and its
+ * language tag (NULL: ""). AMK_EINVAL for a NULL or empty signal name or
+ * one starting with "SIG"; otherwise as amk_conn_channel_send_exit_status(). */
+int amk_conn_channel_send_exit_signal(struct amk_conn *c, uint32_t id, const char *signal,
+    int core_dumped, const char *message, const char *lang) AMK_CONN_MUST_CHECK;
+
+/*
+ * Decodes the next terminal mode of an encoded pty-req mode string (RFC
+ * 4254 §8) at *@p off: AMK_OK with *@p mode and *off advanced; AMK_ECLOSED
+ * at the end (TTY_OP_END, an opcode 160..255 that stops parsing, or no
+ * more bytes); AMK_ETRUNCATED when an argument is cut short.
+ */
+int amk_conn_pty_modes_next(const uint8_t *modes, size_t len, size_t *off,
+    struct amk_pty_mode *mode) AMK_CONN_MUST_CHECK;
+
+/* 1 once the peer sent no-more-sessions@openssh.com: later "session"
+ * opens are refused with ADMINISTRATIVELY_PROHIBITED. */
+int amk_conn_no_more_sessions(const struct amk_conn *c);
 
 #endif

@@ -42,6 +42,16 @@ struct amk_reqtrack {
     uint64_t ok_bits;           /* bit (ticket % 64): answered with success */
 };
 
+/* The peer's want-reply requests on one channel (server role), answered
+ * in order (RFC 4254 §5.4): tickets received 0, 1, 2, ...; answers
+ * decided out of order wait as bits until every earlier one is sent. */
+struct amk_inreq {
+    uint32_t received;
+    uint32_t replied;
+    uint64_t decided_bits;      /* bit (ticket % 64): decided, not yet sent */
+    uint64_t ok_bits;           /* bit (ticket % 64): decided with success */
+};
+
 struct amk_chan {
     uint32_t id;                /* our channel number */
     uint32_t peer_id;           /* the peer's, once known */
@@ -62,6 +72,7 @@ struct amk_chan {
     uint32_t smaxpkt;
 
     struct amk_reqtrack req;
+    struct amk_inreq inreq;     /* the peer's requests awaiting our reply */
 
     uint32_t exit_status;
     char *exit_signal;          /* without "SIG" */
@@ -80,6 +91,9 @@ struct amk_conn {
     uint64_t ka_interval;
     unsigned ka_count_max;
     amk_conn_open_fn open_cb;
+    amk_conn_request_fn request_cb;
+    amk_conn_global_fn global_cb;
+    int no_more_sessions;       /* no-more-sessions@openssh.com received */
     void *user;
     struct amk_logger log;
     struct amk_pkt_sink sink;
@@ -156,6 +170,10 @@ int amk_conn_on_channel_failure(struct amk_conn *c, struct amk_buf *m) AMK_CONN_
 int amk_conn_on_global_request(struct amk_conn *c, struct amk_buf *m) AMK_CONN_MUST_CHECK;
 int amk_conn_on_request_success(struct amk_conn *c, struct amk_buf *m) AMK_CONN_MUST_CHECK;
 int amk_conn_on_request_failure(struct amk_conn *c, struct amk_buf *m) AMK_CONN_MUST_CHECK;
+/* Server role: a CHANNEL_REQUEST other than exit-status / exit-signal,
+ * @p m positioned after want-reply (server_req.c). */
+int amk_conn_serve_request(struct amk_conn *c, struct amk_chan *ch, const uint8_t *type,
+    size_t type_len, int want_reply, struct amk_buf *m) AMK_CONN_MUST_CHECK;
 
 /* Gives consumed receive window back with WINDOW_ADJUST once half the
  * window is consumed (RFC 4254 §5.2). */

@@ -4,9 +4,11 @@
  */
 #include "channel/conn_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define KEEPALIVE_NAME "keepalive@openssh.com"
+#define NO_MORE_SESSIONS_NAME "no-more-sessions@openssh.com"
 #define GLOBAL_NAME_MAX 256
 
 int
@@ -86,27 +88,87 @@ amk_conn_tick(struct amk_conn *c, uint64_t now_ms)
     return AMK_OK;
 }
 
+/* RFC 4254 §7.1: tcpip-forward / cancel-tcpip-forward carry an address
+ * to bind and a port. */
+static int
+global_parse_forward(struct amk_conn *c, struct amk_buf *m, struct amk_conn_global_req *req,
+    char **addr)
+{
+    int r;
+
+    if ((r = amk_buf_get_cstring(m, addr, NULL)) != AMK_OK
+        || (r = amk_buf_get_u32(m, &req->bind_port)) != AMK_OK
+        || (r = amk_buf_get_end(m)) != AMK_OK)
+        return amk_conn_fail(c, r, "malformed GLOBAL_REQUEST %s", req->name);
+    req->bind_address = *addr;
+    return AMK_OK;
+}
+
 int
 amk_conn_on_global_request(struct amk_conn *c, struct amk_buf *m)
 {
-    const uint8_t *name;
-    size_t name_len;
-    int want_reply, r;
+    struct amk_conn_global_req req;
+    const uint8_t *raw;
+    size_t raw_len;
+    char *name = NULL, *addr = NULL;
+    uint32_t bound_port = 0;
+    int want_reply, ok = 0, r;
 
-    /* The request-specific data that follows is not parsed: we act on no
-     * global request, hostkeys-00@openssh.com included. */
-    if ((r = amk_buf_get_string_direct(m, &name, &name_len)) != AMK_OK
-        || (r = amk_buf_get_bool(m, &want_reply)) != AMK_OK)
-        return amk_conn_fail(c, r, "malformed GLOBAL_REQUEST");
-    amk_log(&c->log, AMK_LOG_DEBUG, "global request %.*s (want reply %d) refused",
-        (int)(name_len > 64 ? 64 : name_len), (const char *)name, want_reply);
+    memset(&req, 0, sizeof(req));
+    if ((r = amk_buf_get_string_direct(m, &raw, &raw_len)) != AMK_OK
+        || (r = amk_buf_get_bool(m, &want_reply)) != AMK_OK) {
+        r = amk_conn_fail(c, r, "malformed GLOBAL_REQUEST");
+        goto out;
+    }
+    /* Printable copy: a name with odd bytes matches nothing we know. */
+    if ((name = amk_conn_text(raw, raw_len)) == NULL) {
+        r = amk_conn_fail(c, AMK_ENOMEM, "out of memory");
+        goto out;
+    }
+    req.name = name;
+    req.want_reply = want_reply;
+    req.data = amk_buf_ptr(m);
+    req.len = amk_buf_len(m);
+    if (strcmp(name, NO_MORE_SESSIONS_NAME) == 0) {
+        /* OpenSSH PROTOCOL §2.2: refuse later session opens. */
+        c->no_more_sessions = 1;
+        ok = 1;
+    } else if (strcmp(name, KEEPALIVE_NAME) == 0 || c->global_cb == NULL) {
+        /* RFC 4254 §4: unknown requests get REQUEST_FAILURE; OpenSSH
+         * expects exactly that for its keepalive@openssh.com. The data of
+         * requests we do not act on (hostkeys-00@openssh.com, ...) is not
+         * parsed. */
+        ok = 0;
+    } else {
+        if ((strcmp(name, "tcpip-forward") == 0 || strcmp(name, "cancel-tcpip-forward") == 0)
+            && (r = global_parse_forward(c, m, &req, &addr)) != AMK_OK)
+            goto out;
+        ok = c->global_cb(c->user, &req, &bound_port) == AMK_REQ_SUCCESS;
+    }
+    amk_log(&c->log, AMK_LOG_DEBUG, "global request %.64s (want reply %d) %s", name,
+        want_reply, ok ? "accepted" : "refused");
+    r = AMK_OK;
     if (!want_reply)
-        return AMK_OK;
-    /* RFC 4254 §4: unknown requests get REQUEST_FAILURE; OpenSSH expects
-     * exactly that for its keepalive@openssh.com. */
-    if ((r = amk_conn_msg_start(c, AMK_MSG_REQUEST_FAILURE)) != AMK_OK)
-        return amk_conn_fail(c, r, "building REQUEST_FAILURE failed");
-    return amk_conn_msg_send(c, 1);
+        goto out;
+    if ((r = amk_conn_msg_start(c, ok ? AMK_MSG_REQUEST_SUCCESS
+            : AMK_MSG_REQUEST_FAILURE)) != AMK_OK
+        /* RFC 4254 §7.1: the port allocated for a tcpip-forward of port 0 */
+        || (ok && req.bind_address != NULL && strcmp(name, "tcpip-forward") == 0
+            && req.bind_port == 0 && (r = amk_buf_put_u32(&c->msg, bound_port)) != AMK_OK)) {
+        r = amk_conn_fail(c, r, "building a global reply failed");
+        goto out;
+    }
+    r = amk_conn_msg_send(c, 1);
+out:
+    free(name);
+    free(addr);
+    return r;
+}
+
+int
+amk_conn_no_more_sessions(const struct amk_conn *c)
+{
+    return c != NULL && c->no_more_sessions;
 }
 
 static int

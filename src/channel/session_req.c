@@ -365,6 +365,10 @@ amk_conn_on_channel_request(struct amk_conn *c, struct amk_buf *m)
     if ((r = amk_buf_get_string_direct(m, &type, &type_len)) != AMK_OK
         || (r = amk_buf_get_bool(m, &want_reply)) != AMK_OK)
         return amk_conn_fail(c, r, "channel %u: malformed CHANNEL_REQUEST", ch->id);
+    if (c->request_cb != NULL
+        && !(type_len == strlen("exit-status") && memcmp(type, "exit-status", type_len) == 0)
+        && !(type_len == strlen("exit-signal") && memcmp(type, "exit-signal", type_len) == 0))
+        return amk_conn_serve_request(c, ch, type, type_len, want_reply, m);
     if (type_len == strlen("exit-status") && memcmp(type, "exit-status", type_len) == 0) {
         if ((r = on_exit_status(c, ch, m)) != AMK_OK)
             return r;
