@@ -852,6 +852,9 @@ do_extended(struct amk_sftps *s, const struct amk_sftp_request *q)
         /* an empty name (copied as ".") means the server's own user */
         if (e == 0)
             e = o->home(s->fs, q->data_len == 4 ? "" : s->p1, s->res, sizeof(s->res));
+        /* an unknown user is a FAILURE, as OpenSSH's sftp-server says */
+        if (e == ENOENT)
+            return reply_status(s, q->id, AMK_SSH_FX_FAILURE, "No such user");
         if (e != 0)
             return reply_errno(s, q->id, e);
         s->res[sizeof(s->res) - 1] = '\0';

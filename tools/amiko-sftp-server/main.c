@@ -13,19 +13,24 @@
  * It drives the sans-I/O engine of src/sftp/sftp_server.c over the POSIX
  * backend of src/server/sftp_fs.c with poll(2): input is read only while
  * the engine accepts it, so a client that does not read its replies
- * cannot make the server buffer without bound. The descriptors stay
- * blocking (as with OpenSSH's sftp-server): they may share a file
- * description with another process (sshd's socketpair, a wrapper's pipe),
+ * cannot make the server buffer without bound. Writes never block, so
+ * input keeps flowing while the client is slow to read (a client blocked
+ * writing requests while we block writing replies would deadlock): on a
+ * socket each send() is MSG_DONTWAIT, on a pipe the write end is made
+ * non-blocking. The file description of stdin is left alone: it may be
+ * shared with another process (sftp -D's socketpair behind a wrapper),
  * where O_NONBLOCK would leak to it; a read after POLLIN returns what is
- * there, and a write after POLLOUT at worst waits for the client to read.
+ * there.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +38,39 @@
 #include "sftp/sftp_server.h"
 
 #define IN_CAP ((size_t)1024 * 1024)
+
+/* How replies are written without blocking: see the top. */
+struct out_mode {
+    int is_sock;
+};
+
+static int
+out_setup(struct out_mode *m)
+{
+    struct stat st;
+    int fl;
+
+    m->is_sock = 0;
+    if (fstat(STDOUT_FILENO, &st) != 0)
+        return -1;
+    if (S_ISSOCK(st.st_mode)) {
+        m->is_sock = 1;
+        return 0;
+    }
+    if (!S_ISFIFO(st.st_mode))
+        return 0;               /* a file: writes do not wait anyway */
+    if ((fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0)
+        return -1;
+    return fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK);
+}
+
+static ssize_t
+out_write(const struct out_mode *m, const void *p, size_t n)
+{
+    if (m->is_sock)
+        return send(STDOUT_FILENO, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return write(STDOUT_FILENO, p, n);
+}
 
 static void
 usage(void)
@@ -51,6 +89,7 @@ main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     struct amk_sftps_config cfg = { .read_only = 0 };
+    struct out_mode om;
     struct amk_sftp_fs *fs = NULL;
     struct amk_sftps *s = NULL;
     const char *root = NULL, *start = NULL;
@@ -100,6 +139,10 @@ main(int argc, char **argv)
         fprintf(stderr, "amiko-sftp-server: out of memory\n");
         goto out;
     }
+    if (out_setup(&om) != 0) {
+        fprintf(stderr, "amiko-sftp-server: stdout: %s\n", strerror(errno));
+        goto out;
+    }
     for (;;) {
         struct pollfd p[2];
         const uint8_t *o;
@@ -135,9 +178,9 @@ main(int argc, char **argv)
             goto out;
         }
         if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
-            ssize_t n = write(STDOUT_FILENO, o, olen);
+            ssize_t n = out_write(&om, o, olen);
 
-            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 /* the client is gone */
                 break;
             }
