@@ -929,6 +929,39 @@ test_sftps_confined_escapes_refused(void **state)
     srv_stop(&t);
 }
 
+static void
+test_sftps_whole_packets_mode(void **state)
+{
+    struct amk_sftps_config cfg = { .whole_packets = 1 };
+    struct amk_sftp_reply rep;
+    struct srv t;
+    size_t used, first;
+
+    (void)state;
+    srv_start(&t, 1, &cfg);
+    ASSERT_OK(amk_sftp_enc_path(&t.req, AMK_SSH_FXP_STAT, 1, "/"));
+    first = amk_buf_len(&t.req);
+    ASSERT_OK(amk_sftp_enc_path(&t.req, AMK_SSH_FXP_STAT, 2, "/"));
+    /* one packet and a half: the half is left to the caller */
+    ASSERT_OK(amk_sftps_input(t.s, amk_buf_ptr(&t.req), first + 5, &used));
+    assert_int_equal(used, first);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.id, 1);
+    amk_sftp_reply_clear(&rep);
+    /* three bytes, not even a length: nothing taken */
+    ASSERT_OK(amk_sftps_input(t.s, amk_buf_ptr(&t.req) + first, 3, &used));
+    assert_int_equal(used, 0);
+    ASSERT_OK(amk_sftps_input(t.s, amk_buf_ptr(&t.req) + first, amk_buf_len(&t.req) - first,
+        &used));
+    assert_int_equal(used, amk_buf_len(&t.req) - first);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.id, 2);
+    assert_int_equal(rep.type, AMK_SSH_FXP_ATTRS);
+    amk_sftp_reply_clear(&rep);
+    amk_buf_reset(&t.req);
+    srv_stop(&t);
+}
+
 int
 main(void)
 {
@@ -945,6 +978,7 @@ main(void)
         cmocka_unit_test(test_sftps_malformed_is_fatal),
         cmocka_unit_test(test_sftps_byte_by_byte),
         cmocka_unit_test(test_sftps_back_pressure),
+        cmocka_unit_test(test_sftps_whole_packets_mode),
         cmocka_unit_test(test_sftps_handle_cap),
         cmocka_unit_test(test_sftps_read_only),
         cmocka_unit_test(test_sftps_confined_escapes_refused),

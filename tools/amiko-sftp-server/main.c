@@ -37,7 +37,7 @@
 #include "server/sftp_fs.h"
 #include "sftp/sftp_server.h"
 
-#define IN_CAP ((size_t)1024 * 1024)
+#define IN_CAP ((size_t)2 * 1024 * 1024)
 
 /* How replies are written without blocking: see the top. */
 struct out_mode {
@@ -88,13 +88,13 @@ main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct amk_sftps_config cfg = { .read_only = 0 };
+    struct amk_sftps_config cfg = { .whole_packets = 1 };
     struct out_mode om;
     struct amk_sftp_fs *fs = NULL;
     struct amk_sftps *s = NULL;
     const char *root = NULL, *start = NULL;
     uint8_t *in = NULL;
-    size_t ilen = 0;
+    size_t ist = 0, iend = 0;     /* unused input: in[ist..iend) */
     char err[512];
     int c, rc = 1, eof = 0, r;
 
@@ -149,21 +149,34 @@ main(int argc, char **argv)
         size_t olen, used;
         int want_in;
 
-        /* hand the engine what we have (it may have made room) */
-        if (ilen > 0) {
-            r = amk_sftps_input(s, in, ilen, &used);
-            if (used > 0) {
-                memmove(in, in + used, ilen - used);
-                ilen -= used;
-            }
+        /*
+         * Requests are handed over only once the replies before them are
+         * all sent: the output buffer then never needs compacting. The
+         * engine takes whole packets only (cfg.whole_packets), so WRITE
+         * data goes from this buffer to the file with no copy.
+         */
+        o = amk_sftps_output(s, &olen);
+        if (iend > ist && olen == 0 && amk_sftps_error(s) == AMK_OK) {
+            r = amk_sftps_input(s, in + ist, iend - ist, &used);
+            ist += used;
+            if (ist == iend)
+                ist = iend = 0;
             if (r != AMK_OK) {
                 fprintf(stderr, "amiko-sftp-server: %s\n", amk_sftps_last_error(s));
                 eof = 1;
-                ilen = 0;
+                ist = iend = 0;
             }
+            o = amk_sftps_output(s, &olen);
         }
-        o = amk_sftps_output(s, &olen);
-        want_in = !eof && ilen < IN_CAP && amk_sftps_error(s) == AMK_OK;
+        /* keep room for the largest packet after the unused bytes */
+        if (ist > 0 && IN_CAP - iend < AMK_SFTP_PACKET_MAX + 4) {
+            memmove(in, in + ist, iend - ist);
+            iend -= ist;
+            ist = 0;
+        }
+        want_in = !eof && iend < IN_CAP && amk_sftps_error(s) == AMK_OK;
+        /* done: nothing to send and nothing more can come (an incomplete
+         * packet at the end of input is dropped, as OpenSSH does) */
         if (!want_in && olen == 0)
             break;
         p[0].fd = want_in ? STDIN_FILENO : -1;
@@ -188,14 +201,14 @@ main(int argc, char **argv)
                 goto out;
         }
         if (p[0].revents & (POLLIN | POLLERR | POLLHUP)) {
-            ssize_t n = read(STDIN_FILENO, in + ilen, IN_CAP - ilen);
+            ssize_t n = read(STDIN_FILENO, in + iend, IN_CAP - iend);
 
             if (n == 0)
                 eof = 1;
             else if (n < 0 && errno != EAGAIN && errno != EINTR)
                 eof = 1;
             else if (n > 0)
-                ilen += (size_t)n;
+                iend += (size_t)n;
         }
     }
     rc = amk_sftps_error(s) == AMK_OK ? 0 : 1;
