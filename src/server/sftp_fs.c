@@ -302,8 +302,9 @@ fs_open(void *user, const char *path, uint32_t pflags, const struct amk_sftp_att
 {
     struct amk_sftp_fs *fs = user;
     struct fs_file *f;
+    struct stat st;
     mode_t mode = 0666;
-    int flags, fd, e;
+    int flags, fd, e, fl;
 
     /* draft-02 §6.3: pflags to open(2) flags. */
     if ((pflags & AMK_SFTP_READ) && (pflags & AMK_SFTP_WRITE))
@@ -324,10 +325,15 @@ fs_open(void *user, const char *path, uint32_t pflags, const struct amk_sftp_att
         mode = (mode_t)(a->permissions & 07777);
     if ((f = malloc(sizeof(*f))) == NULL)
         return ENOMEM;
-    if ((e = fs_open_path(fs, path, flags, mode, &fd)) != 0) {
+    /* O_NONBLOCK: opening a FIFO must not hang the server (and reads of
+     * one answer EAGAIN); it is dropped again for everything else. */
+    if ((e = fs_open_path(fs, path, flags | O_NONBLOCK, mode, &fd)) != 0) {
         free(f);
         return e;
     }
+    if (fstat(fd, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
+        (fl = fcntl(fd, F_GETFL)) >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     f->fd = fd;
     *fh = f;
     return 0;
@@ -781,14 +787,24 @@ fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, 
     int in = ((struct fs_file *)from)->fd, out = ((struct fs_file *)to)->fd;
     uint8_t *buf = NULL;
     uint64_t left = len;
+    struct stat st;
     int e = 0, plain = 0;
 
     (void)user;
     if (from_off > (uint64_t)INT64_MAX || to_off > (uint64_t)INT64_MAX)
         return EINVAL;
-    /* extensions-00 §7: length 0 copies to the end of the file. */
-    while (len == 0 || left > 0) {
-        size_t want = (len == 0 || left > COPY_CHUNK) ? COPY_CHUNK : (size_t)left;
+    /* Regular files only: a device or FIFO as the source could make the
+     * copy endless (/dev/zero with length 0). */
+    if (fstat(in, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return EINVAL;
+    /* extensions-00 §7: length 0 copies to the end of the file (its
+     * size now: a file growing meanwhile does not extend the copy). */
+    if (len == 0)
+        left = (uint64_t)st.st_size > from_off ? (uint64_t)st.st_size - from_off : 0;
+    while (left > 0) {
+        size_t want = left > COPY_CHUNK ? COPY_CHUNK : (size_t)left;
         ssize_t n;
 
         if (!plain) {
@@ -815,15 +831,11 @@ fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, 
             e = errno;
             break;
         }
-        if (n == 0) {
-            /* end of the source before @p len bytes */
-            if (len != 0)
-                e = 0;
-            break;
-        }
+        if (n == 0)
+            break;              /* end of the source before @p len bytes */
         from_off += (uint64_t)n;
         to_off += (uint64_t)n;
-        left -= len == 0 ? 0 : (uint64_t)n;
+        left -= (uint64_t)n;
     }
     free(buf);
     return e;

@@ -30,6 +30,7 @@ struct amk_sftps {
     const struct amk_sftps_fs_ops *ops;
     void *fs;
     int read_only;
+    int whole_packets;
     size_t out_max;
     uint32_t max_handles;
 
@@ -79,6 +80,7 @@ amk_sftps_new(struct amk_sftps **out, const struct amk_sftps_fs_ops *ops, void *
     s->ops = ops;
     s->fs = fs_user;
     s->read_only = cfg != NULL && cfg->read_only;
+    s->whole_packets = cfg != NULL && cfg->whole_packets;
     s->out_max = cfg != NULL && cfg->out_max > 0 ? cfg->out_max : AMK_SFTPS_OUT_DEFAULT;
     s->max_handles = cfg != NULL && cfg->max_handles > 0 ? cfg->max_handles :
         AMK_SFTPS_HANDLES_DEFAULT;
@@ -852,6 +854,9 @@ do_extended(struct amk_sftps *s, const struct amk_sftp_request *q)
         /* an empty name (copied as ".") means the server's own user */
         if (e == 0)
             e = o->home(s->fs, q->data_len == 4 ? "" : s->p1, s->res, sizeof(s->res));
+        /* an unknown user is a FAILURE, as OpenSSH's sftp-server says */
+        if (e == ENOENT)
+            return reply_status(s, q->id, AMK_SSH_FX_FAILURE, "No such user");
         if (e != 0)
             return reply_errno(s, q->id, e);
         s->res[sizeof(s->res) - 1] = '\0';
@@ -1019,6 +1024,8 @@ amk_sftps_input(struct amk_sftps *s, const uint8_t *data, size_t len, size_t *us
                 continue;
             }
         }
+        if (s->whole_packets)
+            break;              /* the caller keeps the incomplete packet */
         if ((r = amk_buf_put(&s->in, data + pos, len - pos)) != AMK_OK)
             return fail(s, r, "cannot buffer input");
         pos = len;

@@ -115,6 +115,13 @@ struct amk_sftps_config {
     int read_only;              /* refuse every modifying request: PERMISSION_DENIED */
     size_t out_max;             /* output level that pauses input (AMK_SFTPS_OUT_DEFAULT) */
     uint32_t max_handles;       /* open files + directories (AMK_SFTPS_HANDLES_DEFAULT) */
+    /* 1: amk_sftps_input() takes whole packets only and leaves an
+     * incomplete one at the end of the data to the caller (*used stops
+     * before it), who MUST offer it again with more bytes appended; its
+     * buffer MUST be able to hold AMK_SFTP_PACKET_MAX + 4 bytes. Every
+     * request is then handled in place (no copy of WRITE data). 0: the
+     * engine buffers a split packet itself (any chunking works). */
+    int whole_packets;
 };
 
 struct amk_sftps;

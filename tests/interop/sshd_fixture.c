@@ -279,8 +279,11 @@ write_config(struct sshd_fixture *f, const char *extra)
         "KbdInteractiveAuthentication no\n"
         "LoginGraceTime 30\n"
         "MaxStartups 1000\n"
-        "MaxSessions 100\n"
-        "Subsystem sftp /usr/lib/openssh/sftp-server\n");
+        "MaxSessions 100\n");
+    /* Subsystem is the exception: sshd refuses a second "sftp" line, so
+     * the default is written only when the caller gave none. */
+    if (extra == NULL || strstr(extra, "Subsystem sftp ") == NULL)
+        fprintf(c, "Subsystem sftp /usr/lib/openssh/sftp-server\n");
     return fclose(c) == 0 ? 0 : -1;
 }
 

@@ -929,6 +929,134 @@ test_sftps_confined_escapes_refused(void **state)
     srv_stop(&t);
 }
 
+static void
+test_sftps_whole_packets_mode(void **state)
+{
+    struct amk_sftps_config cfg = { .whole_packets = 1 };
+    struct amk_sftp_reply rep;
+    struct srv t;
+    size_t used, first;
+
+    (void)state;
+    srv_start(&t, 1, &cfg);
+    ASSERT_OK(amk_sftp_enc_path(&t.req, AMK_SSH_FXP_STAT, 1, "/"));
+    first = amk_buf_len(&t.req);
+    ASSERT_OK(amk_sftp_enc_path(&t.req, AMK_SSH_FXP_STAT, 2, "/"));
+    /* one packet and a half: the half is left to the caller */
+    ASSERT_OK(amk_sftps_input(t.s, amk_buf_ptr(&t.req), first + 5, &used));
+    assert_int_equal(used, first);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.id, 1);
+    amk_sftp_reply_clear(&rep);
+    /* three bytes, not even a length: nothing taken */
+    ASSERT_OK(amk_sftps_input(t.s, amk_buf_ptr(&t.req) + first, 3, &used));
+    assert_int_equal(used, 0);
+    ASSERT_OK(amk_sftps_input(t.s, amk_buf_ptr(&t.req) + first, amk_buf_len(&t.req) - first,
+        &used));
+    assert_int_equal(used, amk_buf_len(&t.req) - first);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.id, 2);
+    assert_int_equal(rep.type, AMK_SSH_FXP_ATTRS);
+    amk_sftp_reply_clear(&rep);
+    amk_buf_reset(&t.req);
+    srv_stop(&t);
+}
+
+/* A FIFO must not hang the server: opening and reading answer at once. */
+static void
+test_sftps_fifo_does_not_block(void **state)
+{
+    char path[400];
+    uint8_t h[256];
+    size_t hl;
+    struct srv t;
+
+    (void)state;
+    srv_start(&t, 1, NULL);
+    path_in(&t, t.root, "fifo", path, sizeof(path));
+    assert_int_equal(mkfifo(path, 0644), 0);
+    ASSERT_OK(amk_sftp_enc_open(&t.req, 1, "fifo", AMK_SFTP_WRITE, NULL));
+    expect_status(&t, 1, AMK_SSH_FX_FAILURE);       /* ENXIO: no reader */
+    open_file(&t, 2, "fifo", AMK_SFTP_READ, h, &hl);
+    ASSERT_OK(amk_sftp_enc_read(&t.req, 3, h, hl, 0, 100));
+    expect_status(&t, 3, AMK_SSH_FX_FAILURE);       /* ESPIPE or EAGAIN */
+    srv_stop(&t);
+}
+
+/* copy-data from a device with length 0 would never end: refused. */
+static void
+test_sftps_copy_data_from_device_refused(void **state)
+{
+    struct amk_buf e;
+    uint8_t h[256], h2[256];
+    size_t hl, hl2;
+    struct srv t;
+
+    (void)state;
+    srv_start(&t, 0, NULL);
+    open_file(&t, 1, "/dev/zero", AMK_SFTP_READ, h, &hl);
+    open_file(&t, 2, "out", AMK_SFTP_WRITE | AMK_SFTP_CREAT, h2, &hl2);
+    amk_buf_init(&e);
+    ASSERT_OK(amk_buf_put_string(&e, h, hl));
+    ASSERT_OK(amk_buf_put_u64(&e, 0));
+    ASSERT_OK(amk_buf_put_u64(&e, 0));
+    ASSERT_OK(amk_buf_put_string(&e, h2, hl2));
+    ASSERT_OK(amk_buf_put_u64(&e, 0));
+    ASSERT_OK(amk_sftp_enc_extended(&t.req, 3, "copy-data", amk_buf_ptr(&e), amk_buf_len(&e)));
+    amk_buf_release(&e);
+    expect_status(&t, 3, AMK_SSH_FX_FAILURE);
+    srv_stop(&t);
+}
+
+/* A start directory inside the root: "." and relative paths mean it. */
+static void
+test_sftps_confined_start_dir(void **state)
+{
+    struct amk_sftp_reply rep;
+    struct amk_sftp_version v;
+    char path[400];
+    const uint8_t *p;
+    size_t len;
+    struct srv t;
+
+    (void)state;
+    srv_start(&t, 1, NULL);
+    path_in(&t, t.root, "home", path, sizeof(path));
+    assert_int_equal(mkdir(path, 0755), 0);
+    path_in(&t, t.root, "home/x", path, sizeof(path));
+    write_file(path, "x", 1);
+    amk_sftps_free(t.s);
+    amk_sftp_fs_free(t.fs);
+    ASSERT_OK(amk_sftp_fs_new(&t.fs, t.root, "/home", NULL, 0));
+    ASSERT_OK(amk_sftps_new(&t.s, amk_sftp_fs_ops(), t.fs, NULL));
+    ASSERT_OK(amk_sftp_enc_init(&t.req, 3));
+    flush_req(&t);
+    p = amk_sftps_output(t.s, &len);
+    ASSERT_OK(amk_sftp_dec_version(p + 4, len - 4, &v));
+    amk_sftp_version_clear(&v);
+    ASSERT_OK(amk_sftps_output_consume(t.s, len));
+    ASSERT_OK(amk_sftp_enc_path(&t.req, AMK_SSH_FXP_REALPATH, 1, "."));
+    flush_req(&t);
+    take_reply(&t, &rep);
+    assert_string_equal(rep.names[0].filename, "/home");
+    amk_sftp_reply_clear(&rep);
+    ASSERT_OK(amk_sftp_enc_path(&t.req, AMK_SSH_FXP_STAT, 2, "x"));
+    flush_req(&t);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.type, AMK_SSH_FXP_ATTRS);
+    assert_int_equal(rep.attrs.size, 1);
+    amk_sftp_reply_clear(&rep);
+    /* a start directory outside the root cannot be given */
+    {
+        struct amk_sftp_fs *fs2 = NULL;
+        char err[200];
+
+        ASSERT_AMK(AMK_EINVAL, amk_sftp_fs_new(&fs2, t.root, "/nonexistent", err, sizeof(err)));
+        assert_non_null(strstr(err, "start directory"));
+    }
+    srv_stop(&t);
+}
+
 int
 main(void)
 {
@@ -945,6 +1073,10 @@ main(void)
         cmocka_unit_test(test_sftps_malformed_is_fatal),
         cmocka_unit_test(test_sftps_byte_by_byte),
         cmocka_unit_test(test_sftps_back_pressure),
+        cmocka_unit_test(test_sftps_whole_packets_mode),
+        cmocka_unit_test(test_sftps_fifo_does_not_block),
+        cmocka_unit_test(test_sftps_copy_data_from_device_refused),
+        cmocka_unit_test(test_sftps_confined_start_dir),
         cmocka_unit_test(test_sftps_handle_cap),
         cmocka_unit_test(test_sftps_read_only),
         cmocka_unit_test(test_sftps_confined_escapes_refused),
