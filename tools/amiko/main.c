@@ -18,6 +18,9 @@ static const struct tool_command commands[] = {
       tool_keygen_usage },
     { "ssh", "run a command or a shell on a server (as ssh)", amk_cmd_ssh,
       amk_cmd_ssh_usage },
+    { "cp", "copy files to or from a server over SFTP (as scp)", amk_cmd_cp, amk_cmd_cp_usage },
+    { "sftp", "an SFTP session, interactive or from a batch file (as sftp)", amk_cmd_sftp,
+      amk_cmd_sftp_usage },
     { "help", "show the commands, or one command's options", help_run, help_usage },
 };
 

@@ -24,6 +24,12 @@ struct tool_command {
 int amk_cmd_ssh(int argc, char **argv);
 void amk_cmd_ssh_usage(void);
 
+/* cmd_cp.c, cmd_sftp.c (transfers over SFTP) */
+int amk_cmd_cp(int argc, char **argv);
+void amk_cmd_cp_usage(void);
+int amk_cmd_sftp(int argc, char **argv);
+void amk_cmd_sftp_usage(void);
+
 /* keygen.c */
 int tool_keygen(int argc, char **argv);
 void tool_keygen_usage(void);
