@@ -303,6 +303,100 @@ AMK_API int amk_sftp_get(struct amk_sftp *sftp, const char *remote, const char *
 AMK_API int amk_sftp_put(struct amk_sftp *sftp, const char *local, const char *remote,
     unsigned flags, amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
 
+/* --- Directory trees (sftp_tree.c) ------------------------------------ */
+
+/** Flags of amk_sftp_tree_get() and amk_sftp_tree_put(). */
+#define AMK_SFTP_TREE_RECURSIVE 0x1u /**< copy a directory source with everything under it */
+#define AMK_SFTP_TREE_PRESERVE 0x2u  /**< give every copy its source's mode and times */
+#define AMK_SFTP_TREE_RESUME 0x4u    /**< go on with partial copies (see amk_sftp_tree_put()) */
+#define AMK_SFTP_TREE_INPLACE 0x8u   /**< put: write the final names directly (not atomic) */
+
+/** The suffix of the temporary name an atomic put writes: ".NAME" AMK_SFTP_TREE_PART_SUFFIX
+ * in the target's directory. */
+#define AMK_SFTP_TREE_PART_SUFFIX ".amkpart"
+
+/** Where a tree transfer is, for its progress callback. Fields may be
+ * added at the end; callers only read them. */
+struct amk_sftp_tree_progress {
+    const char *path;           /**< the source path of the file being copied */
+    uint64_t file_done;         /**< bytes of that file in place (a resumed prefix included) */
+    uint64_t file_total;        /**< its size at the start */
+    uint64_t done;              /**< bytes of the whole tree in place */
+    uint64_t total;             /**< bytes of all regular files in the tree */
+    uint64_t files_done;        /**< files finished (copied, or failed and skipped) */
+    uint64_t files_total;       /**< regular files in the tree */
+};
+
+/** Progress of a tree transfer. Return AMK_OK to go on; any other code
+ * stops the transfer, which returns that code. */
+typedef int (*amk_sftp_tree_progress_fn)(void *user, const struct amk_sftp_tree_progress *p);
+
+/**
+ * A path of a tree transfer failed: @p path (the source path, or the
+ * target's for a target-side failure), @p code (AMK_E...) and @p message
+ * (the server's message for a refusal, the local error otherwise).
+ * Return AMK_OK to skip that path and go on with the rest (the transfer
+ * then ends with the first such code), or any other code to stop with it.
+ * Fatal errors of the ::amk_sftp stop the transfer whatever this returns.
+ */
+typedef int (*amk_sftp_tree_error_fn)(void *user, const char *path, int code,
+    const char *message);
+
+/** Version of struct amk_sftp_tree_opts this header describes. */
+#define AMK_SFTP_TREE_OPTS_VERSION 1
+
+/** Options of a tree transfer; fill with amk_sftp_tree_opts_init() first. */
+struct amk_sftp_tree_opts {
+    unsigned version;                   /**< AMK_SFTP_TREE_OPTS_VERSION */
+    unsigned flags;                     /**< AMK_SFTP_TREE_* */
+    amk_sftp_tree_progress_fn progress; /**< may be NULL */
+    void *progress_user;
+    amk_sftp_tree_error_fn on_error;    /**< NULL: stop at the first failure */
+    void *error_user;
+};
+
+/** Sets @p opts to no flags and no callbacks, at this header's version. */
+AMK_API void amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts);
+
+/**
+ * Copies remote @p remote to local @p local: a regular file (a symlink
+ * named as @p remote is followed), or, with AMK_SFTP_TREE_RECURSIVE, a
+ * directory and everything under it. @p local is the name of the copy
+ * (the caller decides whether that is "into" a directory); an existing
+ * directory there is merged into. Inside the tree, symlinks are made
+ * again as symlinks with the same target text, directories are created
+ * (parents before children) and files copied as amk_sftp_get() does;
+ * other file types are reported as errors and skipped. With
+ * AMK_SFTP_TREE_PRESERVE files and directories get the source's mode and
+ * times (directories' once their contents are in place). With
+ * AMK_SFTP_TREE_RESUME a local file is taken as a prefix of its remote
+ * one and the copy goes on from its end. The whole tree is listed before
+ * anything is copied, so the progress callback gets tree totals.
+ * @p opts may be NULL (no flags, stop at the first failure).
+ * @return AMK_OK; the first failure's code (AMK_ENOENT, AMK_EACCES,
+ *         AMK_EREMOTE, AMK_EIO for a local failure, AMK_EINVAL for a
+ *         directory without AMK_SFTP_TREE_RECURSIVE or a file type that
+ *         cannot be copied, AMK_ELIMIT beyond AMK_SFTP_WALK_DEPTH levels);
+ *         a callback's code; fatal codes of the ::amk_sftp.
+ */
+AMK_API int amk_sftp_tree_get(struct amk_sftp *sftp, const char *remote, const char *local,
+    const struct amk_sftp_tree_opts *opts) AMK_MUST_CHECK;
+
+/**
+ * Copies local @p local to remote @p remote, as amk_sftp_tree_get() the
+ * other way. Files are put atomically: each is written to
+ * ".NAME.amkpart" in its target directory and renamed over NAME
+ * (posix-rename@openssh.com when offered, else remove and RENAME) once
+ * complete, so an interrupted put never leaves a truncated file under
+ * the final name; the ".amkpart" stays for a later AMK_SFTP_TREE_RESUME,
+ * which continues it (and skips a file whose final name already has the
+ * source's size and no ".amkpart" beside it). AMK_SFTP_TREE_INPLACE
+ * writes the final names directly instead (resume then continues them).
+ * @return as amk_sftp_tree_get().
+ */
+AMK_API int amk_sftp_tree_put(struct amk_sftp *sftp, const char *local, const char *remote,
+    const struct amk_sftp_tree_opts *opts) AMK_MUST_CHECK;
+
 #ifdef __cplusplus
 }
 #endif

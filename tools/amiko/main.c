@@ -20,6 +20,9 @@ static const struct tool_command commands[] = {
       amk_cmd_ssh_usage },
     { "serve", "run an SSH server (exec, shell, SFTP) on this machine", amk_cmd_serve,
       amk_cmd_serve_usage },
+    { "cp", "copy files to or from a server over SFTP (as scp)", amk_cmd_cp, amk_cmd_cp_usage },
+    { "sftp", "an SFTP session, interactive or from a batch file (as sftp)", amk_cmd_sftp,
+      amk_cmd_sftp_usage },
     { "help", "show the commands, or one command's options", help_run, help_usage },
 };
 

@@ -27,6 +27,11 @@ void amk_cmd_ssh_usage(void);
 /* cmd_serve.c */
 int amk_cmd_serve(int argc, char **argv);
 void amk_cmd_serve_usage(void);
+/* cmd_cp.c, cmd_sftp.c (transfers over SFTP) */
+int amk_cmd_cp(int argc, char **argv);
+void amk_cmd_cp_usage(void);
+int amk_cmd_sftp(int argc, char **argv);
+void amk_cmd_sftp_usage(void);
 
 /* keygen.c */
 int tool_keygen(int argc, char **argv);

@@ -1,0 +1,48 @@
+/*
+ * Running the amiko tool as a process in the interop tests of `amiko cp`
+ * and `amiko sftp` (test_cli_cp.c, test_cli_sftp_batch.c): the common
+ * connection arguments for the fixture's sshd (port, user key,
+ * known_hosts, BatchMode), stdout and stderr captured to files, HOME set
+ * to the fixture directory, every run bounded in time.
+ */
+#ifndef AMK_TESTS_CLI_RUN_H
+#define AMK_TESTS_CLI_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sshd_fixture.h"
+
+#define CLI_RUN_TIMEOUT_MS 50000
+#define CLI_MAX_ARGS 64
+
+/* The tool, the fixture and where outputs go (a directory). */
+void cli_init(const char *tool, const struct sshd_fixture *fx, const char *out_dir);
+
+/* stdout and stderr of the last run. */
+extern char cli_out_path[FIXTURE_PATH_MAX], cli_err_path[FIXTURE_PATH_MAX];
+
+/*
+ * Fills @p argv with "TOOL SUB -P port -i key -o UserKnownHostsFile=...
+ * -o BatchMode=yes"; returns the count. @p argv holds CLI_MAX_ARGS.
+ */
+int cli_args(const char **argv, const char *sub);
+
+/* Starts @p argv (NULL-terminated) with stdin from @p in_file (NULL:
+ * /dev/null); its pid. */
+pid_t cli_spawn(const char *const *argv, const char *in_file);
+/* Waits (bounded) for @p pid: its exit status or 128+signal; fails the
+ * test on a timeout. */
+int cli_wait(pid_t pid);
+/* cli_spawn + cli_wait. */
+int cli_run(const char *const *argv, const char *in_file);
+
+/* The contents of @p path, NUL-terminated (free it); *@p len may be NULL. */
+char *cli_slurp(const char *path, size_t *len);
+/* Writes @p len bytes of @p data to @p path (mode 0644). */
+void cli_write(const char *path, const void *data, size_t len);
+/* 1 when both files exist and have the same bytes (SHA-256 compared, and
+ * printed on a mismatch). */
+int cli_same_file(const char *a, const char *b);
+
+#endif
