@@ -837,7 +837,11 @@ cond_run(struct amk_client *c, void *arg)
     if ((r = chan_ready(run->ch)) != AMK_OK)
         return r;
     if (!run->eof_sent) {
-        if ((r = amk_conn_channel_send_eof(c->conn, run->ch->id)) != AMK_OK)
+        /* A quick command's server may have closed the channel already (and
+         * the engine answered the CLOSE): then there is no EOF left to send,
+         * and what it sent is still buffered for the drains below. */
+        r = amk_conn_channel_send_eof(c->conn, run->ch->id);
+        if (r != AMK_OK && r != AMK_ECLOSED && r != AMK_ESTATE)
             return chan_conn_error(run->ch, r);
         run->eof_sent = 1;
     }

@@ -280,6 +280,13 @@ write_config(struct sshd_fixture *f, const char *extra)
         "LoginGraceTime 30\n"
         "MaxStartups 1000\n"
         "MaxSessions 100\n");
+    /* sshd runs every command and subsystem through the user's shell; bash
+     * started by sshd sources ~/.bashrc unless SHLVL says it is nested. A
+     * heavy .bashrc (pyenv's rehash takes a lock shared by all shells) made
+     * 20 concurrent channels wait over 60 s on a loaded machine: the tests
+     * measure amiko and sshd, not the test user's rc files. */
+    if (extra == NULL || strstr(extra, "SetEnv ") == NULL)
+        fprintf(c, "SetEnv SHLVL=1\n");
     /* Subsystem is the exception: sshd refuses a second "sftp" line, so
      * the default is written only when the caller gave none. */
     if (extra == NULL || strstr(extra, "Subsystem sftp ") == NULL)
