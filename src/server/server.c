@@ -47,8 +47,9 @@ amk_srv_engine_log(const struct amk_server *s)
 {
     struct amk_logger lg = s->log;
 
-    if (lg.level < AMK_LOG_DEBUG && lg.level > AMK_LOG_WARN)
-        lg.level = AMK_LOG_WARN;
+    /* their failures reach the log as the connection's close reason */
+    if (lg.level < AMK_LOG_DEBUG)
+        lg.fn = NULL;
     return lg;
 }
 
