@@ -11,7 +11,9 @@
  * required method chains; SFTP through the subsystem with root
  * confinement and read-only; an application-handled channel; the
  * sessions-per-connection limit; the login grace time dropping a silent
- * client while another is served; sftp-only refusing exec.
+ * client while another is served; sftp-only refusing exec; stop before
+ * and during run; amk_server_serve_one(); the idle timeout; the held
+ * failure reply of a wrong password.
  */
 #include "test_helper.h"
 
@@ -40,6 +42,7 @@ struct srv {
     struct amk_server *s;
     pthread_t th;
     int use_process;        /* drive with get_fd + process instead of run */
+    int serve_one;          /* amk_server_serve_one() once */
     int rc;
     uint16_t port;
 };
@@ -49,6 +52,10 @@ srv_main(void *arg)
 {
     struct srv *sv = arg;
 
+    if (sv->serve_one) {
+        sv->rc = amk_server_serve_one(sv->s);
+        return NULL;
+    }
     if (!sv->use_process) {
         sv->rc = amk_server_run(sv->s);
         return NULL;
@@ -717,6 +724,58 @@ test_stop_before_and_during_run(void **state)
     amk_client_free(c);
 }
 
+static void
+test_serve_one(void **state)
+{
+    struct srv *sv = srv_new();
+    struct amk_client *c;
+
+    (void)state;
+    sv->serve_one = 1;
+    ASSERT_OK(amk_server_set_publickey_callback(sv->s, accept_user_key, NULL));
+    ASSERT_OK(amk_server_set_exec(sv->s, 1));
+    srv_start(sv);
+    ASSERT_OK(client_connect(sv, "alice", user_key, NULL, &c));
+    run_cmd(c, "echo one", "one\n", "", 0);
+    client_done(c);
+    /* serve_one returns by itself once its connection ended */
+    assert_int_equal(pthread_join(sv->th, NULL), 0);
+    ASSERT_OK(sv->rc);
+    assert_int_equal(amk_server_connections(sv->s, NULL), 0);
+    amk_server_free(sv->s);
+    free(sv);
+}
+
+static void
+test_idle_timeout_and_failure_delay(void **state)
+{
+    struct srv *sv = srv_new();
+    struct amk_client *c;
+    char *out = NULL;
+    uint64_t t0;
+    int status;
+
+    (void)state;
+    ASSERT_OK(amk_server_set_password_callback(sv->s, check_password, NULL));
+    ASSERT_OK(amk_server_set_exec(sv->s, 1));
+    ASSERT_OK(amk_server_set_limit(sv->s, AMK_SERVER_IDLE_TIMEOUT_MS, 600));
+    ASSERT_OK(amk_server_set_limit(sv->s, AMK_SERVER_AUTH_FAILURE_DELAY_MS, 300));
+    assert_int_equal(amk_server_get_limit(sv->s, AMK_SERVER_IDLE_TIMEOUT_MS), 600);
+    srv_start(sv);
+    /* a wrong password is answered no sooner than the delay */
+    t0 = now_ms();
+    ASSERT_AMK(AMK_EAUTH, client_connect(sv, "bob", NULL, "wrong", &c));
+    assert_true(now_ms() - t0 >= 300);
+    ASSERT_OK(client_connect(sv, "bob", NULL, "hunter2", &c));
+    run_cmd(c, "echo busy", "busy\n", "", 0);
+    usleep(1500 * 1000);
+    /* idle for longer than the timeout: the server hung up */
+    assert_int_not_equal(amk_client_run(c, "true", &out, NULL, NULL, NULL, &status), AMK_OK);
+    free(out);
+    amk_client_free(c);
+    srv_stop(sv);
+}
+
 static int
 group_setup(void **state)
 {
@@ -763,6 +822,8 @@ main(void)
         cmocka_unit_test(test_login_grace_drops_silent_client),
         cmocka_unit_test(test_sftp_only_refuses_exec),
         cmocka_unit_test(test_stop_before_and_during_run),
+        cmocka_unit_test(test_serve_one),
+        cmocka_unit_test(test_idle_timeout_and_failure_delay),
     };
 
     signal(SIGPIPE, SIG_IGN);
