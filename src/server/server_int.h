@@ -101,6 +101,7 @@ struct srv_conn {
     uint32_t new_ids[16];
     size_t n_new;
     unsigned kbd_round;
+    unsigned proves;            /* hostkeys-prove requests answered */
     /* epoll */
     uint32_t ev_registered;     /* events of the socket registration */
     struct pollfd child_fds[SRV_CHAN_FDS_MAX];
@@ -212,6 +213,18 @@ int amk_srv_sftp_pump(struct srv_sftp *f, int *more);
 void amk_srv_sftp_free(struct srv_sftp *f);
 
 /* server_hostkeys.c */
+/* Keys one hostkeys-prove request may name, and requests per connection. */
+#define SRV_PROVE_KEYS_MAX SRV_MAX_HOST_KEYS
+#define SRV_PROVES_MAX 4
+/*
+ * Parses a GLOBAL_REQUEST payload: 0 when it is not
+ * hostkeys-prove-00@openssh.com; 1 when it is, with *@p want_reply and
+ * the key blobs (a sequence of strings, checked) in *@p keys /
+ * *@p keys_len, *@p n_keys of them; AMK_ETRUNCATED when malformed;
+ * AMK_ELIMIT for more than SRV_PROVE_KEYS_MAX keys.
+ */
+int amk_srv_hostkeys_parse_prove(const uint8_t *payload, size_t len, int *want_reply,
+    const uint8_t **keys, size_t *keys_len, size_t *n_keys);
 int amk_srv_hostkeys_announce(struct srv_conn *c);
 /* 1 when @p payload was a hostkeys-prove request (answered), 0 when not,
  * negative on failure. */
