@@ -101,7 +101,7 @@ enum amk_server_limit {
     AMK_SERVER_CLIENT_ALIVE_INTERVAL_MS,
     /** Unanswered client-alive probes before closing (ClientAliveCountMax); default 3. */
     AMK_SERVER_CLIENT_ALIVE_COUNT_MAX,
-    /** Receive window per channel in bytes; default 16 MiB (64 KiB .. 1 GiB). */
+    /** Receive window per channel in bytes; default 2 MiB as sshd (64 KiB .. 1 GiB). */
     AMK_SERVER_WINDOW_SIZE,
     /** Largest channel data packet accepted, bytes; default 32 KiB (1 KiB .. 128 KiB). */
     AMK_SERVER_MAX_PACKET,

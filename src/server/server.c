@@ -358,7 +358,7 @@ amk_server_get_limit(const struct amk_server *s, enum amk_server_limit which)
     case AMK_SERVER_IDLE_TIMEOUT_MS: return s->lim_idle_ms;
     case AMK_SERVER_CLIENT_ALIVE_INTERVAL_MS: return s->lim_alive_ms;
     case AMK_SERVER_CLIENT_ALIVE_COUNT_MAX: return s->lim_alive_max;
-    case AMK_SERVER_WINDOW_SIZE: return s->lim_window ? s->lim_window : AMK_CONN_WINDOW_DEFAULT;
+    case AMK_SERVER_WINDOW_SIZE: return s->lim_window ? s->lim_window : SRV_WINDOW_DEFAULT;
     case AMK_SERVER_MAX_PACKET:
         return s->lim_maxpacket ? s->lim_maxpacket : AMK_CONN_MAXPACKET_DEFAULT;
     case AMK_SERVER_MAX_CONNECTIONS: return s->lim_conns;

@@ -39,6 +39,9 @@
 #define SRV_CHAN_FDS_MAX 48
 /* How often timers are scanned at most when none is due sooner, ms. */
 #define SRV_TIMER_SLACK_MS 1000
+/* The receive window of a session channel: sshd's 2 MiB. Bounds what a
+ * client can make us buffer (window x MaxSessions per connection). */
+#define SRV_WINDOW_DEFAULT ((uint32_t)2 * 1024 * 1024)
 /* Epoll events handled per wait. */
 #define SRV_EVENTS 64
 
