@@ -93,7 +93,7 @@ enum amk_server_limit {
     AMK_SERVER_MAX_STARTUPS_RATE,
     /** MaxStartups full: unauthenticated connections above which all new ones are dropped; default 100. */
     AMK_SERVER_MAX_STARTUPS_FULL,
-    /** Session channels open at once per connection (sshd MaxSessions); default 10. */
+    /** Session channels open at once per connection (sshd MaxSessions); default 10, at most 64. */
     AMK_SERVER_MAX_SESSIONS,
     /** Close a connection that sent nothing for this long; default 0 (off). */
     AMK_SERVER_IDLE_TIMEOUT_MS,

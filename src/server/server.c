@@ -306,7 +306,7 @@ amk_server_set_limit(struct amk_server *s, enum amk_server_limit which, uint64_t
         s->lim_full = (unsigned)v;
         break;
     case AMK_SERVER_MAX_SESSIONS:
-        if (v > 1024)
+        if (v > SRV_SESSIONS_MAX)
             return AMK_EINVAL;
         s->lim_sessions = (unsigned)v;
         break;

@@ -35,8 +35,10 @@
 #define SRV_WRITE_PER_TURN ((size_t)1024 * 1024)
 /* Output queued by the application per handled channel. */
 #define SRV_APP_OUT_MAX ((size_t)1024 * 1024)
-/* epoll registrations of one connection's child-process descriptors. */
-#define SRV_CHAN_FDS_MAX 48
+/* Most session channels per connection (MaxSessions), and so the most
+ * child-process descriptors one connection registers. */
+#define SRV_SESSIONS_MAX 64
+#define SRV_CHAN_FDS_MAX (SRV_SESSIONS_MAX * 4)
 /* How often timers are scanned at most when none is due sooner, ms. */
 #define SRV_TIMER_SLACK_MS 1000
 /* The receive window of a session channel: sshd's 2 MiB. Bounds what a
@@ -107,8 +109,8 @@ struct srv_conn {
     unsigned proves;            /* hostkeys-prove requests answered */
     /* epoll */
     uint32_t ev_registered;     /* events of the socket registration */
-    struct pollfd child_fds[SRV_CHAN_FDS_MAX];
-    size_t n_child_fds;         /* registered child descriptors */
+    int *child_fds;             /* registered child descriptors (heap; NULL: none) */
+    size_t n_child_fds;
     /* timers, on the loop's ms clock */
     uint64_t accepted_ms, last_input_ms, auth_held_since;
     uint64_t deadline;          /* the earliest of them; UINT64_MAX none */
