@@ -20,6 +20,7 @@
 #include "auth/userauth_server.h"
 #include "crypto/rand.h"
 #include "keys/key.h"
+#include "transport/transport.h"
 
 /* Defaults: sshd's (sshd_config(5)). */
 #define DEF_GRACE_MS 120000
@@ -47,8 +48,9 @@ amk_srv_engine_log(const struct amk_server *s)
 {
     struct amk_logger lg = s->log;
 
-    if (lg.level < AMK_LOG_DEBUG && lg.level > AMK_LOG_WARN)
-        lg.level = AMK_LOG_WARN;
+    /* their failures reach the log as the connection's close reason */
+    if (lg.level < AMK_LOG_DEBUG)
+        lg.fn = NULL;
     return lg;
 }
 
@@ -236,11 +238,43 @@ set_str(char **dst, const char *src)
     return AMK_OK;
 }
 
+/*
+ * Checks a spec by making a (client-role) transport engine with it: the
+ * names it knows are the same in both roles. Cheap: nothing is generated
+ * before the first input.
+ */
+static int
+check_spec(struct amk_server *s, enum amk_alg_kind kind, const char *spec)
+{
+    struct amk_transport_config cfg;
+    struct amk_transport *t = NULL;
+    int r;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.role = AMK_TRANSPORT_CLIENT;
+    switch (kind) {
+    case AMK_ALG_KEX: cfg.kex_algs = spec; break;
+    case AMK_ALG_HOSTKEY: cfg.hostkey_algs = spec; break;
+    case AMK_ALG_CIPHER: cfg.ciphers = spec; break;
+    case AMK_ALG_MAC: cfg.macs = spec; break;
+    case AMK_ALG_COMPRESSION: cfg.compression = spec; break;
+    }
+    r = amk_transport_new(&t, &cfg);
+    amk_transport_free(t);
+    if (r != AMK_OK)
+        return amk_error_set(&s->err, r, "bad algorithm list \"%s\": %s", spec, amk_strerror(r));
+    return AMK_OK;
+}
+
 int
 amk_server_set_algorithms(struct amk_server *s, enum amk_alg_kind kind, const char *spec)
 {
+    int r;
+
     if (s == NULL || (int)kind < AMK_ALG_KEX || (int)kind > AMK_ALG_COMPRESSION)
         return AMK_EINVAL;
+    if (spec != NULL && (r = check_spec(s, kind, spec)) != AMK_OK)
+        return r;
     return set_str(&s->specs[kind], spec);
 }
 
@@ -272,7 +306,7 @@ amk_server_set_limit(struct amk_server *s, enum amk_server_limit which, uint64_t
         s->lim_full = (unsigned)v;
         break;
     case AMK_SERVER_MAX_SESSIONS:
-        if (v > 1024)
+        if (v > SRV_SESSIONS_MAX)
             return AMK_EINVAL;
         s->lim_sessions = (unsigned)v;
         break;
@@ -324,7 +358,7 @@ amk_server_get_limit(const struct amk_server *s, enum amk_server_limit which)
     case AMK_SERVER_IDLE_TIMEOUT_MS: return s->lim_idle_ms;
     case AMK_SERVER_CLIENT_ALIVE_INTERVAL_MS: return s->lim_alive_ms;
     case AMK_SERVER_CLIENT_ALIVE_COUNT_MAX: return s->lim_alive_max;
-    case AMK_SERVER_WINDOW_SIZE: return s->lim_window ? s->lim_window : AMK_CONN_WINDOW_DEFAULT;
+    case AMK_SERVER_WINDOW_SIZE: return s->lim_window ? s->lim_window : SRV_WINDOW_DEFAULT;
     case AMK_SERVER_MAX_PACKET:
         return s->lim_maxpacket ? s->lim_maxpacket : AMK_CONN_MAXPACKET_DEFAULT;
     case AMK_SERVER_MAX_CONNECTIONS: return s->lim_conns;

@@ -202,7 +202,7 @@ amk_srv_auth_done(struct srv_conn *c)
     amk_userauth_server_free(c->ua);
     c->ua = NULL;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.window = s->lim_window;
+    cfg.window = s->lim_window != 0 ? s->lim_window : SRV_WINDOW_DEFAULT;
     cfg.maxpacket = s->lim_maxpacket;
     cfg.max_channels = s->lim_sessions > 0 ? s->lim_sessions + 2 : 2;
     cfg.keepalive_interval_ms = s->lim_alive_ms;

@@ -31,8 +31,15 @@ amk_srv_chan_open_cb(void *user, const struct amk_conn_open_req *req, uint32_t i
 {
     struct srv_conn *c = user;
 
-    if (strcmp(req->type, "session") != 0)
+    if (strcmp(req->type, "session") != 0) {
+        /* forwarding and agent channels exist but are not offered */
+        if (strcmp(req->type, "direct-tcpip") == 0 || strcmp(req->type, "x11") == 0 ||
+            strcmp(req->type, "forwarded-tcpip") == 0 ||
+            strcmp(req->type, "auth-agent@openssh.com") == 0 ||
+            strcmp(req->type, "direct-streamlocal@openssh.com") == 0)
+            return AMK_OPEN_ADMINISTRATIVELY_PROHIBITED;
         return AMK_OPEN_UNKNOWN_CHANNEL_TYPE;
+    }
     if (amk_srv_chans_sessions(c) >= c->srv->lim_sessions ||
         c->n_new >= sizeof(c->new_ids) / sizeof(c->new_ids[0]) || c->closing) {
         amk_log(&c->srv->log, AMK_LOG_INFO, "conn#%llu session refused: MaxSessions %u",

@@ -151,7 +151,8 @@ amk_srv_conn_free(struct srv_conn *c)
         c->reason[0] != '\0' ? c->reason : "done");
     (void)amk_srv_epoll_set(s, EPOLL_CTL_DEL, c->fd, 0, 0);
     for (size_t i = 0; i < c->n_child_fds; i++)
-        (void)amk_srv_epoll_set(s, EPOLL_CTL_DEL, c->child_fds[i].fd, 0, 0);
+        (void)amk_srv_epoll_set(s, EPOLL_CTL_DEL, c->child_fds[i], 0, 0);
+    free(c->child_fds);
     amk_srv_chans_free(c);
     amk_conn_free(c->conn);
     amk_userauth_server_free(c->ua);
@@ -189,7 +190,14 @@ amk_srv_conn_close(struct srv_conn *c, int reason, const char *why)
         snprintf(c->reason, sizeof(c->reason), "%s", why);
     if (reason != 0 && amk_transport_error(c->t) == AMK_OK)
         (void)!amk_transport_disconnect(c->t, (enum amk_disconnect_reason)reason, why);
-    /* children go at once; only the DISCONNECT is still to be sent */
+    /* children go at once; only the DISCONNECT is still to be sent. Their
+     * registrations go first, while the descriptors are still ours: a
+     * number freed now may belong to a new connection by the next sync. */
+    for (size_t i = 0; i < c->n_child_fds; i++)
+        (void)amk_srv_epoll_set(c->srv, EPOLL_CTL_DEL, c->child_fds[i], 0, 0);
+    free(c->child_fds);
+    c->child_fds = NULL;
+    c->n_child_fds = 0;
     amk_srv_chans_free(c);
     c->deadline = c->closing_deadline;
     amk_srv_note_deadline(c->srv, c->deadline);
@@ -359,9 +367,9 @@ sync_epoll(struct srv_conn *c)
     for (size_t i = 0; i < c->n_child_fds; i++) {
         int keep = 0;
         for (size_t j = 0; j < n && !keep; j++)
-            keep = now[j].fd == c->child_fds[i].fd;
+            keep = now[j].fd == c->child_fds[i];
         if (!keep)
-            (void)amk_srv_epoll_set(s, EPOLL_CTL_DEL, c->child_fds[i].fd, 0, 0);
+            (void)amk_srv_epoll_set(s, EPOLL_CTL_DEL, c->child_fds[i], 0, 0);
     }
     for (size_t j = 0; j < n; j++) {
         uint32_t want = ((now[j].events & POLLIN) ? EPOLLIN : 0) |
@@ -369,13 +377,26 @@ sync_epoll(struct srv_conn *c)
         uint64_t data = amk_srv_ev_data(SRV_EV_CHILD, c->slot, c->gen);
         int found = 0;
         for (size_t i = 0; i < c->n_child_fds && !found; i++)
-            found = c->child_fds[i].fd == now[j].fd;
+            found = c->child_fds[i] == now[j].fd;
         if (!found || amk_srv_epoll_set(s, EPOLL_CTL_MOD, now[j].fd, want, data) != AMK_OK) {
             if (amk_srv_epoll_set(s, EPOLL_CTL_ADD, now[j].fd, want, data) != AMK_OK)
                 (void)amk_srv_epoll_set(s, EPOLL_CTL_MOD, now[j].fd, want, data);
         }
     }
-    memcpy(c->child_fds, now, n * sizeof(now[0]));
+    /* remember them; an idle connection keeps no array */
+    if (n == 0) {
+        free(c->child_fds);
+        c->child_fds = NULL;
+    } else if (n > c->n_child_fds) {
+        int *v = realloc(c->child_fds, n * sizeof(*v));
+        if (v == NULL) {
+            /* forget nothing registered: keep the old list, retry next turn */
+            return;
+        }
+        c->child_fds = v;
+    }
+    for (size_t j = 0; j < n; j++)
+        c->child_fds[j] = now[j].fd;
     c->n_child_fds = n;
 }
 

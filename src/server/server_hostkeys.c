@@ -81,20 +81,55 @@ sig_alg(struct srv_conn *c, const struct amk_key *k, char *buf, size_t cap)
 }
 
 int
+amk_srv_hostkeys_parse_prove(const uint8_t *payload, size_t len, int *want_reply,
+    const uint8_t **keys, size_t *keys_len, size_t *n_keys)
+{
+    struct amk_buf m, rest;
+    const uint8_t *name, *kb;
+    size_t name_len, kb_len;
+    uint8_t msg;
+
+    *want_reply = 0;
+    *keys = NULL;
+    *keys_len = *n_keys = 0;
+    amk_buf_view(&m, payload, len);
+    if (amk_buf_get_u8(&m, &msg) != AMK_OK || msg != AMK_MSG_GLOBAL_REQUEST
+        || amk_buf_get_string_direct(&m, &name, &name_len) != AMK_OK
+        || name_len != strlen(PROVE_NAME) || memcmp(name, PROVE_NAME, name_len) != 0)
+        return 0;
+    if (amk_buf_get_bool(&m, want_reply) != AMK_OK)
+        return AMK_ETRUNCATED;
+    *keys = amk_buf_ptr(&m);
+    *keys_len = amk_buf_len(&m);
+    /* every remaining byte belongs to a string: key blobs, nothing else */
+    amk_buf_view(&rest, *keys, *keys_len);
+    while (amk_buf_len(&rest) > 0) {
+        if (amk_buf_get_string_direct(&rest, &kb, &kb_len) != AMK_OK)
+            return AMK_ETRUNCATED;
+        if (++*n_keys > SRV_PROVE_KEYS_MAX)
+            return AMK_ELIMIT;
+    }
+    return 1;
+}
+
+int
 amk_srv_hostkeys_maybe_prove(struct srv_conn *c, const uint8_t *payload, size_t len)
 {
     struct amk_buf m, reply, data, sig;
-    const uint8_t *name, *sid, *kb;
-    size_t name_len, sid_len, kb_len;
-    uint8_t msg;
+    const uint8_t *sid, *kb, *keys;
+    size_t sid_len, kb_len, keys_len, n_keys;
     int want_reply, r, ok = 1;
 
-    amk_buf_view(&m, payload, len);
-    if (amk_buf_get_u8(&m, &msg) != AMK_OK || amk_buf_get_string_direct(&m, &name, &name_len)
-        != AMK_OK || name_len != strlen(PROVE_NAME) || memcmp(name, PROVE_NAME, name_len) != 0)
+    r = amk_srv_hostkeys_parse_prove(payload, len, &want_reply, &keys, &keys_len, &n_keys);
+    if (r == 0)
         return 0;
-    if (amk_buf_get_bool(&m, &want_reply) != AMK_OK)
+    /* a request for more keys than we can hold, or asked too often, only
+     * costs signatures: refuse it (OpenSSH's client asks once) */
+    if (r == AMK_ELIMIT || ++c->proves > SRV_PROVES_MAX)
+        ok = 0;
+    else if (r < 0)
         return -1;
+    amk_buf_view(&m, keys, ok ? keys_len : 0);
     amk_transport_session_id(c->t, &sid, &sid_len);
     amk_buf_init(&reply);
     amk_buf_init(&data);
@@ -124,7 +159,7 @@ amk_srv_hostkeys_maybe_prove(struct srv_conn *c, const uint8_t *payload, size_t 
         amk_buf_release(&reply);
         amk_buf_release(&data);
         amk_buf_release(&sig);
-        return r == AMK_ENOMEM ? r : -1;
+        return -1;
     }
     if (want_reply) {
         if (!ok) {
@@ -134,8 +169,8 @@ amk_srv_hostkeys_maybe_prove(struct srv_conn *c, const uint8_t *payload, size_t 
             r = amk_transport_send(c->t, amk_buf_ptr(&reply), amk_buf_len(&reply));
         }
     }
-    amk_log(&c->srv->log, AMK_LOG_DEBUG, "conn#%llu hostkeys-prove %s",
-        (unsigned long long)c->id, ok ? "answered" : "refused (unknown key)");
+    amk_log(&c->srv->log, AMK_LOG_DEBUG, "conn#%llu hostkeys-prove of %zu keys %s",
+        (unsigned long long)c->id, n_keys, ok ? "answered" : "refused");
     amk_buf_release(&reply);
     amk_buf_release(&data);
     amk_buf_release(&sig);

@@ -35,10 +35,15 @@
 #define SRV_WRITE_PER_TURN ((size_t)1024 * 1024)
 /* Output queued by the application per handled channel. */
 #define SRV_APP_OUT_MAX ((size_t)1024 * 1024)
-/* epoll registrations of one connection's child-process descriptors. */
-#define SRV_CHAN_FDS_MAX 48
+/* Most session channels per connection (MaxSessions), and so the most
+ * child-process descriptors one connection registers. */
+#define SRV_SESSIONS_MAX 64
+#define SRV_CHAN_FDS_MAX (SRV_SESSIONS_MAX * 4)
 /* How often timers are scanned at most when none is due sooner, ms. */
 #define SRV_TIMER_SLACK_MS 1000
+/* The receive window of a session channel: sshd's 2 MiB. Bounds what a
+ * client can make us buffer (window x MaxSessions per connection). */
+#define SRV_WINDOW_DEFAULT ((uint32_t)2 * 1024 * 1024)
 /* Epoll events handled per wait. */
 #define SRV_EVENTS 64
 
@@ -101,10 +106,11 @@ struct srv_conn {
     uint32_t new_ids[16];
     size_t n_new;
     unsigned kbd_round;
+    unsigned proves;            /* hostkeys-prove requests answered */
     /* epoll */
     uint32_t ev_registered;     /* events of the socket registration */
-    struct pollfd child_fds[SRV_CHAN_FDS_MAX];
-    size_t n_child_fds;         /* registered child descriptors */
+    int *child_fds;             /* registered child descriptors (heap; NULL: none) */
+    size_t n_child_fds;
     /* timers, on the loop's ms clock */
     uint64_t accepted_ms, last_input_ms, auth_held_since;
     uint64_t deadline;          /* the earliest of them; UINT64_MAX none */
@@ -169,8 +175,8 @@ struct amk_server {
 
 /* server.c */
 uint64_t amk_srv_now_ms(void);
-/* The logger of a connection's engines: theirs is detail, so below
- * debug level only their warnings and errors pass. */
+/* The logger of a connection's engines: theirs is detail, so they log
+ * only at debug level (their failures become the close reason). */
 struct amk_logger amk_srv_engine_log(const struct amk_server *s);
 
 /* server_loop.c */
@@ -212,6 +218,18 @@ int amk_srv_sftp_pump(struct srv_sftp *f, int *more);
 void amk_srv_sftp_free(struct srv_sftp *f);
 
 /* server_hostkeys.c */
+/* Keys one hostkeys-prove request may name, and requests per connection. */
+#define SRV_PROVE_KEYS_MAX SRV_MAX_HOST_KEYS
+#define SRV_PROVES_MAX 4
+/*
+ * Parses a GLOBAL_REQUEST payload: 0 when it is not
+ * hostkeys-prove-00@openssh.com; 1 when it is, with *@p want_reply and
+ * the key blobs (a sequence of strings, checked) in *@p keys /
+ * *@p keys_len, *@p n_keys of them; AMK_ETRUNCATED when malformed;
+ * AMK_ELIMIT for more than SRV_PROVE_KEYS_MAX keys.
+ */
+int amk_srv_hostkeys_parse_prove(const uint8_t *payload, size_t len, int *want_reply,
+    const uint8_t **keys, size_t *keys_len, size_t *n_keys);
 int amk_srv_hostkeys_announce(struct srv_conn *c);
 /* 1 when @p payload was a hostkeys-prove request (answered), 0 when not,
  * negative on failure. */

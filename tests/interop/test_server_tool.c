@@ -3,7 +3,9 @@
  * prints its host key and listening line, writes the port file, lets a
  * key from --authorized-keys in, runs a command with stdin, stdout,
  * stderr and exit code, refuses an unknown user, and exits 0 on SIGTERM.
- * An unknown -o option is a usage error (exit 2). The broad matrix
+ * With two host keys, ssh -o UpdateHostKeys=yes learns the second
+ * (hostkeys-00 / hostkeys-prove-00@openssh.com). An unknown -o option is
+ * a usage error (exit 2). The broad matrix
  * (sftp, scp, keyscan, paramiko, algorithms) is tests/interop/test_serve_*.
  */
 #include "test_helper.h"
@@ -103,6 +105,9 @@ test_serve_ssh_exec_and_sigterm(void **state)
         if (e < 0)
             _exit(126);
         dup2(e, 2);
+        /* sessions run $SHELL; a login shell's rc files (bash reads
+         * ~/.bashrc when stdin is a socket, as under sshd) are not ours */
+        setenv("SHELL", "/bin/sh", 1);
         alarm(WAIT_S * 2);
         execv(argv[0], (char *const *)argv);
         _exit(127);
@@ -166,6 +171,87 @@ test_serve_ssh_exec_and_sigterm(void **state)
     free(text);
 }
 
+/* Two host keys; ssh knows one and learns the other through
+ * hostkeys-00@openssh.com and hostkeys-prove-00@openssh.com. */
+static void
+test_serve_update_host_keys(void **state)
+{
+    char key[300], pub[300], hk1[300], hk1pub[300], hk2[300], portf[300], log[300];
+    char out[300], err[300], kh[300], khopt[340], port_s[16], *text;
+    const char *kg[] = { KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", key, NULL };
+    const char *kg1[] = { KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", hk1, NULL };
+    const char *kg2[] = { KEYGEN, "-q", "-t", "ecdsa", "-N", "", "-f", hk2, NULL };
+    int status = 0, port = 0;
+    pid_t srv;
+    FILE *f;
+
+    (void)state;
+    path(key, sizeof(key), "uk");
+    path(pub, sizeof(pub), "uk.pub");
+    path(hk1, sizeof(hk1), "hk1");
+    path(hk1pub, sizeof(hk1pub), "hk1.pub");
+    path(hk2, sizeof(hk2), "hk2");
+    path(portf, sizeof(portf), "port2");
+    path(log, sizeof(log), "serve2.log");
+    path(out, sizeof(out), "out2");
+    path(err, sizeof(err), "err2");
+    path(kh, sizeof(kh), "known_hosts2");
+    assert_int_equal(run(kg, NULL, out, err), 0);
+    assert_int_equal(run(kg1, NULL, out, err), 0);
+    assert_int_equal(run(kg2, NULL, out, err), 0);
+    srv = fork();
+    assert_true(srv >= 0);
+    if (srv == 0) {
+        int e = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const char *argv[] = { AMK_CLI_PATH, "serve", "-p", "0", "--port-file", portf,
+            "--authorized-keys", pub, "-h", hk1, "-h", hk2, "-v", NULL };
+        if (e < 0)
+            _exit(126);
+        dup2(e, 2);
+        setenv("SHELL", "/bin/sh", 1);
+        alarm(WAIT_S * 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < WAIT_S * 20 && port == 0; i++) {
+        if ((f = fopen(portf, "r")) != NULL) {
+            if (fscanf(f, "%d", &port) != 1)
+                port = 0;
+            fclose(f);
+        }
+        if (port == 0)
+            usleep(50000);
+    }
+    assert_true(port > 0);
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    /* known_hosts: only the Ed25519 key */
+    text = slurp(hk1pub);
+    f = fopen(kh, "w");
+    assert_non_null(f);
+    fprintf(f, "[127.0.0.1]:%d %s", port, text);
+    assert_int_equal(fclose(f), 0);
+    free(text);
+    snprintf(khopt, sizeof(khopt), "UserKnownHostsFile=%s", kh);
+    {
+        const char *argv[] = { SSH, "-F", "/dev/null", "-p", port_s, "-i", key, "-o",
+            "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", khopt, "-o",
+            "UpdateHostKeys=yes", "127.0.0.1",
+            "true", NULL };
+        assert_int_equal(run(argv, NULL, out, err), 0);
+    }
+    text = slurp(kh);
+    if (strstr(text, "ecdsa-sha2-nistp256 ") == NULL || strstr(text, "ssh-ed25519 ") == NULL)
+        fail_msg("known_hosts after UpdateHostKeys: %s", text);
+    free(text);
+    assert_int_equal(kill(srv, SIGTERM), 0);
+    assert_int_equal(waitpid(srv, &status, 0), srv);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    text = slurp(log);
+    if (strstr(text, "hostkeys-prove of 1 keys answered") == NULL)
+        fail_msg("log: %s", text);
+    free(text);
+}
+
 static void
 test_serve_unknown_option_is_usage_error(void **state)
 {
@@ -187,6 +273,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_ssh_exec_and_sigterm),
+        cmocka_unit_test(test_serve_update_host_keys),
         cmocka_unit_test(test_serve_unknown_option_is_usage_error),
     };
     char cmd[300];
