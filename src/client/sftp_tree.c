@@ -218,11 +218,17 @@ file_progress(void *user, uint64_t done, uint64_t total)
 static int
 file_finished(struct tree_xfer *x, const struct node *nd)
 {
+    int r;
+
     x->base_done += nd->size;
     x->prog.files_done++;
     x->prog.file_done = nd->size;
     x->prog.done = x->base_done;
-    return file_progress(x, nd->size, nd->size) == AMK_OK ? AMK_OK : x->stop;
+    if (x->o.progress == NULL)
+        return AMK_OK;
+    if ((r = x->o.progress(x->o.progress_user, &x->prog)) != AMK_OK)
+        x->stop = r;
+    return r;
 }
 
 static int
