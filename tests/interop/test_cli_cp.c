@@ -473,7 +473,7 @@ group_setup(void **state)
     snprintf(base, sizeof(base), "%s/amiko-cp-XXXXXX", dir);
     if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
         return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, NULL) != 0)
+    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
         return -1;
     snprintf(remote_prefix, sizeof(remote_prefix), "%s@127.0.0.1:", fx.user);
     cli_init(amiko, &fx, base);

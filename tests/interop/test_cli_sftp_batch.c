@@ -7,7 +7,8 @@
  * chmod, chown, df, df -h, exit). Compared: the exit status, stdout
  * (with each client's directory name replaced, ls -l's link-count column
  * left out since OpenSSH's sftp prints "?" there, and df's numbers, which
- * move between the runs, left out) and the resulting files (type, mode,
+ * move between the runs, left out, as are OpenSSH's "Entering dir/" and
+ * "Retrieving dir/" lines of recursive transfers) and the resulting files (type, mode,
  * size, contents, symlink targets, preserved times). Then OpenSSH's error
  * rules in batch mode: a failing command ends the batch with status 1
  * (rmdir of a non-empty directory, rm of a missing file, get of a missing
@@ -98,6 +99,9 @@ write_batch(const char *path, const char *const *lines, const char *dir)
     assert_int_equal(fclose(f), 0);
 }
 
+/* No symlinks in it: OpenSSH's sftp skips them in recursive transfers
+ * (without -l) where amiko keeps them (test_cli_cp and test_sftp_tree
+ * check those). */
 static void
 make_tree(const char *dir)
 {
@@ -106,8 +110,7 @@ make_tree(const char *dir)
 
     snprintf(p, sizeof(p), "mkdir -p '%s/l/tree/a/b' '%s/r' && printf 'hello\\n' > '%s/l/f' && "
         "head -c 40000 /dev/zero | tr '\\0' x > '%s/l/tree/a/big' && printf 'b' > '%s/l/tree/a/b/c' && "
-        "ln -s a/big '%s/l/tree/link' && chmod 700 '%s/l/tree/a/b'", dir, dir, dir, dir, dir, dir,
-        dir);
+        "chmod 700 '%s/l/tree/a/b'", dir, dir, dir, dir, dir, dir);
     assert_int_equal(system(p), 0);
     snprintf(p, sizeof(p), "%s/l/f", dir);
     assert_int_equal(chmod(p, 0604), 0);
@@ -169,6 +172,9 @@ normalize(const char *out, const char *dir)
         if (strncmp(line, "sftp> ", 6) == 0)
             in_df = strncmp(line + 6, "df", 2) == 0;
         else if (in_df)
+            continue;
+        /* OpenSSH's sftp names the directories of a recursive transfer */
+        if (strncmp(line, "Entering ", 9) == 0 || strncmp(line, "Retrieving ", 11) == 0)
             continue;
         snprintf(buf, sizeof(buf), "%s", line);
         while ((at = strstr(buf, dir)) != NULL) {
@@ -308,7 +314,6 @@ test_sftp_batch_every_command_as_openssh(void **state)
     expect_same("files", ta, tb);
     /* what the batch should have made, checked on amiko's side */
     assert_non_null(strstr(ta, "r/ptree/a/big 100644 40000"));
-    assert_non_null(strstr(ta, "r/ptree/link 120777 5 0 a/big"));
     assert_non_null(strstr(ta, "r/renamed 100640 6"));
     assert_non_null(strstr(ta, "l/got/pptree/a/big 100644 40000"));
     assert_non_null(strstr(ta, " 1100000000\n"));
@@ -324,13 +329,13 @@ static void
 test_sftp_batch_errors_as_openssh(void **state)
 {
     static const char *const cases[][4] = {
+        /* rmdir of a directory that is not empty ends the batch */
         { "mkdir %D/r/full", "put %D/l/f %D/r/full/f", "rmdir %D/r/full", "mkdir %D/r/after" },
-        { "-rm %D/r/nothing", "rm %D/r/nothing", "mkdir %D/r/after", NULL },
-        { "-get %D/r/nothing %D/l/x", "get %D/r/nothing %D/l/x", "mkdir %D/r/after", NULL },
-        { "-rmdir %D/r/nothing", "-chmod 600 %D/r/nothing", "-cd %D/r/nothing",
+        /* '-' lets failures pass: an unknown command, rm, rmdir, chmod, cd of
+         * missing paths; then a get of a missing file ends it */
+        { "-bogus command", "-rm %D/r/nothing", "-cd %D/r/nothing", "get %D/r/nothing %D/l/x" },
+        { "-rmdir %D/r/nothing", "-chmod 600 %D/r/nothing", "-get %D/r/nothing %D/l/x",
           "mkdir %D/r/after" },
-        { "cd %D/r/nothing", "mkdir %D/r/after", NULL, NULL },
-        { "bogus command", "mkdir %D/r/after", NULL, NULL },
     };
 
     (void)state;
@@ -356,10 +361,7 @@ test_sftp_batch_errors_as_openssh(void **state)
             fail_msg("case %zu: OpenSSH's sftp exited %d (after: %d), amiko sftp %d (after: %d)",
                 c, status[0], after[0], status[1], after[1]);
         /* the cases with an unprefixed failure stop there */
-        if (c != 3)
-            assert_int_equal(status[1], 1);
-        else
-            assert_int_equal(status[1], 0);
+        assert_int_equal(status[1], c == 2 ? 0 : 1);
     }
 }
 
@@ -377,7 +379,7 @@ group_setup(void **state)
     snprintf(base, sizeof(base), "%s/amiko-sftpb-XXXXXX", dir);
     if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
         return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, NULL) != 0)
+    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
         return -1;
     snprintf(dest, sizeof(dest), "%s@127.0.0.1", fx.user);
     cli_init(AMK_TOOL_PATH, &fx, base);

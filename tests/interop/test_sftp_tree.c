@@ -588,7 +588,7 @@ group_setup(void **state)
     snprintf(base, sizeof(base), "%s/amiko-tree-XXXXXX", dir);
     if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
         return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, NULL) != 0)
+    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
         return -1;
     if (amk_client_new(&client) != AMK_OK ||
         amk_client_load_host_keys(client, fx.known_hosts) != AMK_OK ||

@@ -281,7 +281,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
 {
     struct amk_sftp_name *names = NULL;
     struct amk_sftp_attrs a;
-    size_t n = 0, width = 0, shown = 0;
+    size_t n = 0, width = 0, shown = 0, prefix_len = 0;
     int lflag = 0, aflag = 0, i = 1, r;
     char *path;
 
@@ -318,22 +318,37 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     free(path);
     qsort(names, n, sizeof(*names), name_cmp);
+    /* with a path argument, names show under it, as OpenSSH's sftp does */
+    if (i < argc) {
+        prefix_len = strlen(argv[i]);
+        while (prefix_len > 1 && argv[i][prefix_len - 1] == '/')
+            prefix_len--;
+    }
     for (size_t k = 0; k < n; k++)
-        if (strlen(names[k].filename) > width)
-            width = strlen(names[k].filename);
+        if (strlen(names[k].filename) + (prefix_len > 0 ? prefix_len + 1 : 0) > width)
+            width = strlen(names[k].filename) + (prefix_len > 0 ? prefix_len + 1 : 0);
     for (size_t k = 0; k < n; k++) {
-        const char *fn = names[k].filename;
-        size_t per_line = LS_COLS / (width + 2);
+        const char *fn = names[k].filename, *ln = names[k].longname;
+        size_t per_line = LS_COLS / (width + 2), ll, fl = strlen(fn);
+        char shown_name[MAX_LINE];
         if (fn[0] == '.' && !aflag)
             continue;
+        if (prefix_len > 0)
+            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s", (int)prefix_len, argv[i],
+                argv[i][prefix_len - 1] == '/' ? "" : "/", fn);
+        else
+            snprintf(shown_name, sizeof(shown_name), "%s", fn);
         if (lflag) {
-            printf("%s\n", names[k].longname != NULL && names[k].longname[0] != '\0' ?
-                names[k].longname : fn);
+            /* the server's line, its trailing name replaced by ours */
+            if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, fn) == 0)
+                printf("%.*s%s\n", (int)(ll - fl), ln, shown_name);
+            else
+                printf("%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
             continue;
         }
         if (per_line == 0)
             per_line = 1;
-        printf("%-*s", (int)(width + 2), fn);
+        printf("%-*s", (int)(width + 2), shown_name);
         if (++shown % per_line == 0)
             printf("\n");
     }
