@@ -8,7 +8,7 @@
  * the old file under the final name untouched and a ".NAME.amkpart";
  * --inplace resumes the final name; errors per path with the server's
  * message: missing files, permission denied, a directory that is not
- * empty where a file should go.
+ * empty where a file should go; examples/sftp_tree.c run as a program.
  *
  * Permission denied needs a user the files refuse: as root (CI) the test
  * runs OpenSSH's sftp-server as nobody (setpriv) over a socketpair with
@@ -571,6 +571,56 @@ test_tree_permission_denied(void **state)
     }
 }
 
+/* --- The example --------------------------------------------------------------- */
+
+static void
+copy_file(const char *from, const char *to, mode_t mode)
+{
+    size_t len;
+    char *d = cli_slurp(from, &len);
+
+    cli_write(to, d, len);
+    free(d);
+    assert_int_equal(chmod(to, mode), 0);
+}
+
+/* examples/sftp_tree.c as a program: its default keys and known_hosts
+ * under a HOME of its own. */
+static void
+test_tree_example_program(void **state)
+{
+    char home[BUF], p[BUF], dest[128], src[BUF], dst[BUF], log[BUF], *old_home;
+    int st;
+
+    (void)state;
+    use_dir("example");
+    make_tree();
+    at(home, "home");
+    assert_int_equal(mkdir(home, 0700), 0);
+    at(p, "home/.ssh");
+    assert_int_equal(mkdir(p, 0700), 0);
+    at(p, "home/.ssh/id_ed25519");
+    copy_file(fx.user_key, p, 0600);
+    at(p, "home/.ssh/known_hosts");
+    copy_file(fx.known_hosts, p, 0644);
+    snprintf(dest, sizeof(dest), "%s@127.0.0.1:%u", fx.user, (unsigned)fx.port);
+    at(src, "src");
+    at(dst, "up");
+    at(log, "example.log");
+    old_home = getenv("HOME") != NULL ? strdup(getenv("HOME")) : NULL;
+    setenv("HOME", home, 1);
+    {
+        char *argv[] = { (char *)AMK_EXAMPLE_SFTP_TREE, dest, (char *)"put", src, dst, NULL };
+        st = fixture_run(argv, log, 50000);
+    }
+    if (old_home != NULL)
+        setenv("HOME", old_home, 1);
+    free(old_home);
+    if (st != 0)
+        fail_msg("the example exited %d:\n%s", st, cli_slurp(log, NULL));
+    check_tree("up", 1);
+}
+
 /* --- Fixture ------------------------------------------------------------------- */
 
 static int
@@ -636,6 +686,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_tree_atomic_put_interrupted),
         cmocka_unit_test(test_tree_errors_per_path),
         cmocka_unit_test(test_tree_permission_denied),
+        cmocka_unit_test(test_tree_example_program),
     };
 
     if (argc > 1)
