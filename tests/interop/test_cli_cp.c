@@ -2,6 +2,7 @@
  * Interop: `amiko cp` run as a process against a real OpenSSH sshd (its
  * sftp-server): both directions, files of 0, 1, 32767, 32768, 32769 and
  * 1 MiB + 1 bytes compared by SHA-256, several sources into a directory,
+ * a wildcard in a remote source,
  * -r with nested directories and symlinks, -p checked with stat,
  * --resume after a killed transfer (both directions) giving an identical
  * file, an interrupted put leaving no file under the final name, exit
@@ -184,6 +185,24 @@ test_cp_sizes_both_ways(void **state)
     }
     /* several sources and a target that is not a directory: 1 */
     expect_cp(1, (const char *[]){ names[0], names[1], spec, NULL });
+    /* a wildcard in a remote source, as scp: matched on the server */
+    {
+        char glob[1100], gdir[1024];
+        rspec(glob, sizeof(glob), "f3276?");
+        lpath(gdir, sizeof(gdir), "globbed");
+        assert_int_equal(mkdir(gdir, 0755), 0);
+        expect_cp(0, (const char *[]){ glob, gdir, NULL });
+        lpath(a, sizeof(a), "globbed/f32767");
+        assert_true(cli_same_file(names[2], a));
+        lpath(a, sizeof(a), "globbed/f32768");
+        assert_true(cli_same_file(names[3], a));
+        lpath(a, sizeof(a), "globbed/f32769");
+        assert_true(cli_same_file(names[4], a));
+        lpath(a, sizeof(a), "globbed/f1");
+        assert_int_equal(size_of(a), -1);
+        rspec(glob, sizeof(glob), "nomatch*");
+        expect_cp(1, (const char *[]){ glob, gdir, NULL });
+    }
 }
 
 /* --- -r and -p ------------------------------------------------------------ */
