@@ -26,6 +26,10 @@
 #include <unistd.h>
 
 #define TREE_MAX_NODES ((size_t)16 * 1024 * 1024) /* listing bound: 16 M entries */
+/* Without PRESERVE a new file gets its source's permission bits as a 022
+ * umask leaves them (as scp and OpenSSH's sftp give them): get and put
+ * create files 0644, so other modes are set after the copy. */
+#define DEFAULT_MODE_MASK 0755u
 
 enum node_kind { NODE_FILE, NODE_DIR, NODE_LINK, NODE_OTHER };
 
@@ -218,11 +222,17 @@ file_progress(void *user, uint64_t done, uint64_t total)
 static int
 file_finished(struct tree_xfer *x, const struct node *nd)
 {
+    int r;
+
     x->base_done += nd->size;
     x->prog.files_done++;
     x->prog.file_done = nd->size;
     x->prog.done = x->base_done;
-    return file_progress(x, nd->size, nd->size) == AMK_OK ? AMK_OK : x->stop;
+    if (x->o.progress == NULL)
+        return AMK_OK;
+    if ((r = x->o.progress(x->o.progress_user, &x->prog)) != AMK_OK)
+        x->stop = r;
+    return r;
 }
 
 static int
@@ -401,7 +411,10 @@ get_dir(struct tree_xfer *x, size_t i, const char *dst)
 {
     struct stat st;
 
-    if (mkdir(dst, 0777) == 0 || (errno == EEXIST && stat(dst, &st) == 0 &&
+    /* the source's mode (the umask applies), writable by us while we fill it */
+    mode_t mode = x->v[i].have_mode ? (mode_t)((x->v[i].mode & 0777) | 0700) : 0777;
+
+    if (mkdir(dst, mode) == 0 || (errno == EEXIST && stat(dst, &st) == 0 &&
             S_ISDIR(st.st_mode))) {
         x->v[i].made = 1;
         return AMK_OK;
@@ -517,7 +530,10 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     r = amk_sftp_get(x->s, src, dst, fl, file_progress, x);
     if (x->stop != AMK_OK)
         return x->stop;
-    if (r != AMK_OK)
+    if (r == AMK_OK && !(fl & AMK_SFTP_XFER_PRESERVE) && nd->have_mode &&
+        (nd->mode & 0777) != 0644 && chmod(dst, nd->mode & DEFAULT_MODE_MASK) != 0)
+        r = report_local(x, dst, "cannot set the mode of");
+    else if (r != AMK_OK)
         r = report_remote(x, src, r);
     if (x->stop == AMK_OK)
         (void)file_finished(x, nd);
@@ -554,7 +570,8 @@ put_dir(struct tree_xfer *x, size_t i, const char *dst)
 {
     struct amk_sftp_attrs a;
     char msg[AMK_ERROR_MSG_MAX];
-    uint32_t mode = (x->o.flags & AMK_SFTP_TREE_PRESERVE) ? (x->v[i].mode | 0700) : 0;
+    /* the source's mode (the server's umask applies), writable while we fill it */
+    uint32_t mode = (x->v[i].mode & 0777) | 0700;
     int r = amk_sftp_mkdir(x->s, dst, mode);
 
     if (r == AMK_OK) {
@@ -607,6 +624,15 @@ replace(struct amk_sftp *s, const char *from, const char *to)
     return r;
 }
 
+/* Without PRESERVE: the source's mode, as DEFAULT_MODE_MASK says. */
+static int
+put_mode(struct tree_xfer *x, const struct node *nd, const char *path, unsigned fl)
+{
+    if ((fl & AMK_SFTP_XFER_PRESERVE) || !nd->have_mode || (nd->mode & 0777) == 0644)
+        return AMK_OK;
+    return amk_sftp_chmod(x->s, path, nd->mode & DEFAULT_MODE_MASK);
+}
+
 static int
 put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
 {
@@ -635,6 +661,8 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
         if (x->o.flags & AMK_SFTP_TREE_RESUME)
             fl |= AMK_SFTP_XFER_RESUME;
         r = amk_sftp_put(x->s, src, dst, fl, file_progress, x);
+        if (r == AMK_OK)
+            r = put_mode(x, nd, dst, fl);
         goto done;
     }
     if ((part = part_name(dst)) == NULL)
@@ -652,6 +680,8 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
         }
     }
     r = amk_sftp_put(x->s, src, part, fl, file_progress, x);
+    if (r == AMK_OK)
+        r = put_mode(x, nd, part, fl);
     if (r == AMK_OK && (r = replace(x->s, part, dst)) != AMK_OK) {
         free(part);
         if (x->stop != AMK_OK)

@@ -14,6 +14,14 @@
 #include "sshd_fixture.h"
 
 #define CLI_RUN_TIMEOUT_MS 50000
+
+/*
+ * sshd_config lines of these tests: the sftp subsystem served by sshd
+ * itself (internal-sftp, the same code as sftp-server) rather than
+ * started through the user's login shell, whose startup files (on a
+ * developer machine: pyenv, conda, ...) can take seconds per session.
+ */
+#define CLI_SSHD_CONFIG "ForceCommand internal-sftp"
 #define CLI_MAX_ARGS 64
 
 /* The tool, the fixture and where outputs go (a directory). */

@@ -2,6 +2,7 @@
  * Interop: `amiko cp` run as a process against a real OpenSSH sshd (its
  * sftp-server): both directions, files of 0, 1, 32767, 32768, 32769 and
  * 1 MiB + 1 bytes compared by SHA-256, several sources into a directory,
+ * a wildcard in a remote source,
  * -r with nested directories and symlinks, -p checked with stat,
  * --resume after a killed transfer (both directions) giving an identical
  * file, an interrupted put leaving no file under the final name, exit
@@ -184,6 +185,24 @@ test_cp_sizes_both_ways(void **state)
     }
     /* several sources and a target that is not a directory: 1 */
     expect_cp(1, (const char *[]){ names[0], names[1], spec, NULL });
+    /* a wildcard in a remote source, as scp: matched on the server */
+    {
+        char glob[1100], gdir[1024];
+        rspec(glob, sizeof(glob), "f3276?");
+        lpath(gdir, sizeof(gdir), "globbed");
+        assert_int_equal(mkdir(gdir, 0755), 0);
+        expect_cp(0, (const char *[]){ glob, gdir, NULL });
+        lpath(a, sizeof(a), "globbed/f32767");
+        assert_true(cli_same_file(names[2], a));
+        lpath(a, sizeof(a), "globbed/f32768");
+        assert_true(cli_same_file(names[3], a));
+        lpath(a, sizeof(a), "globbed/f32769");
+        assert_true(cli_same_file(names[4], a));
+        lpath(a, sizeof(a), "globbed/f1");
+        assert_int_equal(size_of(a), -1);
+        rspec(glob, sizeof(glob), "nomatch*");
+        expect_cp(1, (const char *[]){ glob, gdir, NULL });
+    }
 }
 
 /* --- -r and -p ------------------------------------------------------------ */
@@ -193,7 +212,8 @@ check_attrs(const char *path, mode_t mode, time_t mtime)
 {
     struct stat st;
 
-    assert_int_equal(lstat(path, &st), 0);
+    if (lstat(path, &st) != 0)
+        fail_msg("%s: %s", path, strerror(errno));
     if ((st.st_mode & 07777) != mode)
         fail_msg("%s: mode %o, expected %o", path, (unsigned)(st.st_mode & 07777), (unsigned)mode);
     if (mtime != 0 && st.st_mtime != mtime)
@@ -270,6 +290,7 @@ test_cp_recursive_preserve(void **state)
     rpath(q, sizeof(q), "exists");
     assert_int_equal(mkdir(q, 0755), 0);
     rspec(spec, sizeof(spec), "exists");
+    lpath(p, sizeof(p), "tree");
     expect_cp(0, (const char *[]){ "-rp", p, spec, NULL });
     rpath(q, sizeof(q), "exists/tree/sub/b");
     check_attrs(q, 0600, t2);
@@ -409,13 +430,25 @@ test_cp_exit_codes(void **state)
 
 /* --- Progress under a pty -------------------------------------------------- */
 
+/* The shell command line of amiko cp @p l to @p spec (with -q when @p quiet). */
+static void
+script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet)
+{
+    const char *argv[CLI_MAX_ARGS];
+    int n = cli_args(argv, "cp");
+
+    snprintf(cmd, cap, "HOME='%s'", fx.dir);
+    for (int i = 0; i < n; i++)
+        snprintf(cmd + strlen(cmd), cap - strlen(cmd), " '%s'", argv[i]);
+    snprintf(cmd + strlen(cmd), cap - strlen(cmd), "%s '%s' '%s'", quiet ? " -q" : "", l, spec);
+}
+
 static void
 test_cp_progress_on_a_terminal(void **state)
 {
-    char l[1024], spec[1100], cmd[2000], log[1024];
-    const char *argv[CLI_MAX_ARGS];
+    char l[1024], spec[1100], cmd[4000], log[1024];
+    const char *sargv[] = { "/usr/bin/script", "-qec", cmd, log, NULL };
     char *out;
-    int n;
 
     (void)state;
     use_dir("progress");
@@ -426,39 +459,21 @@ test_cp_progress_on_a_terminal(void **state)
     lpath(l, sizeof(l), "p");
     make_file(l, 3 * MIB, 11);
     rspec(spec, sizeof(spec), "p");
-    n = cli_args(argv, "cp");
-    snprintf(cmd, sizeof(cmd), "HOME='%s'", fx.dir);
-    for (int i = 0; i < n; i++) {
-        strncat(cmd, " '", sizeof(cmd) - strlen(cmd) - 1);
-        strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 1);
-        strncat(cmd, "'", sizeof(cmd) - strlen(cmd) - 1);
-    }
-    snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " '%s' '%s'", l, spec);
     lpath(log, sizeof(log), "typescript");
-    {
-        const char *sargv[] = { "/usr/bin/script", "-qec", cmd, log, NULL };
-        assert_int_equal(cli_run(sargv, NULL), 0);
-    }
+    /* stderr is the pty script(1) made: a bar, ending at 100% */
+    script_cmd(cmd, sizeof(cmd), l, spec, 0);
+    assert_int_equal(cli_run(sargv, NULL), 0);
     out = cli_slurp(log, NULL);
     if (strstr(out, "100%") == NULL || strstr(out, "/s") == NULL || strstr(out, "3.0MB") == NULL)
         fail_msg("no progress bar on the terminal:\n%s", out);
     free(out);
     /* -q: none */
-    {
-        char q[4100];
-        snprintf(q, sizeof(q), "%s", cmd);
-        /* insert -q before the operands */
-        char *at = strstr(q, "'BatchMode=yes'");
-        assert_non_null(at);
-        memmove(at + 5, at, strlen(at) + 1);
-        memcpy(at, "'-q' ", 5);
-        const char *sargv[] = { "/usr/bin/script", "-qec", q, log, NULL };
-        assert_int_equal(cli_run(sargv, NULL), 0);
-        out = cli_slurp(log, NULL);
-        if (strstr(out, "100%") != NULL)
-            fail_msg("progress despite -q:\n%s", out);
-        free(out);
-    }
+    script_cmd(cmd, sizeof(cmd), l, spec, 1);
+    assert_int_equal(cli_run(sargv, NULL), 0);
+    out = cli_slurp(log, NULL);
+    if (strstr(out, "100%") != NULL)
+        fail_msg("progress despite -q:\n%s", out);
+    free(out);
 }
 
 /* --- Fixture -------------------------------------------------------------- */
@@ -477,7 +492,7 @@ group_setup(void **state)
     snprintf(base, sizeof(base), "%s/amiko-cp-XXXXXX", dir);
     if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
         return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, NULL) != 0)
+    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
         return -1;
     snprintf(remote_prefix, sizeof(remote_prefix), "%s@127.0.0.1:", fx.user);
     cli_init(amiko, &fx, base);

@@ -8,7 +8,9 @@
  * Either the target or every source is remote, written [user@]host:path
  * as scp does (a colon before any slash; [v6addr]:path for IPv6; an empty
  * path is the login directory). Several sources, or a target that is a
- * directory, copy into it under each source's own name. -r copies
+ * directory, copy into it under each source's own name; wildcards in
+ * the last component of a remote source (* ? [...]) are matched against
+ * its directory on the server. -r copies
  * directories with everything under them (symlinks kept as symlinks), -p
  * keeps modes and times, --resume goes on with partial copies left by an
  * interrupted run, --inplace writes final names directly (puts are
@@ -22,6 +24,7 @@
  * authenticating failed.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +136,80 @@ join_path(const char *dir, const char *name)
     return p;
 }
 
+/* A growing list of source paths. */
+struct cp_list {
+    char **v;
+    size_t n, cap;
+};
+
+static int
+list_add(struct cp_list *l, char *p)
+{
+    if (p == NULL)
+        return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 16 : l->cap * 2;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL) {
+            free(p);
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = p;
+    return 0;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A remote source whose last component has wildcards (* ? [) is expanded
+ * against its directory's listing, as scp does: sorted, dot files only
+ * for a pattern that starts with a dot. 0, or -1 (after a message) when
+ * nothing matches or the directory cannot be read.
+ */
+static int
+expand_remote(struct amk_sftp *sftp, const char *path, struct cp_list *out)
+{
+    const char *slash = strrchr(path, '/'), *pat = slash != NULL ? slash + 1 : path;
+    struct amk_sftp_name *names = NULL;
+    size_t n = 0, first = out->n;
+    char *dir;
+    int r;
+
+    if (strpbrk(pat, "*?[") == NULL)
+        return list_add(out, strdup(path));
+    dir = slash == NULL ? strdup(".") : slash == path ? strdup("/") :
+        strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return -1;
+    if ((r = amk_sftp_listdir(sftp, dir, &names, &n)) != AMK_OK) {
+        tool_error(SUB, "%s: %s", dir, amk_sftp_last_error(sftp));
+        free(dir);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fnmatch(pat, names[i].filename, FNM_PERIOD) != 0)
+            continue;
+        if (list_add(out, slash == NULL ? strdup(names[i].filename) :
+                join_path(dir, names[i].filename)) != 0)
+            break;
+    }
+    amk_sftp_names_free(names, n);
+    free(dir);
+    if (out->n == first) {
+        tool_error(SUB, "%s: no match", path);
+        return -1;
+    }
+    qsort(out->v + first, out->n - first, sizeof(*out->v), str_cmp);
+    return 0;
+}
+
 static int
 on_progress(void *user, const struct amk_sftp_tree_progress *pr)
 {
@@ -225,6 +302,7 @@ amk_cmd_cp(int argc, char **argv)
     struct cp_operand *ops = NULL;
     struct amk_client *c = NULL;
     struct cp_run run;
+    struct cp_list srcs = { NULL, 0, 0 };
     const char *host = NULL;
     unsigned flags = 0;
     int quiet = 0, n_ops = 0, status = CP_EXIT_FAIL, get, into_dir, r, no_more_opts = 0;
@@ -332,18 +410,24 @@ amk_cmd_cp(int argc, char **argv)
         goto out;
     }
     run.show = !quiet && isatty(STDERR_FILENO);
-    into_dir = target_is_dir(run.sftp, ops[n_ops - 1].path, !get);
-    if (n_ops > 2 && !into_dir) {
-        tool_error(SUB, "%s: not a directory", ops[n_ops - 1].path);
-        goto out;
-    }
     status = 0;
     for (int i = 0; i < n_ops - 1; i++) {
+        if (get ? expand_remote(run.sftp, ops[i].path, &srcs) != 0 :
+            list_add(&srcs, strdup(ops[i].path)) != 0)
+            status = CP_EXIT_FAIL;
+    }
+    into_dir = target_is_dir(run.sftp, ops[n_ops - 1].path, !get);
+    if (srcs.n > 1 && !into_dir) {
+        tool_error(SUB, "%s: not a directory", ops[n_ops - 1].path);
+        status = CP_EXIT_FAIL;
+        goto out;
+    }
+    for (size_t i = 0; i < srcs.n; i++) {
         char *name = NULL, *dst = NULL;
         int failed;
 
         if (into_dir) {
-            if ((name = base_name(ops[i].path)) == NULL ||
+            if ((name = base_name(srcs.v[i])) == NULL ||
                 (dst = join_path(ops[n_ops - 1].path, name)) == NULL) {
                 free(name);
                 status = CP_EXIT_FAIL;
@@ -351,7 +435,7 @@ amk_cmd_cp(int argc, char **argv)
             }
         }
         run.errors = 0;
-        failed = copy_one(&run, ops[i].path, dst != NULL ? dst : ops[n_ops - 1].path, get,
+        failed = copy_one(&run, srcs.v[i], dst != NULL ? dst : ops[n_ops - 1].path, get,
             flags) != 0;
         free(name);
         free(dst);
@@ -366,6 +450,9 @@ out:
     for (int i = 0; i < n_ops; i++)
         free(ops[i].host);
     free(ops);
+    for (size_t i = 0; i < srcs.n; i++)
+        free(srcs.v[i]);
+    free(srcs.v);
     tool_ssh_opts_free(&so);
     return status;
 }

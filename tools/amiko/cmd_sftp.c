@@ -1,17 +1,734 @@
-/* placeholder replaced below */
+/*
+ * amiko sftp: an SFTP session with OpenSSH sftp(1)'s commands, from a
+ * batch file (-b file, "-" for stdin) or typed at a "sftp> " prompt.
+ *
+ *   amiko sftp [-P port] [-i identity] [-o Option=value]... [-b batchfile]
+ *              [-q] [-v] [user@]host
+ *
+ * Commands: ls [-l] [-a] [path], cd path, pwd, lcd path, lpwd, lmkdir
+ * path, get [-r] [-p] remote [local], put [-r] [-p] local [remote],
+ * mkdir path, rmdir path, rm path, rename old new, ln [-s] old new,
+ * chmod mode path, chown uid path, df [-h] [path], help, exit / quit /
+ * bye. Arguments may be quoted ('...' or "...") or escaped with '\'.
+ *
+ * As OpenSSH's sftp: in batch mode each command is echoed after
+ * "sftp> ", and the first failing command ends the session with exit
+ * status 1 unless the command starts with '-'; interactive sessions go
+ * on after a failure. Exit status 255 when connecting or authenticating
+ * failed. The connection options are `amiko ssh`'s (tool_ssh.h).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <amiko.h>
+
 #include "tool.h"
+#include "tool_ssh.h"
+#include "xfer/progress.h"
+
+#define SUB "sftp"
+#define SFTP_EXIT_FAIL 1
+#define MAX_LINE 4096
+#define MAX_ARGS 16
+#define LS_COLS 80
+
+struct sftp_sh {
+    struct amk_sftp *sftp;
+    char *cwd;              /* remote working directory (absolute) */
+    int quiet;
+    struct xfer_progress bar;
+    int show_bar;
+};
+
 void
 amk_cmd_sftp_usage(void)
 {
     fprintf(stderr, "usage: amiko sftp [-P port] [-i identity] [-o Option=value]... "
-        "[-b batchfile] [user@]host\n");
+        "[-b batchfile] [-q] [-v] [user@]host\n");
 }
+
+/* --- Words and paths ------------------------------------------------------ */
+
+/* Splits @p line into words in place (quotes and backslashes); the count or -1. */
+static int
+split_words(char *line, char **argv, int max)
+{
+    char *r = line, *w = line;
+    int n = 0;
+
+    for (;;) {
+        char quote = 0;
+        while (*r == ' ' || *r == '\t')
+            r++;
+        if (*r == '\0' || *r == '\n' || *r == '\r')
+            break;
+        if (n == max)
+            return -1;
+        argv[n++] = w;
+        while (*r != '\0' && *r != '\n' && *r != '\r' && (quote || (*r != ' ' && *r != '\t'))) {
+            if (quote && *r == quote) {
+                quote = 0;
+                r++;
+            } else if (!quote && (*r == '"' || *r == '\'')) {
+                quote = *r++;
+            } else if (*r == '\\' && quote != '\'' && r[1] != '\0') {
+                *w++ = r[1];
+                r += 2;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        if (quote)
+            return -1;
+        if (*r != '\0' && *r != '\n' && *r != '\r')
+            r++;
+        *w++ = '\0';
+    }
+    return n;
+}
+
+/* @p path made absolute against @p cwd, in a new string. */
+static char *
+abs_path(const char *cwd, const char *path)
+{
+    size_t need;
+    char *p;
+
+    if (path[0] == '/')
+        return strdup(path);
+    need = strlen(cwd) + strlen(path) + 2;
+    if ((p = malloc(need)) != NULL)
+        snprintf(p, need, "%s%s%s", cwd, cwd[strlen(cwd) - 1] == '/' ? "" : "/", path);
+    return p;
+}
+
+static char *
+base_of(const char *path)
+{
+    char *copy = strdup(path), *out = NULL;
+
+    if (copy != NULL)
+        out = strdup(basename(copy));
+    free(copy);
+    return out;
+}
+
+/* --- Messages --------------------------------------------------------------- */
+
+/* OpenSSH sftp's words for the SSH_FX_* codes (draft-02 §7). */
+static const char *
+fx_text(uint32_t status)
+{
+    static const char *const text[] = { "Success", "End of file", "No such file or directory",
+        "Permission denied", "Failure", "Bad message", "No connection", "Connection lost",
+        "Operation unsupported" };
+
+    return status < sizeof(text) / sizeof(text[0]) ? text[status] : "Unknown status";
+}
+
+/*
+ * Prints why a remote operation on @p path failed, as OpenSSH's sftp
+ * words it ("remote mkdir \"path\": Failure"), with the server's own
+ * message when it says more; returns -1.
+ */
+static int
+remote_fail(struct sftp_sh *sh, const char *what, const char *path, int r)
+{
+    uint32_t st = amk_sftp_last_status(sh->sftp);
+
+    if (st != 0)
+        fprintf(stderr, "remote %s \"%s\": %s\n", what, path, fx_text(st));
+    else
+        fprintf(stderr, "remote %s \"%s\": %s\n", what, path,
+            amk_sftp_last_error(sh->sftp)[0] != '\0' ? amk_sftp_last_error(sh->sftp) :
+            amk_strerror(r));
+    return -1;
+}
+
+static int
+remote_is_dir(struct sftp_sh *sh, const char *path)
+{
+    struct amk_sftp_attrs a;
+
+    return amk_sftp_stat(sh->sftp, path, &a) == AMK_OK &&
+        (a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions);
+}
+
+static int
+local_is_dir(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --- Transfers --------------------------------------------------------------- */
+
+static int
+on_progress(void *user, const struct amk_sftp_tree_progress *pr)
+{
+    struct sftp_sh *sh = user;
+
+    sh->bar.total = pr->total;
+    xfer_progress_update(&sh->bar, pr->path, pr->done, xfer_now_ns());
+    return AMK_OK;
+}
+
+static int
+on_error(void *user, const char *path, int code, const char *message)
+{
+    struct sftp_sh *sh = user;
+
+    (void)code;
+    if (sh->bar.drawn && write(STDOUT_FILENO, "\n", 1) < 0)
+        sh->bar.drawn = 0;
+    sh->bar.drawn = 0;
+    fprintf(stderr, "%s: %s\n", path, message);
+    return AMK_OK;
+}
+
+/* get / put with their -r and -p flags. */
+static int
+cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
+{
+    struct amk_sftp_tree_opts o;
+    char *src = NULL, *dst = NULL, *name = NULL;
+    int i = 1, r, rc = -1;
+
+    amk_sftp_tree_opts_init(&o);
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        for (const char *f = argv[i] + 1; *f != '\0'; f++) {
+            if (*f == 'r' || *f == 'R')
+                o.flags |= AMK_SFTP_TREE_RECURSIVE;
+            else if (*f == 'p' || *f == 'P')
+                o.flags |= AMK_SFTP_TREE_PRESERVE;
+            else if (*f == 'a')
+                o.flags |= AMK_SFTP_TREE_RESUME;
+            else {
+                fprintf(stderr, "%s: invalid flag -%c\n", argv[0], *f);
+                return -1;
+            }
+        }
+    }
+    if (i >= argc || argc - i > 2) {
+        fprintf(stderr, "usage: %s [-r] [-p] %s [%s]\n", argv[0], get ? "remote" : "local",
+            get ? "local" : "remote");
+        return -1;
+    }
+    if ((name = base_of(argv[i])) == NULL)
+        goto out;
+    if (get) {
+        if ((src = abs_path(sh->cwd, argv[i])) == NULL)
+            goto out;
+        if (i + 1 >= argc)
+            dst = strdup(name);         /* in the local working directory */
+        else if (local_is_dir(argv[i + 1]))
+            dst = abs_path(argv[i + 1], name);
+        else
+            dst = strdup(argv[i + 1]);
+    } else {
+        char *target;
+        if ((src = strdup(argv[i])) == NULL)
+            goto out;
+        target = i + 1 < argc ? abs_path(sh->cwd, argv[i + 1]) : strdup(sh->cwd);
+        if (target != NULL && remote_is_dir(sh, target)) {
+            dst = abs_path(target, name);
+            free(target);
+        } else {
+            dst = target;
+        }
+    }
+    if (src == NULL || dst == NULL)
+        goto out;
+    if (!sh->quiet)
+        printf("%s %s to %s\n", get ? "Fetching" : "Uploading", src, dst);
+    fflush(stdout);
+    o.progress = on_progress;
+    o.progress_user = sh;
+    o.on_error = on_error;
+    o.error_user = sh;
+    xfer_progress_init(&sh->bar, sh->show_bar, STDOUT_FILENO, 0, xfer_now_ns());
+    snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);
+    r = get ? amk_sftp_tree_get(sh->sftp, src, dst, &o) :
+        amk_sftp_tree_put(sh->sftp, src, dst, &o);
+    if (sh->bar.enabled && (r == AMK_OK || sh->bar.drawn))
+        xfer_progress_finish(&sh->bar, xfer_now_ns());
+    rc = r == AMK_OK ? 0 : -1;
+out:
+    free(src);
+    free(dst);
+    free(name);
+    return rc;
+}
+
+/* --- Listing ------------------------------------------------------------------ */
+
+static int
+name_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct amk_sftp_name *)a)->filename,
+        ((const struct amk_sftp_name *)b)->filename);
+}
+
+static int
+cmd_ls(struct sftp_sh *sh, int argc, char **argv)
+{
+    struct amk_sftp_name *names = NULL;
+    struct amk_sftp_attrs a;
+    size_t n = 0, width = 0, shown = 0, prefix_len = 0;
+    int lflag = 0, aflag = 0, i = 1, r;
+    char *path;
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        for (const char *f = argv[i] + 1; *f != '\0'; f++) {
+            if (*f == 'l')
+                lflag = 1;
+            else if (*f == 'a')
+                aflag = 1;
+            else if (*f != '1') {
+                fprintf(stderr, "ls: invalid flag -%c\n", *f);
+                return -1;
+            }
+        }
+    }
+    if ((path = abs_path(sh->cwd, i < argc ? argv[i] : ".")) == NULL)
+        return -1;
+    if ((r = amk_sftp_stat(sh->sftp, path, &a)) != AMK_OK) {
+        remote_fail(sh, "stat", path, r);
+        free(path);
+        return -1;
+    }
+    if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
+        /* a file: its name as given */
+        printf("%s\n", i < argc ? argv[i] : path);
+        free(path);
+        return 0;
+    }
+    r = amk_sftp_listdir(sh->sftp, path, &names, &n);
+    if (r != AMK_OK) {
+        remote_fail(sh, "readdir", path, r);
+        free(path);
+        return -1;
+    }
+    free(path);
+    qsort(names, n, sizeof(*names), name_cmp);
+    /* with a path argument, names show under it, as OpenSSH's sftp does */
+    if (i < argc) {
+        prefix_len = strlen(argv[i]);
+        while (prefix_len > 1 && argv[i][prefix_len - 1] == '/')
+            prefix_len--;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (strlen(names[k].filename) + (prefix_len > 0 ? prefix_len + 1 : 0) > width)
+            width = strlen(names[k].filename) + (prefix_len > 0 ? prefix_len + 1 : 0);
+    for (size_t k = 0; k < n; k++) {
+        const char *fn = names[k].filename, *ln = names[k].longname;
+        size_t per_line = LS_COLS / (width + 2), ll, fl = strlen(fn);
+        char shown_name[MAX_LINE];
+        if (fn[0] == '.' && !aflag)
+            continue;
+        if (prefix_len > 0)
+            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s", (int)prefix_len, argv[i],
+                argv[i][prefix_len - 1] == '/' ? "" : "/", fn);
+        else
+            snprintf(shown_name, sizeof(shown_name), "%s", fn);
+        if (lflag) {
+            /* the server's line, its trailing name replaced by ours */
+            if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, fn) == 0)
+                printf("%.*s%s\n", (int)(ll - fl), ln, shown_name);
+            else
+                printf("%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
+            continue;
+        }
+        if (per_line == 0)
+            per_line = 1;
+        printf("%-*s", (int)(width + 2), shown_name);
+        if (++shown % per_line == 0)
+            printf("\n");
+    }
+    if (!lflag && shown % (LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1) != 0)
+        printf("\n");
+    amk_sftp_names_free(names, n);
+    return 0;
+}
+
+static int
+cmd_df(struct sftp_sh *sh, int argc, char **argv)
+{
+    struct amk_sftp_statvfs st;
+    int hflag = argc > 1 && strcmp(argv[1], "-h") == 0, r;
+    char *path = abs_path(sh->cwd, argc > 1 + hflag ? argv[1 + hflag] : ".");
+    uint64_t size, used, avail, root_avail, pct;
+
+    if (path == NULL)
+        return -1;
+    r = amk_sftp_statvfs(sh->sftp, path, &st);
+    if (r != AMK_OK) {
+        remote_fail(sh, "statvfs", path, r);
+        free(path);
+        return -1;
+    }
+    free(path);
+    size = st.frsize * st.blocks;
+    used = st.frsize * (st.blocks - st.bfree);
+    avail = st.frsize * st.bavail;
+    root_avail = st.frsize * st.bfree;
+    pct = st.blocks > 0 ? 100 * (st.blocks - st.bfree) / st.blocks : 0;
+    if (hflag) {
+        char s1[16], s2[16], s3[16], s4[16];
+        xfer_format_size(s1, sizeof(s1), size);
+        xfer_format_size(s2, sizeof(s2), used);
+        xfer_format_size(s3, sizeof(s3), avail);
+        xfer_format_size(s4, sizeof(s4), root_avail);
+        /* the columns of OpenSSH's sftp */
+        printf("%8s %8s %8s %8s %12s\n", "Size", "Used", "Avail", "(root)", "%Capacity");
+        printf("%8s %8s %8s %8s %11llu%%\n", s1, s2, s3, s4, (unsigned long long)pct);
+    } else {
+        printf("%12s %12s %12s %12s %12s\n", "Size", "Used", "Avail", "(root)", "%Capacity");
+        printf("%12llu %12llu %12llu %12llu %11llu%%\n", (unsigned long long)(size / 1024),
+            (unsigned long long)(used / 1024), (unsigned long long)(avail / 1024),
+            (unsigned long long)(root_avail / 1024), (unsigned long long)pct);
+    }
+    return 0;
+}
+
+/* --- The other commands -------------------------------------------------------- */
+
+static int
+cmd_cd(struct sftp_sh *sh, int argc, char **argv)
+{
+    char *path, *real = NULL;
+    int r;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: cd path\n");
+        return -1;
+    }
+    if ((path = abs_path(sh->cwd, argv[1])) == NULL)
+        return -1;
+    if ((r = amk_sftp_realpath(sh->sftp, path, &real)) != AMK_OK) {
+        remote_fail(sh, "realpath", path, r);
+        free(path);
+        return -1;
+    }
+    free(path);
+    if (!remote_is_dir(sh, real)) {
+        fprintf(stderr, "Can't change directory: \"%s\" is not a directory\n", real);
+        free(real);
+        return -1;
+    }
+    free(sh->cwd);
+    sh->cwd = real;
+    return 0;
+}
+
+/* Commands of one or two remote paths that map to one call. */
+static int
+cmd_paths(struct sftp_sh *sh, int argc, char **argv)
+{
+    const char *c = argv[0];
+    char *p1 = NULL, *p2 = NULL;
+    int r = AMK_EINVAL, two = strcmp(c, "rename") == 0 || strcmp(c, "ln") == 0 ||
+        strcmp(c, "symlink") == 0;
+    int sym = strcmp(c, "symlink") == 0, i = 1;
+
+    if (strcmp(c, "ln") == 0 && argc > 1 && strcmp(argv[1], "-s") == 0) {
+        sym = 1;
+        i = 2;
+    }
+    if (argc - i != (two ? 2 : 1)) {
+        fprintf(stderr, "usage: %s%s %s\n", c, strcmp(c, "ln") == 0 ? " [-s]" : "",
+            two ? "oldpath newpath" : "path");
+        return -1;
+    }
+    if ((p1 = abs_path(sh->cwd, argv[i])) == NULL ||
+        (two && (p2 = abs_path(sh->cwd, argv[i + 1])) == NULL)) {
+        free(p1);
+        return -1;
+    }
+    if (strcmp(c, "mkdir") == 0)
+        r = amk_sftp_mkdir(sh->sftp, p1, 0777);
+    else if (strcmp(c, "rmdir") == 0)
+        r = amk_sftp_rmdir(sh->sftp, p1);
+    else if (strcmp(c, "rm") == 0)
+        r = amk_sftp_remove(sh->sftp, p1);
+    else if (strcmp(c, "rename") == 0)
+        r = amk_sftp_rename(sh->sftp, p1, p2);
+    else if (sym)
+        /* the target text as typed: a relative link stays relative */
+        r = amk_sftp_symlink(sh->sftp, argv[i], p2);
+    else
+        r = amk_sftp_hardlink(sh->sftp, p1, p2);
+    if (r != AMK_OK)
+        remote_fail(sh, strcmp(c, "rm") == 0 ? "delete" : sym ? "symlink" :
+            strcmp(c, "ln") == 0 ? "link" : c, p1, r);
+    free(p1);
+    free(p2);
+    return r == AMK_OK ? 0 : -1;
+}
+
+static int
+cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
+{
+    unsigned long v;
+    char *end = NULL, *path;
+    int own = strcmp(argv[0], "chown") == 0, r;
+    struct amk_sftp_attrs a;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s %s path\n", argv[0], own ? "uid" : "mode");
+        return -1;
+    }
+    errno = 0;
+    v = strtoul(argv[1], &end, own ? 10 : 8);
+    if (errno != 0 || *end != '\0' || end == argv[1] || (!own && v > 07777) ||
+        v > UINT32_MAX) {
+        fprintf(stderr, "%s: bad %s \"%s\"\n", argv[0], own ? "uid" : "mode", argv[1]);
+        return -1;
+    }
+    if ((path = abs_path(sh->cwd, argv[2])) == NULL)
+        return -1;
+    if (own) {
+        /* SETSTAT carries uid and gid together: keep the gid */
+        r = amk_sftp_stat(sh->sftp, path, &a);
+        if (r == AMK_OK)
+            r = amk_sftp_chown(sh->sftp, path, (uint32_t)v, a.gid);
+    } else {
+        r = amk_sftp_chmod(sh->sftp, path, (uint32_t)v);
+    }
+    if (r != AMK_OK)
+        remote_fail(sh, "setstat", path, r);
+    free(path);
+    return r == AMK_OK ? 0 : -1;
+}
+
+static void
+help(void)
+{
+    printf("Available commands:\n"
+        "bye / exit / quit                  Quit sftp\n"
+        "cd path                            Change remote directory to 'path'\n"
+        "chmod mode path                    Change permissions of file 'path' to 'mode'\n"
+        "chown uid path                     Change owner of file 'path' to 'uid'\n"
+        "df [-h] [path]                     Display statistics for the file system of 'path'\n"
+        "get [-r] [-p] remote [local]       Download file (or tree with -r)\n"
+        "lcd path                           Change local directory to 'path'\n"
+        "lmkdir path                        Create local directory\n"
+        "ln [-s] oldpath newpath            Link remote file (-s for symlink)\n"
+        "lpwd                               Print local working directory\n"
+        "ls [-l] [-a] [path]                Display remote directory listing\n"
+        "mkdir path                         Create remote directory\n"
+        "put [-r] [-p] local [remote]       Upload file (or tree with -r)\n"
+        "pwd                                Display remote working directory\n"
+        "rename oldpath newpath             Rename remote file\n"
+        "rm path                            Delete remote file\n"
+        "rmdir path                         Remove remote directory\n"
+        "help / ?                           Display this help text\n");
+}
+
+/* Runs one command line: 0, -1 for a failure, 1 to end the session. */
+static int
+run_line(struct sftp_sh *sh, char *line)
+{
+    char *argv[MAX_ARGS], cwd[4096];
+    int argc = split_words(line, argv, MAX_ARGS);
+    const char *c;
+
+    if (argc < 0) {
+        fprintf(stderr, "Invalid command line (unbalanced quotes or too many words)\n");
+        return -1;
+    }
+    if (argc == 0)
+        return 0;
+    c = argv[0];
+    if (strcmp(c, "exit") == 0 || strcmp(c, "quit") == 0 || strcmp(c, "bye") == 0)
+        return 1;
+    if (strcmp(c, "help") == 0 || strcmp(c, "?") == 0) {
+        help();
+        return 0;
+    }
+    if (strcmp(c, "pwd") == 0) {
+        printf("Remote working directory: %s\n", sh->cwd);
+        return 0;
+    }
+    if (strcmp(c, "lpwd") == 0) {
+        if (getcwd(cwd, sizeof(cwd)) == NULL) {
+            fprintf(stderr, "getcwd: %s\n", strerror(errno));
+            return -1;
+        }
+        printf("Local working directory: %s\n", cwd);
+        return 0;
+    }
+    if (strcmp(c, "lcd") == 0 || strcmp(c, "lmkdir") == 0) {
+        int lcd = strcmp(c, "lcd") == 0;
+        if (argc != 2) {
+            fprintf(stderr, "usage: %s path\n", c);
+            return -1;
+        }
+        if ((lcd ? chdir(argv[1]) : mkdir(argv[1], 0777)) != 0) {
+            fprintf(stderr, "Couldn't %s \"%s\": %s\n", lcd ? "change local directory to" :
+                "create local directory", argv[1], strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(c, "cd") == 0)
+        return cmd_cd(sh, argc, argv);
+    if (strcmp(c, "ls") == 0 || strcmp(c, "dir") == 0)
+        return cmd_ls(sh, argc, argv);
+    if (strcmp(c, "get") == 0 || strcmp(c, "put") == 0)
+        return cmd_transfer(sh, argc, argv, c[0] == 'g');
+    if (strcmp(c, "df") == 0)
+        return cmd_df(sh, argc, argv);
+    if (strcmp(c, "chmod") == 0 || strcmp(c, "chown") == 0)
+        return cmd_chmod_chown(sh, argc, argv);
+    if (strcmp(c, "mkdir") == 0 || strcmp(c, "rmdir") == 0 || strcmp(c, "rm") == 0 ||
+        strcmp(c, "rename") == 0 || strcmp(c, "ln") == 0 || strcmp(c, "symlink") == 0)
+        return cmd_paths(sh, argc, argv);
+    fprintf(stderr, "Invalid command.\n");
+    return -1;
+}
+
+/*
+ * Reads commands from @p in until the end or exit: 0, or 1 when a batch
+ * command failed (without the '-' prefix).
+ */
+static int
+command_loop(struct sftp_sh *sh, FILE *in, int batch, int interactive)
+{
+    char line[MAX_LINE];
+
+    for (;;) {
+        char *cmd = line;
+        int ignore = 0, r;
+
+        if (interactive) {
+            printf("sftp> ");
+            fflush(stdout);
+        }
+        if (fgets(line, sizeof(line), in) == NULL) {
+            if (interactive)
+                printf("\n");
+            return 0;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        while (*cmd == ' ' || *cmd == '\t')
+            cmd++;
+        if (!interactive)
+            printf("sftp> %s\n", line);
+        if (*cmd == '\0' || *cmd == '#')
+            continue;
+        if (*cmd == '-') {
+            ignore = 1;
+            cmd++;
+        }
+        fflush(stdout);
+        r = run_line(sh, cmd);
+        fflush(stdout);
+        if (r == 1)
+            return 0;
+        if (r < 0 && batch && !ignore)
+            return 1;
+    }
+}
+
 int
 amk_cmd_sftp(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    amk_cmd_sftp_usage();
-    return 1;
+    struct tool_ssh_opts so;
+    struct amk_client *c = NULL;
+    struct sftp_sh sh;
+    const char *batch = NULL;
+    FILE *in = stdin;
+    int i = 1, r, status = SFTP_EXIT_FAIL;
+
+    memset(&sh, 0, sizeof(sh));
+    tool_ssh_opts_init(&so, SUB);
+    signal(SIGPIPE, SIG_IGN);
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        for (size_t k = 1; a[k] != '\0'; k++) {
+            char f = a[k];
+            const char *val;
+            if (f == 'q' || f == 'v') {
+                if (f == 'q')
+                    sh.quiet = 1;
+                else
+                    so.verbose++;
+                continue;
+            }
+            if (f != 'P' && f != 'i' && f != 'o' && f != 'b') {
+                tool_error(SUB, "unknown option -%c", f);
+                amk_cmd_sftp_usage();
+                goto out;
+            }
+            if (a[k + 1] != '\0')
+                val = a + k + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                tool_error(SUB, "option -%c needs a value", f);
+                goto out;
+            }
+            if (f == 'b') {
+                batch = val;
+            } else if ((f == 'P' && tool_ssh_set_port(&so, val) != 0) ||
+                (f == 'i' && tool_ssh_add_identity(&so, val) != 0) ||
+                (f == 'o' && tool_ssh_set_option(&so, val) != 0)) {
+                status = TOOL_SSH_EXIT_FAIL;
+                goto out;
+            }
+            break;
+        }
+    }
+    if (i + 1 != argc) {
+        amk_cmd_sftp_usage();
+        goto out;
+    }
+    if (batch != NULL) {
+        /* as OpenSSH: a batch never prompts and is quiet */
+        so.batch = 1;
+        sh.quiet = 1;
+        if (strcmp(batch, "-") != 0 && (in = fopen(batch, "r")) == NULL) {
+            tool_error(SUB, "%s: %s", batch, strerror(errno));
+            goto out;
+        }
+    }
+    if (tool_ssh_set_destination(&so, argv[i]) != 0)
+        goto out;
+    if (tool_ssh_connect(&so, &c) != AMK_OK) {
+        status = TOOL_SSH_EXIT_FAIL;
+        goto out;
+    }
+    if ((r = amk_sftp_new_client(&sh.sftp, c)) != AMK_OK ||
+        (r = amk_sftp_realpath(sh.sftp, ".", &sh.cwd)) != AMK_OK) {
+        tool_error(SUB, "%s: cannot start sftp: %s", so.host, sh.sftp != NULL ?
+            amk_sftp_last_error(sh.sftp) : amk_client_last_error(c));
+        status = TOOL_SSH_EXIT_FAIL;
+        goto out;
+    }
+    sh.show_bar = !sh.quiet && isatty(STDOUT_FILENO);
+    if (batch == NULL && !sh.quiet && isatty(STDIN_FILENO))
+        printf("Connected to %s.\n", so.host);
+    status = command_loop(&sh, in, batch != NULL, batch == NULL && isatty(STDIN_FILENO));
+out:
+    if (in != NULL && in != stdin)
+        fclose(in);
+    free(sh.cwd);
+    amk_sftp_free(sh.sftp);
+    if (c != NULL && amk_client_close(c) != AMK_OK && so.verbose > 0)
+        tool_error(SUB, "close: %s", amk_client_last_error(c));
+    amk_client_free(c);
+    tool_ssh_opts_free(&so);
+    return status;
 }

@@ -1,0 +1,415 @@
+/*
+ * Interop: `amiko sftp -b` against a real OpenSSH sshd, compared with
+ * what OpenSSH's own sftp does with the same batch on the same server.
+ * Each client works in its own copy of the same directory; the batch
+ * uses every command amiko sftp has (cd, pwd, lcd, lpwd, lmkdir, ls,
+ * ls -l, get and put with -r and -p, mkdir, rmdir, rm, rename, ln, ln -s,
+ * chmod, chown, df, df -h, exit). Compared: the exit status, stdout
+ * (with each client's directory name replaced, ls -l's link-count column
+ * left out since OpenSSH's sftp prints "?" there, and df's numbers, which
+ * move between the runs, left out, as are OpenSSH's "Entering dir/" and
+ * "Retrieving dir/" lines of recursive transfers) and the resulting files (type, mode,
+ * size, contents, symlink targets, preserved times). Then OpenSSH's error
+ * rules in batch mode: a failing command ends the batch with status 1
+ * (rmdir of a non-empty directory, rm of a missing file, get of a missing
+ * file), unless it starts with '-'.
+ */
+#include "test_helper.h"
+
+/* paths are built in fixed buffers far larger than the temporary directory */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+#include "sshd_fixture.h"
+
+#define SFTP_PATH "/usr/bin/sftp"
+#define BUF 1200
+
+static struct sshd_fixture fx;
+static char base[256], dest[64];
+
+/* The batch: %D is the client's own directory. */
+static const char *const batch_all[] = {
+    "lcd %D/l",
+    "lpwd",
+    "cd %D/r",
+    "pwd",
+    "put f",
+    "put -p f preserved",
+    "put -r tree",
+    "put -r -p tree ptree",
+    "mkdir d",
+    "-mkdir d",
+    "mkdir d/sub",
+    "ls",
+    "ls -l",
+    "ls -l tree",
+    "rename f renamed",
+    "ln -s renamed sym",
+    "ln renamed hard",
+    "chmod 640 renamed",
+    "chown 0 renamed",
+    "-rmdir d",
+    "rmdir d/sub",
+    "rmdir d",
+    "rm hard",
+    "-rm missing",
+    "df",
+    "df -h",
+    "lmkdir got",
+    "get renamed got/renamed",
+    "get -p preserved got/",
+    "get -r ptree got/ptree",
+    "get -r -p ptree got/pptree",
+    "cd tree",
+    "pwd",
+    "ls -l",
+    "cd ..",
+    "ls",
+    "exit",
+    "mkdir never",
+    NULL,
+};
+
+/* Writes the batch with %D replaced by @p dir. */
+static void
+write_batch(const char *path, const char *const *lines, const char *dir)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    for (size_t i = 0; lines[i] != NULL; i++) {
+        for (const char *p = lines[i]; *p != '\0'; p++) {
+            if (p[0] == '%' && p[1] == 'D') {
+                fputs(dir, f);
+                p++;
+            } else {
+                fputc(*p, f);
+            }
+        }
+        fputc('\n', f);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+/* No symlinks in it: OpenSSH's sftp skips them in recursive transfers
+ * (without -l) where amiko keeps them (test_cli_cp and test_sftp_tree
+ * check those). */
+static void
+make_tree(const char *dir)
+{
+    char p[BUF];
+    struct timespec ts[2] = { { .tv_sec = 1100000000 }, { .tv_sec = 1100000000 } };
+
+    snprintf(p, sizeof(p), "mkdir -p '%s/l/tree/a/b' '%s/r' && printf 'hello\\n' > '%s/l/f' && "
+        "head -c 40000 /dev/zero | tr '\\0' x > '%s/l/tree/a/big' && printf 'b' > '%s/l/tree/a/b/c' && "
+        "chmod 700 '%s/l/tree/a/b'", dir, dir, dir, dir, dir, dir);
+    assert_int_equal(system(p), 0);
+    snprintf(p, sizeof(p), "%s/l/f", dir);
+    assert_int_equal(chmod(p, 0604), 0);
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+    snprintf(p, sizeof(p), "%s/l/tree/a/big", dir);
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+/* Runs a client on @p batch; its stdout in *@p out (free it), its status. */
+static int
+run_client(int amiko, const char *batch, char **out)
+{
+    const char *argv[CLI_MAX_ARGS];
+    int n, status;
+
+    if (amiko) {
+        n = cli_args(argv, "sftp");
+    } else {
+        static char port[16], kh[FIXTURE_PATH_MAX + 32];
+        snprintf(port, sizeof(port), "%u", (unsigned)fx.port);
+        snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s", fx.known_hosts);
+        n = 0;
+        argv[n++] = SFTP_PATH;
+        argv[n++] = "-P";
+        argv[n++] = port;
+        argv[n++] = "-i";
+        argv[n++] = fx.user_key;
+        argv[n++] = "-o";
+        argv[n++] = kh;
+        argv[n++] = "-o";
+        argv[n++] = "BatchMode=yes";
+    }
+    argv[n++] = "-b";
+    argv[n++] = batch;
+    argv[n++] = dest;
+    argv[n] = NULL;
+    status = cli_run(argv, NULL);
+    *out = cli_slurp(cli_out_path, NULL);
+    return status;
+}
+
+/*
+ * stdout made comparable: @p dir replaced by "DIR", ls -l's second
+ * column dropped, df's numbers dropped.
+ */
+static char *
+normalize(const char *out, const char *dir)
+{
+    size_t cap = strlen(out) + 1, dl = strlen(dir), n = 0;
+    char *res = malloc(cap), *copy = strdup(out), *save = NULL;
+    int in_df = 0;
+
+    assert_non_null(res);
+    assert_non_null(copy);
+    res[0] = '\0';
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL;
+        line = strtok_r(NULL, "\n", &save)) {
+        char buf[BUF], *at;
+        if (strncmp(line, "sftp> ", 6) == 0)
+            in_df = strncmp(line + 6, "df", 2) == 0;
+        else if (in_df)
+            continue;
+        /* OpenSSH's sftp names the directories of a recursive transfer */
+        if (strncmp(line, "Entering ", 9) == 0 || strncmp(line, "Retrieving ", 11) == 0)
+            continue;
+        snprintf(buf, sizeof(buf), "%s", line);
+        while ((at = strstr(buf, dir)) != NULL) {
+            memmove(at + 3, at + dl, strlen(at + dl) + 1);
+            memcpy(at, "DIR", 3);
+        }
+        if (strlen(buf) > 11 && strchr("-dlcbps", buf[0]) != NULL && buf[10] == ' ' &&
+            (buf[1] == 'r' || buf[1] == '-')) {
+            /* "-rw-r--r--    1 user ..." : drop the link count */
+            char *p = buf + 10;
+            while (*p == ' ')
+                p++;
+            while (*p != ' ' && *p != '\0')
+                *p++ = ' ';
+            /* squeeze runs of blanks: the widths differ with the column */
+            {
+                char *w = buf, *r = buf;
+                for (; *r != '\0'; r++)
+                    if (!(r[0] == ' ' && r[1] == ' '))
+                        *w++ = *r;
+                *w = '\0';
+            }
+        }
+        if (n + strlen(buf) + 2 > cap) {
+            cap = (n + strlen(buf) + 2) * 2;
+            res = realloc(res, cap);
+            assert_non_null(res);
+        }
+        n += (size_t)sprintf(res + n, "%s\n", buf);
+    }
+    free(copy);
+    return res;
+}
+
+/* A listing of everything under @p dir (type, mode, size, contents hash,
+ * link target, mtime when @p times) into @p out, in name order. */
+static void
+describe(const char *dir, const char *rel, char *out, size_t cap, int times)
+{
+    struct dirent **ents = NULL;
+    char full[BUF];
+    int n;
+
+    snprintf(full, sizeof(full), "%s%s%s", dir, rel[0] != '\0' ? "/" : "", rel);
+    n = scandir(full, &ents, NULL, alphasort);
+    assert_true(n >= 0);
+    for (int i = 0; i < n; i++) {
+        char sub[BUF], path[BUF * 2], line[BUF * 3], target[BUF] = "";
+        struct stat st;
+        const char *name = ents[i]->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+            free(ents[i]);
+            continue;
+        }
+        snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] != '\0' ? "/" : "", name);
+        snprintf(path, sizeof(path), "%s/%s", dir, sub);
+        assert_int_equal(lstat(path, &st), 0);
+        if (S_ISLNK(st.st_mode)) {
+            ssize_t k = readlink(path, target, sizeof(target) - 1);
+            assert_true(k > 0);
+            target[k] = '\0';
+        }
+        {
+            unsigned long sum = 0;
+            if (S_ISREG(st.st_mode)) {
+                size_t len;
+                char *d = cli_slurp(path, &len);
+                for (size_t k = 0; k < len; k++)
+                    sum = sum * 31 + (unsigned char)d[k];
+                free(d);
+            }
+            snprintf(line, sizeof(line), "%s %o %lld %lu %s %lld\n", sub,
+                (unsigned)st.st_mode, S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size, sum,
+                target, times && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode) &&
+                st.st_mtime < 1200000000 ? (long long)st.st_mtime : 0LL);
+        }
+        strncat(out, line, cap - strlen(out) - 1);
+        if (S_ISDIR(st.st_mode))
+            describe(dir, sub, out, cap, times);
+        free(ents[i]);
+    }
+    free(ents);
+}
+
+/* Fails naming the first line where @p a (amiko) and @p b (OpenSSH) differ. */
+static void
+expect_same(const char *what, const char *a, const char *b)
+{
+    const char *la = a, *lb = b;
+    int line = 1;
+
+    if (strcmp(a, b) == 0)
+        return;
+    while (*la != '\0' && *lb != '\0') {
+        size_t ea = strcspn(la, "\n"), eb = strcspn(lb, "\n");
+        if (ea != eb || memcmp(la, lb, ea) != 0)
+            break;
+        la += ea + (la[ea] != '\0');
+        lb += eb + (lb[eb] != '\0');
+        line++;
+    }
+    print_message("amiko sftp:\n%s\nOpenSSH sftp:\n%s\n", a, b);
+    fail_msg("%s differ at line %d:\n amiko:   %.*s\n OpenSSH: %.*s", what, line,
+        (int)strcspn(la, "\n"), la, (int)strcspn(lb, "\n"), lb);
+}
+
+static void
+test_sftp_batch_every_command_as_openssh(void **state)
+{
+    char da[BUF], db[BUF], ba[BUF], bb[BUF], *oa, *ob, *na, *nb;
+    static char ta[65536], tb[65536];
+    int sa, sb;
+
+    (void)state;
+    snprintf(da, sizeof(da), "%s/amiko", base);
+    snprintf(db, sizeof(db), "%s/ossh", base);
+    make_tree(da);
+    make_tree(db);
+    snprintf(ba, sizeof(ba), "%s/batch.amiko", base);
+    snprintf(bb, sizeof(bb), "%s/batch.ossh", base);
+    write_batch(ba, batch_all, da);
+    write_batch(bb, batch_all, db);
+    sa = run_client(1, ba, &oa);
+    sb = run_client(0, bb, &ob);
+    assert_int_equal(sb, 0);
+    if (sa != sb)
+        fail_msg("amiko sftp exited %d, OpenSSH's sftp %d:\n%s\nstderr:\n%s", sa, sb, oa,
+            cli_slurp(cli_err_path, NULL));
+    na = normalize(oa, da);
+    nb = normalize(ob, db);
+    expect_same("stdout", na, nb);
+    /* the session ended at exit: the last command did not run */
+    assert_null(strstr(na, "never"));
+    ta[0] = tb[0] = '\0';
+    describe(da, "", ta, sizeof(ta), 1);
+    describe(db, "", tb, sizeof(tb), 1);
+    expect_same("files", ta, tb);
+    /* what the batch should have made, checked on amiko's side */
+    assert_non_null(strstr(ta, "r/ptree/a/big 100644 40000"));
+    assert_non_null(strstr(ta, "r/renamed 100640 6"));
+    assert_non_null(strstr(ta, "l/got/pptree/a/big 100644 40000"));
+    assert_non_null(strstr(ta, " 1100000000\n"));
+    assert_null(strstr(ta, "r/d "));
+    free(oa);
+    free(ob);
+    free(na);
+    free(nb);
+}
+
+/* A failing command ends the batch with 1 (both clients), a '-' one does not. */
+static void
+test_sftp_batch_errors_as_openssh(void **state)
+{
+    static const char *const cases[][4] = {
+        /* rmdir of a directory that is not empty ends the batch */
+        { "mkdir %D/r/full", "put %D/l/f %D/r/full/f", "rmdir %D/r/full", "mkdir %D/r/after" },
+        /* '-' lets failures pass: an unknown command, rm, rmdir, chmod, cd of
+         * missing paths; then a get of a missing file ends it */
+        { "-bogus command", "-rm %D/r/nothing", "-cd %D/r/nothing", "get %D/r/nothing %D/l/x" },
+        { "-rmdir %D/r/nothing", "-chmod 600 %D/r/nothing", "-get %D/r/nothing %D/l/x",
+          "mkdir %D/r/after" },
+    };
+
+    (void)state;
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        int status[2];
+        int after[2];
+        for (int amiko = 0; amiko < 2; amiko++) {
+            char dir[BUF], batch[BUF], p[BUF * 2], *out;
+            const char *lines[5] = { NULL };
+            for (int k = 0; k < 4; k++)
+                lines[k] = cases[c][k];
+            snprintf(dir, sizeof(dir), "%s/err%zu_%d", base, c, amiko);
+            snprintf(p, sizeof(p), "mkdir -p '%s/r' '%s/l' && echo x > '%s/l/f'", dir, dir, dir);
+            assert_int_equal(system(p), 0);
+            snprintf(batch, sizeof(batch), "%s/batch", dir);
+            write_batch(batch, lines, dir);
+            status[amiko] = run_client(amiko, batch, &out);
+            free(out);
+            snprintf(p, sizeof(p), "%s/r/after", dir);
+            after[amiko] = access(p, F_OK) == 0;
+        }
+        if (status[0] != status[1] || after[0] != after[1])
+            fail_msg("case %zu: OpenSSH's sftp exited %d (after: %d), amiko sftp %d (after: %d)",
+                c, status[0], after[0], status[1], after[1]);
+        /* the cases with an unprefixed failure stop there */
+        assert_int_equal(status[1], c == 2 ? 0 : 1);
+    }
+}
+
+static int
+group_setup(void **state)
+{
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    if (!sshd_fixture_available() || access(SFTP_PATH, X_OK) != 0) {
+        fprintf(stderr, "skipped: OpenSSH (sshd, sftp) is not installed\n");
+        exit(FIXTURE_SKIP);
+    }
+    snprintf(base, sizeof(base), "%s/amiko-sftpb-XXXXXX", dir);
+    if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
+        return -1;
+    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
+        return -1;
+    snprintf(dest, sizeof(dest), "%s@127.0.0.1", fx.user);
+    cli_init(AMK_TOOL_PATH, &fx, base);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    char cmd[400];
+
+    (void)state;
+    sshd_fixture_cleanup(&fx);
+    if (strstr(base, "/amiko-sftpb-") != NULL && getenv("AMK_KEEP_FIXTURE") == NULL) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", base);
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sftp_batch_every_command_as_openssh),
+        cmocka_unit_test(test_sftp_batch_errors_as_openssh),
+    };
+
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
