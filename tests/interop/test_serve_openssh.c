@@ -17,6 +17,10 @@
  *   password and an unknown user refused.
  * - UpdateHostKeys=yes: ssh learns every host key (hostkeys-00@openssh.com).
  * - SIGTERM: serve exits 0.
+ *
+ * argv[1] picks a part: "exec" (what starts the user's shell: exec, -tt,
+ * askpass logins) or "files" (sftp, scp, keyscan, UpdateHostKeys); CTest
+ * runs each as its own test.
  */
 #include "test_helper.h"
 
@@ -887,20 +891,31 @@ group_teardown(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
-    const struct CMUnitTest tests[] = {
+    /* exec: the parts that start the user's shell (its rc files may take
+     * seconds each); files: SFTP, scp, keyscan and host keys */
+    const struct CMUnitTest exec[] = {
         cmocka_unit_test(test_ssh_exec_exit_codes_and_streams),
         cmocka_unit_test(test_ssh_exec_stdin_1mib),
         cmocka_unit_test(test_ssh_tt_shell),
+        cmocka_unit_test(test_password_and_kbdint_via_askpass),
+        cmocka_unit_test(test_sigterm_exits_0),
+    };
+    const struct CMUnitTest files[] = {
         cmocka_unit_test(test_sftp_batch_every_command),
         cmocka_unit_test(test_sftp_errors),
         cmocka_unit_test(test_keyscan_lists_every_host_key),
         cmocka_unit_test(test_scp_both_ways_and_recursive),
-        cmocka_unit_test(test_password_and_kbdint_via_askpass),
         cmocka_unit_test(test_update_host_keys_learns_all),
         cmocka_unit_test(test_sigterm_exits_0),
     };
+    const char *part = argc > 1 ? argv[1] : "all";
+    int failed = 0;
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    if (strcmp(part, "files") != 0)
+        failed += cmocka_run_group_tests_name("exec", exec, group_setup, group_teardown);
+    if (strcmp(part, "exec") != 0)
+        failed += cmocka_run_group_tests_name("files", files, group_setup, group_teardown);
+    return failed;
 }
