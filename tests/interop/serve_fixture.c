@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -134,6 +137,9 @@ serve_fixture_init(struct serve_fixture *f)
         "printf '%%s\\n' \"${AMK_ASKPASS_ANSWER-%s}\"\n", f->askpass_log, SERVE_PASSWORD);
     if (fclose(a) != 0 || chmod(f->askpass, 0700) != 0)
         return -1;
+    serve_fixture_path(f, "empty_bashrc", out, sizeof(out));
+    if (serve_write_file(out, "", 0) != 0)
+        return -1;
     snprintf(f->work, sizeof(f->work), "%s/amiko-serve-work-XXXXXX", base);
     if (mkdtemp(f->work) == NULL || chmod(f->work, 0755) != 0) {
         fprintf(stderr, "serve fixture: mkdtemp %s: %s\n", f->work, strerror(errno));
@@ -187,6 +193,33 @@ write_ssh_config(const struct serve_fixture *f)
     return fclose(c) == 0 ? 0 : -1;
 }
 
+/*
+ * In serve's child, before exec: a private mount namespace in which the
+ * user's ~/.bashrc is an empty file. Every session runs the user's shell,
+ * and bash reads ~/.bashrc when its stdin is a socket (as under sshd);
+ * what a machine puts there is not under test and can be slow (root's
+ * here runs `pyenv init`, seconds, under a lock a killed shell can leave
+ * behind). Best effort: without the privilege, serve runs as it is.
+ * AMK_SERVE_KEEP_RC=1 keeps the rc file.
+ */
+static void
+mask_shell_rc(const struct serve_fixture *f)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    char rc[FIXTURE_PATH_MAX], empty[FIXTURE_PATH_MAX];
+
+    if (getenv("AMK_SERVE_KEEP_RC") != NULL || pw == NULL)
+        return;
+    snprintf(rc, sizeof(rc), "%s/.bashrc", pw->pw_dir);
+    if (access(rc, F_OK) != 0)
+        return;
+    serve_fixture_path(f, "empty_bashrc", empty, sizeof(empty));
+    /* the namespace dies with serve; MS_PRIVATE keeps the mount out of the host's */
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount(empty, rc, NULL, MS_BIND, NULL) != 0)
+        fprintf(stderr, "serve fixture: %s left as is: %s\n", rc, strerror(errno));
+}
+
 static pid_t
 spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const *args)
 {
@@ -225,7 +258,7 @@ spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const
     dup2(in, 0);
     dup2(err, 1);
     dup2(err, 2);
-    /* its sessions run the user's shell: keep the machine's ~ out of it */
+    mask_shell_rc(f);
     setenv("HOME", f->dir, 1);
     execv(AMIKO_PATH, (char *const *)argv);
     _exit(127);
