@@ -640,6 +640,8 @@ hc_until_end(struct amk_session *s, int timeout_ms, uint32_t *reason)
     int r;
 
     *reason = 0;
+    if (amk_session_set_timeout(s, timeout_ms) != AMK_OK)
+        return AMK_EINTERNAL;
     while ((r = amk_session_recv_packet(s, &p, &len)) == AMK_OK) {
         if (amk_io_remaining_ms(deadline) == 0)
             return AMK_ETIMEOUT;
