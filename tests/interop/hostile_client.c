@@ -44,6 +44,8 @@ hc_server_init(struct hc_server *h, const char *amiko_path)
     h->pid = -1;
     if (!sshd_fixture_available())
         return FIXTURE_SKIP;
+    if (getenv("HOSTILE_AMIKO") != NULL)
+        amiko_path = getenv("HOSTILE_AMIKO");   /* another build of the tool */
     h->amiko = reference_mode() ? NULL : amiko_path;
     if (!reference_mode() && (amiko_path == NULL || access(amiko_path, X_OK) != 0)) {
         fprintf(stderr, "hostile: no amiko tool at %s\n", amiko_path ? amiko_path : "(null)");

@@ -14,7 +14,8 @@
  *
  * Reference mode: with HOSTILE_SSHD=1 in the environment the same tests run
  * against OpenSSH's sshd (the sshd fixture, -o options turned into config
- * lines), which shows what OpenSSH does with each attack. Only 127.0.0.1;
+ * lines), which shows what OpenSSH does with each attack; HOSTILE_AMIKO=path
+ * attacks another build of the amiko tool. Only 127.0.0.1;
  * every wait is bounded.
  */
 #ifndef AMK_TESTS_HOSTILE_CLIENT_H
