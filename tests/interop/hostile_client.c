@@ -283,22 +283,46 @@ hc_server_dump_log(const struct hc_server *h)
 }
 
 pid_t
-hc_ssh_spawn(const struct hc_server *h, const char *command, const char *out_path)
+hc_openssh_spawn(const struct hc_server *h, const char *prog, uint16_t port,
+    const char *const *opts, const char *command, const char *in_path, const char *out_path)
 {
-    char port[16], dest[128];
+    const char *argv[64];
+    char port_s[16], dest[128];
+    size_t n = 0;
     pid_t pid;
 
-    snprintf(port, sizeof(port), "%u", (unsigned)h->port);
+    snprintf(port_s, sizeof(port_s), "%u", (unsigned)port);
     snprintf(dest, sizeof(dest), "%s@127.0.0.1", h->fx.user);
+    argv[n++] = prog;
+    argv[n++] = "-F";
+    argv[n++] = "/dev/null";
+    argv[n++] = strcmp(prog, SSH_PATH) == 0 ? "-p" : "-P";
+    argv[n++] = port_s;
+    argv[n++] = "-i";
+    argv[n++] = h->fx.user_key;
+    argv[n++] = "-o";
+    argv[n++] = "IdentitiesOnly=yes";
+    argv[n++] = "-o";
+    argv[n++] = "BatchMode=yes";
+    argv[n++] = "-o";
+    argv[n++] = "StrictHostKeyChecking=no";
+    argv[n++] = "-o";
+    argv[n++] = "UserKnownHostsFile=/dev/null";
+    argv[n++] = "-o";
+    argv[n++] = "ConnectTimeout=10";
+    argv[n++] = "-o";
+    argv[n++] = "LogLevel=ERROR";
+    for (size_t i = 0; opts != NULL && opts[i] != NULL && n < 60; i++)
+        argv[n++] = opts[i];
+    argv[n++] = dest;
+    if (command != NULL)
+        argv[n++] = command;
+    argv[n] = NULL;
     pid = fork();
     if (pid != 0)
         return pid;
     {
-        char *const argv[] = { SSH_PATH, "-F", "/dev/null", "-p", port, "-i",
-            (char *)h->fx.user_key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", dest, (char *)command, NULL };
-        int in = open("/dev/null", O_RDONLY);
+        int in = open(in_path != NULL ? in_path : "/dev/null", O_RDONLY);
         int out = open(out_path != NULL ? out_path : "/dev/null",
             O_WRONLY | O_CREAT | O_TRUNC, 0600);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -307,9 +331,30 @@ hc_ssh_spawn(const struct hc_server *h, const char *command, const char *out_pat
         dup2(in, 0);
         dup2(out, 1);
         dup2(out, 2);
-        execv(argv[0], argv);
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+}
+
+pid_t
+hc_ssh_spawn(const struct hc_server *h, const char *command, const char *out_path)
+{
+    return hc_openssh_spawn(h, SSH_PATH, h->port, NULL, command, NULL, out_path);
+}
+
+int
+hc_file_has(const char *path, const char *needle)
+{
+    char buf[65536];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strstr(buf, needle) != NULL;
 }
 
 int

@@ -81,8 +81,21 @@ int hc_server_fd_count(const struct hc_server *h);
 int hc_server_log_count(const struct hc_server *h, const char *needle);
 void hc_server_dump_log(const struct hc_server *h);
 
-/* `ssh ... user@127.0.0.1 @p command` as a child; returns its pid. */
+#define HC_SFTP_PATH "/usr/bin/sftp"
+
+/*
+ * OpenSSH's @p prog (SSH_PATH or HC_SFTP_PATH) as a child logging in to
+ * 127.0.0.1:@p port (the server's, or a proxy's) by publickey without
+ * host-key checks: `prog [common options] @p opts... user@127.0.0.1
+ * [@p command]`, stdin from @p in_path (NULL: /dev/null), stdout and
+ * stderr to @p out_path (NULL: /dev/null). Returns its pid.
+ */
+pid_t hc_openssh_spawn(const struct hc_server *h, const char *prog, uint16_t port,
+    const char *const *opts, const char *command, const char *in_path, const char *out_path);
+/* `ssh ... user@127.0.0.1 @p command` to the server; returns its pid. */
 pid_t hc_ssh_spawn(const struct hc_server *h, const char *command, const char *out_path);
+/* 1 when the file @p path contains @p needle. */
+int hc_file_has(const char *path, const char *needle);
 /* Waits up to @p timeout_ms for @p pid (killed after); its exit status or -1. */
 int hc_wait_pid(pid_t pid, int timeout_ms);
 
