@@ -310,8 +310,6 @@ hc_openssh_spawn(const struct hc_server *h, const char *prog, uint16_t port,
     argv[n++] = "UserKnownHostsFile=/dev/null";
     argv[n++] = "-o";
     argv[n++] = "ConnectTimeout=10";
-    argv[n++] = "-o";
-    argv[n++] = "LogLevel=ERROR";
     for (size_t i = 0; opts != NULL && opts[i] != NULL && n < 60; i++)
         argv[n++] = opts[i];
     argv[n++] = dest;
@@ -345,16 +343,20 @@ hc_ssh_spawn(const struct hc_server *h, const char *command, const char *out_pat
 int
 hc_file_has(const char *path, const char *needle)
 {
-    char buf[65536];
-    size_t n;
+    size_t cap = (size_t)8 * 1024 * 1024, n;
+    char *buf = malloc(cap);
     FILE *f = fopen(path, "r");
+    int found = 0;
 
-    if (f == NULL)
-        return 0;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strstr(buf, needle) != NULL;
+    /* binary output (a command's stdout) may come before the text we want */
+    if (buf != NULL && f != NULL) {
+        n = fread(buf, 1, cap, f);
+        found = memmem(buf, n, needle, strlen(needle)) != NULL;
+    }
+    if (f != NULL)
+        fclose(f);
+    free(buf);
+    return found;
 }
 
 int
@@ -410,7 +412,7 @@ hc_server_survived(struct hc_server *h, long rss_before_kb, long max_growth_kb)
         hc_server_dump_log(h);
         return -1;
     }
-    if (hc_normal_client(h, HC_WAIT_MS, NULL) != 0) {
+    if (hc_normal_sftp(h, HC_WAIT_MS, NULL) != 0) {
         hc_server_dump_log(h);
         return -1;
     }
@@ -422,6 +424,38 @@ hc_server_survived(struct hc_server *h, long rss_before_kb, long max_growth_kb)
         return -1;
     }
     return 0;
+}
+
+int
+hc_normal_sftp(const struct hc_server *h, int timeout_ms, int64_t *took_ms)
+{
+    char batch[FIXTURE_PATH_MAX], out_path[FIXTURE_PATH_MAX], out[1024] = "";
+    const char *opts[] = { "-b", batch, NULL };
+    int64_t start = amk_io_now_ms();
+    int status;
+    size_t n;
+    FILE *f;
+
+    sshd_fixture_path(&h->fx, "normal.batch", batch, sizeof(batch));
+    sshd_fixture_path(&h->fx, "sftp.out", out_path, sizeof(out_path));
+    if ((f = fopen(batch, "w")) == NULL)
+        return -1;
+    fputs("pwd\n", f);
+    fclose(f);
+    status = hc_wait_pid(hc_openssh_spawn(h, HC_SFTP_PATH, h->port, opts, NULL, NULL, out_path),
+        timeout_ms);
+    if (took_ms != NULL)
+        *took_ms = amk_io_now_ms() - start;
+    if ((f = fopen(out_path, "r")) != NULL) {
+        n = fread(out, 1, sizeof(out) - 1, f);
+        out[n] = '\0';
+        fclose(f);
+    }
+    if (status == 0 && strstr(out, "Remote working directory") != NULL)
+        return 0;
+    fprintf(stderr, "hostile: the normal sftp client failed (status %d after %lld ms): %s\n",
+        status, (long long)(amk_io_now_ms() - start), out);
+    return -1;
 }
 
 /* --- raw TCP -------------------------------------------------------- */

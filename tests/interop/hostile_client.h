@@ -107,8 +107,15 @@ int hc_wait_pid(pid_t pid, int timeout_ms);
 int hc_normal_client(const struct hc_server *h, int timeout_ms, int64_t *took_ms);
 
 /*
- * After an attack: the server still runs, a normal client is served
- * (within HC_WAIT_MS) and its memory grew by at most @p max_growth_kb since
+ * Another normal client that needs no shell on the server (so no login
+ * scripts slow it down): OpenSSH's sftp runs `pwd` in batch mode. 0 when
+ * that worked within @p timeout_ms.
+ */
+int hc_normal_sftp(const struct hc_server *h, int timeout_ms, int64_t *took_ms);
+
+/*
+ * After an attack: the server still runs, a normal client (hc_normal_sftp)
+ * is served (within HC_WAIT_MS) and its memory grew by at most @p max_growth_kb since
  * @p rss_before_kb. 0, or -1 with the reason on stderr and the log's tail.
  */
 int hc_server_survived(struct hc_server *h, long rss_before_kb, long max_growth_kb);

@@ -113,7 +113,11 @@ print_out(const char *what, int status, int64_t took)
     FILE *f = fopen(out_path, "r");
 
     if (f != NULL) {
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        size_t n;
+        /* the tail: a command's binary stdout may come first */
+        if (fseek(f, -(long)sizeof(buf) + 1, SEEK_END) != 0)
+            rewind(f);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
         buf[n] = '\0';
         fclose(f);
     }
