@@ -107,7 +107,9 @@ enum amk_server_limit {
     AMK_SERVER_MAX_PACKET,
     /** Connections at once (authenticated or not); default 4096. */
     AMK_SERVER_MAX_CONNECTIONS,
-    /** Failed authentication replies are held back at least this long; default 0 in tests, see doc. */
+    /** Failed authentication replies are held back at least this long (plus a
+     *  stable per-user part of up to as much again), so timing does not tell
+     *  which users exist; default 0 (off). */
     AMK_SERVER_AUTH_FAILURE_DELAY_MS
 };
 
@@ -235,8 +237,8 @@ AMK_API int amk_server_add_host_key(struct amk_server *s, struct amk_key *key) A
 
 /**
  * Overrides the algorithms of @p kind with OpenSSH's syntax ("a,b",
- * "+a", "-a*", "^a"), as amk_session_set_algorithms(). Checked for every
- * connection when it starts and once here.
+ * "+a", "-a*", "^a"), as amk_session_set_algorithms(); checked here
+ * (unknown names, an empty result).
  * @return AMK_OK; AMK_EINVAL (unknown kind, or a spec that leaves nothing);
  *         AMK_ENOTSUP (an unknown algorithm); AMK_ENOMEM.
  */
@@ -384,8 +386,8 @@ AMK_API uint64_t amk_server_conn_id(const struct amk_server_conn *c);
 /**
  * Serves connections until amk_server_stop(): then stops listening,
  * closes every connection (DISCONNECT BY_APPLICATION) and returns.
- * @return AMK_OK after a stop; AMK_ESTATE (nothing to listen on);
- *         AMK_EIO (epoll failed).
+ * @return AMK_OK after a stop; AMK_ESTATE (nothing to listen on, or no
+ *         host key); AMK_EIO (epoll failed).
  */
 AMK_API int amk_server_run(struct amk_server *s) AMK_MUST_CHECK;
 

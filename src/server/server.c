@@ -20,6 +20,7 @@
 #include "auth/userauth_server.h"
 #include "crypto/rand.h"
 #include "keys/key.h"
+#include "transport/transport.h"
 
 /* Defaults: sshd's (sshd_config(5)). */
 #define DEF_GRACE_MS 120000
@@ -47,8 +48,9 @@ amk_srv_engine_log(const struct amk_server *s)
 {
     struct amk_logger lg = s->log;
 
-    if (lg.level < AMK_LOG_DEBUG && lg.level > AMK_LOG_WARN)
-        lg.level = AMK_LOG_WARN;
+    /* their failures reach the log as the connection's close reason */
+    if (lg.level < AMK_LOG_DEBUG)
+        lg.fn = NULL;
     return lg;
 }
 
@@ -236,11 +238,43 @@ set_str(char **dst, const char *src)
     return AMK_OK;
 }
 
+/*
+ * Checks a spec by making a (client-role) transport engine with it: the
+ * names it knows are the same in both roles. Cheap: nothing is generated
+ * before the first input.
+ */
+static int
+check_spec(struct amk_server *s, enum amk_alg_kind kind, const char *spec)
+{
+    struct amk_transport_config cfg;
+    struct amk_transport *t = NULL;
+    int r;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.role = AMK_TRANSPORT_CLIENT;
+    switch (kind) {
+    case AMK_ALG_KEX: cfg.kex_algs = spec; break;
+    case AMK_ALG_HOSTKEY: cfg.hostkey_algs = spec; break;
+    case AMK_ALG_CIPHER: cfg.ciphers = spec; break;
+    case AMK_ALG_MAC: cfg.macs = spec; break;
+    case AMK_ALG_COMPRESSION: cfg.compression = spec; break;
+    }
+    r = amk_transport_new(&t, &cfg);
+    amk_transport_free(t);
+    if (r != AMK_OK)
+        return amk_error_set(&s->err, r, "bad algorithm list \"%s\": %s", spec, amk_strerror(r));
+    return AMK_OK;
+}
+
 int
 amk_server_set_algorithms(struct amk_server *s, enum amk_alg_kind kind, const char *spec)
 {
+    int r;
+
     if (s == NULL || (int)kind < AMK_ALG_KEX || (int)kind > AMK_ALG_COMPRESSION)
         return AMK_EINVAL;
+    if (spec != NULL && (r = check_spec(s, kind, spec)) != AMK_OK)
+        return r;
     return set_str(&s->specs[kind], spec);
 }
 

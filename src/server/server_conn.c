@@ -189,7 +189,12 @@ amk_srv_conn_close(struct srv_conn *c, int reason, const char *why)
         snprintf(c->reason, sizeof(c->reason), "%s", why);
     if (reason != 0 && amk_transport_error(c->t) == AMK_OK)
         (void)!amk_transport_disconnect(c->t, (enum amk_disconnect_reason)reason, why);
-    /* children go at once; only the DISCONNECT is still to be sent */
+    /* children go at once; only the DISCONNECT is still to be sent. Their
+     * registrations go first, while the descriptors are still ours: a
+     * number freed now may belong to a new connection by the next sync. */
+    for (size_t i = 0; i < c->n_child_fds; i++)
+        (void)amk_srv_epoll_set(c->srv, EPOLL_CTL_DEL, c->child_fds[i].fd, 0, 0);
+    c->n_child_fds = 0;
     amk_srv_chans_free(c);
     c->deadline = c->closing_deadline;
     amk_srv_note_deadline(c->srv, c->deadline);

@@ -169,8 +169,8 @@ struct amk_server {
 
 /* server.c */
 uint64_t amk_srv_now_ms(void);
-/* The logger of a connection's engines: theirs is detail, so below
- * debug level only their warnings and errors pass. */
+/* The logger of a connection's engines: theirs is detail, so they log
+ * only at debug level (their failures become the close reason). */
 struct amk_logger amk_srv_engine_log(const struct amk_server *s);
 
 /* server_loop.c */

@@ -309,6 +309,8 @@ amk_server_run(struct amk_server *s)
         return AMK_EINVAL;
     if (s->n_listen == 0)
         return amk_error_set(&s->err, AMK_ESTATE, "no listener: call amk_server_listen first");
+    if (s->n_host_keys == 0)
+        return amk_error_set(&s->err, AMK_ESTATE, "no host key: call amk_server_add_host_key");
     while ((r = amk_srv_loop_turn(s, -1)) == AMK_OK)
         ;
     return r == AMK_ECLOSED ? AMK_OK : r;
@@ -323,6 +325,8 @@ amk_server_serve_one(struct amk_server *s)
         return AMK_EINVAL;
     if (s->n_listen == 0)
         return amk_error_set(&s->err, AMK_ESTATE, "no listener: call amk_server_listen first");
+    if (s->n_host_keys == 0)
+        return amk_error_set(&s->err, AMK_ESTATE, "no host key: call amk_server_add_host_key");
     s->serving_one = 1;
     s->accepted_one = 0;
     /* Only the first listener is watched while waiting for the client,

@@ -159,8 +159,10 @@ apply_option(struct amk_server *srv, const char *arg)
     v = eq + 1;
     for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
         if (strcasecmp(name, algs[i].name) == 0) {
-            if (amk_server_set_algorithms(srv, algs[i].kind, v) != AMK_OK)
-                goto bad;
+            if (amk_server_set_algorithms(srv, algs[i].kind, v) != AMK_OK) {
+                tool_error("serve", "%s: %s", name, amk_server_last_error(srv));
+                return TOOL_EXIT_FAIL;
+            }
             return 0;
         }
     }
