@@ -6,6 +6,8 @@
  *    2^32-1: each ends the connection with DISCONNECT PROTOCOL_ERROR;
  *  - a channel-open flood (1000 opens pipelined, MaxSessions=4): at most 4
  *    confirmed, every other one refused, no descriptor or memory kept;
+ *  - 5000 global requests with want-reply pipelined: all answered (or a
+ *    clear DISCONNECT);
  *  - SFTP: READ of 2^32-1 bytes (one answer of at most the server's I/O
  *    size), 64 such READs pipelined, a WRITE of 200 KiB, an SFTP packet
  *    claiming 2^32-1 bytes, paths of 6000 bytes and 200 KiB, 5000 OPENs on
@@ -205,6 +207,44 @@ test_channel_open_flood(void **state)
     if (!reference())
         assert_true(confirmed <= 4);
     assert_true(fds_peak - fds_before < 64);
+    amk_session_free(s);
+    amk_buf_free(b);
+    finish(rss);
+}
+
+static void
+test_global_request_flood(void **state)
+{
+    struct amk_buf *b = amk_buf_new();
+    struct amk_session *s;
+    const uint8_t *p;
+    size_t len;
+    int answered = 0, r = AMK_OK;
+    uint32_t reason = 0;
+    int64_t deadline;
+    long rss;
+
+    s = start_authed(NULL, &rss);
+    /* RFC 4254 §4: 5000 unknown requests with want-reply, none read meanwhile */
+    for (int i = 0; i < 5000 && r == AMK_OK; i++) {
+        ASSERT_OK(amk_buf_put_u8(b, AMK_MSG_GLOBAL_REQUEST));
+        ASSERT_OK(amk_buf_put_cstring(b, "hostile-flood@example.com"));
+        ASSERT_OK(amk_buf_put_bool(b, 1));
+        ASSERT_OK(amk_buf_put(b, "0123456789abcdef", 16));
+        r = hc_send_buf(s, b);
+    }
+    deadline = amk_io_deadline(HC_WAIT_MS);
+    while (r == AMK_OK && answered < 5000 && amk_io_remaining_ms(deadline) > 0) {
+        r = amk_session_recv_packet(s, &p, &len);
+        answered += r == AMK_OK && len > 0 && (p[0] == AMK_MSG_REQUEST_FAILURE ||
+            p[0] == AMK_MSG_REQUEST_SUCCESS);
+    }
+    if (r == AMK_EDISCONNECT)
+        reason = amk_transport_disconnect_reason(amk_session_transport(s));
+    print_message("    5000 global requests: %d answered, ended %s (reason %u)\n", answered,
+        amk_errname(r), reason);
+    /* every one answered in order, or a clear DISCONNECT */
+    assert_true(answered == 5000 || (r == AMK_EDISCONNECT && reason != 0));
     amk_session_free(s);
     amk_buf_free(b);
     finish(rss);
@@ -535,6 +575,7 @@ main(void)
         cmocka_unit_test_teardown(test_data_above_max_packet, test_teardown),
         cmocka_unit_test_teardown(test_window_adjust_overflow, test_teardown),
         cmocka_unit_test_teardown(test_channel_open_flood, test_teardown),
+        cmocka_unit_test_teardown(test_global_request_flood, test_teardown),
         cmocka_unit_test_teardown(test_sftp_huge_read_and_write, test_teardown),
         cmocka_unit_test_teardown(test_sftp_packet_length_2_32, test_teardown),
         cmocka_unit_test_teardown(test_sftp_deep_paths, test_teardown),

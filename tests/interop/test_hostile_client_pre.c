@@ -15,6 +15,7 @@
  *    the version exchange is over);
  *  - a KEXINIT flood (1000 KEXINITs before the key exchange) and a rekey
  *    flood (30 key exchanges back to back after authentication);
+ *  - a CHANNEL_OPEN before authentication: DISCONNECT PROTOCOL_ERROR;
  *  - an IGNORE flood (48 MiB of SSH_MSG_IGNORE) before authentication.
  * After each, the server runs, serves a normal client and its RSS grew by
  * less than HC_RSS_SLACK_KB; SIGTERM then ends it with status 0.
@@ -384,6 +385,39 @@ test_rekey_flood(void **state)
 }
 
 static void
+test_connection_layer_before_auth(void **state)
+{
+    struct amk_buf *b = amk_buf_new();
+    struct amk_session *s;
+    uint32_t reason;
+    long rss;
+    int r;
+
+    start(NULL);
+    rss = hc_server_rss_kb(&srv);
+    s = hc_session(&srv);
+    assert_non_null(s);
+    ASSERT_OK(interop_service_request(s, "ssh-userauth"));
+    /* RFC 4252 §6: nothing of the connection layer before USERAUTH_SUCCESS */
+    ASSERT_OK(amk_buf_put_u8(b, 90));       /* CHANNEL_OPEN */
+    ASSERT_OK(amk_buf_put_cstring(b, "session"));
+    ASSERT_OK(amk_buf_put_u32(b, 0));
+    ASSERT_OK(amk_buf_put_u32(b, 65536));
+    ASSERT_OK(amk_buf_put_u32(b, 32768));
+    ASSERT_OK(hc_send_buf(s, b));
+    r = hc_until_end(s, 10000, &reason);
+    print_message("    CHANNEL_OPEN before auth: %s, reason %u (%s)\n", amk_errname(r), reason,
+        amk_session_last_error(s));
+    if (!reference()) {
+        ASSERT_AMK(AMK_EDISCONNECT, r);
+        assert_int_equal(reason, AMK_DISCONNECT_PROTOCOL_ERROR);
+    }
+    amk_session_free(s);
+    amk_buf_free(b);
+    finish(rss);
+}
+
+static void
 test_ignore_flood_before_auth(void **state)
 {
     struct amk_session *s;
@@ -457,6 +491,7 @@ main(void)
         cmocka_unit_test_teardown(test_bad_packet_lengths_and_padding, test_teardown),
         cmocka_unit_test_teardown(test_kexinit_flood, test_teardown),
         cmocka_unit_test_teardown(test_rekey_flood, test_teardown),
+        cmocka_unit_test_teardown(test_connection_layer_before_auth, test_teardown),
         cmocka_unit_test_teardown(test_ignore_flood_before_auth, test_teardown),
     };
 
