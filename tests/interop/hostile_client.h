@@ -14,7 +14,10 @@
  *
  * Reference mode: with HOSTILE_SSHD=1 in the environment the same tests run
  * against OpenSSH's sshd (the sshd fixture, -o options turned into config
- * lines), which shows what OpenSSH does with each attack; HOSTILE_AMIKO=path
+ * lines), which shows what OpenSSH does with each attack (informative only:
+ * sshd differs in places, e.g. it keeps all MaxStartups connections, drops
+ * data beyond a window silently, and runs subsystems through the user's
+ * login shell, which is slow on a loaded machine); HOSTILE_AMIKO=path
  * attacks another build of the amiko tool. Only 127.0.0.1;
  * every wait is bounded.
  */
