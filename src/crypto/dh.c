@@ -3,6 +3,7 @@
  * (RFC 4253 §8, RFC 8268) over the RFC 3526 MODP groups, and for group
  * exchange (RFC 4419) over groups the server sends. see crypto/kex.h
  */
+#include "util/alloc.h"
 #include "crypto/kex.h"
 
 #include <stdlib.h>
@@ -100,7 +101,7 @@ amk_dh_setup(struct amk_dh **out, BIGNUM *p, BIGNUM *g)
     struct amk_dh *dh = NULL;
     int r = AMK_EINTERNAL;
 
-    if ((dh = calloc(1, sizeof(*dh))) == NULL) {
+    if ((dh = amk_calloc(1, sizeof(*dh))) == NULL) {
         BN_free(p);
         BN_free(g);
         return AMK_ENOMEM;
@@ -222,7 +223,7 @@ amk_dh_set_exponent(struct amk_dh *dh, BIGNUM *x)
         goto out;
     BN_clear_free(dh->x);
     BN_free(dh->e);
-    free(dh->ebytes);
+    amk_free(dh->ebytes);
     dh->x = x;
     dh->e = e;
     dh->ebytes = ebytes;
@@ -362,8 +363,8 @@ amk_dh_free(struct amk_dh *dh)
     BN_free(dh->g);
     BN_MONT_CTX_free(dh->mont);
     BN_CTX_free(dh->ctx);
-    free(dh->pbytes);
-    free(dh->gbytes);
-    free(dh->ebytes);
+    amk_free(dh->pbytes);
+    amk_free(dh->gbytes);
+    amk_free(dh->ebytes);
     amk_free_wiped(dh, sizeof(*dh));
 }

@@ -2,6 +2,7 @@
  * Ephemeral ECDH on the NIST curves P-256, P-384 and P-521 for the
  * ecdh-sha2-nistp* key exchanges (RFC 5656 §4). see crypto/kex.h
  */
+#include "util/alloc.h"
 #include "crypto/kex.h"
 
 #include <stdlib.h>
@@ -31,7 +32,7 @@ amk_ecdh_new_from_private(struct amk_ecdh **out, enum amk_ec_curve curve,
     *out = NULL;
     if (amk_ec_field_len(curve) == 0)
         return AMK_EINVAL;
-    if ((e = calloc(1, sizeof(*e))) == NULL)
+    if ((e = amk_calloc(1, sizeof(*e))) == NULL)
         return AMK_ENOMEM;
     e->curve = curve;
     if ((r = amk_ossl_ec_public_from_private(curve, priv, privlen, e->pub, &e->publen)) != AMK_OK ||

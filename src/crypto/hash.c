@@ -1,4 +1,5 @@
 /* see crypto/hash.h */
+#include "util/alloc.h"
 #include "crypto/hash.h"
 
 #include <stdlib.h>
@@ -78,7 +79,7 @@ amk_hash_new(struct amk_hash_ctx **out, enum amk_hash_alg alg)
     *out = NULL;
     if (name == NULL)
         return AMK_ENOTSUP;
-    if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+    if ((ctx = amk_calloc(1, sizeof(*ctx))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -146,7 +147,7 @@ amk_hash_free(struct amk_hash_ctx *ctx)
         return;
     EVP_MD_CTX_free(ctx->ctx);   /* cleanses the digest state */
     EVP_MD_free(ctx->md);
-    free(ctx);
+    amk_free(ctx);
 }
 
 int
@@ -180,7 +181,7 @@ amk_hmac_new(struct amk_hmac_ctx **out, enum amk_hash_alg alg, const void *key, 
     *out = NULL;
     if (name == NULL)
         return AMK_ENOTSUP;
-    if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+    if ((ctx = amk_calloc(1, sizeof(*ctx))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -254,5 +255,5 @@ amk_hmac_free(struct amk_hmac_ctx *ctx)
     EVP_MAC_CTX_free(ctx->ctx);
     EVP_MAC_free(ctx->mac);
     amk_wipe(ctx, sizeof(*ctx));
-    free(ctx);
+    amk_free(ctx);
 }

@@ -1,4 +1,5 @@
 /* see crypto/ossl.h */
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 
 #include <stdlib.h>
@@ -67,10 +68,10 @@ amk_ossl_bn_export(const BIGNUM *bn, uint8_t **out, size_t *len)
 
     *out = NULL;
     *len = 0;
-    if ((p = calloc(1, cap)) == NULL)
+    if ((p = amk_calloc(1, cap)) == NULL)
         return AMK_ENOMEM;
     if (n > 0 && BN_bn2bin(bn, p) != n) {
-        free(p);
+        amk_free(p);
         return AMK_ECRYPTO;
     }
     *out = p;

@@ -20,6 +20,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pem.h"
 #include "crypto/pkey_impl.h"
@@ -105,8 +106,8 @@ ec_from_evp(EVP_PKEY *pk, uint8_t *p[AMK_PART_COUNT], size_t len[AMK_PART_COUNT]
         goto out;
     }
     /* The public point is derived from the scalar, not taken from the file. */
-    if ((p[AMK_PART_PRIVATE] = calloc(1, flen)) == NULL ||
-        (p[AMK_PART_PUBLIC] = malloc(AMK_EC_MAX_POINT_LEN)) == NULL) {
+    if ((p[AMK_PART_PRIVATE] = amk_calloc(1, flen)) == NULL ||
+        (p[AMK_PART_PUBLIC] = amk_malloc(AMK_EC_MAX_POINT_LEN)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -127,8 +128,8 @@ ed25519_from_evp(EVP_PKEY *pk, uint8_t *p[AMK_PART_COUNT], size_t len[AMK_PART_C
 {
     size_t n = ED25519_KEY_LEN;
 
-    if ((p[AMK_PART_PRIVATE] = malloc(ED25519_KEY_LEN)) == NULL ||
-        (p[AMK_PART_PUBLIC] = malloc(ED25519_KEY_LEN)) == NULL)
+    if ((p[AMK_PART_PRIVATE] = amk_malloc(ED25519_KEY_LEN)) == NULL ||
+        (p[AMK_PART_PUBLIC] = amk_malloc(ED25519_KEY_LEN)) == NULL)
         return AMK_ENOMEM;
     len[AMK_PART_PRIVATE] = len[AMK_PART_PUBLIC] = ED25519_KEY_LEN;
     if (EVP_PKEY_get_raw_private_key(pk, p[AMK_PART_PRIVATE], &n) != 1 || n != ED25519_KEY_LEN)
@@ -245,7 +246,7 @@ take_der(unsigned char *der, int n, uint8_t **out, size_t *outlen)
 {
     if (der == NULL || n <= 0)
         return AMK_ECRYPTO;
-    if ((*out = malloc((size_t)n)) == NULL) {
+    if ((*out = amk_malloc((size_t)n)) == NULL) {
         OPENSSL_clear_free(der, (size_t)n);
         return AMK_ENOMEM;
     }
@@ -490,7 +491,7 @@ amk_pem_legacy_crypt(const char *cipher, int encrypt, const uint8_t *iv,
         goto out;
     }
     cap = len + block;
-    if ((buf = malloc(cap)) == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL) {
+    if ((buf = amk_malloc(cap)) == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }

@@ -2,6 +2,7 @@
  * Asymmetric keys: the type-independent half, dispatching to one ops table
  * per key family. see crypto/pkey.h
  */
+#include "util/alloc.h"
 #include "crypto/pkey.h"
 
 #include <stdlib.h>
@@ -56,7 +57,7 @@ amk_pkey_wrap(enum amk_pkey_type type, EVP_PKEY *pk, int has_private, struct amk
 {
     struct amk_pkey *k;
 
-    if ((k = calloc(1, sizeof(*k))) == NULL) {
+    if ((k = amk_calloc(1, sizeof(*k))) == NULL) {
         EVP_PKEY_free(pk);
         return AMK_ENOMEM;
     }
@@ -181,7 +182,7 @@ amk_pkey_public_copy(const struct amk_pkey *k, struct amk_pkey **out)
     r = amk_pkey_from_parts(out, k->type, parts);
 out:
     for (int i = 0; i < AMK_PART_COUNT; i++)
-        free(bufs[i]);
+        amk_free(bufs[i]);
     return r;
 }
 
@@ -240,7 +241,7 @@ amk_pkey_evp_sign(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t le
         r = AMK_ECRYPTO;
         goto out;
     }
-    if ((s = malloc(slen)) == NULL) {
+    if ((s = amk_malloc(slen)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -253,7 +254,7 @@ amk_pkey_evp_sign(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t le
     s = NULL;
     r = AMK_OK;
 out:
-    free(s);
+    amk_free(s);
     EVP_MD_CTX_free(ctx);
     return r;
 }

@@ -12,6 +12,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
@@ -220,7 +221,7 @@ amk_dsa_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *da
     /* RFC 4253 §6.6: ssh-dss signs the SHA-1 hash. */
     if ((r = amk_pkey_evp_sign(k->pk, EVP_sha1(), data, len, &der, &derlen)) != AMK_OK)
         goto out;
-    if ((raw = malloc(2 * AMK_DSA_Q_LEN)) == NULL) {
+    if ((raw = amk_malloc(2 * AMK_DSA_Q_LEN)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -231,8 +232,8 @@ amk_dsa_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *da
     raw = NULL;
     r = AMK_OK;
 out:
-    free(raw);
-    free(der);
+    amk_free(raw);
+    amk_free(der);
     return r;
 }
 

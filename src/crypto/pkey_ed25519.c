@@ -6,6 +6,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
 
@@ -73,7 +74,7 @@ amk_ed25519_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t 
     size_t n = AMK_ED25519_KEY_LEN;
     int ok;
 
-    if ((buf = malloc(n)) == NULL)
+    if ((buf = amk_malloc(n)) == NULL)
         return AMK_ENOMEM;
     if (part == AMK_PART_PUBLIC)
         ok = EVP_PKEY_get_raw_public_key(k->pk, buf, &n);
@@ -104,7 +105,7 @@ amk_ed25519_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t
     if ((r = amk_pkey_evp_sign(k->pk, NULL, data, len, sig, siglen)) != AMK_OK)
         return r;
     if (*siglen != AMK_ED25519_SIG_LEN) {
-        free(*sig);
+        amk_free(*sig);
         *sig = NULL;
         *siglen = 0;
         return AMK_ECRYPTO;

@@ -11,6 +11,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
@@ -270,11 +271,11 @@ amk_rsa_verify(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *
      * Some signers drop leading zero octets of the signature; RFC 8017
      * §8.2.2 step 1 wants k octets, so restore them as OpenSSH does.
      */
-    if ((padded = calloc(1, modlen)) == NULL)
+    if ((padded = amk_calloc(1, modlen)) == NULL)
         return AMK_ENOMEM;
     memcpy(padded + modlen - siglen, sig, siglen);
     r = amk_pkey_evp_verify(k->pk, md, data, len, padded, modlen);
-    free(padded);
+    amk_free(padded);
     return r;
 }
 

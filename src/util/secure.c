@@ -1,4 +1,5 @@
 /* see util/secure.h */
+#include "util/alloc.h"
 #include "util/secure.h"
 
 #include <stdint.h>
@@ -18,7 +19,7 @@ amk_free_wiped(void *p, size_t len)
     if (p == NULL)
         return;
     amk_wipe(p, len);
-    free(p);
+    amk_free(p);
 }
 
 int
