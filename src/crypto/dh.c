@@ -113,7 +113,7 @@ amk_dh_setup(struct amk_dh **out, BIGNUM *p, BIGNUM *g)
         goto out;
     }
     if (BN_MONT_CTX_set(dh->mont, dh->p, dh->ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((r = amk_ossl_bn_export(dh->p, &dh->pbytes, &dh->plen)) != AMK_OK ||
@@ -216,7 +216,7 @@ amk_dh_set_exponent(struct amk_dh *dh, BIGNUM *x)
         goto out;
     }
     if (BN_mod_exp_mont_consttime(e, dh->g, x, dh->p, dh->ctx, dh->mont) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((r = amk_ossl_bn_export(e, &ebytes, &elen)) != AMK_OK)
@@ -286,7 +286,7 @@ amk_dh_generate(struct amk_dh *dh, size_t security_bits, const struct amk_rng *r
             goto out;
         }
     }
-    r = AMK_ECRYPTO;    /* the source is not random */
+    r = amk_ossl_error(AMK_ECRYPTO);    /* the source is not random */
 out:
     amk_wipe(buf, sizeof(buf));
     BN_clear_free(x);
@@ -331,7 +331,7 @@ amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
     }
     BN_set_flags(k, BN_FLG_CONSTTIME);
     if (BN_mod_exp_mont_consttime(k, f, dh->x, dh->p, dh->ctx, dh->mont) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     /* K = 1 or p-1 betrays a small-subgroup f; nothing honest produces it. */
@@ -340,7 +340,7 @@ amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
         goto out;
     }
     if ((n = BN_bn2bin(k, secret)) <= 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *secret_len = (size_t)n;

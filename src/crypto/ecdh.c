@@ -97,7 +97,7 @@ amk_ecdh_shared(struct amk_ecdh *e, const uint8_t *peer, size_t peer_len,
     }
     /* SEC1 3.3.1: the x coordinate as a field-length octet string. */
     if (EVP_PKEY_derive(ctx, buf, &len) != 1 || len != flen) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     memcpy(secret, buf, flen);

@@ -1,4 +1,5 @@
 /* see crypto/hash.h */
+#include "crypto/ossl.h"
 #include "util/alloc.h"
 #include "crypto/hash.h"
 
@@ -93,7 +94,7 @@ amk_hash_new(struct amk_hash_ctx **out, enum amk_hash_alg alg)
         goto out;
     }
     if (EVP_DigestInit_ex2(ctx->ctx, ctx->md, NULL) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *out = ctx;
@@ -112,7 +113,7 @@ amk_hash_update(struct amk_hash_ctx *ctx, const void *data, size_t len)
     if (len == 0)
         return AMK_OK;
     if (EVP_DigestUpdate(ctx->ctx, data, len) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -124,7 +125,7 @@ amk_hash_final(struct amk_hash_ctx *ctx, uint8_t *out)
     if (ctx == NULL || out == NULL)
         return AMK_EINVAL;
     if (EVP_DigestFinal_ex(ctx->ctx, out, &n) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     if (n != amk_hash_len(ctx->alg))
         return AMK_EINTERNAL;
     return AMK_OK;
@@ -136,7 +137,7 @@ amk_hash_reset(struct amk_hash_ctx *ctx)
     if (ctx == NULL)
         return AMK_EINVAL;
     if (EVP_DigestInit_ex2(ctx->ctx, ctx->md, NULL) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -198,7 +199,7 @@ amk_hmac_new(struct amk_hmac_ctx **out, enum amk_hash_alg alg, const void *key, 
     params[1] = OSSL_PARAM_construct_end();
     /* RFC 2104 §2 allows any key length, including zero. */
     if (EVP_MAC_init(ctx->ctx, keylen > 0 ? key : empty, keylen, params) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *out = ctx;
@@ -216,7 +217,7 @@ amk_hmac_init(struct amk_hmac_ctx *ctx)
         return AMK_EINVAL;
     /* A NULL key keeps the keyed inner/outer state: no rehashing of the key. */
     if (EVP_MAC_init(ctx->ctx, NULL, 0, NULL) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -228,7 +229,7 @@ amk_hmac_update(struct amk_hmac_ctx *ctx, const void *data, size_t len)
     if (len == 0)
         return AMK_OK;
     if (EVP_MAC_update(ctx->ctx, data, len) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -240,7 +241,7 @@ amk_hmac_final(struct amk_hmac_ctx *ctx, uint8_t *out)
     if (ctx == NULL || out == NULL)
         return AMK_EINVAL;
     if (EVP_MAC_final(ctx->ctx, out, &n, AMK_HASH_MAX_LEN) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     if (n != amk_hash_len(ctx->alg))
         return AMK_EINTERNAL;
     return AMK_OK;

@@ -221,8 +221,9 @@ amk_der_private_decode(enum amk_der_kind kind, const uint8_t *der, size_t len,
             goto out;
         }
         if ((pk = EVP_PKCS82PKEY(p8)) == NULL) {
-            /* A well-formed PrivateKeyInfo of an algorithm OpenSSL cannot use. */
-            r = AMK_ENOTSUP;
+            /* A well-formed PrivateKeyInfo of an algorithm OpenSSL cannot
+             * use (or OpenSSL ran out of memory). */
+            r = amk_ossl_error(AMK_ENOTSUP);
             goto out;
         }
     } else {
@@ -245,7 +246,7 @@ static int
 take_der(unsigned char *der, int n, uint8_t **out, size_t *outlen)
 {
     if (der == NULL || n <= 0)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     if ((*out = amk_malloc((size_t)n)) == NULL) {
         OPENSSL_clear_free(der, (size_t)n);
         return AMK_ENOMEM;
@@ -278,7 +279,7 @@ amk_der_private_encode(const struct amk_pkey *k, enum amk_der_kind kind, uint8_t
         return AMK_EINVAL;
     if (kind == AMK_DER_PKCS8) {
         if ((p8 = EVP_PKEY2PKCS8(k->pk)) == NULL) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
         n = i2d_PKCS8_PRIV_KEY_INFO(p8, &enc);
@@ -386,7 +387,7 @@ amk_der_pkcs8_decrypt(const uint8_t *der, size_t len, const char *pass, size_t p
     if ((r = check_pbe_cost(alg)) != AMK_OK)
         goto out;
     if ((p8 = PKCS8_decrypt(sig, pass, (int)passlen)) == NULL) {
-        r = AMK_EPASSPHRASE;
+        r = amk_ossl_error(AMK_EPASSPHRASE);
         goto out;
     }
     n = i2d_PKCS8_PRIV_KEY_INFO(p8, &enc);
@@ -422,7 +423,7 @@ amk_der_pkcs8_encrypt(const uint8_t *der, size_t len, const char *pass, size_t p
     if ((alg = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), AMK_PKCS8_ITER, NULL, 0, NULL,
              NID_hmacWithSHA256)) == NULL ||
         (sig = PKCS8_set0_pbe(pass, (int)passlen, p8, alg)) == NULL) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     alg = NULL;     /* owned by sig */
@@ -487,7 +488,7 @@ amk_pem_legacy_crypt(const char *cipher, int encrypt, const uint8_t *iv,
     /* OpenSSL's PEM_do_header: one round of MD5 over pass || salt. */
     if (EVP_BytesToKey(c, EVP_md5(), iv, (const unsigned char *)pass, (int)passlen, 1, key,
             NULL) <= 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     cap = len + block;
@@ -497,12 +498,12 @@ amk_pem_legacy_crypt(const char *cipher, int encrypt, const uint8_t *iv,
     }
     if (EVP_CipherInit_ex(ctx, c, NULL, key, iv, encrypt) != 1 ||
         EVP_CipherUpdate(ctx, buf, &n1, in, (int)len) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (EVP_CipherFinal_ex(ctx, buf + n1, &n2) != 1) {
         /* Only a decryption can fail here: the PKCS#7 padding is wrong. */
-        r = encrypt ? AMK_ECRYPTO : AMK_EPASSPHRASE;
+        r = amk_ossl_error(encrypt ? AMK_ECRYPTO : AMK_EPASSPHRASE);
         goto out;
     }
     *out = buf;

@@ -48,7 +48,7 @@ amk_dsa_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
         EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pctx, AMK_DSA_Q_BITS) != 1 ||
         EVP_PKEY_CTX_set_dsa_paramgen_md(pctx, EVP_sha1()) != 1 ||
         EVP_PKEY_paramgen(pctx, &params) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((kctx = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) == NULL) {
@@ -56,7 +56,7 @@ amk_dsa_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
         goto out;
     }
     if (EVP_PKEY_keygen_init(kctx) != 1 || EVP_PKEY_keygen(kctx, out) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     r = AMK_OK;
@@ -105,7 +105,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
         goto out;
     }
     if (BN_mod_exp(t, v->g, v->q, v->p, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -113,7 +113,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
         goto out;
     }
     if (BN_mod_exp(t, v->y, v->q, v->p, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -122,7 +122,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
     }
     if (v->x != NULL) {
         if (BN_mod_exp(t, v->g, v->x, v->p, ctx) != 1) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
         if (BN_cmp(t, v->y) != 0) {

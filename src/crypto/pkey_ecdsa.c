@@ -105,7 +105,7 @@ amk_ecdsa_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t **
         if (EVP_PKEY_get_octet_string_param(k->pk, OSSL_PKEY_PARAM_PUB_KEY, buf,
                 1 + 2 * flen, &n) != 1 || n != 1 + 2 * flen ||
             buf[0] != AMK_EC_POINT_UNCOMPRESSED) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
     } else {
@@ -115,7 +115,7 @@ amk_ecdsa_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t **
         n = flen;
         if (EVP_PKEY_get_bn_param(k->pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
             BN_bn2binpad(d, buf, (int)flen) != (int)flen) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
     }

@@ -35,7 +35,7 @@ amk_rsa_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
     if (bits < AMK_RSA_MIN_BITS || bits > AMK_RSA_MAX_BITS)
         return AMK_EINVAL;
     *out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-    return *out != NULL ? AMK_OK : AMK_ECRYPTO;
+    return *out != NULL ? AMK_OK : amk_ossl_error(AMK_ECRYPTO);
 }
 
 /* The components as BIGNUMs, for the checks and for OSSL_PARAM. */
@@ -80,7 +80,7 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
         goto out;
     }
     if (BN_mul(t, v->p, v->q, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (BN_cmp(t, v->n) != 0) {
@@ -89,12 +89,12 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
     }
     if (BN_sub(pm1, v->p, BN_value_one()) != 1 || BN_sub(qm1, v->q, BN_value_one()) != 1 ||
         BN_mod(v->dmp1, v->d, pm1, ctx) != 1 || BN_mod(v->dmq1, v->d, qm1, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     /* e * dmp1 = 1 mod (p-1) and e * dmq1 = 1 mod (q-1) */
     if (BN_mod_mul(t, v->e, v->dmp1, pm1, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -102,7 +102,7 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
         goto out;
     }
     if (BN_mod_mul(t, v->e, v->dmq1, qm1, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {

@@ -651,7 +651,8 @@ amk_ak_parse_line(const char *line, size_t len, struct amk_ak_entry *e, char *wh
     }
     if ((r = amk_key_parse_public_line(line + i, len - i, &e->key)) != AMK_OK) {
         amk_ak_opts_release(&e->opts);
-        if (r == AMK_ENOMEM)
+        /* Out of memory or a failing crypto backend is not a bad line. */
+        if (r == AMK_ENOMEM || r == AMK_ECRYPTO)
             return r;
         return why_fail(why, r == AMK_ENOTSUP ? AMK_ENOTSUP : AMK_EFORMAT, "bad key (%s)",
             amk_errname(r));
@@ -717,7 +718,7 @@ amk_authorized_keys_load(const void *data, size_t len, struct amk_authorized_key
                     amk_ak_opts_release(&e.opts);
                     goto out;
                 }
-            } else if (r == AMK_ENOMEM) {
+            } else if (r == AMK_ENOMEM || r == AMK_ECRYPTO) {
                 goto out;
             } else if (r != AMK_ENOENT) {
                 add_bad(ak, lineno, why);

@@ -246,6 +246,10 @@ amk_kh_parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t 
     }
     if (hosts[0] == AMK_HOST_HASH_DELIM) {
         r = amk_host_hash_parse(hosts, hlen, e.salt, e.hash);
+        /* Out of memory is not a bad line: skipping it would make a known
+         * host look unknown. */
+        if (r == AMK_ENOMEM)
+            goto out;
         if (r != AMK_OK) {
             r = bad_line(kh, source, line, "%s hashed host name",
                 r == AMK_ENOTSUP ? "unsupported" : "malformed");
@@ -263,7 +267,9 @@ amk_kh_parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t 
         }
     }
     if ((r = parse_key(type, tlen, b64, blen, &e, why)) != AMK_OK) {
-        if (r != AMK_ENOMEM)
+        /* Out of memory or a failing crypto backend is not a bad line:
+         * skipping it would make a known host look unknown. */
+        if (r != AMK_ENOMEM && r != AMK_ECRYPTO)
             r = bad_line(kh, source, line, "%s", why);
         goto out;
     }

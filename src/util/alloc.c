@@ -6,6 +6,13 @@
 /* Allocations left before the one that fails (0: disarmed). */
 static _Thread_local unsigned long fault_countdown;
 static _Thread_local int fault_fired;
+static _Thread_local void (*fault_fn)(void);
+
+void
+amk_alloc_fault_set_callback(void (*fn)(void))
+{
+    fault_fn = fn;
+}
 
 void
 amk_alloc_fault_arm(unsigned long n)
@@ -22,6 +29,8 @@ amk_alloc_fault_tick(void)
     if (--fault_countdown != 0)
         return 0;
     fault_fired = 1;
+    if (fault_fn != NULL)
+        fault_fn();
     return 1;
 }
 

@@ -37,6 +37,8 @@ char *amk_strndup(const char *s, size_t n);
  * amk_alloc_fault_fired() is 1 once the armed failure happened.
  */
 void amk_alloc_fault_arm(unsigned long n);
+/* Called at the moment the armed failure happens (to stop in a debugger). */
+void amk_alloc_fault_set_callback(void (*fn)(void));
 int amk_alloc_fault_tick(void);
 int amk_alloc_fault_fired(void);
 
