@@ -15,8 +15,9 @@
  * limits"). A re-exchange the peer starts costs us a key agreement and a
  * host-key signature (a millisecond or more), so KEXINITs that start one are
  * allowed in a burst of AMK_RL_KEX_BURST, then one a second plus one per
- * AMK_RL_KEX_BYTES of payload received: a peer rekeying after every few MB
- * (OpenSSH RekeyLimit) never gets near it, a peer that only rekeys does.
+ * AMK_RL_KEX_BYTES of payload received: a peer rekeying after every MB or
+ * more (OpenSSH RekeyLimit) never gets near it at any speed, a peer that
+ * only rekeys does (decrypting 256 KiB costs about what one exchange does).
  * IGNORE, DEBUG, UNIMPLEMENTED and unknown messages do no work for the
  * session; they are allowed in a burst of AMK_RL_GLITCH_BURST, then
  * AMK_RL_GLITCH_RATE a second plus one per real (upper-layer) message, which
@@ -25,7 +26,7 @@
  */
 #define AMK_RL_KEX_BURST 32
 #define AMK_RL_KEX_RATE 1
-#define AMK_RL_KEX_BYTES ((uint64_t)1024 * 1024)
+#define AMK_RL_KEX_BYTES ((uint64_t)256 * 1024)
 #define AMK_RL_GLITCH_BURST 2000
 #define AMK_RL_GLITCH_RATE 200
 
