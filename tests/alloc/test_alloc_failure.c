@@ -3,7 +3,8 @@
  * AMIKO_ALLOC_FAULTS into this test's private copy of src/util, src/crypto
  * and src/keys). Each operation runs once to warm OpenSSL's caches, then
  * again with its n-th allocation failing, for n = 1, 2, ... until a run
- * reaches its end without meeting the failure. Every failed run must return
+ * reaches its end without meeting the failure: amiko's allocations, then
+ * OpenSSL's (see run_faults() for how many of those). Every failed run must return
  * AMK_ENOMEM (a run may also recover and succeed), never crash, never leak
  * (ASan's leak check at exit) and never report something else, such as a
  * wrong result. One allowance: when the failure hits inside OpenSSL, 3.0
@@ -42,17 +43,25 @@
 
 static int ossl_hooked;
 static int fired_in_ossl;
+/* OpenSSL's own countdown (0: off) and its count of allocations. */
+static unsigned long ossl_countdown, ossl_count;
+
+static int
+ossl_tick(void)
+{
+    ossl_count++;
+    if (ossl_countdown == 0 || --ossl_countdown != 0)
+        return 0;
+    fired_in_ossl = 1;
+    return 1;
+}
 
 static void *
 ossl_malloc(size_t n, const char *file, int line)
 {
     (void)file;
     (void)line;
-    if (amk_alloc_fault_tick()) {
-        fired_in_ossl = 1;
-        return NULL;
-    }
-    return malloc(n);
+    return ossl_tick() ? NULL : malloc(n);
 }
 
 static void *
@@ -60,11 +69,7 @@ ossl_realloc(void *p, size_t n, const char *file, int line)
 {
     (void)file;
     (void)line;
-    if (amk_alloc_fault_tick()) {
-        fired_in_ossl = 1;
-        return NULL;
-    }
-    return realloc(p, n);
+    return ossl_tick() ? NULL : realloc(p, n);
 }
 
 static void
@@ -93,44 +98,73 @@ fault_trap(void)
 /* Totals for the summary line. */
 static unsigned long total_runs, total_recovered, total_ossl, total_ossl_unreported;
 
-/* Runs @p op under a failure at allocation 1..N; see the top comment. */
+/* Checks one run that had an allocation fail; see the top comment. */
+static void
+check_run(const char *name, const char *where, unsigned long n, int fired, int r)
+{
+    total_runs++;
+    if (!fired)
+        return;
+    if (r == AMK_OK) {
+        total_recovered++;
+        return;
+    }
+    if (fired_in_ossl) {
+        total_ossl++;
+        if (r == AMK_ECRYPTO || r == AMK_EKEY || r == AMK_ESIGNATURE || r == AMK_EFORMAT ||
+            r == AMK_ENOTSUP || r == AMK_EPASSPHRASE) {
+            total_ossl_unreported++;
+            return;
+        }
+    }
+    if (r != AMK_ENOMEM)
+        fail_msg("%s: allocation %lu %s failed: returned %s, not AMK_ENOMEM", name, n, where,
+            amk_errname(r));
+}
+
+/*
+ * Runs @p op with its n-th allocation failing: first amiko's own, for
+ * every n; then OpenSSL's, for every n when AMK_ALLOC_FULL is set (tens of
+ * thousands of runs, minutes under ASan) and otherwise for about 150
+ * evenly spaced n per operation.
+ */
 static void
 run_faults(const char *name, int (*op)(void *), void *ctx)
 {
-    unsigned long n;
-    int r;
+    unsigned long n, ours, theirs, step;
+    int r, fired;
 
+    ossl_count = 0;
     if ((r = op(ctx)) != AMK_OK)
         fail_msg("%s: fails without faults: %s", name, amk_errname(r));
+    theirs = ossl_count;
     for (n = 1; n < 100000; n++) {
         fired_in_ossl = 0;
         trap_armed = trap_name != NULL && strcmp(trap_name, name) == 0 && trap_n == n;
         amk_alloc_fault_arm(n);
         r = op(ctx);
-        int fired = amk_alloc_fault_fired();
+        fired = amk_alloc_fault_fired();
         amk_alloc_fault_arm(0);
-        total_runs++;
+        check_run(name, "in amiko", n, fired, r);
         if (!fired) {
             if (r != AMK_OK)
                 fail_msg("%s: fails with no fault injected: %s", name, amk_errname(r));
             break;
         }
-        if (fired_in_ossl)
-            total_ossl++;
-        if (r == AMK_OK) {
-            total_recovered++;
-            continue;
-        }
-        if (fired_in_ossl && (r == AMK_ECRYPTO || r == AMK_EKEY || r == AMK_ESIGNATURE ||
-            r == AMK_EFORMAT || r == AMK_ENOTSUP || r == AMK_EPASSPHRASE)) {
-            total_ossl_unreported++;
-            continue;
-        }
-        if (r != AMK_ENOMEM)
-            fail_msg("%s: allocation %lu failed (%s): returned %s, not AMK_ENOMEM", name, n,
-                fired_in_ossl ? "in OpenSSL" : "in amiko", amk_errname(r));
     }
-    print_message("%-28s %4lu allocations\n", name, n - 1);
+    ours = n - 1;
+    step = getenv("AMK_ALLOC_FULL") != NULL || theirs < 150 ? 1 : theirs / 150;
+    for (n = 1; n <= theirs + 1; n += step) {
+        fired_in_ossl = 0;
+        ossl_countdown = n;
+        r = op(ctx);
+        fired = fired_in_ossl;
+        ossl_countdown = 0;
+        check_run(name, "in OpenSSL", n, fired, r);
+        if (!fired && r != AMK_OK)
+            fail_msg("%s: fails with no fault injected: %s", name, amk_errname(r));
+    }
+    print_message("%-32s %4lu + %5lu allocations (OpenSSL's every %lu)\n", name, ours, theirs, step);
 }
 
 /* --- keys ------------------------------------------------------------------ */
