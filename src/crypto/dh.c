@@ -3,7 +3,6 @@
  * (RFC 4253 §8, RFC 8268) over the RFC 3526 MODP groups, and for group
  * exchange (RFC 4419) over groups the server sends. see crypto/kex.h
  */
-#include "util/alloc.h"
 #include "crypto/kex.h"
 
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <amiko/error.h>
 
 #include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 /* Shortest private exponent we use, whatever the requested security. */

@@ -2,7 +2,6 @@
  * Ephemeral ECDH on the NIST curves P-256, P-384 and P-521 for the
  * ecdh-sha2-nistp* key exchanges (RFC 5656 §4). see crypto/kex.h
  */
-#include "util/alloc.h"
 #include "crypto/kex.h"
 
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <amiko/error.h>
 
 #include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 struct amk_ecdh {

@@ -1,6 +1,4 @@
 /* see crypto/hash.h */
-#include "crypto/ossl.h"
-#include "util/alloc.h"
 #include "crypto/hash.h"
 
 #include <stdlib.h>
@@ -12,6 +10,8 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 struct amk_hash_ctx {

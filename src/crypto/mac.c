@@ -1,5 +1,4 @@
 /* see crypto/mac.h */
-#include "util/alloc.h"
 #include "crypto/mac.h"
 
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/pkt_ops.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 struct amk_pkt_mac {

@@ -1,5 +1,4 @@
 /* see crypto/ossl.h */
-#include "util/alloc.h"
 #include "crypto/ossl.h"
 
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "util/secure.h"
 
 /* Attempts at drawing a scalar below the group order before giving up. */

@@ -2,7 +2,6 @@
  * Asymmetric keys: the type-independent half, dispatching to one ops table
  * per key family. see crypto/pkey.h
  */
-#include "util/alloc.h"
 #include "crypto/pkey.h"
 
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 static const struct amk_pkey_ops *

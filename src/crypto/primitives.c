@@ -1,5 +1,4 @@
 /* see crypto/primitives.h */
-#include "crypto/ossl.h"
 #include "crypto/primitives.h"
 
 #include <limits.h>
@@ -10,6 +9,7 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
 #include "util/secure.h"
 
 static const char *

@@ -1,6 +1,6 @@
 /* see crypto/rand.h */
-#include "crypto/ossl.h"
 #include "crypto/rand.h"
+#include "crypto/ossl.h"
 
 #include <limits.h>
 

@@ -1,10 +1,10 @@
 /* see util/buf.h */
-#include "util/alloc.h"
 #include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/secure.h"
 
 #define BUF_MIN_ALLOC 256

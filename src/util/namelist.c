@@ -1,10 +1,10 @@
 /* see util/namelist.h */
-#include "util/alloc.h"
 #include "util/namelist.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/buf.h"
 
 int

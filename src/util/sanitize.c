@@ -1,6 +1,6 @@
 /* Sanitising peer text for display (see sanitize.h). */
-#include "util/alloc.h"
 #include "util/sanitize.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* see util/secure.h */
-#include "util/alloc.h"
 #include "util/secure.h"
+#include "util/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
