@@ -125,7 +125,7 @@ check_run(const char *name, const char *where, unsigned long n, int fired, int r
 /*
  * Runs @p op with its n-th allocation failing: first amiko's own, for
  * every n; then OpenSSL's, for every n when AMK_ALLOC_FULL is set (tens of
- * thousands of runs, minutes under ASan) and otherwise for about 150
+ * thousands of runs, minutes under ASan) and otherwise for about 80
  * evenly spaced n per operation.
  */
 static void
@@ -153,7 +153,7 @@ run_faults(const char *name, int (*op)(void *), void *ctx)
         }
     }
     ours = n - 1;
-    step = getenv("AMK_ALLOC_FULL") != NULL || theirs < 150 ? 1 : theirs / 150;
+    step = getenv("AMK_ALLOC_FULL") != NULL || theirs < 80 ? 1 : theirs / 80;
     for (n = 1; n <= theirs + 1; n += step) {
         fired_in_ossl = 0;
         ossl_countdown = n;
