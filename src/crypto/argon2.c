@@ -3,6 +3,7 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
 #include "crypto/argon2.h"
 
 int
@@ -30,7 +31,7 @@ amk_argon2(enum amk_argon2_type type, const void *pass, size_t passlen, const ui
         return AMK_ENOMEM;
     case ARGON2_THREAD_FAIL:
     case ARGON2_INCORRECT_TYPE:
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     default:
         return AMK_EINVAL;
     }

@@ -5,6 +5,7 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
 #include "crypto/bcrypt_pbkdf.h"
 #include "crypto/blowfish.h"
 #include "util/secure.h"
@@ -21,7 +22,7 @@ static int
 sha512(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[SHA512_LEN])
 {
     EVP_MD_CTX *ctx = NULL;
-    int r = AMK_ECRYPTO;
+    int r = amk_ossl_error(AMK_ECRYPTO);
 
     if ((ctx = EVP_MD_CTX_new()) == NULL)
         return AMK_ENOMEM;

@@ -13,6 +13,7 @@
 #include <amiko/error.h>
 
 #include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 /* Shortest private exponent we use, whatever the requested security. */
@@ -100,7 +101,7 @@ amk_dh_setup(struct amk_dh **out, BIGNUM *p, BIGNUM *g)
     struct amk_dh *dh = NULL;
     int r = AMK_EINTERNAL;
 
-    if ((dh = calloc(1, sizeof(*dh))) == NULL) {
+    if ((dh = amk_calloc(1, sizeof(*dh))) == NULL) {
         BN_free(p);
         BN_free(g);
         return AMK_ENOMEM;
@@ -112,7 +113,7 @@ amk_dh_setup(struct amk_dh **out, BIGNUM *p, BIGNUM *g)
         goto out;
     }
     if (BN_MONT_CTX_set(dh->mont, dh->p, dh->ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((r = amk_ossl_bn_export(dh->p, &dh->pbytes, &dh->plen)) != AMK_OK ||
@@ -215,14 +216,14 @@ amk_dh_set_exponent(struct amk_dh *dh, BIGNUM *x)
         goto out;
     }
     if (BN_mod_exp_mont_consttime(e, dh->g, x, dh->p, dh->ctx, dh->mont) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((r = amk_ossl_bn_export(e, &ebytes, &elen)) != AMK_OK)
         goto out;
     BN_clear_free(dh->x);
     BN_free(dh->e);
-    free(dh->ebytes);
+    amk_free(dh->ebytes);
     dh->x = x;
     dh->e = e;
     dh->ebytes = ebytes;
@@ -285,7 +286,7 @@ amk_dh_generate(struct amk_dh *dh, size_t security_bits, const struct amk_rng *r
             goto out;
         }
     }
-    r = AMK_ECRYPTO;    /* the source is not random */
+    r = amk_ossl_error(AMK_ECRYPTO);    /* the source is not random */
 out:
     amk_wipe(buf, sizeof(buf));
     BN_clear_free(x);
@@ -330,7 +331,7 @@ amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
     }
     BN_set_flags(k, BN_FLG_CONSTTIME);
     if (BN_mod_exp_mont_consttime(k, f, dh->x, dh->p, dh->ctx, dh->mont) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     /* K = 1 or p-1 betrays a small-subgroup f; nothing honest produces it. */
@@ -339,7 +340,7 @@ amk_dh_shared(struct amk_dh *dh, const uint8_t *peer, size_t peer_len,
         goto out;
     }
     if ((n = BN_bn2bin(k, secret)) <= 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *secret_len = (size_t)n;
@@ -362,8 +363,8 @@ amk_dh_free(struct amk_dh *dh)
     BN_free(dh->g);
     BN_MONT_CTX_free(dh->mont);
     BN_CTX_free(dh->ctx);
-    free(dh->pbytes);
-    free(dh->gbytes);
-    free(dh->ebytes);
+    amk_free(dh->pbytes);
+    amk_free(dh->gbytes);
+    amk_free(dh->ebytes);
     amk_free_wiped(dh, sizeof(*dh));
 }

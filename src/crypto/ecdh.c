@@ -12,6 +12,7 @@
 #include <amiko/error.h>
 
 #include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 struct amk_ecdh {
@@ -31,7 +32,7 @@ amk_ecdh_new_from_private(struct amk_ecdh **out, enum amk_ec_curve curve,
     *out = NULL;
     if (amk_ec_field_len(curve) == 0)
         return AMK_EINVAL;
-    if ((e = calloc(1, sizeof(*e))) == NULL)
+    if ((e = amk_calloc(1, sizeof(*e))) == NULL)
         return AMK_ENOMEM;
     e->curve = curve;
     if ((r = amk_ossl_ec_public_from_private(curve, priv, privlen, e->pub, &e->publen)) != AMK_OK ||
@@ -96,7 +97,7 @@ amk_ecdh_shared(struct amk_ecdh *e, const uint8_t *peer, size_t peer_len,
     }
     /* SEC1 3.3.1: the x coordinate as a field-length octet string. */
     if (EVP_PKEY_derive(ctx, buf, &len) != 1 || len != flen) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     memcpy(secret, buf, flen);

@@ -10,6 +10,8 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 struct amk_hash_ctx {
@@ -78,7 +80,7 @@ amk_hash_new(struct amk_hash_ctx **out, enum amk_hash_alg alg)
     *out = NULL;
     if (name == NULL)
         return AMK_ENOTSUP;
-    if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+    if ((ctx = amk_calloc(1, sizeof(*ctx))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -92,7 +94,7 @@ amk_hash_new(struct amk_hash_ctx **out, enum amk_hash_alg alg)
         goto out;
     }
     if (EVP_DigestInit_ex2(ctx->ctx, ctx->md, NULL) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *out = ctx;
@@ -111,7 +113,7 @@ amk_hash_update(struct amk_hash_ctx *ctx, const void *data, size_t len)
     if (len == 0)
         return AMK_OK;
     if (EVP_DigestUpdate(ctx->ctx, data, len) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -123,7 +125,7 @@ amk_hash_final(struct amk_hash_ctx *ctx, uint8_t *out)
     if (ctx == NULL || out == NULL)
         return AMK_EINVAL;
     if (EVP_DigestFinal_ex(ctx->ctx, out, &n) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     if (n != amk_hash_len(ctx->alg))
         return AMK_EINTERNAL;
     return AMK_OK;
@@ -135,7 +137,7 @@ amk_hash_reset(struct amk_hash_ctx *ctx)
     if (ctx == NULL)
         return AMK_EINVAL;
     if (EVP_DigestInit_ex2(ctx->ctx, ctx->md, NULL) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -146,7 +148,7 @@ amk_hash_free(struct amk_hash_ctx *ctx)
         return;
     EVP_MD_CTX_free(ctx->ctx);   /* cleanses the digest state */
     EVP_MD_free(ctx->md);
-    free(ctx);
+    amk_free(ctx);
 }
 
 int
@@ -180,7 +182,7 @@ amk_hmac_new(struct amk_hmac_ctx **out, enum amk_hash_alg alg, const void *key, 
     *out = NULL;
     if (name == NULL)
         return AMK_ENOTSUP;
-    if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
+    if ((ctx = amk_calloc(1, sizeof(*ctx))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -197,7 +199,7 @@ amk_hmac_new(struct amk_hmac_ctx **out, enum amk_hash_alg alg, const void *key, 
     params[1] = OSSL_PARAM_construct_end();
     /* RFC 2104 §2 allows any key length, including zero. */
     if (EVP_MAC_init(ctx->ctx, keylen > 0 ? key : empty, keylen, params) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *out = ctx;
@@ -215,7 +217,7 @@ amk_hmac_init(struct amk_hmac_ctx *ctx)
         return AMK_EINVAL;
     /* A NULL key keeps the keyed inner/outer state: no rehashing of the key. */
     if (EVP_MAC_init(ctx->ctx, NULL, 0, NULL) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -227,7 +229,7 @@ amk_hmac_update(struct amk_hmac_ctx *ctx, const void *data, size_t len)
     if (len == 0)
         return AMK_OK;
     if (EVP_MAC_update(ctx->ctx, data, len) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -239,7 +241,7 @@ amk_hmac_final(struct amk_hmac_ctx *ctx, uint8_t *out)
     if (ctx == NULL || out == NULL)
         return AMK_EINVAL;
     if (EVP_MAC_final(ctx->ctx, out, &n, AMK_HASH_MAX_LEN) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     if (n != amk_hash_len(ctx->alg))
         return AMK_EINTERNAL;
     return AMK_OK;
@@ -254,5 +256,5 @@ amk_hmac_free(struct amk_hmac_ctx *ctx)
     EVP_MAC_CTX_free(ctx->ctx);
     EVP_MAC_free(ctx->mac);
     amk_wipe(ctx, sizeof(*ctx));
-    free(ctx);
+    amk_free(ctx);
 }

@@ -5,6 +5,7 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
 #include "crypto/keyfile_cipher.h"
 #include "util/secure.h"
 
@@ -79,7 +80,7 @@ crypt_plain(const struct amk_keyfile_cipher *c, int encrypt, const uint8_t *key,
     const uint8_t *iv, const uint8_t *in, size_t len, uint8_t *out)
 {
     EVP_CIPHER_CTX *ctx = NULL;
-    int outl = 0, r = AMK_ECRYPTO;
+    int outl = 0, r = amk_ossl_error(AMK_ECRYPTO);
 
     if (len > INT32_MAX)
         return AMK_EINVAL;
@@ -103,7 +104,7 @@ crypt_gcm(const struct amk_keyfile_cipher *c, int encrypt, const uint8_t *key,
 {
     EVP_CIPHER_CTX *ctx = NULL;
     uint8_t tagcopy[GCM_TAG_LEN];
-    int outl = 0, finl = 0, r = AMK_ECRYPTO;
+    int outl = 0, finl = 0, r = amk_ossl_error(AMK_ECRYPTO);
 
     if (len > INT32_MAX)
         return AMK_EINVAL;
@@ -147,7 +148,7 @@ chacha20(const uint8_t key[CHACHA_KEY_LEN], uint32_t counter, const uint8_t *in,
 {
     EVP_CIPHER_CTX *ctx = NULL;
     uint8_t iv[16] = { 0 };
-    int outl = 0, r = AMK_ECRYPTO;
+    int outl = 0, r = amk_ossl_error(AMK_ECRYPTO);
 
     if (len > INT32_MAX)
         return AMK_EINVAL;
@@ -173,7 +174,7 @@ poly1305(const uint8_t key[POLY1305_KEY_LEN], const uint8_t *msg, size_t len,
     EVP_MAC *mac = NULL;
     EVP_MAC_CTX *ctx = NULL;
     size_t outl = 0;
-    int r = AMK_ECRYPTO;
+    int r = amk_ossl_error(AMK_ECRYPTO);
 
     if ((mac = EVP_MAC_fetch(NULL, "POLY1305", NULL)) == NULL)
         goto out;

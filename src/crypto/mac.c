@@ -7,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/pkt_ops.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 struct amk_pkt_mac {
@@ -23,7 +24,7 @@ amk_pkt_mac_new(struct amk_pkt_mac **out, const struct amk_mac_info *info, const
     if (out == NULL || info == NULL || key == NULL)
         return AMK_EINVAL;
     *out = NULL;
-    if ((m = calloc(1, sizeof(*m))) == NULL) {
+    if ((m = amk_calloc(1, sizeof(*m))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -44,7 +45,7 @@ amk_pkt_mac_free(struct amk_pkt_mac *m)
     if (m == NULL)
         return;
     amk_hmac_free(m->hmac);
-    free(m);
+    amk_free(m);
 }
 
 int

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
@@ -12,6 +13,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "util/secure.h"
 
 /* Attempts at drawing a scalar below the group order before giving up. */
@@ -25,7 +27,7 @@ amk_ossl_random(const struct amk_rng *rng, uint8_t *out, size_t len)
     if (rng != NULL)
         return rng->fill(rng->user, out, len) == AMK_OK ? AMK_OK : AMK_ECRYPTO;
     if (len > INT32_MAX || RAND_priv_bytes(out, (int)len) != 1)
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     return AMK_OK;
 }
 
@@ -67,11 +69,11 @@ amk_ossl_bn_export(const BIGNUM *bn, uint8_t **out, size_t *len)
 
     *out = NULL;
     *len = 0;
-    if ((p = calloc(1, cap)) == NULL)
+    if ((p = amk_calloc(1, cap)) == NULL)
         return AMK_ENOMEM;
     if (n > 0 && BN_bn2bin(bn, p) != n) {
-        free(p);
-        return AMK_ECRYPTO;
+        amk_free(p);
+        return amk_ossl_error(AMK_ECRYPTO);
     }
     *out = p;
     *len = cap;
@@ -174,7 +176,7 @@ amk_ossl_ec_public_from_private(enum amk_ec_curve curve, const uint8_t *priv,
     if (EC_POINT_mul(group, point, d, NULL, NULL, ctx) != 1 ||
         EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, pub,
             1 + 2 * flen, ctx) != 1 + 2 * flen) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *publen = 1 + 2 * flen;
@@ -215,7 +217,7 @@ amk_ossl_ec_pkey(enum amk_ec_curve curve, const uint8_t *pub, size_t publen,
     if (EVP_PKEY_fromdata_init(ctx) != 1 ||
         EVP_PKEY_fromdata(ctx, out, d != NULL ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
             params) != 1) {
-        r = AMK_EKEY;
+        r = amk_ossl_error(AMK_EKEY);
         goto out;
     }
     r = AMK_OK;
@@ -277,12 +279,12 @@ amk_ossl_sig_der_to_raw(const uint8_t *der, size_t derlen, size_t width, uint8_t
     if (derlen > INT32_MAX || width > INT32_MAX / 2)
         return AMK_EINVAL;
     if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     ECDSA_SIG_get0(sig, &br, &bs);
     if (BN_bn2binpad(br, raw, (int)width) < 0 || BN_bn2binpad(bs, raw + width, (int)width) < 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     r = AMK_OK;
@@ -315,7 +317,7 @@ amk_ossl_sig_raw_to_der(const uint8_t *raw, size_t width, uint8_t **der, size_t 
     }
     br = bs = NULL;    /* owned by sig */
     if ((n = i2d_ECDSA_SIG(sig, &p)) <= 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *der = p;
@@ -339,4 +341,19 @@ amk_ossl_md(enum amk_hash_alg alg)
     case AMK_HASH_MD5: break;
     }
     return NULL;
+}
+
+int
+amk_ossl_error(int code)
+{
+    unsigned long e;
+    int oom = 0;
+
+    /* OpenSSL reports an allocation failure as one of the errors it queues;
+     * an empty queue (or any other reason) keeps the caller's code. */
+    while ((e = ERR_get_error()) != 0) {
+        if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+            oom = 1;
+    }
+    return oom ? AMK_ENOMEM : code;
 }

@@ -23,6 +23,13 @@
 /* SEC1 2.3.3: the leading octet of an uncompressed point. */
 #define AMK_EC_POINT_UNCOMPRESSED 0x04
 
+/*
+ * The code for a failed OpenSSL call: AMK_ENOMEM when OpenSSL's error
+ * queue says an allocation failed, else @p code (usually AMK_ECRYPTO).
+ * Empties the queue.
+ */
+int amk_ossl_error(int code) __attribute__((warn_unused_result));
+
 /* Private-key bytes from @p rng, or from OpenSSL's private DRBG when NULL. */
 int amk_ossl_random(const struct amk_rng *rng, uint8_t *out, size_t len)
     __attribute__((warn_unused_result));

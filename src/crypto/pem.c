@@ -20,6 +20,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pem.h"
 #include "crypto/pkey_impl.h"
@@ -105,8 +106,8 @@ ec_from_evp(EVP_PKEY *pk, uint8_t *p[AMK_PART_COUNT], size_t len[AMK_PART_COUNT]
         goto out;
     }
     /* The public point is derived from the scalar, not taken from the file. */
-    if ((p[AMK_PART_PRIVATE] = calloc(1, flen)) == NULL ||
-        (p[AMK_PART_PUBLIC] = malloc(AMK_EC_MAX_POINT_LEN)) == NULL) {
+    if ((p[AMK_PART_PRIVATE] = amk_calloc(1, flen)) == NULL ||
+        (p[AMK_PART_PUBLIC] = amk_malloc(AMK_EC_MAX_POINT_LEN)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -127,8 +128,8 @@ ed25519_from_evp(EVP_PKEY *pk, uint8_t *p[AMK_PART_COUNT], size_t len[AMK_PART_C
 {
     size_t n = ED25519_KEY_LEN;
 
-    if ((p[AMK_PART_PRIVATE] = malloc(ED25519_KEY_LEN)) == NULL ||
-        (p[AMK_PART_PUBLIC] = malloc(ED25519_KEY_LEN)) == NULL)
+    if ((p[AMK_PART_PRIVATE] = amk_malloc(ED25519_KEY_LEN)) == NULL ||
+        (p[AMK_PART_PUBLIC] = amk_malloc(ED25519_KEY_LEN)) == NULL)
         return AMK_ENOMEM;
     len[AMK_PART_PRIVATE] = len[AMK_PART_PUBLIC] = ED25519_KEY_LEN;
     if (EVP_PKEY_get_raw_private_key(pk, p[AMK_PART_PRIVATE], &n) != 1 || n != ED25519_KEY_LEN)
@@ -220,8 +221,9 @@ amk_der_private_decode(enum amk_der_kind kind, const uint8_t *der, size_t len,
             goto out;
         }
         if ((pk = EVP_PKCS82PKEY(p8)) == NULL) {
-            /* A well-formed PrivateKeyInfo of an algorithm OpenSSL cannot use. */
-            r = AMK_ENOTSUP;
+            /* A well-formed PrivateKeyInfo of an algorithm OpenSSL cannot
+             * use (or OpenSSL ran out of memory). */
+            r = amk_ossl_error(AMK_ENOTSUP);
             goto out;
         }
     } else {
@@ -244,8 +246,8 @@ static int
 take_der(unsigned char *der, int n, uint8_t **out, size_t *outlen)
 {
     if (der == NULL || n <= 0)
-        return AMK_ECRYPTO;
-    if ((*out = malloc((size_t)n)) == NULL) {
+        return amk_ossl_error(AMK_ECRYPTO);
+    if ((*out = amk_malloc((size_t)n)) == NULL) {
         OPENSSL_clear_free(der, (size_t)n);
         return AMK_ENOMEM;
     }
@@ -277,7 +279,7 @@ amk_der_private_encode(const struct amk_pkey *k, enum amk_der_kind kind, uint8_t
         return AMK_EINVAL;
     if (kind == AMK_DER_PKCS8) {
         if ((p8 = EVP_PKEY2PKCS8(k->pk)) == NULL) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
         n = i2d_PKCS8_PRIV_KEY_INFO(p8, &enc);
@@ -385,7 +387,7 @@ amk_der_pkcs8_decrypt(const uint8_t *der, size_t len, const char *pass, size_t p
     if ((r = check_pbe_cost(alg)) != AMK_OK)
         goto out;
     if ((p8 = PKCS8_decrypt(sig, pass, (int)passlen)) == NULL) {
-        r = AMK_EPASSPHRASE;
+        r = amk_ossl_error(AMK_EPASSPHRASE);
         goto out;
     }
     n = i2d_PKCS8_PRIV_KEY_INFO(p8, &enc);
@@ -421,7 +423,7 @@ amk_der_pkcs8_encrypt(const uint8_t *der, size_t len, const char *pass, size_t p
     if ((alg = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), AMK_PKCS8_ITER, NULL, 0, NULL,
              NID_hmacWithSHA256)) == NULL ||
         (sig = PKCS8_set0_pbe(pass, (int)passlen, p8, alg)) == NULL) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     alg = NULL;     /* owned by sig */
@@ -486,22 +488,22 @@ amk_pem_legacy_crypt(const char *cipher, int encrypt, const uint8_t *iv,
     /* OpenSSL's PEM_do_header: one round of MD5 over pass || salt. */
     if (EVP_BytesToKey(c, EVP_md5(), iv, (const unsigned char *)pass, (int)passlen, 1, key,
             NULL) <= 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     cap = len + block;
-    if ((buf = malloc(cap)) == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL) {
+    if ((buf = amk_malloc(cap)) == NULL || (ctx = EVP_CIPHER_CTX_new()) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
     if (EVP_CipherInit_ex(ctx, c, NULL, key, iv, encrypt) != 1 ||
         EVP_CipherUpdate(ctx, buf, &n1, in, (int)len) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (EVP_CipherFinal_ex(ctx, buf + n1, &n2) != 1) {
         /* Only a decryption can fail here: the PKCS#7 padding is wrong. */
-        r = encrypt ? AMK_ECRYPTO : AMK_EPASSPHRASE;
+        r = amk_ossl_error(encrypt ? AMK_ECRYPTO : AMK_EPASSPHRASE);
         goto out;
     }
     *out = buf;

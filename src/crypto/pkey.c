@@ -14,6 +14,7 @@
 
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
+#include "util/alloc.h"
 #include "util/secure.h"
 
 static const struct amk_pkey_ops *
@@ -56,7 +57,7 @@ amk_pkey_wrap(enum amk_pkey_type type, EVP_PKEY *pk, int has_private, struct amk
 {
     struct amk_pkey *k;
 
-    if ((k = calloc(1, sizeof(*k))) == NULL) {
+    if ((k = amk_calloc(1, sizeof(*k))) == NULL) {
         EVP_PKEY_free(pk);
         return AMK_ENOMEM;
     }
@@ -181,7 +182,7 @@ amk_pkey_public_copy(const struct amk_pkey *k, struct amk_pkey **out)
     r = amk_pkey_from_parts(out, k->type, parts);
 out:
     for (int i = 0; i < AMK_PART_COUNT; i++)
-        free(bufs[i]);
+        amk_free(bufs[i]);
     return r;
 }
 
@@ -226,7 +227,7 @@ amk_pkey_evp_sign(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t le
 {
     EVP_MD_CTX *ctx = NULL;
     uint8_t *s = NULL;
-    size_t slen = 0;
+    size_t slen = 0, cap = 0;
     int r = AMK_EINTERNAL;
 
     *sig = NULL;
@@ -237,15 +238,19 @@ amk_pkey_evp_sign(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t le
     }
     if (EVP_DigestSignInit(ctx, NULL, md, NULL, pk) != 1 ||
         EVP_DigestSign(ctx, NULL, &slen, data, len) != 1 || slen == 0) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
-    if ((s = malloc(slen)) == NULL) {
+    if ((s = amk_malloc(slen)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
-    if (EVP_DigestSign(ctx, s, &slen, data, len) != 1) {
-        r = AMK_ECRYPTO;
+    /* OpenSSL 3.0's ECDSA can report success with a length of
+     * (unsigned)-1 when an allocation inside it fails: anything longer than
+     * the buffer it asked for is a failure, never a signature. */
+    cap = slen;
+    if (EVP_DigestSign(ctx, s, &slen, data, len) != 1 || slen == 0 || slen > cap) {
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     *sig = s;
@@ -253,7 +258,7 @@ amk_pkey_evp_sign(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t le
     s = NULL;
     r = AMK_OK;
 out:
-    free(s);
+    amk_free(s);
     EVP_MD_CTX_free(ctx);
     return r;
 }
@@ -270,11 +275,14 @@ amk_pkey_evp_verify(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t 
         goto out;
     }
     if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, pk) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
-    /* 1 is a valid signature; 0 a wrong one, < 0 a malformed one. */
-    r = EVP_DigestVerify(ctx, sig, siglen, data, len) == 1 ? AMK_OK : AMK_ESIGNATURE;
+    /* 1 is a valid signature; 0 a wrong one, < 0 a malformed one (or
+     * OpenSSL ran out of memory: then it is not the signature's fault). */
+    ERR_clear_error();
+    r = EVP_DigestVerify(ctx, sig, siglen, data, len) == 1 ? AMK_OK
+        : amk_ossl_error(AMK_ESIGNATURE);
 out:
     EVP_MD_CTX_free(ctx);
     return r;
@@ -289,7 +297,7 @@ amk_pkey_bn_param(EVP_PKEY *pk, const char *name, uint8_t **p, size_t *len)
     *p = NULL;
     *len = 0;
     if (EVP_PKEY_get_bn_param(pk, name, &bn) != 1)
-        return AMK_EINVAL;
+        return amk_ossl_error(AMK_EINVAL);
     r = amk_ossl_bn_export(bn, p, len);
     BN_clear_free(bn);
     return r;

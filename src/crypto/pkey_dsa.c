@@ -12,6 +12,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
@@ -47,7 +48,7 @@ amk_dsa_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
         EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pctx, AMK_DSA_Q_BITS) != 1 ||
         EVP_PKEY_CTX_set_dsa_paramgen_md(pctx, EVP_sha1()) != 1 ||
         EVP_PKEY_paramgen(pctx, &params) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((kctx = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) == NULL) {
@@ -55,7 +56,7 @@ amk_dsa_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
         goto out;
     }
     if (EVP_PKEY_keygen_init(kctx) != 1 || EVP_PKEY_keygen(kctx, out) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     r = AMK_OK;
@@ -104,7 +105,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
         goto out;
     }
     if (BN_mod_exp(t, v->g, v->q, v->p, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -112,7 +113,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
         goto out;
     }
     if (BN_mod_exp(t, v->y, v->q, v->p, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -121,7 +122,7 @@ amk_dsa_check(struct amk_dsa_nums *v)
     }
     if (v->x != NULL) {
         if (BN_mod_exp(t, v->g, v->x, v->p, ctx) != 1) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
         if (BN_cmp(t, v->y) != 0) {
@@ -220,7 +221,7 @@ amk_dsa_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *da
     /* RFC 4253 §6.6: ssh-dss signs the SHA-1 hash. */
     if ((r = amk_pkey_evp_sign(k->pk, EVP_sha1(), data, len, &der, &derlen)) != AMK_OK)
         goto out;
-    if ((raw = malloc(2 * AMK_DSA_Q_LEN)) == NULL) {
+    if ((raw = amk_malloc(2 * AMK_DSA_Q_LEN)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -231,8 +232,8 @@ amk_dsa_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *da
     raw = NULL;
     r = AMK_OK;
 out:
-    free(raw);
-    free(der);
+    amk_free(raw);
+    amk_free(der);
     return r;
 }
 

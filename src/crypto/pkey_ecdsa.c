@@ -11,6 +11,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
@@ -99,22 +100,22 @@ amk_ecdsa_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t **
 
     cap = part == AMK_PART_PUBLIC ? 1 + 2 * flen : flen;
     if (part == AMK_PART_PUBLIC) {
-        if ((buf = malloc(cap)) == NULL)
+        if ((buf = amk_malloc(cap)) == NULL)
             return AMK_ENOMEM;
         if (EVP_PKEY_get_octet_string_param(k->pk, OSSL_PKEY_PARAM_PUB_KEY, buf,
                 1 + 2 * flen, &n) != 1 || n != 1 + 2 * flen ||
             buf[0] != AMK_EC_POINT_UNCOMPRESSED) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
     } else {
         /* The scalar, padded to the field length (SEC1 2.3.7). */
-        if ((buf = malloc(cap)) == NULL)
+        if ((buf = amk_malloc(cap)) == NULL)
             return AMK_ENOMEM;
         n = flen;
         if (EVP_PKEY_get_bn_param(k->pk, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
             BN_bn2binpad(d, buf, (int)flen) != (int)flen) {
-            r = AMK_ECRYPTO;
+            r = amk_ossl_error(AMK_ECRYPTO);
             goto out;
         }
     }
@@ -148,7 +149,7 @@ amk_ecdsa_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *
 
     if ((r = amk_pkey_evp_sign(k->pk, amk_ecdsa_md(k->type), data, len, &der, &derlen)) != AMK_OK)
         goto out;
-    if ((raw = malloc(2 * flen)) == NULL) {
+    if ((raw = amk_malloc(2 * flen)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -159,8 +160,8 @@ amk_ecdsa_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *
     raw = NULL;
     r = AMK_OK;
 out:
-    free(raw);
-    free(der);
+    amk_free(raw);
+    amk_free(der);
     return r;
 }
 

@@ -6,6 +6,8 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
+#include "util/alloc.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
 
@@ -19,7 +21,7 @@ static int
 amk_ed25519_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
 {
     *out = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    return *out != NULL ? AMK_OK : AMK_ECRYPTO;
+    return *out != NULL ? AMK_OK : amk_ossl_error(AMK_ECRYPTO);
 }
 
 static int
@@ -39,15 +41,17 @@ amk_ed25519_from_parts(enum amk_pkey_type type, const struct amk_bytes parts[AMK
         return AMK_EKEY;
     if (seed->len == 0) {
         pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub->p, pub->len);
-        r = pk != NULL ? AMK_OK : AMK_EKEY;
+        /* Any 32 bytes import (the point is checked when verifying), so a
+         * failure here is OpenSSL's, not the key's. */
+        r = pk != NULL ? AMK_OK : amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if ((pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed->p, seed->len)) == NULL) {
-        r = AMK_EKEY;
+        r = amk_ossl_error(AMK_ECRYPTO);    /* any 32-byte seed is a key */
         goto out;
     }
     if (EVP_PKEY_get_raw_public_key(pk, derived, &len) != 1 || len != sizeof(derived)) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     /* The public key must be the one the seed derives. */
@@ -73,7 +77,7 @@ amk_ed25519_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t 
     size_t n = AMK_ED25519_KEY_LEN;
     int ok;
 
-    if ((buf = malloc(n)) == NULL)
+    if ((buf = amk_malloc(n)) == NULL)
         return AMK_ENOMEM;
     if (part == AMK_PART_PUBLIC)
         ok = EVP_PKEY_get_raw_public_key(k->pk, buf, &n);
@@ -81,7 +85,7 @@ amk_ed25519_get_part(const struct amk_pkey *k, enum amk_pkey_part part, uint8_t 
         ok = EVP_PKEY_get_raw_private_key(k->pk, buf, &n);
     if (ok != 1 || n != AMK_ED25519_KEY_LEN) {
         amk_free_wiped(buf, AMK_ED25519_KEY_LEN);
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     }
     *p = buf;
     *len = n;
@@ -104,10 +108,10 @@ amk_ed25519_sign(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t
     if ((r = amk_pkey_evp_sign(k->pk, NULL, data, len, sig, siglen)) != AMK_OK)
         return r;
     if (*siglen != AMK_ED25519_SIG_LEN) {
-        free(*sig);
+        amk_free(*sig);
         *sig = NULL;
         *siglen = 0;
-        return AMK_ECRYPTO;
+        return amk_ossl_error(AMK_ECRYPTO);
     }
     return AMK_OK;
 }

@@ -11,6 +11,7 @@
 
 #include <amiko/error.h>
 
+#include "util/alloc.h"
 #include "crypto/ossl.h"
 #include "crypto/pkey_impl.h"
 #include "util/secure.h"
@@ -34,7 +35,7 @@ amk_rsa_generate(enum amk_pkey_type type, unsigned bits, EVP_PKEY **out)
     if (bits < AMK_RSA_MIN_BITS || bits > AMK_RSA_MAX_BITS)
         return AMK_EINVAL;
     *out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-    return *out != NULL ? AMK_OK : AMK_ECRYPTO;
+    return *out != NULL ? AMK_OK : amk_ossl_error(AMK_ECRYPTO);
 }
 
 /* The components as BIGNUMs, for the checks and for OSSL_PARAM. */
@@ -79,7 +80,7 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
         goto out;
     }
     if (BN_mul(t, v->p, v->q, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (BN_cmp(t, v->n) != 0) {
@@ -88,12 +89,12 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
     }
     if (BN_sub(pm1, v->p, BN_value_one()) != 1 || BN_sub(qm1, v->q, BN_value_one()) != 1 ||
         BN_mod(v->dmp1, v->d, pm1, ctx) != 1 || BN_mod(v->dmq1, v->d, qm1, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     /* e * dmp1 = 1 mod (p-1) and e * dmq1 = 1 mod (q-1) */
     if (BN_mod_mul(t, v->e, v->dmp1, pm1, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -101,7 +102,7 @@ amk_rsa_check_private(struct amk_rsa_nums *v)
         goto out;
     }
     if (BN_mod_mul(t, v->e, v->dmq1, qm1, ctx) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (!BN_is_one(t)) {
@@ -270,11 +271,11 @@ amk_rsa_verify(const struct amk_pkey *k, enum amk_hash_alg hash, const uint8_t *
      * Some signers drop leading zero octets of the signature; RFC 8017
      * §8.2.2 step 1 wants k octets, so restore them as OpenSSH does.
      */
-    if ((padded = calloc(1, modlen)) == NULL)
+    if ((padded = amk_calloc(1, modlen)) == NULL)
         return AMK_ENOMEM;
     memcpy(padded + modlen - siglen, sig, siglen);
     r = amk_pkey_evp_verify(k->pk, md, data, len, padded, modlen);
-    free(padded);
+    amk_free(padded);
     return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include <amiko/error.h>
 
+#include "crypto/ossl.h"
 #include "util/secure.h"
 
 static const char *
@@ -52,7 +53,7 @@ run_cipher(const char *name, const uint8_t *key, const uint8_t *iv, int encrypt,
         r = AMK_ENOMEM;
         goto out;
     }
-    r = AMK_ECRYPTO;
+    r = amk_ossl_error(AMK_ECRYPTO);
     if (EVP_CipherInit_ex2(ctx, cipher, key, iv, encrypt, NULL) != 1 ||
         EVP_CIPHER_CTX_set_padding(ctx, 0) != 1)
         goto out;
@@ -110,7 +111,7 @@ amk_poly1305(const uint8_t key[AMK_POLY1305_KEY_LEN], const uint8_t *msg, size_t
     if (EVP_MAC_init(ctx, key, AMK_POLY1305_KEY_LEN, NULL) != 1 ||
         EVP_MAC_update(ctx, msg, len) != 1 ||
         EVP_MAC_final(ctx, tag, &n, AMK_POLY1305_TAG_LEN) != 1 || n != AMK_POLY1305_TAG_LEN) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     r = AMK_OK;

@@ -1,5 +1,6 @@
 /* see crypto/rand.h */
 #include "crypto/rand.h"
+#include "crypto/ossl.h"
 
 #include <limits.h>
 
@@ -22,7 +23,7 @@ amk_random_bytes(const struct amk_rng *rng, void *out, size_t len)
     while (len > 0) {
         size_t n = len > INT_MAX ? INT_MAX : len;
         if (RAND_bytes(p, (int)n) != 1)
-            return AMK_ECRYPTO;
+            return amk_ossl_error(AMK_ECRYPTO);
         p += n;
         len -= n;
     }

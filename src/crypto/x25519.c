@@ -19,11 +19,11 @@ amk_x25519_public(const uint8_t priv[AMK_X25519_LEN], uint8_t pub[AMK_X25519_LEN
     int r = AMK_EINTERNAL;
 
     if ((pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, AMK_X25519_LEN)) == NULL) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (EVP_PKEY_get_raw_public_key(pk, pub, &len) != 1 || len != AMK_X25519_LEN) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     r = AMK_OK;
@@ -60,11 +60,11 @@ amk_x25519_shared(const uint8_t priv[AMK_X25519_LEN], const uint8_t peer[AMK_X25
         (peerkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer,
             AMK_X25519_LEN)) == NULL ||
         (ctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peerkey) != 1) {
-        r = AMK_ECRYPTO;
+        r = amk_ossl_error(AMK_ECRYPTO);
         goto out;
     }
     /*

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/alloc.h"
 #include "keys/authorized_keys.h"
 #include "keys/host_pattern.h"
 #include "keys/key.h"
@@ -57,8 +58,8 @@ static void
 list_release(struct amk_ak_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
+        amk_free(l->v[i]);
+    amk_free(l->v);
     l->v = NULL;
     l->n = 0;
 }
@@ -66,10 +67,10 @@ list_release(struct amk_ak_list *l)
 void
 amk_ak_opts_release(struct amk_authorized_key_opts *o)
 {
-    free(o->command);
-    free(o->from);
-    free(o->principals);
-    free(o->tunnel);
+    amk_free(o->command);
+    amk_free(o->from);
+    amk_free(o->principals);
+    amk_free(o->tunnel);
     list_release(&o->env);
     list_release(&o->permitopen);
     list_release(&o->permitlisten);
@@ -83,11 +84,11 @@ list_add(struct amk_ak_list *l, char *s)
     char **v;
 
     if (l->n >= AMK_AK_MAX_LIST) {
-        free(s);
+        amk_free(s);
         return AMK_ELIMIT;
     }
-    if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
-        free(s);
+    if ((v = amk_realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
+        amk_free(s);
         return AMK_ENOMEM;
     }
     l->v = v;
@@ -251,7 +252,7 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
         strcmp(name, "touch-required") == 0 || flag_field(o, name) != NULL ||
         (strncmp(name, "no-", 3) == 0 && flag_field(o, name + 3) != NULL)) {
         if (val != NULL) {
-            free(val);
+            amk_free(val);
             return why_fail(why, AMK_EFORMAT, "option %s takes no value", name);
         }
         if (strcmp(name, "restrict") == 0) {
@@ -276,7 +277,7 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
         return AMK_OK;
     }
     if (!valued_option(name)) {
-        free(val);
+        amk_free(val);
         return why_fail(why, AMK_EFORMAT, "unknown option %s", name);
     }
     if (val == NULL)
@@ -287,16 +288,16 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
             strcmp(name, "principals") == 0 ? &o->principals :
             strcmp(name, "from") == 0 ? &o->from : &o->tunnel;
         if (*slot != NULL) {
-            free(val);
+            amk_free(val);
             return why_fail(why, AMK_EFORMAT, "option %s given twice", name);
         }
         if (strcmp(name, "from") == 0 && !amk_ak_from_valid(val)) {
-            free(val);
+            amk_free(val);
             return why_fail(why, AMK_EFORMAT, "invalid %s pattern list", name);
         }
         if (strcmp(name, "tunnel") == 0 && strcmp(val, "any") != 0 &&
             !(port_valid(val, 1) && strcmp(val, "*") != 0)) {
-            free(val);
+            amk_free(val);
             return why_fail(why, AMK_EFORMAT, "invalid %s device", name);
         }
         *slot = val;
@@ -304,7 +305,7 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
     }
     if (strcmp(name, "expiry-time") == 0) {
         r = amk_ak_parse_time(val, strlen(val), &t);
-        free(val);
+        amk_free(val);
         if (r != AMK_OK)
             return why_fail(why, AMK_EFORMAT, "invalid %s", name);
         /* sshd keeps the earliest of several. */
@@ -314,11 +315,11 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
     }
     if (strcmp(name, "environment") == 0) {
         if (!env_valid(val)) {
-            free(val);
+            amk_free(val);
             return why_fail(why, AMK_EFORMAT, "invalid %s (NAME=value)", name);
         }
         if (env_has(&o->env, val)) {
-            free(val);      /* sshd keeps the first value of a name */
+            amk_free(val);      /* sshd keeps the first value of a name */
             return AMK_OK;
         }
         r = list_add(&o->env, val);
@@ -327,25 +328,25 @@ apply_option(struct amk_authorized_key_opts *o, const char *name, char *val, cha
     if (strcmp(name, "permitopen") == 0 || strcmp(name, "permitlisten") == 0) {
         int listen = strcmp(name, "permitlisten") == 0;
         if (!hostport_valid(val, listen)) {
-            free(val);
+            amk_free(val);
             return why_fail(why, AMK_EFORMAT, "invalid %s (host:port)", name);
         }
         if (listen && strchr(val, ':') == NULL) {
             /* sshd: a bare port listens on any address. */
             size_t n = strlen(val) + 3;
-            char *full = malloc(n);
+            char *full = amk_malloc(n);
             if (full == NULL) {
-                free(val);
+                amk_free(val);
                 return AMK_ENOMEM;
             }
             snprintf(full, n, "*:%s", val);
-            free(val);
+            amk_free(val);
             val = full;
         }
         r = list_add(listen ? &o->permitlisten : &o->permitopen, val);
         return r == AMK_ELIMIT ? why_fail(why, AMK_EFORMAT, "too many %s options", name) : r;
     }
-    free(val);
+    amk_free(val);
     return why_fail(why, AMK_EFORMAT, "unknown option %s", name);
 }
 
@@ -650,7 +651,8 @@ amk_ak_parse_line(const char *line, size_t len, struct amk_ak_entry *e, char *wh
     }
     if ((r = amk_key_parse_public_line(line + i, len - i, &e->key)) != AMK_OK) {
         amk_ak_opts_release(&e->opts);
-        if (r == AMK_ENOMEM)
+        /* Out of memory or a failing crypto backend is not a bad line. */
+        if (r == AMK_ENOMEM || r == AMK_ECRYPTO)
             return r;
         return why_fail(why, r == AMK_ENOTSUP ? AMK_ENOTSUP : AMK_EFORMAT, "bad key (%s)",
             amk_errname(r));
@@ -673,7 +675,7 @@ add_entry(struct amk_authorized_keys *ak, struct amk_ak_entry *e)
 {
     if (ak->n == ak->cap) {
         size_t cap = ak->cap == 0 ? 8 : ak->cap * 2;
-        struct amk_ak_entry *v = realloc(ak->entries, cap * sizeof(*v));
+        struct amk_ak_entry *v = amk_realloc(ak->entries, cap * sizeof(*v));
         if (v == NULL)
             return AMK_ENOMEM;
         ak->entries = v;
@@ -699,7 +701,7 @@ amk_authorized_keys_load(const void *data, size_t len, struct amk_authorized_key
         return AMK_EINVAL;
     if (len > AMK_AUTHORIZED_KEYS_MAX_FILE)
         return AMK_ETOOBIG;
-    if ((ak = calloc(1, sizeof(*ak))) == NULL)
+    if ((ak = amk_calloc(1, sizeof(*ak))) == NULL)
         return AMK_ENOMEM;
     while (len > 0) {
         lineno++;
@@ -716,7 +718,7 @@ amk_authorized_keys_load(const void *data, size_t len, struct amk_authorized_key
                     amk_ak_opts_release(&e.opts);
                     goto out;
                 }
-            } else if (r == AMK_ENOMEM) {
+            } else if (r == AMK_ENOMEM || r == AMK_ECRYPTO) {
                 goto out;
             } else if (r != AMK_ENOENT) {
                 add_bad(ak, lineno, why);
@@ -783,8 +785,8 @@ amk_authorized_keys_free(struct amk_authorized_keys *ak)
         amk_key_free(ak->entries[i].key);
         amk_ak_opts_release(&ak->entries[i].opts);
     }
-    free(ak->entries);
-    free(ak);
+    amk_free(ak->entries);
+    amk_free(ak);
 }
 
 AMK_API size_t
@@ -967,7 +969,7 @@ dup_str(const char *s, char **out)
     *out = NULL;
     if (s == NULL)
         return AMK_OK;
-    return (*out = strdup(s)) != NULL ? AMK_OK : AMK_ENOMEM;
+    return (*out = amk_strdup(s)) != NULL ? AMK_OK : AMK_ENOMEM;
 }
 
 static int
@@ -979,7 +981,7 @@ dup_list(const struct amk_ak_list *from, struct amk_ak_list *to)
     to->v = NULL;
     to->n = 0;
     for (size_t i = 0; i < from->n; i++) {
-        if ((s = strdup(from->v[i])) == NULL)
+        if ((s = amk_strdup(from->v[i])) == NULL)
             return AMK_ENOMEM;
         if ((r = list_add(to, s)) != AMK_OK)
             return r;
@@ -998,7 +1000,7 @@ amk_authorized_key_opts_dup(const struct amk_authorized_key_opts *o,
         *out = NULL;
     if (o == NULL || out == NULL)
         return AMK_EINVAL;
-    if ((c = calloc(1, sizeof(*c))) == NULL)
+    if ((c = amk_calloc(1, sizeof(*c))) == NULL)
         return AMK_ENOMEM;
     *c = *o;
     c->command = c->from = c->principals = c->tunnel = NULL;
@@ -1027,5 +1029,5 @@ amk_authorized_key_opts_free(struct amk_authorized_key_opts *o)
     if (o == NULL)
         return;
     amk_ak_opts_release(o);
-    free(o);
+    amk_free(o);
 }

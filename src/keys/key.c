@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "keys/key.h"
 #include "keys/key_impl.h"
 #include "util/buf.h"
@@ -100,7 +101,7 @@ amk_key_from_pkey(struct amk_pkey *pk, struct amk_key **out)
     }
     if ((r = key_check_size(pk)) != AMK_OK)
         goto out;
-    if ((k = calloc(1, sizeof(*k))) == NULL) {
+    if ((k = amk_calloc(1, sizeof(*k))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -172,7 +173,7 @@ amk_key_set_comment(struct amk_key *k, const char *comment)
 {
     char *copy = NULL;
 
-    if (comment != NULL && (copy = strdup(comment)) == NULL)
+    if (comment != NULL && (copy = amk_strdup(comment)) == NULL)
         return AMK_ENOMEM;
     if (k->comment != NULL)
         amk_free_wiped(k->comment, strlen(k->comment));

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "keys/key.h"
 #include "keys/keyfile.h"
 #include "util/buf.h"
@@ -235,7 +236,7 @@ out:
         close(fd);
     if (r != AMK_OK && tmp != NULL)
         unlink(tmp);
-    free(tmp);
+    amk_free(tmp);
     return r;
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "crypto/bcrypt_pbkdf.h"
 #include "crypto/keyfile_cipher.h"
 #include "crypto/rand.h"
@@ -180,12 +181,12 @@ amk_openssh_decrypt(const uint8_t *blob, size_t len, amk_passphrase_fn fn, void 
         r = AMK_EFORMAT;
         goto out;
     }
-    if ((plain = malloc(enclen)) == NULL) {
+    if ((plain = amk_malloc(enclen)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
     if (encrypted) {
-        if ((pass = calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL) {
+        if ((pass = amk_calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -374,7 +375,7 @@ parse_private_section(struct amk_buf *b, struct amk_key **out)
 out:
     amk_pkey_free(pk);
     amk_key_free(k);
-    free(comment);
+    amk_free(comment);
     return r;
 }
 
@@ -432,7 +433,7 @@ write_private_fields(const struct amk_key *k, struct amk_buf *out)
             r = AMK_EINTERNAL;
             goto out;
         }
-        if ((sk = malloc(ED25519_SECRET_LEN)) == NULL) {
+        if ((sk = amk_malloc(ED25519_SECRET_LEN)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }

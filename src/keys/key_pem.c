@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "crypto/pem.h"
 #include "crypto/rand.h"
 #include "keys/key.h"
@@ -282,7 +283,7 @@ amk_pem_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
         AMK_OK)
         goto out;
     if (proc_encrypted || pem_labels[idx].encrypted) {
-        if ((pass = calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL) {
+        if ((pass = amk_calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "crypto/argon2.h"
 #include "crypto/hash.h"
 #include "crypto/keyfile_cipher.h"
@@ -429,7 +430,7 @@ build_key(const struct ppk_file *f, const uint8_t *plain, size_t plainlen, struc
     if (r != AMK_OK)
         goto out;
     if (f->commentlen > 0) {
-        if ((comment = strndup(f->comment, f->commentlen)) == NULL) {
+        if ((comment = amk_strndup(f->comment, f->commentlen)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -440,7 +441,7 @@ build_key(const struct ppk_file *f, const uint8_t *plain, size_t plainlen, struc
     k = NULL;
     r = AMK_OK;
 out:
-    free(comment);
+    amk_free(comment);
     amk_pkey_free(pk);
     amk_key_free(k);
     return r;
@@ -478,12 +479,12 @@ amk_ppk_parse(const char *text, size_t len, amk_passphrase_fn fn, void *user,
         r = AMK_EFORMAT;
         goto out;
     }
-    if ((plain = malloc(plainlen + 1)) == NULL) {
+    if ((plain = amk_malloc(plainlen + 1)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
     if (f.encrypted) {
-        if ((pass = calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL) {
+        if ((pass = amk_calloc(1, AMK_KEY_PASSPHRASE_MAX)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -560,7 +561,7 @@ amk_ppk_public(const char *text, size_t len, struct amk_key **out)
         goto out;
     }
     if (f.commentlen > 0) {
-        if ((comment = strndup(f.comment, f.commentlen)) == NULL) {
+        if ((comment = amk_strndup(f.comment, f.commentlen)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -571,7 +572,7 @@ amk_ppk_public(const char *text, size_t len, struct amk_key **out)
     k = NULL;
     r = AMK_OK;
 out:
-    free(comment);
+    amk_free(comment);
     amk_key_free(k);
     amk_buf_release(&f.pub);
     amk_buf_release(&f.priv);
@@ -729,7 +730,7 @@ amk_ppk_write(const struct amk_key *k, const char *passphrase, const struct amk_
              encrypt ? PPK_V3_MAC_KEY_LEN : 0, amk_buf_ptr(&priv), amk_buf_len(&priv), mac)) !=
         AMK_OK)
         goto out;
-    if ((enc = malloc(amk_buf_len(&priv) + 1)) == NULL) {
+    if ((enc = amk_malloc(amk_buf_len(&priv) + 1)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }

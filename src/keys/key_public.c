@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "crypto/hash.h"
 #include "keys/key.h"
 #include "keys/keyfile.h"
@@ -89,7 +90,7 @@ amk_key_parse_public_line(const char *line, size_t len, struct amk_key **out)
             r = AMK_EFORMAT;
             goto out;
         }
-        if ((comment = strndup(line + cstart, clen)) == NULL) {
+        if ((comment = amk_strndup(line + cstart, clen)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -100,7 +101,7 @@ amk_key_parse_public_line(const char *line, size_t len, struct amk_key **out)
     k = NULL;
     r = AMK_OK;
 out:
-    free(comment);
+    amk_free(comment);
     amk_key_free(k);
     amk_buf_release(&blob);
     return r;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/alloc.h"
 #include "keys/key.h"
 #include "keys/keyfile.h"
 #include "util/base64.h"
@@ -171,8 +172,8 @@ amk_rfc4716_parse(const char *text, size_t len, struct amk_key **out)
                 v++;
                 vlen -= 2;
             }
-            free(comment);
-            if ((comment = strndup(v == NULL ? "" : v, vlen)) == NULL) {
+            amk_free(comment);
+            if ((comment = amk_strndup(v == NULL ? "" : v, vlen)) == NULL) {
                 r = AMK_ENOMEM;
                 goto out;
             }
@@ -203,7 +204,7 @@ amk_rfc4716_parse(const char *text, size_t len, struct amk_key **out)
     k = NULL;
     r = AMK_OK;
 out:
-    free(comment);
+    amk_free(comment);
     amk_key_free(k);
     amk_buf_release(&body);
     amk_buf_release(&value);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "keys/key.h"
 #include "keys/key_impl.h"
 #include "util/buf.h"
@@ -139,7 +140,7 @@ out:
         amk_buf_consume_end(out, amk_buf_len(out) - before) != AMK_OK)
         r = AMK_EINTERNAL;
     amk_buf_free(inner);
-    free(sig);
+    amk_free(sig);
     return r;
 }
 
@@ -201,7 +202,7 @@ amk_key_verify(const struct amk_key *k, const char *sig_alg, const uint8_t *sig,
             r = AMK_EFORMAT;
             goto out;
         }
-        if ((raw = calloc(1, want)) == NULL) {
+        if ((raw = amk_calloc(1, want)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -212,7 +213,7 @@ amk_key_verify(const struct amk_key *k, const char *sig_alg, const uint8_t *sig,
     case AMK_PKEY_ECDSA_P384:
     case AMK_PKEY_ECDSA_P521:
         want = 2 * k->info->field_len;
-        if ((raw = calloc(1, want)) == NULL) {
+        if ((raw = amk_calloc(1, want)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
@@ -223,6 +224,6 @@ amk_key_verify(const struct amk_key *k, const char *sig_alg, const uint8_t *sig,
     }
     r = AMK_ENOTSUP;
 out:
-    free(raw);
+    amk_free(raw);
     return r;
 }

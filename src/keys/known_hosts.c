@@ -11,6 +11,7 @@
 
 #include <amiko/known_hosts.h>
 
+#include "util/alloc.h"
 #include "crypto/rand.h"
 #include "keys/host_pattern.h"
 #include "keys/key.h"
@@ -85,8 +86,8 @@ bad_line(struct amk_known_hosts *kh, size_t source, size_t line, const char *fmt
 static void
 entry_release(struct amk_kh_entry *e)
 {
-    free(e->patterns);
-    free(e->blob);
+    amk_free(e->patterns);
+    amk_free(e->blob);
     memset(e, 0, sizeof(*e));
 }
 
@@ -103,10 +104,10 @@ source_index(struct amk_known_hosts *kh, const char *name, size_t *index)
             return AMK_OK;
         }
     }
-    if ((copy = strdup(name)) == NULL)
+    if ((copy = amk_strdup(name)) == NULL)
         return AMK_ENOMEM;
-    if ((grown = realloc(kh->sources, (kh->nsources + 1) * sizeof(*grown))) == NULL) {
-        free(copy);
+    if ((grown = amk_realloc(kh->sources, (kh->nsources + 1) * sizeof(*grown))) == NULL) {
+        amk_free(copy);
         return AMK_ENOMEM;
     }
     kh->sources = grown;
@@ -126,7 +127,7 @@ entry_push(struct amk_known_hosts *kh, struct amk_kh_entry *e)
         cap = kh->cap == 0 ? 16 : kh->cap * 2;
         if (cap > SIZE_MAX / sizeof(*grown))
             return AMK_ENOMEM;
-        if ((grown = realloc(kh->entries, cap * sizeof(*grown))) == NULL)
+        if ((grown = amk_realloc(kh->entries, cap * sizeof(*grown))) == NULL)
             return AMK_ENOMEM;
         kh->entries = grown;
         kh->cap = cap;
@@ -184,7 +185,7 @@ parse_key(const char *type, size_t tlen, const char *b64, size_t blen, struct am
     /* Keep the canonical encoding: equal keys then have equal blobs. */
     if ((r = amk_key_to_blob(k, &canon)) != AMK_OK)
         goto out;
-    if ((e->blob = malloc(amk_buf_len(&canon))) == NULL) {
+    if ((e->blob = amk_malloc(amk_buf_len(&canon))) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -245,6 +246,10 @@ amk_kh_parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t 
     }
     if (hosts[0] == AMK_HOST_HASH_DELIM) {
         r = amk_host_hash_parse(hosts, hlen, e.salt, e.hash);
+        /* Out of memory is not a bad line: skipping it would make a known
+         * host look unknown. */
+        if (r == AMK_ENOMEM)
+            goto out;
         if (r != AMK_OK) {
             r = bad_line(kh, source, line, "%s hashed host name",
                 r == AMK_ENOTSUP ? "unsupported" : "malformed");
@@ -256,13 +261,15 @@ amk_kh_parse_line(struct amk_known_hosts *kh, const char *p, size_t len, size_t 
                 AMK_HOST_PATTERN_MAX);
             goto out;
         }
-        if ((e.patterns = strndup(hosts, hlen)) == NULL) {
+        if ((e.patterns = amk_strndup(hosts, hlen)) == NULL) {
             r = AMK_ENOMEM;
             goto out;
         }
     }
     if ((r = parse_key(type, tlen, b64, blen, &e, why)) != AMK_OK) {
-        if (r != AMK_ENOMEM)
+        /* Out of memory or a failing crypto backend is not a bad line:
+         * skipping it would make a known host look unknown. */
+        if (r != AMK_ENOMEM && r != AMK_ECRYPTO)
             r = bad_line(kh, source, line, "%s", why);
         goto out;
     }
@@ -308,7 +315,7 @@ out:
         while (kh->count > count)
             entry_release(&kh->entries[--kh->count]);
         while (kh->nsources > nsources)
-            free(kh->sources[--kh->nsources]);
+            amk_free(kh->sources[--kh->nsources]);
         kh->skipped = skipped;
     }
     return r;
@@ -322,7 +329,7 @@ amk_known_hosts_new(struct amk_known_hosts **out)
     if (out == NULL)
         return AMK_EINVAL;
     *out = NULL;
-    if ((kh = calloc(1, sizeof(*kh))) == NULL)
+    if ((kh = amk_calloc(1, sizeof(*kh))) == NULL)
         return AMK_ENOMEM;
     amk_logger_init(&kh->log);
     *out = kh;
@@ -551,9 +558,9 @@ amk_known_hosts_free(struct amk_known_hosts *kh)
         return;
     for (size_t i = 0; i < kh->count; i++)
         entry_release(&kh->entries[i]);
-    free(kh->entries);
+    amk_free(kh->entries);
     for (size_t i = 0; i < kh->nsources; i++)
-        free(kh->sources[i]);
-    free(kh->sources);
-    free(kh);
+        amk_free(kh->sources[i]);
+    amk_free(kh->sources);
+    amk_free(kh);
 }

@@ -11,6 +11,7 @@
 
 #include <amiko/known_hosts.h>
 
+#include "util/alloc.h"
 #include "crypto/rand.h"
 #include "keys/host_pattern.h"
 #include "keys/known_hosts_impl.h"
@@ -77,8 +78,8 @@ scratch_new(const char *path, struct amk_known_hosts **out)
     *out = NULL;
     if ((r = amk_known_hosts_new(&kh)) != AMK_OK)
         return r;
-    if ((kh->sources = calloc(1, sizeof(*kh->sources))) == NULL ||
-        (kh->sources[0] = strdup(path)) == NULL) {
+    if ((kh->sources = amk_calloc(1, sizeof(*kh->sources))) == NULL ||
+        (kh->sources[0] = amk_strdup(path)) == NULL) {
         amk_known_hosts_free(kh);
         return AMK_ENOMEM;
     }

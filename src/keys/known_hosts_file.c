@@ -15,6 +15,7 @@
 
 #include <amiko/known_hosts.h>
 
+#include "util/alloc.h"
 #include "keys/known_hosts_impl.h"
 #include "util/buf.h"
 
@@ -84,7 +85,7 @@ amk_kh_file_replace(const char *path, const char *data, size_t len)
 
     if (stat(path, &st) != 0)
         return AMK_EIO;
-    if ((tmp = malloc(cap)) == NULL)
+    if ((tmp = amk_malloc(cap)) == NULL)
         return AMK_ENOMEM;
     snprintf(tmp, cap, "%s%s", path, TEMP_SUFFIX);
     if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
@@ -110,7 +111,7 @@ amk_kh_file_replace(const char *path, const char *data, size_t len)
     }
     r = AMK_OK;
 out:
-    free(tmp);
+    amk_free(tmp);
     return r;
 }
 
@@ -126,7 +127,7 @@ make_parent_dir(const char *path)
 
     if (slash == NULL || slash == path)
         return AMK_OK;
-    if ((dir = strndup(path, (size_t)(slash - path))) == NULL)
+    if ((dir = amk_strndup(path, (size_t)(slash - path))) == NULL)
         return AMK_ENOMEM;
     if (stat(dir, &st) == 0) {
         r = S_ISDIR(st.st_mode) ? AMK_OK : AMK_EIO;
@@ -138,7 +139,7 @@ make_parent_dir(const char *path)
     }
     r = AMK_OK;
 out:
-    free(dir);
+    amk_free(dir);
     return r;
 }
 
@@ -166,7 +167,7 @@ amk_kh_file_append(const char *path, const char *text, size_t len, size_t *line)
     }
     /* One buffer large enough for the whole line, so the flush below hands
      * it to the kernel in one piece. */
-    if ((out = malloc(len + 1)) == NULL) {
+    if ((out = amk_malloc(len + 1)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -208,6 +209,6 @@ out:
         r = AMK_EIO;
     if (r != AMK_OK)
         *line = 0;
-    free(out);
+    amk_free(out);
     return r;
 }

@@ -10,6 +10,53 @@
 #include "transport/transport_int.h"
 #include "util/namelist.h"
 
+/*
+ * Limits on work the peer can make us do (doc/PROTOCOL.md, "Peer rate
+ * limits"). A re-exchange the peer starts costs us a key agreement and a
+ * host-key signature (a millisecond or more), so KEXINITs that start one are
+ * allowed in a burst of AMK_RL_KEX_BURST, then one a second plus one per
+ * AMK_RL_KEX_BYTES of payload received: a peer rekeying after every MB or
+ * more (OpenSSH RekeyLimit) never gets near it at any speed, a peer that
+ * only rekeys does (decrypting 256 KiB costs about what one exchange does).
+ * IGNORE, DEBUG, UNIMPLEMENTED and unknown messages do no work for the
+ * session; they are allowed in a burst of AMK_RL_GLITCH_BURST, then
+ * AMK_RL_GLITCH_RATE a second plus one per real (upper-layer) message, which
+ * covers keepalives, OpenSSH's keystroke-timing chaff (one IGNORE per 20 ms)
+ * and an IGNORE before every packet.
+ */
+#define AMK_RL_KEX_BURST 32
+#define AMK_RL_KEX_RATE 1
+#define AMK_RL_KEX_BYTES ((uint64_t)256 * 1024)
+#define AMK_RL_GLITCH_BURST 2000
+#define AMK_RL_GLITCH_RATE 200
+
+static void
+ratelim_update(struct amk_transport *t, size_t payload_len)
+{
+    if (!t->rl_ready) {
+        amk_ratelim_init(&t->rl_kexinit, AMK_RL_KEX_BURST, AMK_RL_KEX_RATE);
+        amk_ratelim_init(&t->rl_glitch, AMK_RL_GLITCH_BURST, AMK_RL_GLITCH_RATE);
+        t->rl_ready = 1;
+    }
+    amk_ratelim_update(&t->rl_kexinit, t->now_ms);
+    amk_ratelim_update(&t->rl_glitch, t->now_ms);
+    t->rl_bytes += payload_len;
+    if (t->rl_bytes >= AMK_RL_KEX_BYTES) {
+        amk_ratelim_credit(&t->rl_kexinit, t->rl_bytes / AMK_RL_KEX_BYTES);
+        t->rl_bytes %= AMK_RL_KEX_BYTES;
+    }
+}
+
+/* Takes one token for message @p type; fails the engine when none is left. */
+static int
+ratelim_take(struct amk_transport *t, struct amk_ratelim *rl, uint8_t type, const char *what)
+{
+    if (amk_ratelim_drain(rl, 1) == AMK_OK)
+        return AMK_OK;
+    return amk_transport_fail(t, AMK_ELIMIT, AMK_DISCONNECT_PROTOCOL_ERROR,
+        "peer rate limit: too many %s (message %u)", what, type);
+}
+
 static int
 send_unimplemented(struct amk_transport *t, uint32_t seq)
 {
@@ -122,6 +169,7 @@ amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
 
     if ((r = amk_buf_peek_u8(payload, 0, &type)) != AMK_OK)
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR, "empty packet");
+    ratelim_update(t, amk_buf_len(payload));
     upper = type >= AMK_MSG_USERAUTH_FIRST || type == AMK_MSG_SERVICE_REQUEST ||
         type == AMK_MSG_SERVICE_ACCEPT;
     if (t->strict && t->kex_count == 0 && type != AMK_MSG_KEXINIT && type != AMK_MSG_NEWKEYS &&
@@ -143,8 +191,20 @@ amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
             t->dir_in.comp_delayed = 0;
             t->dir_out.comp_delayed = 0;
         }
+        amk_ratelim_credit(&t->rl_glitch, 1);
         return deliver(t, payload);
     }
+    if (type == AMK_MSG_IGNORE || type == AMK_MSG_DEBUG || type == AMK_MSG_UNIMPLEMENTED ||
+        (type != AMK_MSG_DISCONNECT && type != AMK_MSG_EXT_INFO && type != AMK_MSG_KEXINIT &&
+        type != AMK_MSG_NEWKEYS && !(type >= AMK_MSG_KEX_FIRST && type <= AMK_MSG_KEX_LAST))) {
+        if ((r = ratelim_take(t, &t->rl_glitch, type, "IGNORE/DEBUG/UNIMPLEMENTED/unknown messages")) != AMK_OK)
+            return r;
+    }
+    /* Only a KEXINIT that starts an exchange costs a token: the answer to
+     * our own KEXINIT is free. */
+    if (type == AMK_MSG_KEXINIT && t->phase == AMK_KEX_IDLE &&
+        (r = ratelim_take(t, &t->rl_kexinit, type, "key re-exchanges")) != AMK_OK)
+        return r;
     if (type != AMK_MSG_KEXINIT && (r = amk_buf_consume(payload, 1)) != AMK_OK)
         return amk_transport_fail(t, r, 0, NULL);
     switch (type) {

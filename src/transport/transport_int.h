@@ -15,6 +15,7 @@
 #include "transport/transport.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/ratelim.h"
 
 struct amk_key;
 struct amk_compress;
@@ -211,6 +212,12 @@ struct amk_transport {
     int have_time;
     uint64_t start_ms;
     uint64_t last_kex_ms;
+
+    /* Work the peer can trigger (dispatch.c, set up on first use). */
+    struct amk_ratelim rl_kexinit;  /* KEXINITs that start an exchange */
+    struct amk_ratelim rl_glitch;   /* IGNORE, DEBUG, UNIMPLEMENTED, unknown */
+    uint64_t rl_bytes;              /* payload bytes not yet credited to rl_kexinit */
+    int rl_ready;
 
     /* State of the session. */
     int authenticated;

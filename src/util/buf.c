@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/secure.h"
 
 #define BUF_MIN_ALLOC 256
@@ -33,7 +34,7 @@ amk_buf_init(struct amk_buf *b)
 struct amk_buf *
 amk_buf_new(void)
 {
-    struct amk_buf *b = malloc(sizeof(*b));
+    struct amk_buf *b = amk_malloc(sizeof(*b));
 
     if (b != NULL)
         amk_buf_init(b);
@@ -56,7 +57,7 @@ amk_buf_free(struct amk_buf *b)
     if (b == NULL)
         return;
     amk_buf_release(b);
-    free(b);
+    amk_free(b);
 }
 
 void
@@ -139,7 +140,7 @@ buf_make_room(struct amk_buf *b, size_t len)
     if (nalloc > b->max)
         nalloc = need > b->max ? need : b->max;
     /* Move to fresh memory so the old copy can be wiped (no realloc). */
-    nd = malloc(nalloc);
+    nd = amk_malloc(nalloc);
     if (nd == NULL)
         return AMK_ENOMEM;
     if (used > 0)
@@ -321,7 +322,7 @@ amk_buf_put_mpint_signed(struct amk_buf *b, const uint8_t *mag, size_t len, int 
         return AMK_OK;
     }
     /* Two's complement of the magnitude: invert and add one. */
-    uint8_t *tmp = malloc(len + 1);
+    uint8_t *tmp = amk_malloc(len + 1);
     if (tmp == NULL)
         return AMK_ENOMEM;
     tmp[0] = 0xff;
@@ -337,7 +338,7 @@ amk_buf_put_mpint_signed(struct amk_buf *b, const uint8_t *mag, size_t len, int 
         start++;
     outlen = len + 1 - start;
     r = amk_buf_put_string(b, tmp + start, outlen);
-    free(tmp);
+    amk_free(tmp);
     return r;
 }
 
@@ -447,10 +448,10 @@ amk_buf_get_string(struct amk_buf *b, uint8_t **out, size_t *outlen)
         return r;
     if (amk_buf_len(b) - 4 < n)
         return AMK_ETRUNCATED;
-    if ((copy = malloc((size_t)n + 1)) == NULL)
+    if ((copy = amk_malloc((size_t)n + 1)) == NULL)
         return AMK_ENOMEM;
     if ((r = amk_buf_get_string_direct(b, &p, &len)) != AMK_OK) {
-        free(copy);
+        amk_free(copy);
         return r;
     }
     if (len > 0)
@@ -600,7 +601,7 @@ amk_buf_to_cstring(const struct amk_buf *b, char **out, size_t *outlen)
     char *s;
 
     *out = NULL;
-    if ((s = malloc(len + 1)) == NULL)
+    if ((s = amk_malloc(len + 1)) == NULL)
         return AMK_ENOMEM;
     if (len > 0)
         memcpy(s, amk_buf_ptr(b), len);

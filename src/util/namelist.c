@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/buf.h"
 
 int
@@ -186,7 +187,7 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
     if (amk_namelist_validate(list, strlen(list)) != AMK_OK)
         return AMK_EINVAL;
     cap = strlen(defaults) + strlen(supported) + strlen(list) + 3;
-    if ((res = calloc(1, cap)) == NULL)
+    if ((res = amk_calloc(1, cap)) == NULL)
         return AMK_ENOMEM;
 
     if (op == 0) {
@@ -194,7 +195,7 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
         pos = 0;
         while (next_name(list, &pos, &start, &len)) {
             if (!list_contains_n(supported, start, len)) {
-                free(res);
+                amk_free(res);
                 return AMK_ENOTSUP;
             }
             if (!list_contains_n(res, start, len))
@@ -202,9 +203,9 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
         }
     } else if (op == '+' || op == '^') {
         /* Names from the patterns, in supported order, that match. */
-        char *added = calloc(1, cap);
+        char *added = amk_calloc(1, cap);
         if (added == NULL) {
-            free(res);
+            amk_free(res);
             return AMK_ENOMEM;
         }
         pos = 0;
@@ -213,8 +214,8 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
                 append_name(added, start, len);
         }
         if (added[0] == '\0') {
-            free(added);
-            free(res);
+            amk_free(added);
+            amk_free(res);
             return AMK_ENOTSUP;
         }
         if (op == '^') {
@@ -232,7 +233,7 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
                     append_name(res, start, len);
             }
         }
-        free(added);
+        amk_free(added);
     } else {
         pos = 0;
         while (next_name(defaults, &pos, &start, &len)) {
@@ -241,7 +242,7 @@ amk_namelist_apply(const char *defaults, const char *supported, const char *spec
         }
     }
     if (res[0] == '\0') {
-        free(res);
+        amk_free(res);
         return AMK_EINVAL;
     }
     *out = res;

@@ -1,5 +1,6 @@
 /* Sanitising peer text for display (see sanitize.h). */
 #include "util/sanitize.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 
@@ -81,7 +82,7 @@ amk_text_sanitize(const uint8_t *in, size_t len, char **out, size_t *outlen)
         r = AMK_ELIMIT;
         goto out;
     }
-    if ((s = malloc(len + 1)) == NULL) {
+    if ((s = amk_malloc(len + 1)) == NULL) {
         r = AMK_ENOMEM;
         goto out;
     }
@@ -135,6 +136,6 @@ amk_text_sanitize(const uint8_t *in, size_t len, char **out, size_t *outlen)
         *outlen = o;
     r = AMK_OK;
 out:
-    free(s);
+    amk_free(s);
     return r;
 }

@@ -1,5 +1,6 @@
 /* see util/secure.h */
 #include "util/secure.h"
+#include "util/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ amk_free_wiped(void *p, size_t len)
     if (p == NULL)
         return;
     amk_wipe(p, len);
-    free(p);
+    amk_free(p);
 }
 
 int
