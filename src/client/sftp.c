@@ -39,7 +39,8 @@ amk_sftp_flush(struct amk_sftp *s)
         if (len == 0)
             return AMK_OK;
         if ((r = s->st.write(s->st.ctx, p, len, &done)) == AMK_EAGAIN) {
-            s->nonblocking = 1;
+            if (s->st.blocking == NULL)
+                s->nonblocking = 1;
             s->wait_dirs = AMK_WAIT_WRITE;
             return AMK_EAGAIN;
         }
@@ -64,7 +65,16 @@ amk_sftp_recv(struct amk_sftp *s)
     /* straight into the engine's packet buffer: no copy on our side */
     if ((r = amk_sftpc_input_space(s->eng, &p, &cap)) != AMK_OK)
         return amk_sftp_fail(s, r, "sftp");
-    if ((r = s->st.read(s->st.ctx, p, cap, &got)) == AMK_EAGAIN) {
+    if (s->st.read_try != NULL && s->st.wait != NULL && amk_sftp_is_blocking(s) &&
+        (amk_sftpc_output(s->eng, &got), got > 0)) {
+        /* output is held up: read what is there, else wait for data or
+         * window, never in write (see struct amk_sftp_stream) */
+        if ((r = s->st.read_try(s->st.ctx, p, cap, &got)) == AMK_EAGAIN) {
+            if ((r = s->st.wait(s->st.ctx)) != AMK_OK)
+                return amk_sftp_fail(s, r, "sftp: waiting for the stream");
+            return AMK_OK;
+        }
+    } else if ((r = s->st.read(s->st.ctx, p, cap, &got)) == AMK_EAGAIN) {
         s->nonblocking = 1;
         s->wait_dirs = AMK_WAIT_READ;
         return AMK_EAGAIN;

@@ -1,6 +1,8 @@
 /* SFTP over a session channel's "sftp" subsystem; see sftp_channel.h. */
 #include "client/sftp_channel.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,12 +163,55 @@ struct client_ctx {
     struct amk_client_channel *ch;
 };
 
+/* Never waits for the window, in either mode: what fits now, else
+ * AMK_EAGAIN (the SFTP layer then reads or waits; see sftp_int.h). */
 static int
 client_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
 {
     struct client_ctx *cc = ctx;
+    int blocking = cc->c->blocking, r;
 
-    return amk_client_channel_write(cc->ch, p, len, done);
+    *done = 0;
+    if (blocking && (r = amk_client_channel_ready(cc->ch)) != AMK_OK)
+        return r;           /* the channel's set-up may be waited for */
+    cc->c->blocking = 0;
+    r = amk_client_channel_write(cc->ch, p, len, done);
+    cc->c->blocking = blocking;
+    return r;
+}
+
+static int
+client_read_try(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    struct client_ctx *cc = ctx;
+    int blocking = cc->c->blocking, r;
+
+    cc->c->blocking = 0;
+    r = amk_client_channel_read(cc->ch, buf, cap, got);
+    cc->c->blocking = blocking;
+    return r;
+}
+
+/* Waits (up to the client's timeout) until the connection has something
+ * new, and takes it in. */
+static int
+client_wait_any(void *ctx)
+{
+    struct client_ctx *cc = ctx;
+    struct pollfd pfd;
+    int dirs = amk_client_block_directions(cc->c), n;
+
+    pfd.fd = amk_client_get_fd(cc->c);
+    pfd.events = (short)(POLLIN | ((dirs & AMK_WAIT_WRITE) ? POLLOUT : 0));
+    pfd.revents = 0;
+    do {
+        n = poll(&pfd, 1, cc->c->timeout_ms < 0 ? -1 : cc->c->timeout_ms);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return AMK_EIO;
+    if (n == 0)
+        return AMK_ETIMEOUT;
+    return amk_client_process(cc->c);
 }
 
 static int
@@ -230,6 +275,8 @@ amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
     st.close = client_close;
     st.dirs = client_dirs;
     st.blocking = client_blocking;
+    st.read_try = client_read_try;
+    st.wait = client_wait_any;
     st.ctx = cc;
     return amk_sftp_new_stream(out, &st);
 }

@@ -30,6 +30,14 @@ struct amk_sftp_stream {
     int (*dirs)(void *ctx);
     /* 1 when calls wait; NULL: blocking until a call returns AMK_EAGAIN. */
     int (*blocking)(void *ctx);
+    /* Optional, for blocking streams whose write can be held up by the
+     * peer's flow control (a channel's window): a read that never waits
+     * (AMK_EAGAIN), and a wait for "anything new" (data or a window
+     * adjust) bounded by the stream's timeout. With these, a blocking
+     * amk_sftp never waits inside write while replies are unread, which
+     * would deadlock a get and a put sharing one channel. */
+    int (*read_try)(void *ctx, uint8_t *buf, size_t cap, size_t *got);
+    int (*wait)(void *ctx);
     void *ctx;
 };
 
