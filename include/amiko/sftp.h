@@ -7,7 +7,28 @@
  * An ::amk_sftp runs over a byte stream: normally a session channel with
  * the "sftp" subsystem, or caller-supplied read/write callbacks
  * (amk_sftp_new_io(): a pipe to a local sftp-server, a test harness).
- * The calls here are blocking: each returns when the server has answered.
+ *
+ * **Modes.** Every call works in the mode of the stream under it, as the
+ * rest of the API does (amiko/client.h, "Modes"):
+ * - blocking (a blocking ::amk_client, or callbacks that block): each call
+ *   returns when the server has answered;
+ * - non-blocking (amk_client_set_blocking(client, 0), or callbacks that
+ *   return AMK_EAGAIN): a call that would wait returns AMK_EAGAIN instead.
+ *   The caller polls amk_client_get_fd() (or its own descriptor) for
+ *   amk_sftp_block_directions() and then MUST make the same call again
+ *   with the same arguments, and no other amk_sftp_* call on the same
+ *   ::amk_sftp in between (except the transfer calls below, amk_sftp_block_directions()
+ *   and the accessors). The call goes on where it stopped:
+ *   its requests are sent once. Calling something else instead gives the
+ *   first call up (its reply is dropped when it comes). amk_sftp_close()
+ *   and amk_sftp_free() do not free what a pending call holds until it
+ *   is finished or given up, and no memory is lost either way.
+ *   amk_sftp_new_client() on a non-blocking client returns AMK_OK at once;
+ *   the start-up (channel, subsystem, INIT / VERSION, limits) goes on in
+ *   the calls that follow, which answer AMK_EAGAIN until it is done
+ *   (amk_sftp_ready() drives it alone).
+ * Transfers (amk_sftp_transfer_start_get() and the rest) are objects of
+ * their own that several can drive at once on one ::amk_sftp.
  *
  * Errors: AMK_OK or a negative AMK_E... code. A refusal by the server is
  * not fatal to the ::amk_sftp: AMK_ENOENT (no such file), AMK_EACCES
@@ -89,7 +110,9 @@ struct amk_sftp_statvfs {
  * stream, or a negative AMK_E... code.
  */
 typedef ssize_t (*amk_sftp_read_fn)(void *user, void *buf, size_t len);
-/** Writes for amk_sftp_new_io(): @return bytes written (> 0) or a negative code. */
+/** Writes for amk_sftp_new_io(): @return bytes written (> 0) or a negative
+ * code. Either callback may return AMK_EAGAIN: the ::amk_sftp is then
+ * non-blocking (see "Modes" above). */
 typedef ssize_t (*amk_sftp_write_fn)(void *user, const void *buf, size_t len);
 
 /**
@@ -111,8 +134,9 @@ AMK_API int amk_sftp_new_io(struct amk_sftp **out, amk_sftp_read_fn rd, amk_sftp
 
 /**
  * Starts SFTP on a new session channel of the connected @p client with the
- * "sftp" subsystem (RFC 4254 §6.5). The client MUST be in blocking mode
- * and MUST outlive the ::amk_sftp; its other channels keep working.
+ * "sftp" subsystem (RFC 4254 §6.5). The client MUST outlive the
+ * ::amk_sftp; its other channels keep working. In non-blocking mode this
+ * returns AMK_OK at once and start-up goes on later (see "Modes").
  * @return AMK_OK; AMK_EINVAL; AMK_EREFUSED (the server refused the channel
  *         or has no sftp subsystem); AMK_EVERSION; the client's and the
  *         channel's errors; a protocol error.
@@ -135,6 +159,16 @@ AMK_API uint32_t amk_sftp_last_status(const struct amk_sftp *sftp);
  * check that version and answer AMK_ENOTSUP for one they do not speak. */
 AMK_API int amk_sftp_has_extension(const struct amk_sftp *sftp, const char *name,
     const uint8_t **data, size_t *len);
+/**
+ * Drives start-up alone: AMK_OK once VERSION (and limits) arrived;
+ * AMK_EAGAIN (non-blocking); the start-up's error. Other calls do the
+ * same first, so calling this is optional.
+ */
+AMK_API int amk_sftp_ready(struct amk_sftp *sftp) AMK_MUST_CHECK;
+/** After AMK_EAGAIN: AMK_WAIT_READ and/or AMK_WAIT_WRITE (amiko/session.h)
+ * on the descriptor under the stream (amk_client_get_fd() for
+ * amk_sftp_new_client()). */
+AMK_API int amk_sftp_block_directions(const struct amk_sftp *sftp);
 /** The read and write sizes in use (from limits@openssh.com, else 32 KiB). */
 AMK_API void amk_sftp_io_sizes(const struct amk_sftp *sftp, size_t *read_len, size_t *write_len);
 
@@ -148,7 +182,8 @@ AMK_API void amk_sftp_io_sizes(const struct amk_sftp *sftp, size_t *read_len, si
  */
 AMK_API int amk_sftp_open(struct amk_sftp *sftp, const char *path, unsigned flags,
     uint32_t mode, struct amk_sftp_file **out) AMK_MUST_CHECK;
-/** Closes the handle on the server and frees @p f (always freed). NULL is fine. */
+/** Closes the handle on the server and frees @p f (always freed, except
+ * after AMK_EAGAIN: call again). NULL is fine. */
 AMK_API int amk_sftp_close(struct amk_sftp_file *f);
 /**
  * Reads up to @p len bytes at @p offset. *@p got 0 at end of file.
@@ -268,11 +303,104 @@ typedef int (*amk_sftp_walk_fn)(void *user, const char *path,
  * Walks the tree under directory @p top, parents before their children,
  * calling @p fn for every entry (not for @p top itself) and descending
  * into directories (not into symlinks). At most AMK_SFTP_WALK_DEPTH levels
- * (AMK_ELIMIT beyond).
+ * (AMK_ELIMIT beyond). Blocking mode only (AMK_ESTATE otherwise: it calls
+ * back as it goes, so it cannot be resumed; use amk_sftp_listdir()).
  */
 AMK_API int amk_sftp_walk(struct amk_sftp *sftp, const char *top, amk_sftp_walk_fn fn,
     void *user) AMK_MUST_CHECK;
 #define AMK_SFTP_WALK_DEPTH 64
+
+/* --- Transfer objects ------------------------------------------------ */
+
+/** A whole-file transfer between a local file and a remote one (opaque). */
+struct amk_sftp_transfer;
+
+/** What amk_sftp_transfer_progress() reports. */
+struct amk_sftp_transfer_progress {
+    uint64_t done;          /**< bytes of the target in place (with a resumed prefix) */
+    uint64_t total;         /**< the source's size at the start; 0 when unknown */
+    uint64_t start;         /**< where this run began (the resumed prefix) */
+    double rate;            /**< bytes per second, smoothed (about the last 2 s) */
+    double elapsed;         /**< seconds since the transfer started */
+    size_t inflight;        /**< READ / WRITE requests in flight now */
+    size_t inflight_limit;  /**< how many it may have in flight now (adapts) */
+    size_t inflight_peak;   /**< the most it has had in flight */
+    size_t request_len;     /**< bytes per request (from limits@openssh.com) */
+    int finished;           /**< 1 once done or failed */
+};
+
+/**
+ * Progress of a transfer object: called as data lands, at most about 20
+ * times a second plus once at the end. Return AMK_OK to go on; another
+ * code stops the transfer with that code.
+ */
+typedef int (*amk_sftp_transfer_progress_fn)(void *user, struct amk_sftp_transfer *t,
+    const struct amk_sftp_transfer_progress *p);
+
+/**
+ * Prepares a copy of remote @p remote to local @p local, as amk_sftp_get()
+ * with @p flags (AMK_SFTP_XFER_*), and gives it in *@p out. Nothing is sent
+ * or waited for here: amk_sftp_transfer_step() or _run() does the work.
+ * The strings are copied. Free with amk_sftp_transfer_free().
+ * @return AMK_OK; AMK_EINVAL; AMK_ENOMEM.
+ */
+AMK_API int amk_sftp_transfer_start_get(struct amk_sftp *sftp, const char *remote,
+    const char *local, unsigned flags, struct amk_sftp_transfer **out) AMK_MUST_CHECK;
+/** As amk_sftp_transfer_start_get() the other way, as amk_sftp_put(). */
+AMK_API int amk_sftp_transfer_start_put(struct amk_sftp *sftp, const char *local,
+    const char *remote, unsigned flags, struct amk_sftp_transfer **out) AMK_MUST_CHECK;
+/** Sets the progress callback of @p t (NULL: none). */
+AMK_API void amk_sftp_transfer_set_progress(struct amk_sftp_transfer *t,
+    amk_sftp_transfer_progress_fn fn, void *user);
+
+/**
+ * Moves @p t on: sends the requests it may have in flight, takes the
+ * replies that arrived, writes data where it goes.
+ * - Non-blocking: goes on until the stream would wait, then returns
+ *   AMK_EAGAIN (poll for amk_sftp_block_directions(), call again).
+ * - Blocking: waits for the server at most once, then returns AMK_EAGAIN
+ *   while the transfer is not finished, so a caller can do other things
+ *   (redraw progress) between calls.
+ * Requests in flight start at 4 per transfer and grow by one per full
+ * reply up to what 16 MiB allows (at most 64 of the server's largest
+ * reads or writes); a short read halves them. Memory is bounded by them,
+ * never by the file size.
+ * @return AMK_EAGAIN (not finished); AMK_OK (finished); the transfer's
+ *         error as amk_sftp_get() / amk_sftp_put() list them. Once
+ *         finished or failed, every call returns the same.
+ */
+AMK_API int amk_sftp_transfer_step(struct amk_sftp_transfer *t) AMK_MUST_CHECK;
+/**
+ * Moves the @p n transfers of @p ts (all on one ::amk_sftp; NULL entries
+ * skipped) on together, sharing the session fairly: each issues one
+ * request in turn (round-robin) while it may have more in flight, so
+ * none starves. A transfer that fails stops alone (amk_sftp_transfer_result());
+ * the others go on. Modes as amk_sftp_transfer_step().
+ * @return AMK_EAGAIN while any is unfinished; AMK_OK when all are
+ *         finished (each with its own result); AMK_EINVAL; a fatal error
+ *         of the ::amk_sftp (which also ends them all).
+ */
+AMK_API int amk_sftp_transfer_step_all(struct amk_sftp_transfer **ts, size_t n) AMK_MUST_CHECK;
+/** Steps the @p n transfers until all are finished: AMK_OK (see each
+ * one's result), a fatal error, or AMK_EAGAIN in non-blocking mode. */
+AMK_API int amk_sftp_transfer_run(struct amk_sftp_transfer **ts, size_t n) AMK_MUST_CHECK;
+/** AMK_EAGAIN while @p t runs, AMK_OK when it finished, else its error. */
+AMK_API int amk_sftp_transfer_result(const struct amk_sftp_transfer *t);
+/** The detail of @p t's failure, or "". */
+AMK_API const char *amk_sftp_transfer_error(const struct amk_sftp_transfer *t);
+/** Fills *@p p for @p t (at any time). AMK_OK; AMK_EINVAL. */
+AMK_API int amk_sftp_transfer_progress(const struct amk_sftp_transfer *t,
+    struct amk_sftp_transfer_progress *p) AMK_MUST_CHECK;
+/** The transfer whose progress callback runs now: the one behind an
+ * amk_sftp_get() / amk_sftp_put() whose ::amk_sftp_progress_fn is being
+ * called (so that callback can ask amk_sftp_transfer_progress() for the
+ * rate), else NULL. */
+AMK_API struct amk_sftp_transfer *amk_sftp_transfer_current(struct amk_sftp *sftp);
+/** Frees @p t. An unfinished one is given up: its requests' replies are
+ * dropped and its remote handle is closed with the next request (no
+ * wait). A get leaves a local file that is a clean prefix of the remote
+ * one. NULL is fine. */
+AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
 
 /* --- Whole files ------------------------------------------------------ */
 
@@ -287,7 +415,10 @@ AMK_API int amk_sftp_walk(struct amk_sftp *sftp, const char *top, amk_sftp_walk_
  * of the remote one and the copy goes on from its end (AMK_EINVAL when
  * the local file is longer). @p progress (may be NULL) is called as data
  * arrives with the bytes of the file in place. Memory use is bounded by
- * the reads in flight, never by the file size.
+ * the reads in flight, never by the file size. It runs a transfer object
+ * (amk_sftp_transfer_start_get()); from @p progress,
+ * amk_sftp_transfer_current() gives it, for the rate. Non-blocking: AMK_EAGAIN
+ * until done, as every call (see "Modes").
  * @return AMK_OK; AMK_ENOENT, AMK_EACCES, AMK_EREMOTE (the server's
  *         refusal); AMK_EIO (the local file); AMK_EINVAL; the progress
  *         callback's code; fatal codes as above.

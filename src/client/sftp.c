@@ -18,6 +18,14 @@ amk_sftp_fail(struct amk_sftp *s, int code, const char *what)
 }
 
 int
+amk_sftp_is_blocking(const struct amk_sftp *s)
+{
+    if (s->st.blocking != NULL)
+        return s->st.blocking(s->st.ctx);
+    return !s->nonblocking;
+}
+
+int
 amk_sftp_flush(struct amk_sftp *s)
 {
     const uint8_t *p;
@@ -30,7 +38,13 @@ amk_sftp_flush(struct amk_sftp *s)
         p = amk_sftpc_output(s->eng, &len);
         if (len == 0)
             return AMK_OK;
-        if ((r = s->st.write(s->st.ctx, p, len, &done)) != AMK_OK)
+        if ((r = s->st.write(s->st.ctx, p, len, &done)) == AMK_EAGAIN) {
+            if (s->st.blocking == NULL)
+                s->nonblocking = 1;
+            s->wait_dirs = AMK_WAIT_WRITE;
+            return AMK_EAGAIN;
+        }
+        if (r != AMK_OK)
             return amk_sftp_fail(s, r, "sftp: writing to the stream");
         if (done == 0 || done > len)
             return amk_sftp_fail(s, AMK_EIO, "sftp: stream wrote nothing");
@@ -42,16 +56,36 @@ amk_sftp_flush(struct amk_sftp *s)
 int
 amk_sftp_recv(struct amk_sftp *s)
 {
-    size_t got;
+    uint8_t *p;
+    size_t cap, got;
     int r;
 
     if (s->err != AMK_OK)
         return s->err;
-    if ((r = s->st.read(s->st.ctx, s->rbuf, sizeof(s->rbuf), &got)) != AMK_OK)
+    /* straight into the engine's packet buffer: no copy on our side */
+    if ((r = amk_sftpc_input_space(s->eng, &p, &cap)) != AMK_OK)
+        return amk_sftp_fail(s, r, "sftp");
+    if (s->st.read_try != NULL && s->st.wait != NULL && amk_sftp_is_blocking(s) &&
+        (amk_sftpc_output(s->eng, &got), got > 0)) {
+        /* output is held up: read what is there, else wait for data or
+         * window, never in write (see struct amk_sftp_stream) */
+        if ((r = s->st.read_try(s->st.ctx, p, cap, &got)) == AMK_EAGAIN) {
+            if ((r = s->st.wait(s->st.ctx)) != AMK_OK)
+                return amk_sftp_fail(s, r, "sftp: waiting for the stream");
+            return AMK_OK;
+        }
+    } else if ((r = s->st.read(s->st.ctx, p, cap, &got)) == AMK_EAGAIN) {
+        s->nonblocking = 1;
+        s->wait_dirs = AMK_WAIT_READ;
+        return AMK_EAGAIN;
+    }
+    if (r != AMK_OK)
         return amk_sftp_fail(s, r, "sftp: reading from the stream");
     if (got == 0)
         return amk_sftp_fail(s, AMK_ECLOSED, "sftp: the server closed the stream");
-    if ((r = amk_sftpc_input(s->eng, s->rbuf, got)) != AMK_OK)
+    if (got > cap)
+        return amk_sftp_fail(s, AMK_EIO, "sftp: the stream gave more than asked for");
+    if ((r = amk_sftpc_input_commit(s->eng, got)) != AMK_OK)
         return amk_sftp_fail(s, r, "sftp");
     return AMK_OK;
 }
@@ -62,7 +96,8 @@ amk_sftp_wait(struct amk_sftp *s, uint32_t id, struct amk_sftp_reply *rep)
     int r;
 
     for (;;) {
-        if ((r = amk_sftp_flush(s)) != AMK_OK)
+        /* a full window (AMK_EAGAIN) does not stop us reading replies */
+        if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
             return r;
         r = amk_sftpc_take(s->eng, id, rep);
         if (r == AMK_OK)
@@ -80,7 +115,7 @@ amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
     int r;
 
     for (;;) {
-        if ((r = amk_sftp_flush(s)) != AMK_OK)
+        if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
             return r;
         r = amk_sftpc_next_done(s->eng, id);
         if (r == AMK_OK)
@@ -100,14 +135,26 @@ amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     int r;
 
     memset(rep, 0, sizeof(*rep));
-    if (s->err != AMK_OK)
-        return s->err;
-    r = amk_sftpc_send(s->eng, type, req, &id);
-    if (r == AMK_EINVAL || r == AMK_ETOOBIG || r == AMK_ELIMIT || r == AMK_ESTATE)
-        return amk_error_set(&s->detail, r, "sftp: request not sent");
-    if (r != AMK_OK)
-        return amk_sftp_fail(s, r, "sftp");
-    return amk_sftp_wait(s, id, rep);
+    if ((r = amk_sftp_started(s)) != AMK_OK)
+        return r;
+    if (s->pend_active && s->pend_type == type) {
+        /* the same call again after AMK_EAGAIN: its request is out */
+        id = s->pend_id;
+    } else {
+        if (s->pend_active && amk_sftpc_forget(s->eng, s->pend_id) != AMK_OK)
+            return amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a pending request");
+        s->pend_active = 0;
+        r = amk_sftpc_send(s->eng, type, req, &id);
+        if (r == AMK_EINVAL || r == AMK_ETOOBIG || r == AMK_ELIMIT || r == AMK_ESTATE)
+            return amk_error_set(&s->detail, r, "sftp: request not sent");
+        if (r != AMK_OK)
+            return amk_sftp_fail(s, r, "sftp");
+    }
+    r = amk_sftp_wait(s, id, rep);
+    s->pend_active = r == AMK_EAGAIN;
+    s->pend_type = type;
+    s->pend_id = id;
+    return r;
 }
 
 int
@@ -182,37 +229,29 @@ amk_sftp_call_ext(struct amk_sftp *s, const char *name, const struct amk_buf *da
 {
     struct amk_sftp_req q = { .ext_name = name, .data = amk_buf_ptr(data),
         .data_len = amk_buf_len(data) };
+    int r;
 
     memset(rep, 0, sizeof(*rep));
+    if ((r = amk_sftp_started(s)) != AMK_OK)
+        return r;
     if (!amk_sftp_offers(s, name))
         return amk_error_set(&s->detail, AMK_ENOTSUP,
             "sftp: the server does not offer %s in a version we speak", name);
     return amk_sftp_call(s, AMK_SSH_FXP_EXTENDED, &q, rep);
 }
 
-/* Reads limits@openssh.com (OpenSSH PROTOCOL §4.8) to size reads and writes. */
+/* Applies a limits@openssh.com reply (OpenSSH PROTOCOL §4.8) to size
+ * reads and writes. */
 static int
-read_limits(struct amk_sftp *s)
+apply_limits(struct amk_sftp *s, const struct amk_sftp_reply *rep)
 {
-    struct amk_sftp_reply rep;
     struct amk_sftp_limits l;
-    struct amk_buf none;
     int r;
 
-    amk_buf_init(&none);
-    s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
-    if (!amk_sftp_offers(s, "limits@openssh.com"))
-        return AMK_OK;
-    if ((r = amk_sftp_call_ext(s, "limits@openssh.com", &none, &rep)) != AMK_OK)
-        goto out;
-    if (rep.type != AMK_SSH_FXP_EXTENDED_REPLY) {
-        r = AMK_OK;     /* refused: keep the defaults */
-        goto out;
-    }
-    if ((r = amk_sftp_dec_limits(rep.ext, rep.ext_len, &l)) != AMK_OK) {
-        r = amk_sftp_fail(s, r, "sftp: malformed limits@openssh.com reply");
-        goto out;
-    }
+    if (rep->type != AMK_SSH_FXP_EXTENDED_REPLY)
+        return AMK_OK;      /* refused: keep the defaults */
+    if ((r = amk_sftp_dec_limits(rep->ext, rep->ext_len, &l)) != AMK_OK)
+        return amk_sftp_fail(s, r, "sftp: malformed limits@openssh.com reply");
     if (l.max_read > 0)
         s->read_len = l.max_read < AMK_SFTP_IO_MAX ? (size_t)l.max_read : AMK_SFTP_IO_MAX;
     if (l.max_write > 0)
@@ -224,9 +263,49 @@ read_limits(struct amk_sftp *s)
         s->read_len = 512;
     if (s->write_len < 512)
         s->write_len = 512;
-    r = AMK_OK;
-out:
+    return AMK_OK;
+}
+
+int
+amk_sftp_started(struct amk_sftp *s)
+{
+    const struct amk_sftp_version *v;
+    struct amk_sftp_req q = { .ext_name = "limits@openssh.com" };
+    struct amk_sftp_reply rep;
+    int r;
+
+    if (s->err != AMK_OK)
+        return s->err;
+    if (s->start == AMK_SFTP_START_READY)
+        return AMK_OK;
+    if (s->start == AMK_SFTP_START_VERSION) {
+        /* draft-02 §4: INIT is queued; wait for VERSION */
+        while (!amk_sftpc_ready(s->eng)) {
+            if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
+                return r;
+            if ((r = amk_sftp_recv(s)) != AMK_OK)
+                return r;
+        }
+        v = amk_sftpc_version(s->eng);
+        for (size_t i = 0; i < v->n_ext; i++)
+            if (strstr(v->ext[i].name, "@openssh.com") != NULL)
+                s->openssh = 1;
+        s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
+        if (!amk_sftp_offers(s, "limits@openssh.com")) {
+            s->start = AMK_SFTP_START_READY;
+            return AMK_OK;
+        }
+        if ((r = amk_sftpc_send(s->eng, AMK_SSH_FXP_EXTENDED, &q, &s->limits_id)) != AMK_OK)
+            return amk_sftp_fail(s, r, "sftp");
+        s->start = AMK_SFTP_START_LIMITS;
+    }
+    memset(&rep, 0, sizeof(rep));
+    if ((r = amk_sftp_wait(s, s->limits_id, &rep)) != AMK_OK)
+        return r;
+    r = apply_limits(s, &rep);
     amk_sftp_reply_clear(&rep);
+    if (r == AMK_OK)
+        s->start = AMK_SFTP_START_READY;
     return r;
 }
 
@@ -234,7 +313,6 @@ int
 amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
 {
     struct amk_sftp *s = NULL;
-    const struct amk_sftp_version *v;
     int r = AMK_EINTERNAL;
 
     if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -243,17 +321,12 @@ amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
         return AMK_ENOMEM;
     }
     s->st = *st;
+    s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
     if ((r = amk_sftpc_new(&s->eng)) != AMK_OK)
         goto out;
-    while (!amk_sftpc_ready(s->eng)) {
-        if ((r = amk_sftp_flush(s)) != AMK_OK || (r = amk_sftp_recv(s)) != AMK_OK)
-            goto out;
-    }
-    v = amk_sftpc_version(s->eng);
-    for (size_t i = 0; i < v->n_ext; i++)
-        if (strstr(v->ext[i].name, "@openssh.com") != NULL)
-            s->openssh = 1;
-    if ((r = read_limits(s)) != AMK_OK)
+    amk_sftpc_set_data_fn(s->eng, amk_sftp_sink_data, s);
+    /* non-blocking: start-up goes on in the calls that follow */
+    if ((r = amk_sftp_started(s)) != AMK_OK && r != AMK_EAGAIN)
         goto out;
     *out = s;
     s = NULL;
@@ -278,7 +351,7 @@ io_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
 
     *done = 0;
     if (n < 0)
-        return (int)n == AMK_EAGAIN ? AMK_EIO : (int)n;
+        return (int)n;
     if (n == 0 || (size_t)n > len)
         return AMK_EIO;
     *done = (size_t)n;
@@ -293,7 +366,7 @@ io_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 
     *got = 0;
     if (n < 0)
-        return (int)n == AMK_EAGAIN ? AMK_EIO : (int)n;
+        return (int)n;
     if ((size_t)n > cap)
         return AMK_EIO;
     *got = (size_t)n;
@@ -322,6 +395,7 @@ amk_sftp_new_io(struct amk_sftp **out, amk_sftp_read_fn rd, amk_sftp_write_fn wr
     io->rd = rd;
     io->wr = wr;
     io->user = user;
+    memset(&st, 0, sizeof(st));
     st.write = io_write;
     st.read = io_read;
     st.close = io_close;
@@ -334,6 +408,8 @@ amk_sftp_free(struct amk_sftp *s)
 {
     if (s == NULL)
         return;
+    amk_sftp_transfer_free(s->pend_xfer);
+    amk_sftp_pend_list_free(s->pend_list);
     amk_sftpc_free(s->eng);
     if (s->st.close != NULL)
         s->st.close(s->st.ctx);
@@ -359,6 +435,24 @@ amk_sftp_has_extension(const struct amk_sftp *s, const char *name, const uint8_t
     if (s == NULL || name == NULL)
         return 0;
     return amk_sftpc_has_ext(s->eng, name, data, len);
+}
+
+int
+amk_sftp_block_directions(const struct amk_sftp *s)
+{
+    if (s == NULL)
+        return 0;
+    if (s->st.dirs != NULL)
+        return s->st.dirs(s->st.ctx);
+    return s->wait_dirs;
+}
+
+int
+amk_sftp_ready(struct amk_sftp *s)
+{
+    if (s == NULL)
+        return AMK_EINVAL;
+    return amk_sftp_started(s);
 }
 
 void
@@ -528,9 +622,12 @@ int
 amk_sftp_rename(struct amk_sftp *s, const char *oldpath, const char *newpath)
 {
     struct amk_sftp_req q = { .path = oldpath, .path2 = newpath };
+    int r;
 
     if (s == NULL || oldpath == NULL || newpath == NULL)
         return AMK_EINVAL;
+    if ((r = amk_sftp_started(s)) != AMK_OK)
+        return r;
     if (amk_sftp_offers(s, "posix-rename@openssh.com"))
         return two_paths_ext(s, "posix-rename@openssh.com", oldpath, newpath);
     return call_status(s, AMK_SSH_FXP_RENAME, &q, oldpath);
@@ -547,11 +644,14 @@ amk_sftp_hardlink(struct amk_sftp *s, const char *oldpath, const char *newpath)
 int
 amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
 {
-    struct amk_sftp_req q = { .path = linkpath, .path2 = target,
-        .symlink_openssh = s != NULL && s->openssh };
+    struct amk_sftp_req q = { .path = linkpath, .path2 = target };
+    int r;
 
     if (s == NULL || target == NULL || linkpath == NULL)
         return AMK_EINVAL;
+    if ((r = amk_sftp_started(s)) != AMK_OK)
+        return r;
+    q.symlink_openssh = s->openssh;
     return call_status(s, AMK_SSH_FXP_SYMLINK, &q, linkpath);
 }
 

@@ -1,12 +1,16 @@
 /* SFTP over a session channel's "sftp" subsystem; see sftp_channel.h. */
 #include "client/sftp_channel.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <amiko/client.h>
 
 #include "channel/conn.h"
 #include "io/session.h"
+#include "client/client_int.h"
 #include "client/sftp_int.h"
 
 struct chan_ctx {
@@ -135,6 +139,7 @@ amk_sftp_open_channel(struct amk_sftp **out, struct amk_session *s, struct amk_c
         r = AMK_ENOTSUP;
         goto out;
     }
+    memset(&st, 0, sizeof(st));
     st.write = chan_write;
     st.read = chan_read;
     st.close = chan_close;
@@ -151,33 +156,101 @@ out:
 
 /* --- Over a channel of the public client ------------------------------ */
 
+/* In either of the client's modes: AMK_EAGAIN passes through, and the
+ * client says which direction it waits for. */
+struct client_ctx {
+    struct amk_client *c;
+    struct amk_client_channel *ch;
+};
+
+/* Never waits for the window, in either mode: what fits now, else
+ * AMK_EAGAIN (the SFTP layer then reads or waits; see sftp_int.h). */
 static int
 client_write(void *ctx, const uint8_t *p, size_t len, size_t *done)
 {
-    int r = amk_client_channel_write(ctx, p, len, done);
+    struct client_ctx *cc = ctx;
+    int blocking = cc->c->blocking, r;
 
-    /* a non-blocking client cannot be driven from here */
-    return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    *done = 0;
+    if (blocking && (r = amk_client_channel_ready(cc->ch)) != AMK_OK)
+        return r;           /* the channel's set-up may be waited for */
+    cc->c->blocking = 0;
+    r = amk_client_channel_write(cc->ch, p, len, done);
+    cc->c->blocking = blocking;
+    return r;
+}
+
+static int
+client_read_try(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    struct client_ctx *cc = ctx;
+    int blocking = cc->c->blocking, r;
+
+    cc->c->blocking = 0;
+    r = amk_client_channel_read(cc->ch, buf, cap, got);
+    cc->c->blocking = blocking;
+    return r;
+}
+
+/* Waits (up to the client's timeout) until the connection has something
+ * new, and takes it in. */
+static int
+client_wait_any(void *ctx)
+{
+    struct client_ctx *cc = ctx;
+    struct pollfd pfd;
+    int dirs = amk_client_block_directions(cc->c), n;
+
+    pfd.fd = amk_client_get_fd(cc->c);
+    pfd.events = (short)(POLLIN | ((dirs & AMK_WAIT_WRITE) ? POLLOUT : 0));
+    pfd.revents = 0;
+    do {
+        n = poll(&pfd, 1, cc->c->timeout_ms < 0 ? -1 : cc->c->timeout_ms);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return AMK_EIO;
+    if (n == 0)
+        return AMK_ETIMEOUT;
+    return amk_client_process(cc->c);
 }
 
 static int
 client_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 {
-    int r = amk_client_channel_read(ctx, buf, cap, got);
+    struct client_ctx *cc = ctx;
 
-    return r == AMK_EAGAIN ? AMK_ESTATE : r;
+    return amk_client_channel_read(cc->ch, buf, cap, got);
+}
+
+static int
+client_dirs(void *ctx)
+{
+    struct client_ctx *cc = ctx;
+
+    return amk_client_block_directions(cc->c);
+}
+
+static int
+client_blocking(void *ctx)
+{
+    struct client_ctx *cc = ctx;
+
+    return cc->c->blocking;
 }
 
 static void
 client_close(void *ctx)
 {
-    amk_client_channel_free(ctx);
+    struct client_ctx *cc = ctx;
+
+    amk_client_channel_free(cc->ch);
+    free(cc);
 }
 
 int
 amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
 {
-    struct amk_client_channel *ch = NULL;
+    struct client_ctx *cc = NULL;
     struct amk_sftp_stream st;
     int r;
 
@@ -186,15 +259,24 @@ amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
     *out = NULL;
     if (client == NULL)
         return AMK_EINVAL;
-    if ((r = amk_client_channel_open(client, 0, &ch)) != AMK_OK)
-        return r == AMK_EAGAIN ? AMK_ESTATE : r;
-    if ((r = amk_client_channel_subsystem(ch, "sftp")) != AMK_OK) {
-        amk_client_channel_free(ch);
+    if ((cc = calloc(1, sizeof(*cc))) == NULL)
+        return AMK_ENOMEM;
+    cc->c = client;
+    /* non-blocking: both only queue; start-up goes on in later calls */
+    if ((r = amk_client_channel_open(client, 0, &cc->ch)) != AMK_OK ||
+        (r = amk_client_channel_subsystem(cc->ch, "sftp")) != AMK_OK) {
+        amk_client_channel_free(cc->ch);
+        free(cc);
         return r == AMK_EAGAIN ? AMK_ESTATE : r;
     }
+    memset(&st, 0, sizeof(st));
     st.write = client_write;
     st.read = client_read;
     st.close = client_close;
-    st.ctx = ch;
+    st.dirs = client_dirs;
+    st.blocking = client_blocking;
+    st.read_try = client_read_try;
+    st.wait = client_wait_any;
+    st.ctx = cc;
     return amk_sftp_new_stream(out, &st);
 }

@@ -11,25 +11,54 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <amiko/session.h>
 #include <amiko/sftp.h>
 
 #include "sftp/sftp_client.h"
 #include "util/err.h"
 
-/* The byte stream under an amk_sftp. Both calls block: write takes at
- * least one byte (*done > 0) or fails; read gives at least one byte, or
- * *got 0 at end of stream. */
+/* The byte stream under an amk_sftp. Write takes at least one byte
+ * (*done > 0) or fails; read gives at least one byte, or *got 0 at end of
+ * stream. A blocking stream waits for that; a non-blocking one returns
+ * AMK_EAGAIN instead. */
 struct amk_sftp_stream {
     int (*write)(void *ctx, const uint8_t *p, size_t len, size_t *done);
     int (*read)(void *ctx, uint8_t *buf, size_t cap, size_t *got);
     void (*close)(void *ctx);       /* frees ctx; may be NULL */
+    /* After AMK_EAGAIN: AMK_WAIT_READ / AMK_WAIT_WRITE; NULL: the
+     * direction of the call that returned it. */
+    int (*dirs)(void *ctx);
+    /* 1 when calls wait; NULL: blocking until a call returns AMK_EAGAIN. */
+    int (*blocking)(void *ctx);
+    /* Optional, for blocking streams whose write can be held up by the
+     * peer's flow control (a channel's window): a read that never waits
+     * (AMK_EAGAIN), and a wait for "anything new" (data or a window
+     * adjust) bounded by the stream's timeout. With these, a blocking
+     * amk_sftp never waits inside write while replies are unread, which
+     * would deadlock a get and a put sharing one channel. */
+    int (*read_try)(void *ctx, uint8_t *buf, size_t cap, size_t *got);
+    int (*wait)(void *ctx);
     void *ctx;
 };
 
 #define AMK_SFTP_IO_DEFAULT ((size_t)32 * 1024)     /* draft-02 §3: 32768 is always allowed */
 #define AMK_SFTP_IO_MAX ((size_t)256 * 1024)        /* our largest read or write */
 #define AMK_SFTP_WINDOW_BYTES ((size_t)16 * 1024 * 1024) /* bytes in flight in a transfer */
-#define AMK_SFTP_RBUF 65536
+
+/* Start-up: INIT sent, then limits@openssh.com asked for, then ready. */
+enum amk_sftp_start {
+    AMK_SFTP_START_VERSION = 0,
+    AMK_SFTP_START_LIMITS,
+    AMK_SFTP_START_READY
+};
+
+/* Where the data of a pending READ goes (the engine's data callback
+ * writes it from the input buffer straight to its place), by slot. */
+struct amk_sftp_sink {
+    uint32_t id;
+    struct amk_sftp_transfer *t;        /* NULL: none */
+    uint64_t off;
+};
 
 struct amk_sftp {
     struct amk_sftpc *eng;
@@ -39,7 +68,21 @@ struct amk_sftp {
     uint32_t last_status;
     size_t read_len, write_len;
     int openssh;                /* an OpenSSH server: SYMLINK order reversed */
-    uint8_t rbuf[AMK_SFTP_RBUF];
+    enum amk_sftp_start start;
+    uint32_t limits_id;
+    int nonblocking;            /* the stream returned AMK_EAGAIN once */
+    int wait_dirs;              /* AMK_WAIT_* of the last AMK_EAGAIN */
+    /* The request of a call that returned AMK_EAGAIN, resumed when the
+     * same call is made again (see amiko/sftp.h, "Non-blocking"). */
+    int pend_active;
+    uint8_t pend_type;
+    uint32_t pend_id;
+    /* Calls of several requests, resumed the same way. */
+    struct amk_sftp_transfer *pend_xfer;    /* get, put, pread, pwrite */
+    struct amk_sftp_pend_list *pend_list;   /* listdir */
+    /* The transfer whose progress callback runs (amk_sftp_transfer_current()). */
+    struct amk_sftp_transfer *current;
+    struct amk_sftp_sink sink[AMK_SFTPC_INFLIGHT_MAX];
 };
 
 struct amk_sftp_file {
@@ -57,10 +100,14 @@ struct amk_sftp_file {
 int amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
     AMK_SFTP_MUST_CHECK;
 
-/* Sends what is queued, blocking. */
+/* Drives start-up on: AMK_OK once ready, AMK_EAGAIN, or the error. */
+int amk_sftp_started(struct amk_sftp *s) AMK_SFTP_MUST_CHECK;
+/* Sends what is queued (AMK_EAGAIN: not all of it could go now). */
 int amk_sftp_flush(struct amk_sftp *s) AMK_SFTP_MUST_CHECK;
-/* Reads once from the stream into the engine, blocking. */
+/* Reads once from the stream into the engine (AMK_EAGAIN: nothing now). */
 int amk_sftp_recv(struct amk_sftp *s) AMK_SFTP_MUST_CHECK;
+/* 1 when the stream waits in its calls. */
+int amk_sftp_is_blocking(const struct amk_sftp *s);
 /* Sends a request; waits for its reply. */
 int amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     struct amk_sftp_reply *rep) AMK_SFTP_MUST_CHECK;
@@ -81,5 +128,24 @@ int amk_sftp_call_ext(struct amk_sftp *s, const char *name, const struct amk_buf
     struct amk_sftp_reply *rep) AMK_SFTP_MUST_CHECK;
 /* Records a fatal error (the first one sticks) and returns it. */
 int amk_sftp_fail(struct amk_sftp *s, int code, const char *what);
+
+/* Transfers (sftp_xfer.c). pread and pwrite of an open file run as a
+ * transfer between the file and memory. */
+int amk_sftp_xfer_mem(struct amk_sftp_file *f, int put, void *buf, size_t len, uint64_t offset,
+    struct amk_sftp_transfer **out) AMK_SFTP_MUST_CHECK;
+/* Steps @p t until it is finished (AMK_OK or its error) or, non-blocking,
+ * the stream would wait (AMK_EAGAIN). */
+int amk_sftp_xfer_run1(struct amk_sftp_transfer *t) AMK_SFTP_MUST_CHECK;
+/* The end of the data read by a memory get (where the file ended). */
+uint64_t amk_sftp_xfer_end(const struct amk_sftp_transfer *t);
+/* 1 when @p t is the memory transfer of these arguments. */
+int amk_sftp_xfer_matches(const struct amk_sftp_transfer *t, const struct amk_sftp_file *f,
+    int put, const void *buf, size_t len, uint64_t offset);
+/* Gives up a pending pread / pwrite on @p f (it is being closed). */
+void amk_sftp_xfer_forget_file(struct amk_sftp *s, const struct amk_sftp_file *f);
+/* The engine's data callback (set at start-up). */
+int amk_sftp_sink_data(void *ctx, uint32_t id, const uint8_t *data, size_t len);
+/* Frees the state of calls left pending (amk_sftp_free()). */
+void amk_sftp_pend_list_free(struct amk_sftp_pend_list *l);
 
 #endif

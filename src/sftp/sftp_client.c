@@ -26,9 +26,25 @@ struct slot {
     struct amk_sftp_reply rep;
 };
 
+/* The input buffer holds one packet (length included) at most. */
+#define IBUF_CAP (4 + AMK_SFTP_PACKET_MAX)
+/* Where a pending WRITE's data is being filled in (amk_sftpc_write_begin). */
+struct wpend {
+    struct slot *slot;          /* NULL: none */
+    uint32_t id;
+    size_t start, handle_len, cap;
+};
+
 struct amk_sftpc {
     struct amk_buf out;         /* requests not yet sent */
-    struct amk_buf in;          /* the packet being assembled (length included) */
+    /* The packet being assembled, length included. A plain array, not an
+     * amk_buf: file data is not key material, and wiping a quarter
+     * megabyte per DATA reply cost more than the copy it holds. */
+    uint8_t *ibuf;
+    size_t ilen;
+    amk_sftpc_data_fn data_fn;
+    void *data_ctx;
+    struct wpend w;
     int ready;
     struct amk_sftp_version version;
     struct slot slots[AMK_SFTPC_INFLIGHT_MAX];
@@ -41,6 +57,12 @@ struct amk_sftpc {
 };
 
 _Static_assert(AMK_SFTPC_INFLIGHT_MAX == (1u << SLOT_BITS), "slot bits");
+
+static uint32_t
+load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static int
 fail(struct amk_sftpc *c, int code, const char *what, uint32_t n)
@@ -64,9 +86,11 @@ amk_sftpc_new(struct amk_sftpc **out)
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return AMK_ENOMEM;
     amk_buf_init(&c->out);
-    amk_buf_init(&c->in);
-    if ((r = amk_buf_set_max(&c->in, AMK_SFTP_PACKET_MAX + 4)) != AMK_OK ||
-        (r = amk_sftp_enc_init(&c->out, AMK_SFTP_VERSION)) != AMK_OK)
+    if ((c->ibuf = malloc(IBUF_CAP)) == NULL) {
+        r = AMK_ENOMEM;
+        goto out;
+    }
+    if ((r = amk_sftp_enc_init(&c->out, AMK_SFTP_VERSION)) != AMK_OK)
         goto out;
     *out = c;
     c = NULL;
@@ -85,7 +109,7 @@ amk_sftpc_free(struct amk_sftpc *c)
         amk_sftp_reply_clear(&c->slots[i].rep);
     amk_sftp_version_clear(&c->version);
     amk_buf_release(&c->out);
-    amk_buf_release(&c->in);
+    free(c->ibuf);
     free(c);
 }
 
@@ -156,6 +180,41 @@ reply_allowed(uint8_t req, uint8_t rtype)
     }
 }
 
+/*
+ * A DATA reply (draft-02 §7: byte type, uint32 id, string data) to a READ
+ * still pending goes to the data callback as a view into the input
+ * buffer; the reply kept has data NULL and data_len set. 1 when done so;
+ * 0 leaves the packet to the general path (which also reports what is
+ * wrong with it).
+ */
+static int
+data_to_sink(struct amk_sftpc *c, const uint8_t *body, size_t len)
+{
+    struct amk_buf v;
+    struct slot *s;
+    const uint8_t *d;
+    size_t dlen;
+    uint32_t id;
+    uint8_t t;
+
+    amk_buf_view(&v, body, len);
+    if (amk_buf_get_u8(&v, &t) != AMK_OK || amk_buf_get_u32(&v, &id) != AMK_OK ||
+        amk_buf_get_string_direct(&v, &d, &dlen) != AMK_OK || amk_buf_get_end(&v) != AMK_OK)
+        return 0;
+    s = &c->slots[id & SLOT_MASK];
+    if (s->id != id || s->state != SLOT_PENDING || s->type != AMK_SSH_FXP_READ)
+        return 0;
+    if (!c->data_fn(c->data_ctx, id, d, dlen))
+        return 0;
+    memset(&s->rep, 0, sizeof(s->rep));
+    s->rep.type = AMK_SSH_FXP_DATA;
+    s->rep.id = id;
+    s->rep.data_len = dlen;
+    s->state = SLOT_DONE;
+    s->seq = c->seq++;
+    return 1;
+}
+
 /* One whole packet body (type first). */
 static int
 handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
@@ -176,6 +235,9 @@ handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
         c->ready = 1;
         return AMK_OK;
     }
+    if (c->data_fn != NULL && len > 0 && body[0] == AMK_SSH_FXP_DATA &&
+        data_to_sink(c, body, len))
+        return AMK_OK;
     if ((r = amk_sftp_dec_reply(body, len, &rep)) != AMK_OK)
         return fail(c, r, "malformed reply of type", len > 0 ? body[0] : 0);
     s = &c->slots[rep.id & SLOT_MASK];
@@ -201,10 +263,57 @@ handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
 }
 
 int
+amk_sftpc_input_space(struct amk_sftpc *c, uint8_t **p, size_t *cap)
+{
+    uint32_t plen;
+
+    *p = NULL;
+    *cap = 0;
+    if (c->err != AMK_OK)
+        return c->err;
+    /* Exactly up to the end of the length field, then of the packet: a
+     * packet is never split across two fills, so it is never moved. */
+    if (c->ilen < 4) {
+        *cap = 4 - c->ilen;
+    } else {
+        plen = load_be32(c->ibuf);
+        *cap = 4 + (size_t)plen - c->ilen;
+    }
+    *p = c->ibuf + c->ilen;
+    return AMK_OK;
+}
+
+int
+amk_sftpc_input_commit(struct amk_sftpc *c, size_t n)
+{
+    uint32_t plen;
+    size_t cap;
+    uint8_t *p;
+    int r;
+
+    if ((r = amk_sftpc_input_space(c, &p, &cap)) != AMK_OK)
+        return r;
+    if (n > cap)
+        return AMK_EINVAL;
+    c->ilen += n;
+    if (c->ilen < 4)
+        return AMK_OK;
+    plen = load_be32(c->ibuf);
+    /* draft-02 §3: uint32 length, then at least the type byte. */
+    if (plen == 0 || plen > AMK_SFTP_PACKET_MAX)
+        return fail(c, plen == 0 ? AMK_EFORMAT : AMK_ETOOBIG, "bad packet length", plen);
+    if (c->ilen < 4 + (size_t)plen)
+        return AMK_OK;
+    c->ilen = 0;
+    return handle_packet(c, c->ibuf + 4, plen);
+}
+
+int
 amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len)
 {
     uint32_t plen;
-    size_t have, need, take;
+    size_t cap, take;
+    uint8_t *p;
     int r;
 
     if (c->err != AMK_OK)
@@ -212,11 +321,9 @@ amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len)
     if (data == NULL && len > 0)
         return AMK_EINVAL;
     while (len > 0) {
-        have = amk_buf_len(&c->in);
         /* Fast path: a whole packet in the chunk, nothing buffered. */
-        if (have == 0 && len >= 4) {
-            plen = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
-                (uint32_t)data[2] << 8 | data[3];
+        if (c->ilen == 0 && len >= 4) {
+            plen = load_be32(data);
             if (plen == 0 || plen > AMK_SFTP_PACKET_MAX)
                 return fail(c, plen == 0 ? AMK_EFORMAT : AMK_ETOOBIG,
                     "bad packet length", plen);
@@ -228,37 +335,23 @@ amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len)
                 continue;
             }
         }
-        if (have < 4) {
-            need = 4 - have;
-        } else {
-            if ((r = amk_buf_peek_u32(&c->in, 0, &plen)) != AMK_OK)
-                return fail(c, r, "framing", 0);
-            need = 4 + (size_t)plen - have;
-        }
-        take = len < need ? len : need;
-        if ((r = amk_buf_put(&c->in, data, take)) != AMK_OK)
-            return fail(c, r, "cannot buffer input", (uint32_t)take);
+        if ((r = amk_sftpc_input_space(c, &p, &cap)) != AMK_OK)
+            return r;
+        take = len < cap ? len : cap;
+        memcpy(p, data, take);
         data += take;
         len -= take;
-        have += take;
-        if (have == 4) {
-            if ((r = amk_buf_peek_u32(&c->in, 0, &plen)) != AMK_OK)
-                return fail(c, r, "framing", 0);
-            /* draft-02 §3: uint32 length, then at least the type byte. */
-            if (plen == 0 || plen > AMK_SFTP_PACKET_MAX)
-                return fail(c, plen == 0 ? AMK_EFORMAT : AMK_ETOOBIG,
-                    "bad packet length", plen);
-            continue;
-        }
-        if (have > 4 && (r = amk_buf_peek_u32(&c->in, 0, &plen)) == AMK_OK &&
-            have == 4 + (size_t)plen) {
-            r = handle_packet(c, amk_buf_ptr(&c->in) + 4, plen);
-            amk_buf_reset(&c->in);
-            if (r != AMK_OK)
-                return r;
-        }
+        if ((r = amk_sftpc_input_commit(c, take)) != AMK_OK)
+            return r;
     }
     return AMK_OK;
+}
+
+void
+amk_sftpc_set_data_fn(struct amk_sftpc *c, amk_sftpc_data_fn fn, void *ctx)
+{
+    c->data_fn = fn;
+    c->data_ctx = ctx;
 }
 
 static int
@@ -295,11 +388,82 @@ encode(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *q, uint32_t
     }
 }
 
+/* A free slot and the id it would get (not taken until marked pending). */
+static int
+slot_alloc(struct amk_sftpc *c, struct slot **out, uint32_t *id)
+{
+    if (c->inflight == AMK_SFTPC_INFLIGHT_MAX)
+        return AMK_ELIMIT;
+    for (size_t i = 0; i < AMK_SFTPC_INFLIGHT_MAX; i++) {
+        size_t k = (c->cursor + i) % AMK_SFTPC_INFLIGHT_MAX;
+        if (c->slots[k].state == SLOT_FREE) {
+            *out = &c->slots[k];
+            c->cursor = (k + 1) % AMK_SFTPC_INFLIGHT_MAX;
+            c->generation++;
+            *id = (c->generation << SLOT_BITS) | (uint32_t)k;
+            return AMK_OK;
+        }
+    }
+    return AMK_EINTERNAL;
+}
+
+int
+amk_sftpc_write_begin(struct amk_sftpc *c, const uint8_t *handle, size_t handle_len,
+    uint64_t offset, size_t cap, uint8_t **p)
+{
+    struct slot *s;
+    uint32_t id;
+    int r;
+
+    *p = NULL;
+    if (c->err != AMK_OK)
+        return c->err;
+    if (!c->ready || c->w.slot != NULL)
+        return AMK_ESTATE;
+    if (cap == 0)
+        return AMK_EINVAL;
+    if ((r = slot_alloc(c, &s, &id)) != AMK_OK)
+        return r;
+    if ((r = amk_sftp_enc_write_begin(&c->out, id, handle, handle_len, offset, cap, p,
+            &c->w.start)) != AMK_OK)
+        return r;
+    c->w.slot = s;
+    c->w.id = id;
+    c->w.handle_len = handle_len;
+    c->w.cap = cap;
+    return AMK_OK;
+}
+
+int
+amk_sftpc_write_end(struct amk_sftpc *c, size_t got, uint32_t *id)
+{
+    struct slot *s = c->w.slot;
+    int r;
+
+    *id = 0;
+    if (s == NULL)
+        return AMK_ESTATE;
+    c->w.slot = NULL;
+    if (got == 0) {
+        amk_sftp_enc_abort(&c->out, c->w.start);
+        return AMK_OK;
+    }
+    if ((r = amk_sftp_enc_write_end(&c->out, c->w.start, c->w.handle_len, c->w.cap, got))
+        != AMK_OK)
+        return r;
+    s->id = c->w.id;
+    s->type = AMK_SSH_FXP_WRITE;
+    s->state = SLOT_PENDING;
+    c->inflight++;
+    *id = s->id;
+    return AMK_OK;
+}
+
 int
 amk_sftpc_send(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req, uint32_t *id)
 {
     struct slot *s = NULL;
-    size_t i;
+    uint32_t nid;
     int r;
 
     if (c->err != AMK_OK)
@@ -308,22 +472,13 @@ amk_sftpc_send(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req
         return AMK_EINVAL;
     if (!c->ready)
         return AMK_ESTATE;
-    if (c->inflight == AMK_SFTPC_INFLIGHT_MAX)
-        return AMK_ELIMIT;
-    for (i = 0; i < AMK_SFTPC_INFLIGHT_MAX; i++) {
-        size_t k = (c->cursor + i) % AMK_SFTPC_INFLIGHT_MAX;
-        if (c->slots[k].state == SLOT_FREE) {
-            s = &c->slots[k];
-            c->cursor = (k + 1) % AMK_SFTPC_INFLIGHT_MAX;
-            break;
-        }
-    }
-    if (s == NULL)
-        return AMK_EINTERNAL;
-    c->generation++;
-    s->id = (c->generation << SLOT_BITS) | (uint32_t)(s - c->slots);
-    if ((r = encode(c, type, req, s->id)) != AMK_OK)
+    if (c->w.slot != NULL)
+        return AMK_ESTATE;
+    if ((r = slot_alloc(c, &s, &nid)) != AMK_OK)
         return r;
+    if ((r = encode(c, type, req, nid)) != AMK_OK)
+        return r;
+    s->id = nid;
     s->type = type;
     s->state = SLOT_PENDING;
     c->inflight++;

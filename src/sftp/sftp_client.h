@@ -54,8 +54,40 @@ const uint8_t *amk_sftpc_output(const struct amk_sftpc *c, size_t *len);
 /* The first @p n bytes of the output were sent. AMK_EINVAL beyond it. */
 int amk_sftpc_output_consume(struct amk_sftpc *c, size_t n) AMK_SFTP_MUST_CHECK;
 
-/* Received bytes, any chunking. AMK_OK or the engine's (fatal) error. */
+/* Received bytes, any chunking. AMK_OK or the engine's (fatal) error.
+ * (Copies: a reader that can, uses amk_sftpc_input_space() instead.) */
 int amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len) AMK_SFTP_MUST_CHECK;
+
+/*
+ * Receiving without a copy: _space gives where the next bytes go (*@p p)
+ * and how many to read at most (*@p cap, >= 1); the caller reads up to
+ * that many there and calls _commit with the count. The space never
+ * crosses a packet's end, so a packet is assembled in place and handed on
+ * from there. AMK_EINVAL for more than *@p cap; the engine's error.
+ */
+int amk_sftpc_input_space(struct amk_sftpc *c, uint8_t **p, size_t *cap) AMK_SFTP_MUST_CHECK;
+int amk_sftpc_input_commit(struct amk_sftpc *c, size_t n) AMK_SFTP_MUST_CHECK;
+
+/*
+ * Called for each DATA reply (draft-02 §7) to a pending READ, with a view
+ * of the data valid during the call. Return 1 when the data was used:
+ * the reply kept for amk_sftpc_take() then has data NULL and data_len the
+ * count. Return 0 to keep the data in the reply as usual.
+ */
+typedef int (*amk_sftpc_data_fn)(void *ctx, uint32_t id, const uint8_t *data, size_t len);
+void amk_sftpc_set_data_fn(struct amk_sftpc *c, amk_sftpc_data_fn fn, void *ctx);
+
+/*
+ * A WRITE whose data is filled in place: _begin queues its header and
+ * gives *@p p, room for @p cap data bytes in the output; the caller
+ * fills up to @p cap of them and calls _end with the count, which gives
+ * the request's id (0 and nothing sent when @p got is 0). No other
+ * request may be queued in between (AMK_ESTATE). Errors as
+ * amk_sftpc_send().
+ */
+int amk_sftpc_write_begin(struct amk_sftpc *c, const uint8_t *handle, size_t handle_len,
+    uint64_t offset, size_t cap, uint8_t **p) AMK_SFTP_MUST_CHECK;
+int amk_sftpc_write_end(struct amk_sftpc *c, size_t got, uint32_t *id) AMK_SFTP_MUST_CHECK;
 
 /* 1 once the server's VERSION has arrived. */
 int amk_sftpc_ready(const struct amk_sftpc *c);

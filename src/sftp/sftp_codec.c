@@ -193,6 +193,46 @@ amk_sftp_enc_write(struct amk_buf *out, uint32_t id, const uint8_t *handle, size
     return pkt_end(out, st, r);
 }
 
+/* WRITE in two steps, so the data is read straight into @p out; see
+ * sftp_codec.h. The string's length sits at start + 4 + 1 + 4 + 4 +
+ * handle_len + 8. */
+int
+amk_sftp_enc_write_begin(struct amk_buf *out, uint32_t id, const uint8_t *handle,
+    size_t handle_len, uint64_t offset, size_t cap, uint8_t **p, size_t *start)
+{
+    int r;
+
+    *p = NULL;
+    if (cap > AMK_SFTP_PACKET_MAX - 1024)
+        return AMK_ETOOBIG;
+    /* §6.4: handle, uint64 offset, string data (length filled in by _end). */
+    if ((r = pkt_begin(out, AMK_SSH_FXP_WRITE, id, 1, start)) != AMK_OK ||
+        (r = put_handle(out, handle, handle_len)) != AMK_OK ||
+        (r = amk_buf_put_u64(out, offset)) != AMK_OK ||
+        (r = amk_buf_put_u32(out, 0)) != AMK_OK ||
+        (r = amk_buf_reserve(out, cap, p)) != AMK_OK) {
+        *p = NULL;
+        return pkt_end(out, *start, r);
+    }
+    return AMK_OK;
+}
+
+int
+amk_sftp_enc_write_end(struct amk_buf *out, size_t start, size_t handle_len, size_t cap,
+    size_t got)
+{
+    size_t len_at = start + 4 + 1 + 4 + 4 + handle_len + 8;
+    int r;
+
+    if (got > cap || amk_buf_len(out) < len_at + 4 + cap) {
+        amk_sftp_enc_abort(out, start);
+        return AMK_EINVAL;
+    }
+    if ((r = amk_buf_consume_end(out, cap - got)) == AMK_OK)
+        r = amk_buf_poke_u32(out, len_at, (uint32_t)got);
+    return pkt_end(out, start, r);
+}
+
 int
 amk_sftp_enc_path_attrs(struct amk_buf *out, uint8_t type, uint32_t id, const char *path,
     const struct amk_sftp_attrs *attrs)

@@ -123,6 +123,18 @@ int amk_sftp_enc_read(struct amk_buf *out, uint32_t id, const uint8_t *handle, s
     uint64_t offset, uint32_t len) AMK_SFTP_MUST_CHECK;
 int amk_sftp_enc_write(struct amk_buf *out, uint32_t id, const uint8_t *handle, size_t handle_len,
     uint64_t offset, const void *data, size_t len) AMK_SFTP_MUST_CHECK;
+/*
+ * WRITE in two steps, so the data is read straight into @p out (no copy):
+ * _begin reserves room for @p cap data bytes and gives where they go
+ * (*@p p) and the packet's start (*@p start); _end trims to @p got
+ * (<= cap) bytes and fills in the lengths (@p handle_len as given to
+ * _begin). Nothing may be appended to or consumed from @p out in between.
+ */
+int amk_sftp_enc_write_begin(struct amk_buf *out, uint32_t id, const uint8_t *handle,
+    size_t handle_len, uint64_t offset, size_t cap, uint8_t **p, size_t *start)
+    AMK_SFTP_MUST_CHECK;
+int amk_sftp_enc_write_end(struct amk_buf *out, size_t start, size_t handle_len, size_t cap,
+    size_t got) AMK_SFTP_MUST_CHECK;
 /* SETSTAT and MKDIR (a path and attrs). */
 int amk_sftp_enc_path_attrs(struct amk_buf *out, uint8_t type, uint32_t id, const char *path,
     const struct amk_sftp_attrs *attrs) AMK_SFTP_MUST_CHECK;

@@ -1,5 +1,6 @@
 /*
- * The pipelined transfers of the blocking client (src/client/sftp_file.c)
+ * The pipelined transfers of the client (src/client/sftp_xfer.c), blocking
+ * and non-blocking,
  * against a scripted server in memory that answers in ways OpenSSH's
  * sftp-server never does: replies to READ and WRITE held back and sent in
  * reverse order, short reads (draft-ietf-secsh-filexfer-02 §6.4 allows
@@ -332,6 +333,101 @@ test_sftp_pwrite_reordered_statuses(void **state)
     free(data);
 }
 
+/* Every other read "would block": the ::amk_sftp is non-blocking. */
+static int flip;
+
+static ssize_t
+sc_read_nb(void *user, void *buf, size_t len)
+{
+    if ((flip++ & 1) == 0)
+        return AMK_EAGAIN;
+    return sc_read(user, buf, len);
+}
+
+static void
+test_sftp_nonblocking_resumed_calls(void **state)
+{
+    struct script *sc = script_new(1);
+    struct amk_sftp *s = NULL;
+    struct amk_sftp_file *f = NULL;
+    uint8_t *buf = malloc(FILE_SIZE);
+    size_t got = 0;
+    int r, eagain = 0;
+    unsigned opens;
+    (void)state;
+    assert_non_null(buf);
+    flip = 0;
+    /* start-up is left to the calls that follow */
+    ASSERT_OK(amk_sftp_new_io(&s, sc_read_nb, sc_write, sc));
+    while ((r = amk_sftp_ready(s)) == AMK_EAGAIN) {
+        assert_int_equal(amk_sftp_block_directions(s), AMK_WAIT_READ);
+        eagain++;
+    }
+    ASSERT_OK(r);
+    while ((r = amk_sftp_open(s, "/f", AMK_SFTP_READ, 0, &f)) == AMK_EAGAIN)
+        eagain++;
+    ASSERT_OK(r);
+    opens = sc->reads;
+    /* pread resumes: its READs are sent once, whatever the EAGAINs */
+    while ((r = amk_sftp_pread(f, buf, FILE_SIZE, 0, &got)) == AMK_EAGAIN)
+        eagain++;
+    ASSERT_OK(r);
+    assert_true(eagain > 3);
+    assert_int_equal(got, FILE_SIZE);
+    assert_memory_equal(buf, sc->file, FILE_SIZE);
+    assert_true(sc->reads - opens < 2 * (FILE_SIZE / 1000) + 10);
+    while ((r = amk_sftp_close(f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    amk_sftp_free(s);
+    script_free(sc);
+    free(buf);
+}
+
+/* A transfer object over reordered replies and short reads: the data is
+ * right, and short reads cut the requests in flight. */
+static void
+test_sftp_transfer_short_reads_shrink(void **state)
+{
+    struct script *sc = script_new(1);
+    struct amk_sftp *s = NULL;
+    struct amk_sftp_transfer *t = NULL;
+    struct amk_sftp_transfer_progress p;
+    char path[] = "/tmp/amk_sftp_xfer_XXXXXX";
+    uint8_t *buf = malloc(FILE_SIZE + 1);
+    int fd, r;
+    ssize_t n;
+    (void)state;
+    assert_non_null(buf);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ASSERT_OK(amk_sftp_new_io(&s, sc_read, sc_write, sc));
+    ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path, 0, &t));
+    while ((r = amk_sftp_transfer_step(t)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    ASSERT_OK(amk_sftp_transfer_progress(t, &p));
+    assert_int_equal(p.done, FILE_SIZE);
+    assert_int_equal(p.total, FILE_SIZE);
+    assert_int_equal(p.request_len, 1000);
+    assert_true(p.finished);
+    /* every third reply is short: the limit never reaches its cap (64) */
+    assert_true(p.inflight_peak < 64);
+    assert_true(p.inflight_limit < 64);
+    amk_sftp_transfer_free(t);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, buf, FILE_SIZE + 1);
+    close(fd);
+    unlink(path);
+    assert_int_equal(n, FILE_SIZE);
+    assert_memory_equal(buf, sc->file, FILE_SIZE);
+    amk_sftp_free(s);
+    script_free(sc);
+    free(buf);
+}
+
 static void
 test_sftp_unsupported_request_refused(void **state)
 {
@@ -358,6 +454,8 @@ main(void)
         cmocka_unit_test(test_sftp_get_reordered),
         cmocka_unit_test(test_sftp_pwrite_reordered_statuses),
         cmocka_unit_test(test_sftp_unsupported_request_refused),
+        cmocka_unit_test(test_sftp_nonblocking_resumed_calls),
+        cmocka_unit_test(test_sftp_transfer_short_reads_shrink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
