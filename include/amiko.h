@@ -13,6 +13,7 @@
 #include "amiko/known_hosts.h"
 #include "amiko/log.h"
 #include "amiko/session.h"
+#include "amiko/server.h"
 #include "amiko/sftp.h"
 
 #endif

@@ -18,6 +18,8 @@ static const struct tool_command commands[] = {
       tool_keygen_usage },
     { "ssh", "run a command or a shell on a server (as ssh)", amk_cmd_ssh,
       amk_cmd_ssh_usage },
+    { "serve", "run an SSH server (exec, shell, SFTP) on this machine", amk_cmd_serve,
+      amk_cmd_serve_usage },
     { "help", "show the commands, or one command's options", help_run, help_usage },
 };
 

@@ -24,6 +24,10 @@ struct tool_command {
 int amk_cmd_ssh(int argc, char **argv);
 void amk_cmd_ssh_usage(void);
 
+/* cmd_serve.c */
+int amk_cmd_serve(int argc, char **argv);
+void amk_cmd_serve_usage(void);
+
 /* keygen.c */
 int tool_keygen(int argc, char **argv);
 void tool_keygen_usage(void);

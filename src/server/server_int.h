@@ -1,0 +1,220 @@
+/*
+ * The server core's insides (see amiko/server.h): the server object, the
+ * per-connection state and the functions the server*.c files share.
+ *
+ *   server.c           configuration, listeners, life
+ *   server_loop.c      the epoll loop: accept, MaxStartups, timers, run/process/stop
+ *   server_conn.c      one connection: socket <-> transport, bounded turns, close
+ *   server_auth.c      user authentication glue (callbacks, authorized_keys)
+ *   server_chan.c      session channels: ready handler, SFTP, application channels
+ *   server_sftp.c      the built-in SFTP subsystem over a channel
+ *   server_hostkeys.c  hostkeys-00 / hostkeys-prove-00@openssh.com
+ */
+#ifndef AMK_SERVER_SERVER_INT_H
+#define AMK_SERVER_SERVER_INT_H
+
+#include <poll.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amiko/server.h>
+
+#include "channel/conn.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define SRV_MAX_LISTENERS 8
+#define SRV_MAX_HOST_KEYS 8
+#define SRV_N_SPECS 6
+/* Bytes read from one connection per loop turn (into the shared buffer). */
+#define SRV_READ_CHUNK ((size_t)64 * 1024)
+/* Packets handled per connection per loop turn. */
+#define SRV_PACKETS_PER_TURN 64
+/* Bytes written to one connection's socket per loop turn. */
+#define SRV_WRITE_PER_TURN ((size_t)1024 * 1024)
+/* Output queued by the application per handled channel. */
+#define SRV_APP_OUT_MAX ((size_t)1024 * 1024)
+/* epoll registrations of one connection's child-process descriptors. */
+#define SRV_CHAN_FDS_MAX 48
+/* How often timers are scanned at most when none is due sooner, ms. */
+#define SRV_TIMER_SLACK_MS 1000
+/* Epoll events handled per wait. */
+#define SRV_EVENTS 64
+
+struct amk_transport;
+struct amk_userauth_server;
+struct amk_conn;
+struct amk_srv_chan;
+struct srv_sftp;
+
+/* What an epoll registration's data.u64 names (the low 8 bits). */
+enum srv_ev_kind {
+    SRV_EV_WAKE = 1,        /* the stop eventfd */
+    SRV_EV_LISTEN,          /* listener index in bits 8.. */
+    SRV_EV_CONN,            /* a connection's socket: slot in bits 8..31, generation above */
+    SRV_EV_CHILD            /* a connection's child descriptor: as SRV_EV_CONN */
+};
+
+enum srv_chan_kind {
+    SRV_CHAN_NEW = 0,       /* opened, no exec/shell/subsystem decided yet (ready handler attached) */
+    SRV_CHAN_PROC,          /* the ready handler runs a process */
+    SRV_CHAN_SFTP,          /* the built-in SFTP server */
+    SRV_CHAN_APP            /* the application handles it */
+};
+
+struct amk_server_channel {
+    struct srv_conn *conn;
+    uint32_t id;
+    enum srv_chan_kind kind;
+    struct amk_srv_chan *sc;    /* the ready handler (NEW, PROC) */
+    struct srv_sftp *sftp;      /* SFTP */
+    int pty;                    /* a pty was requested (for the session callback) */
+    /* application channels */
+    void *app_user;
+    uint8_t *out[2];            /* queued output, stdout / stderr */
+    size_t out_len[2];
+    int exit_set, exit_status, eof_seen, closed_sent;
+    int dead;                   /* handler finished: free at the end of the turn */
+};
+
+struct srv_conn {
+    struct amk_server *srv;
+    uint32_t slot, gen;
+    uint64_t id;
+    int fd;
+    char peer_ip[64];
+    uint16_t peer_port;
+    char local_ip[64];
+    uint16_t local_port;
+    struct amk_transport *t;
+    struct amk_userauth_server *ua;
+    struct amk_conn *conn;
+    int authed;
+    char *user;
+    /* from the accepting authorized_keys line */
+    char *forced_command;
+    int no_pty;
+    char **key_env;             /* environment= entries, NULL-terminated */
+    struct amk_server_channel **chans;
+    size_t n_chans, cap_chans;
+    uint32_t new_ids[16];
+    size_t n_new;
+    unsigned kbd_round;
+    /* epoll */
+    uint32_t ev_registered;     /* events of the socket registration */
+    struct pollfd child_fds[SRV_CHAN_FDS_MAX];
+    size_t n_child_fds;         /* registered child descriptors */
+    /* timers, on the loop's ms clock */
+    uint64_t accepted_ms, last_input_ms, auth_held_since;
+    uint64_t deadline;          /* the earliest of them; UINT64_MAX none */
+    int more;                   /* work left for another turn */
+    int ev_in;                  /* epoll saw the socket readable */
+    struct srv_conn *ready_next;
+    int in_ready;
+    int closing;                /* flushing our DISCONNECT, then close */
+    uint64_t closing_deadline;
+    int dead;                   /* to be freed */
+    char reason[160];
+};
+
+struct amk_server {
+    struct amk_error err;
+    struct amk_logger log;
+    struct amk_key *host_keys[SRV_MAX_HOST_KEYS];
+    size_t n_host_keys;
+    char *specs[SRV_N_SPECS];
+    uint64_t lim_grace_ms, lim_idle_ms, lim_alive_ms, lim_fail_delay_ms;
+    unsigned lim_auth_tries, lim_start, lim_rate, lim_full, lim_sessions, lim_alive_max;
+    uint32_t lim_window, lim_maxpacket;
+    size_t lim_conns;
+    /* authentication */
+    amk_server_password_fn password_cb;
+    void *password_user;
+    amk_server_publickey_fn publickey_cb;
+    void *publickey_user;
+    amk_server_kbdint_fn kbdint_cb;
+    void *kbdint_user;
+    char *ak_user, *ak_path;
+    char *auth_methods;
+    uint8_t delay_key[32];
+    /* sessions */
+    int exec_enabled, sftp_enabled, sftp_read_only, sftp_only;
+    char *shell, *sftp_root;
+    char **env_allow;           /* NULL-terminated; NULL: default */
+    amk_server_session_fn session_cb;
+    void *session_user;
+    amk_server_data_fn data_cb;
+    amk_server_close_fn close_cb;
+    void *chan_user;
+    /* loop */
+    int epfd, wakefd;
+    atomic_int stop;
+    int listen_fd[SRV_MAX_LISTENERS];
+    uint16_t listen_port[SRV_MAX_LISTENERS];
+    char listen_addr[SRV_MAX_LISTENERS][64];
+    size_t n_listen;
+    struct srv_conn **slots;
+    size_t n_slots;
+    uint32_t next_gen;
+    uint64_t next_conn_id;
+    size_t n_conns, n_unauth;
+    struct srv_conn *ready_head;
+    uint64_t next_timer;        /* earliest connection deadline known */
+    uint64_t rng_state;         /* random early drop */
+    uint8_t *rbuf;              /* SRV_READ_CHUNK, shared by every connection */
+    int serving_one;            /* amk_server_serve_one(): accept one only */
+    int accepted_one;
+};
+
+/* server.c */
+uint64_t amk_srv_now_ms(void);
+/* The logger of a connection's engines: theirs is detail, so they log
+ * only at debug level (their failures become the close reason). */
+struct amk_logger amk_srv_engine_log(const struct amk_server *s);
+
+/* server_loop.c */
+int amk_srv_loop_turn(struct amk_server *s, int timeout_ms);
+void amk_srv_mark_ready(struct srv_conn *c);
+void amk_srv_note_deadline(struct amk_server *s, uint64_t when);
+int amk_srv_epoll_set(struct amk_server *s, int op, int fd, uint32_t events, uint64_t data);
+uint64_t amk_srv_ev_data(enum srv_ev_kind kind, uint32_t slot, uint32_t gen);
+
+/* server_conn.c */
+int amk_srv_conn_new(struct amk_server *s, int fd, struct srv_conn **out);
+/* One bounded turn of work; @p can_read / @p can_write from epoll. */
+void amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write);
+void amk_srv_conn_timers(struct srv_conn *c, uint64_t now);
+/* Starts closing: DISCONNECT with @p reason (0: none), log @p why. */
+void amk_srv_conn_close(struct srv_conn *c, int reason, const char *why);
+void amk_srv_conn_free(struct srv_conn *c);
+int amk_srv_conn_send(void *user, const uint8_t *payload, size_t len);
+
+/* server_auth.c */
+int amk_srv_auth_new(struct srv_conn *c);
+void amk_srv_auth_done(struct srv_conn *c);
+
+/* server_chan.c */
+int amk_srv_chan_open_cb(void *user, const struct amk_conn_open_req *req, uint32_t id);
+int amk_srv_chan_request_cb(void *user, const struct amk_conn_chreq *req);
+int amk_srv_chans_adopt(struct srv_conn *c);
+/* Pumps every channel; 1 when some work is left for another turn. */
+int amk_srv_chans_pump(struct srv_conn *c);
+void amk_srv_chans_free(struct srv_conn *c);
+size_t amk_srv_chans_pollfds(struct srv_conn *c, struct pollfd *fds, size_t cap);
+size_t amk_srv_chans_sessions(const struct srv_conn *c);
+
+/* server_sftp.c */
+int amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out);
+/* Moves data; 1 when done (the channel can be released), 0 running,
+ * negative: the connection failed. @p more is set when work is left. */
+int amk_srv_sftp_pump(struct srv_sftp *f, int *more);
+void amk_srv_sftp_free(struct srv_sftp *f);
+
+/* server_hostkeys.c */
+int amk_srv_hostkeys_announce(struct srv_conn *c);
+/* 1 when @p payload was a hostkeys-prove request (answered), 0 when not,
+ * negative on failure. */
+int amk_srv_hostkeys_maybe_prove(struct srv_conn *c, const uint8_t *payload, size_t len);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * The built-in "sftp" subsystem of a server channel: the sans-I/O SFTP
+ * server engine (src/sftp/sftp_server.c) over the POSIX backend
+ * (sftp_fs.c, confined to the configured root), fed from the channel's
+ * received data and answering into the channel within its window.
+ * Input is taken only while the engine accepts it (its output is
+ * bounded), so a client that does not read its replies stops being read:
+ * its window closes and its sends stop.
+ */
+#include "server/server_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel/conn.h"
+#include "server/sftp_fs.h"
+#include "sftp/sftp_server.h"
+
+/* Channel bytes taken per pump, so one transfer cannot hold the loop. */
+#define SFTP_BUDGET ((size_t)512 * 1024)
+#define SFTP_READ_CHUNK ((size_t)64 * 1024)
+
+struct srv_sftp {
+    struct srv_conn *c;
+    uint32_t id;
+    struct amk_sftp_fs *fs;
+    struct amk_sftps *e;
+    uint8_t *stash;         /* input the engine did not take yet */
+    size_t stash_len;
+    int eof, ended;
+};
+
+int
+amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
+{
+    struct amk_server *s = c->srv;
+    struct amk_sftps_config cfg;
+    struct srv_sftp *f;
+    char err[256];
+    int r;
+
+    *out = NULL;
+    if ((f = calloc(1, sizeof(*f))) == NULL)
+        return AMK_ENOMEM;
+    f->c = c;
+    f->id = id;
+    err[0] = '\0';
+    if ((r = amk_sftp_fs_new(&f->fs, s->sftp_root, NULL, err, sizeof(err))) != AMK_OK) {
+        amk_log(&s->log, AMK_LOG_WARN, "conn#%llu sftp: %s", (unsigned long long)c->id, err);
+        free(f);
+        return r;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.read_only = s->sftp_read_only;
+    if ((r = amk_sftps_new(&f->e, amk_sftp_fs_ops(), f->fs, &cfg)) != AMK_OK) {
+        amk_sftp_fs_free(f->fs);
+        free(f);
+        return r;
+    }
+    *out = f;
+    return AMK_OK;
+}
+
+void
+amk_srv_sftp_free(struct srv_sftp *f)
+{
+    if (f == NULL)
+        return;
+    amk_sftps_free(f->e);
+    amk_sftp_fs_free(f->fs);
+    free(f->stash);
+    free(f);
+}
+
+/* Sends engine output within the window; 0, or 1 when the channel is gone. */
+static int
+send_output(struct srv_sftp *f, int *progress)
+{
+    for (;;) {
+        size_t len, w = 0;
+        const uint8_t *o = amk_sftps_output(f->e, &len);
+        int r;
+
+        if (len == 0)
+            return 0;
+        r = amk_conn_channel_write(f->c->conn, f->id, o, len, &w);
+        if (r == AMK_EAGAIN)
+            return 0;
+        if (r != AMK_OK)
+            return 1;
+        if (amk_sftps_output_consume(f->e, w) != AMK_OK)
+            return 1;
+        *progress = 1;
+    }
+}
+
+/* Feeds @p data; keeps what the engine did not take. 0, or 1 on failure. */
+static int
+feed(struct srv_sftp *f, const uint8_t *data, size_t len)
+{
+    size_t used = 0;
+
+    if (amk_sftps_input(f->e, data, len, &used) != AMK_OK) {
+        amk_log(&f->c->srv->log, AMK_LOG_INFO, "conn#%llu sftp: %s",
+            (unsigned long long)f->c->id, amk_sftps_last_error(f->e));
+        f->eof = 1;
+        return 1;
+    }
+    if (used < len) {
+        uint8_t *p = malloc(len - used);
+        if (p == NULL)
+            return 1;
+        memcpy(p, data + used, len - used);
+        free(f->stash);
+        f->stash = p;
+        f->stash_len = len - used;
+    }
+    return 0;
+}
+
+int
+amk_srv_sftp_pump(struct srv_sftp *f, int *more)
+{
+    struct amk_conn *conn = f->c->conn;
+    size_t taken = 0;
+    int progress = 1;
+
+    if (amk_conn_channel_poll(conn, f->id) & AMK_CHAN_EV_CLOSED)
+        return 1;
+    if (f->ended)
+        return 1;
+    while (progress && taken < SFTP_BUDGET) {
+        progress = 0;
+        if (send_output(f, &progress) != 0)
+            return 1;
+        if (amk_sftps_wants_output_room(f->e) || amk_sftps_error(f->e) != AMK_OK)
+            break;
+        if (f->stash_len > 0) {
+            uint8_t *p = f->stash;
+            size_t n = f->stash_len;
+            f->stash = NULL;
+            f->stash_len = 0;
+            if (feed(f, p, n) != 0) {
+                free(p);
+                break;
+            }
+            free(p);
+            progress = 1;
+            continue;
+        }
+        if (!f->eof) {
+            size_t got = 0;
+            int r = amk_conn_channel_read(conn, f->id, AMK_CHAN_STDOUT, f->c->srv->rbuf,
+                SFTP_READ_CHUNK, &got);
+            if (r == AMK_OK && got == 0) {
+                f->eof = 1;
+            } else if (r == AMK_OK) {
+                taken += got;
+                progress = 1;
+                if (feed(f, f->c->srv->rbuf, got) != 0)
+                    break;
+            } else if (r != AMK_EAGAIN) {
+                return 1;
+            }
+        }
+    }
+    if (taken >= SFTP_BUDGET)
+        *more = 1;
+    {
+        size_t olen;
+        (void)amk_sftps_output(f->e, &olen);
+        /* the client's EOF (or a failed engine) with everything answered:
+         * end the channel as sftp-server's exit would */
+        if ((f->eof || amk_sftps_error(f->e) != AMK_OK) && olen == 0 && f->stash_len == 0) {
+            (void)!amk_conn_channel_send_exit_status(conn, f->id,
+                amk_sftps_error(f->e) == AMK_OK ? 0 : 1);
+            (void)!amk_conn_channel_send_eof(conn, f->id);
+            (void)!amk_conn_channel_close(conn, f->id);
+            f->ended = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
