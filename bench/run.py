@@ -850,8 +850,8 @@ class Bench:
                    "ControlMaster (it has no one-process API).")
         tm = Table("fanout-mem", f"6. {n} sessions at once: peak client memory", "MiB",
                    higher_better=False, fmt="{:.1f}",
-                   note="Peak RSS of the client process; OpenSSH: the sum of the peaks of its "
-                   "processes (master included).")
+                   note="Peak RSS of the client process (VmHWM); OpenSSH: the sum of the peaks of "
+                   "its processes (master included).")
         rows = []
         for c in self.clients:
             if c.supports("fanout"):

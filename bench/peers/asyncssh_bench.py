@@ -8,7 +8,6 @@ fan-out of sessions on one connection.
   asyncssh_bench.py connect-latency|exec-live|fanout OPTS -n N
 """
 import asyncio
-import resource
 import sys
 import time
 import warnings
@@ -16,7 +15,7 @@ import warnings
 warnings.filterwarnings("ignore")
 import asyncssh  # noqa: E402
 
-from peer_common import Clock, parse  # noqa: E402
+from peer_common import Clock, parse, peak_rss_kib  # noqa: E402
 
 
 async def connect(o):
@@ -55,7 +54,7 @@ async def main():
             print(f"RESULT secs={(time.monotonic() - t0) / n:.6f} n={n}")
         else:
             await asyncio.gather(*(true(conn) for _ in range(n)))
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss = peak_rss_kib()
             print(f"RESULT secs={time.monotonic() - t0:.6f} n={n} maxrss_kb={rss}")
         conn.close()
         await conn.wait_closed()

@@ -40,3 +40,12 @@ class Clock:
         fields.update(extra)
         print("RESULT " + " ".join(f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}"
                                    for k, v in fields.items()), flush=True)
+
+
+def peak_rss_kib():
+    """VmHWM: this image's peak (ru_maxrss would include the forking parent's)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
