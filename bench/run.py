@@ -1131,11 +1131,11 @@ def headline(bench):
     lines = ["| workload | amiko | OpenSSH | amiko vs OpenSSH | best other library |",
              "|---|---:|---:|---:|---|"]
 
-    def line(key, what, unit):
+    def line(key, what, unit, me="amiko"):
         t = by.get(key)
-        if t is None or "amiko" not in t.rows or t.base is None:
+        if t is None or me not in t.rows or t.base is None:
             return
-        a, o = t.median("amiko"), t.median(t.base)
+        a, o = t.median(me), t.median(t.base)
         if a is None:
             return
         best = None
@@ -1147,7 +1147,9 @@ def headline(bench):
                 best = (label, m)
         f = t.fmt.format
         btxt = f"{best[0]} {f(best[1])}" if best else ""
-        r = t.ratio("amiko")
+        r = t.ratio(me)
+        if me != "amiko":
+            btxt = ""
         lines.append(f"| {what} ({unit}) | {f(a)} | {f(o) if o else ''} | "
                      f"{f'{r:.2f}x' if r else ''} | {btxt} |")
 
@@ -1164,6 +1166,10 @@ def headline(bench):
     line("lfp-put", "SFTP put over 50 ms RTT", "MiB/s")
     line("cpu-sftp-get", "client CPU per GiB, SFTP get", "s")
     line("cpu-cat", "client CPU per GiB, exec cat", "s")
+    line("sftp-get", "SFTP get, amiko client → `amiko serve`", "MiB/s", me="amiko → amiko serve")
+    line("sftp-put", "SFTP put, amiko client → `amiko serve`", "MiB/s", me="amiko → amiko serve")
+    line("scpu-sftp-get", "server CPU per GiB, SFTP get (`amiko serve` vs sshd)", "s",
+         me="openssh → amiko serve")
     t = by.get("connrate")
     if t is not None:
         a, o, r = t.median("amiko serve"), t.median("sshd"), t.ratio("amiko serve")
@@ -1296,7 +1302,12 @@ def main():
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
             ap.error(f"{tool} not found (scripts/deps bench installs OpenSSH)")
     os.environ["PATH"] += ":/usr/sbin"
-    command = "make bench" + (f" BENCH_ARGS='{' '.join(sys.argv[1:])}'" if sys.argv[1:] else "")
+    shown = list(sys.argv[1:])
+    if "--build" in shown and os.environ.get("MAKELEVEL"):   # the Makefile's own --build $(BUILD)
+        i = shown.index("--build")
+        del shown[i:i + 2]
+    command = ("make bench" + (f" BENCH_ARGS='{' '.join(shown)}'" if shown else "")
+               if os.environ.get("MAKELEVEL") else "bench/run.py " + " ".join(sys.argv[1:]))
     # SIGTERM/SIGINT end the run through the finally below (servers stopped, temp files removed).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.utcnow()
