@@ -28,10 +28,13 @@ demo:
 	$(MAKE) --no-print-directory build
 	scripts/demo $(BUILD)
 
+# make bench [BENCH_ARGS="--quick --only sftp,cat"]: bench/run.py against
+# OpenSSH, libssh2, libssh, Paramiko, AsyncSSH (bench/run.py --help);
+# make bench BENCH="packet transport": only those in-process benchmarks.
 bench:
 	scripts/deps bench
 	$(MAKE) --no-print-directory build
-	$(BUILD)/bench/amiko-bench $(BENCH)
+	$(if $(BENCH),$(BUILD)/bench/amiko-bench $(BENCH),/usr/bin/python3 bench/run.py --build $(BUILD) $(BENCH_ARGS))
 
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="buf namelist"]
 fuzz:
