@@ -181,6 +181,7 @@ amk_transport_new(struct amk_transport **out, const struct amk_transport_config 
     amk_buf_init(&t->held);
     amk_buf_init(&t->inq);
     amk_buf_init(&t->zq);
+    amk_buf_init(&t->inplace);
     amk_buf_init(&t->pkt);
     amk_buf_init(&t->my_kexinit);
     amk_buf_init(&t->peer_kexinit);
@@ -249,6 +250,7 @@ amk_transport_free(struct amk_transport *t)
     amk_buf_release(&t->held);
     amk_buf_release(&t->inq);
     amk_buf_release(&t->zq);
+    amk_buf_release(&t->inplace);
     amk_buf_release(&t->pkt);
     amk_buf_release(&t->my_kexinit);
     amk_buf_release(&t->peer_kexinit);
@@ -396,20 +398,16 @@ decoded_bytes(const struct amk_transport *t)
 static void
 trim_input(struct amk_transport *t)
 {
-    uint64_t keep = t->in_abs + t->in_decoded;
-    struct amk_inq_entry e;
+    uint64_t keep = t->in_abs + t->in_decoded, first;
     size_t n;
 
     if (t->ret_pending && !t->ret_inline && t->ret_start < keep)
         keep = t->ret_start;
-    /* The first entry in place is the oldest one. */
-    for (size_t off = 0; off + sizeof(e) <= amk_buf_len(&t->inq); off += sizeof(e)) {
-        memcpy(&e, amk_buf_ptr(&t->inq) + off, sizeof(e));
-        if (!e.inline_) {
-            if (e.start < keep)
-                keep = e.start;
-            break;
-        }
+    /* The oldest payload still in place (their starts only grow). */
+    if (amk_buf_len(&t->inplace) >= sizeof(first)) {
+        memcpy(&first, amk_buf_ptr(&t->inplace), sizeof(first));
+        if (first < keep)
+            keep = first;
     }
     n = (size_t)(keep - t->in_abs);
     if (n == 0)
@@ -438,6 +436,8 @@ amk_transport_queue_upper(struct amk_transport *t, const struct amk_buf *payload
         if (amk_buf_ptr(payload) != t->pkt_payload || len != t->pkt_len)
             return amk_transport_fail(t, AMK_EINTERNAL, 0, "payload is not the current packet");
         e.start = t->pkt_start;
+        if ((r = amk_buf_put(&t->inplace, &e.start, sizeof(e.start))) != AMK_OK)
+            return amk_transport_fail(t, r, 0, NULL);
     }
     if ((r = amk_buf_put(&t->inq, &e, sizeof(e))) != AMK_OK)
         return amk_transport_fail(t, r, 0, NULL);
@@ -634,6 +634,10 @@ amk_transport_recv(struct amk_transport *t, const uint8_t **payload, size_t *len
         *payload = amk_buf_ptr(&t->zq) + 4;
     } else {
         t->ret_start = e.start;
+        if (amk_buf_consume(&t->inplace, sizeof(e.start)) != AMK_OK) {
+            t->ret_pending = 0;
+            return amk_transport_fail(t, AMK_EINTERNAL, 0, "receive queue");
+        }
         /* The packet is still in t->in: trim_input() keeps it. */
         *payload = amk_inbuf_ptr(&t->in) + (size_t)(e.start - t->in_abs) + AMK_PKT_HEADER_LEN;
     }

@@ -223,6 +223,7 @@ struct amk_transport {
     size_t in_room;             /* room amk_transport_input_space() gave */
     struct amk_buf inq;         /* struct amk_inq_entry, in order */
     struct amk_buf zq;          /* inline payloads (decompressed): u32 len, bytes */
+    struct amk_buf inplace;     /* uint64_t start of each in-place entry of inq, in order */
     int ret_pending;            /* amk_transport_recv() returned a payload ... */
     int ret_inline;             /* ... from zq (with this length + 4) */
     uint32_t ret_len;
