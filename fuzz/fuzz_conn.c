@@ -63,7 +63,7 @@ check(struct amk_conn *c, int from_peer, int r)
         const struct amk_chan *ch = c->slots[i];
         if (ch == NULL)
             continue;
-        if (amk_buf_len(&ch->rx[0]) + amk_buf_len(&ch->rx[1]) > WINDOW)
+        if (amk_ring_len(&ch->rx[0]) + amk_ring_len(&ch->rx[1]) > WINDOW)
             abort();
         if ((uint64_t)ch->rwin + ch->rconsumed > WINDOW)
             abort();

@@ -170,7 +170,7 @@ check(struct amk_conn *c, int from_peer, int r)
             continue;
         if (ch->inreq.received - ch->inreq.replied > AMK_CONN_REQUESTS_MAX)
             abort();
-        if (amk_buf_len(&ch->rx[0]) + amk_buf_len(&ch->rx[1]) > WINDOW)
+        if (amk_ring_len(&ch->rx[0]) + amk_ring_len(&ch->rx[1]) > WINDOW)
             abort();
     }
 }

@@ -77,7 +77,7 @@ chan_receive(struct amk_conn *c, struct amk_chan *ch, int stream, const uint8_t 
         ch->rconsumed += (uint32_t)len;
         return amk_conn_chan_adjust(c, ch);
     }
-    if ((r = amk_buf_put(&ch->rx[stream], p, len)) != AMK_OK)
+    if ((r = amk_ring_put(&ch->rx[stream], p, len)) != AMK_OK)
         return amk_conn_fail(c, r, "channel %u: buffering %zu bytes failed", ch->id, len);
     amk_conn_chan_changed(c, ch);
     return AMK_OK;
@@ -128,7 +128,7 @@ amk_conn_channel_read(struct amk_conn *c, uint32_t id, enum amk_chan_stream stre
     size_t cap, size_t *got)
 {
     struct amk_chan *ch;
-    struct amk_buf *rx;
+    struct amk_ring *rx;
     size_t n;
     int r;
 
@@ -141,7 +141,7 @@ amk_conn_channel_read(struct amk_conn *c, uint32_t id, enum amk_chan_stream stre
     if (ch == NULL || (ch->flags & CH_RELEASED))
         return AMK_EINVAL;
     rx = &ch->rx[stream];
-    n = amk_buf_len(rx);
+    n = amk_ring_len(rx);
     if (n == 0) {
         if ((ch->flags & (CH_EOF_RCVD | CH_CLOSE_RCVD)) || ch->state == AMK_CHAN_OPEN_FAILED)
             return AMK_OK;
@@ -154,10 +154,7 @@ amk_conn_channel_read(struct amk_conn *c, uint32_t id, enum amk_chan_stream stre
     }
     if (cap == 0)
         return AMK_EINVAL;
-    if (n > cap)
-        n = cap;
-    if ((r = amk_buf_get_bytes(rx, buf, n)) != AMK_OK)
-        return AMK_EINTERNAL;
+    n = amk_ring_get(rx, buf, cap);
     *got = n;
     ch->rconsumed += (uint32_t)n;
     if (c->err != AMK_OK)
@@ -175,7 +172,7 @@ amk_conn_channel_pending(const struct amk_conn *c, uint32_t id, enum amk_chan_st
     if (ch == NULL || (ch->flags & CH_RELEASED)
         || (stream != AMK_CHAN_STDOUT && stream != AMK_CHAN_STDERR))
         return 0;
-    return amk_buf_len(&ch->rx[stream]);
+    return amk_ring_len(&ch->rx[stream]);
 }
 
 uint32_t

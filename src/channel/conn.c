@@ -240,8 +240,8 @@ chan_destroy(struct amk_chan *ch)
 {
     if (ch == NULL)
         return;
-    amk_buf_release(&ch->rx[0]);
-    amk_buf_release(&ch->rx[1]);
+    amk_ring_release(&ch->rx[0]);
+    amk_ring_release(&ch->rx[1]);
     free(ch->exit_signal);
     free(ch->exit_message);
     free(ch->open_desc);
@@ -267,7 +267,6 @@ chan_alloc(struct amk_conn *c, enum amk_chan_state state, struct amk_chan **out)
 {
     struct amk_chan *ch = NULL;
     size_t slot = c->max_channels;
-    int r = AMK_EINTERNAL;
 
     *out = NULL;
     if (c->n_open >= c->max_channels)
@@ -283,11 +282,8 @@ chan_alloc(struct amk_conn *c, enum amk_chan_state state, struct amk_chan **out)
         return AMK_EINTERNAL;
     if ((ch = calloc(1, sizeof(*ch))) == NULL)
         return AMK_ENOMEM;
-    amk_buf_init(&ch->rx[0]);
-    amk_buf_init(&ch->rx[1]);
-    if ((r = amk_buf_set_max(&ch->rx[0], c->window)) != AMK_OK
-        || (r = amk_buf_set_max(&ch->rx[1], c->window)) != AMK_OK)
-        goto out;
+    amk_ring_init(&ch->rx[0], c->window);
+    amk_ring_init(&ch->rx[1], c->window);
     ch->id = (uint32_t)c->gens[slot] << AMK_CONN_SLOT_BITS | (uint32_t)slot;
     ch->state = state;
     ch->merge_stderr = c->merge_stderr;
@@ -298,11 +294,7 @@ chan_alloc(struct amk_conn *c, enum amk_chan_state state, struct amk_chan **out)
     c->n_open++;
     c->slot_hint = slot + 1;
     *out = ch;
-    ch = NULL;
-    r = AMK_OK;
-out:
-    chan_destroy(ch);
-    return r;
+    return AMK_OK;
 }
 
 /* --- Creation --------------------------------------------------------- */
@@ -805,9 +797,9 @@ amk_conn_channel_poll(const struct amk_conn *c, uint32_t id)
     if (ch == NULL || (ch->flags & CH_RELEASED))
         return 0;
     at_end = (ch->flags & (CH_EOF_RCVD | CH_CLOSE_RCVD)) || ch->state == AMK_CHAN_OPEN_FAILED;
-    if (amk_buf_len(&ch->rx[AMK_CHAN_STDOUT]) > 0 || at_end)
+    if (amk_ring_len(&ch->rx[AMK_CHAN_STDOUT]) > 0 || at_end)
         ev |= AMK_CHAN_EV_READABLE;
-    if (amk_buf_len(&ch->rx[AMK_CHAN_STDERR]) > 0 || at_end)
+    if (amk_ring_len(&ch->rx[AMK_CHAN_STDERR]) > 0 || at_end)
         ev |= AMK_CHAN_EV_STDERR;
     if (ch->state == AMK_CHAN_OPEN && !(ch->flags & (CH_EOF_SENT | CH_CLOSE_SENT | CH_CLOSE_RCVD))
         && ch->swin > 0 && amk_buf_len(&c->pending) == 0 && c->err == AMK_OK)
@@ -891,8 +883,8 @@ amk_conn_channel_release(struct amk_conn *c, uint32_t id)
         return AMK_EINVAL;
     ch->flags |= CH_RELEASED;
     chan_unqueue(c, ch);
-    amk_buf_release(&ch->rx[0]);
-    amk_buf_release(&ch->rx[1]);
+    amk_ring_release(&ch->rx[0]);
+    amk_ring_release(&ch->rx[1]);
     if (ch->state == AMK_CHAN_OPEN && c->err == AMK_OK)
         r = chan_send_close(c, ch, 1);
     if (c->err != AMK_OK) {

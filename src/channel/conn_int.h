@@ -7,6 +7,7 @@
 #define AMK_CHANNEL_CONN_INT_H
 
 #include "channel/conn.h"
+#include "channel/ring.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -65,7 +66,7 @@ struct amk_chan {
     uint32_t rwin_max;
     uint32_t rmaxpkt;
     uint32_t rconsumed;
-    struct amk_buf rx[2];       /* indexed by enum amk_chan_stream */
+    struct amk_ring rx[2];      /* indexed by enum amk_chan_stream */
 
     /* Sending: the peer's window and maximum packet size. */
     uint32_t swin;

@@ -24,8 +24,9 @@
 #include "util/log.h"
 #include "util/secure.h"
 
-/* Bytes read from the peer per read call. */
-#define SESSION_READ_CHUNK ((size_t)32 * 1024)
+/* Bytes read from the peer per read call, straight into the engine's
+ * input buffer: large reads mean few system calls on a bulk transfer. */
+#define SESSION_READ_CHUNK ((size_t)256 * 1024)
 /* Host keys a server session holds: one per key type. */
 #define SESSION_MAX_HOST_KEYS 8
 /* Algorithm specs: one per enum amk_alg_kind (1..5). */
@@ -60,8 +61,6 @@ struct amk_session {
     void *io_user;
 
     struct amk_transport *t;
-    uint8_t *in;            /* SESSION_READ_CHUNK bytes: read, not yet fed */
-    size_t in_len;
     int closing;            /* amk_session_disconnect() queued the DISCONNECT */
 
     int block_dirs;
@@ -228,34 +227,30 @@ flush_best_effort(struct amk_session *s)
     }
 }
 
-/* Whether the pump should read: the engine takes input and none is pending. */
+/* Whether the pump should read: the engine takes input. */
 static int
 wants_input(const struct amk_session *s)
 {
-    return !s->closing && s->in_len == 0 && amk_transport_wants_read(s->t);
+    return !s->closing && amk_transport_wants_read(s->t);
 }
 
-/* Feeds pending input, then reads and feeds one chunk. */
+/* Reads one chunk straight into the engine's input buffer and processes it. */
 static int
 read_some(struct amk_session *s, int *progress)
 {
+    uint8_t *room;
+    size_t cap;
     ssize_t n;
     int r;
 
-    if (s->closing)
-        return AMK_OK;
-    if (s->in_len > 0) {
-        r = amk_transport_feed(s->t, s->in, s->in_len, now_ms());
-        if (r == AMK_EAGAIN)
-            return AMK_OK;      /* the upper layer must take packets first */
-        if (r != AMK_OK)
-            return fail_engine(s, r);
-        s->in_len = 0;
-        *progress = 1;
-    }
     if (!wants_input(s))
         return AMK_OK;
-    n = io_read(s, s->in, SESSION_READ_CHUNK);
+    r = amk_transport_input_space(s->t, SESSION_READ_CHUNK, &room, &cap);
+    if (r == AMK_EAGAIN)
+        return AMK_OK;          /* the upper layer must take packets first */
+    if (r != AMK_OK)
+        return fail_engine(s, r);
+    n = io_read(s, room, cap);
     if (n == AMK_EAGAIN)
         return AMK_OK;
     if (n < 0)
@@ -271,11 +266,7 @@ read_some(struct amk_session *s, int *progress)
         }
         return fail_engine(s, r);
     }
-    r = amk_transport_feed(s->t, s->in, (size_t)n, now_ms());
-    if (r == AMK_EAGAIN) {
-        s->in_len = (size_t)n;
-        return AMK_OK;
-    }
+    r = amk_transport_input_commit(s->t, (size_t)n, now_ms());
     if (r != AMK_OK)
         return fail_engine(s, r);
     return AMK_OK;
@@ -388,8 +379,6 @@ start_engine(struct amk_session *s)
 
     if (s->t != NULL)
         return AMK_OK;
-    if ((s->in = malloc(SESSION_READ_CHUNK)) == NULL)
-        return session_fail(s, amk_error_set(&s->err, AMK_ENOMEM, NULL));
     memset(&cfg, 0, sizeof(cfg));
     cfg.role = s->role == AMK_SESSION_SERVER ? AMK_TRANSPORT_SERVER : AMK_TRANSPORT_CLIENT;
     cfg.kex_algs = s->specs[AMK_ALG_KEX];
@@ -571,8 +560,6 @@ amk_session_free(struct amk_session *s)
         close(s->fd);
     for (size_t i = 0; i < SESSION_N_SPECS; i++)
         free(s->specs[i]);
-    /* input read from the peer may hold (encrypted) session data */
-    amk_free_wiped(s->in, s->in != NULL ? SESSION_READ_CHUNK : 0);
     free(s->hk_alg);
     free(s->hk_blob);
     amk_free_wiped(s, sizeof(*s));

@@ -144,12 +144,7 @@ bad:
 static int
 deliver(struct amk_transport *t, const struct amk_buf *payload)
 {
-    int r = AMK_EINTERNAL;
-
-    if ((r = amk_buf_put_u32(&t->inq, (uint32_t)amk_buf_len(payload))) != AMK_OK ||
-        (r = amk_buf_putb(&t->inq, payload)) != AMK_OK)
-        return amk_transport_fail(t, r, 0, NULL);
-    return AMK_OK;
+    return amk_transport_queue_upper(t, payload);
 }
 
 /*

@@ -9,7 +9,7 @@
 #include "crypto/rand.h"
 #include "transport/transport_int.h"
 
-#define PKT_HEADER_LEN 5   /* packet_length and padding_length */
+#define PKT_HEADER_LEN AMK_PKT_HEADER_LEN
 
 static size_t
 dir_block(const struct amk_transport_dir *d)
@@ -99,7 +99,7 @@ int
 amk_packet_next(struct amk_transport *t)
 {
     struct amk_transport_dir *d = &t->dir_in;
-    size_t lenbytes, block, aad, tag, total;
+    size_t lenbytes, block, aad, tag, total, avail;
     uint8_t *p;
     uint8_t padlen;
     size_t paylen;
@@ -109,11 +109,13 @@ amk_packet_next(struct amk_transport *t)
     aad = dir_aad(d);
     tag = dir_tag(d);
     lenbytes = d->cipher != NULL ? amk_pkt_cipher_length_bytes(d->cipher) : 4;
+    /* Packets before in_decoded were decoded already; this one follows. */
+    avail = amk_inbuf_len(&t->in) - t->in_decoded;
     if (!t->have_len) {
         uint32_t plen;
-        if (amk_buf_len(&t->in) < lenbytes)
+        if (avail < lenbytes)
             return AMK_EAGAIN;
-        p = amk_buf_mutable_ptr(&t->in);
+        p = amk_inbuf_ptr(&t->in) + t->in_decoded;
         if (d->cipher != NULL) {
             if ((r = amk_pkt_decrypt_length(d->cipher, d->seq, p, &plen)) != AMK_OK)
                 return amk_transport_fail(t, r, AMK_DISCONNECT_PROTOCOL_ERROR,
@@ -132,10 +134,11 @@ amk_packet_next(struct amk_transport *t)
         t->have_len = 1;
     }
     total = 4 + (size_t)t->in_packet_len;
-    if (amk_buf_len(&t->in) < total + tag)
+    if (avail < total + tag)
         return AMK_EAGAIN;
-    p = amk_buf_mutable_ptr(&t->in);
-    /* The tag is checked before anything in the packet is parsed. */
+    p = amk_inbuf_ptr(&t->in) + t->in_decoded;
+    /* The tag is checked before anything in the packet is parsed; the
+     * packet is decrypted where it was received. */
     if (d->cipher != NULL && (r = amk_pkt_open(d->cipher, d->seq, p, total, p + total)) != AMK_OK) {
         if (r == AMK_EMAC)
             return amk_transport_fail(t, AMK_EMAC, AMK_DISCONNECT_MAC_ERROR,
@@ -151,18 +154,23 @@ amk_packet_next(struct amk_transport *t)
     if (paylen == 0)
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "packet without a message number");
-    amk_buf_reset(&t->pkt);
     if (d->comp != NULL && !d->comp_delayed) {
+        amk_buf_reset(&t->pkt);
         r = amk_compress_inflate(d->comp, p + PKT_HEADER_LEN, paylen, &t->pkt,
             AMK_TRANSPORT_MAX_PAYLOAD);
         if (r != AMK_OK)
             return amk_transport_fail(t, r, AMK_DISCONNECT_COMPRESSION_ERROR,
                 "cannot decompress packet: %s", amk_strerror(r));
-    } else if ((r = amk_buf_put(&t->pkt, p + PKT_HEADER_LEN, paylen)) != AMK_OK) {
-        return amk_transport_fail(t, r, 0, NULL);
+        t->pkt_payload = amk_buf_ptr(&t->pkt);
+        t->pkt_len = amk_buf_len(&t->pkt);
+        t->pkt_inline = 1;
+    } else {
+        t->pkt_payload = p + PKT_HEADER_LEN;
+        t->pkt_len = paylen;
+        t->pkt_inline = 0;
     }
-    if ((r = amk_buf_consume(&t->in, total + tag)) != AMK_OK)
-        return amk_transport_fail(t, r, 0, NULL);
+    t->pkt_start = t->in_abs + t->in_decoded;
+    t->in_decoded += total + tag;
     t->have_len = 0;
     d->seq++;   /* RFC 4253 §6.4: wraps at 2^32 */
     if (d->seq == 0 && t->kex_count == 0)
@@ -172,7 +180,7 @@ amk_packet_next(struct amk_transport *t)
     d->total_bytes += total + tag;
     t->packets_received++;
     /* A compressed payload can still inflate to nothing. */
-    if (amk_buf_len(&t->pkt) == 0)
+    if (t->pkt_len == 0)
         return amk_transport_fail(t, AMK_EPROTO, AMK_DISCONNECT_PROTOCOL_ERROR,
             "packet without a message number");
     return AMK_OK;

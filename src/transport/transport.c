@@ -177,11 +177,11 @@ amk_transport_new(struct amk_transport **out, const struct amk_transport_config 
     t->host_keys = cfg->host_keys;
     t->no_strict = cfg->disable_strict_kex != 0;
     t->n_host_keys = cfg->n_host_keys;
-    amk_buf_init(&t->in);
     amk_buf_init(&t->out);
     amk_buf_init(&t->held);
     amk_buf_init(&t->inq);
-    amk_buf_init(&t->cur);
+    amk_buf_init(&t->zq);
+    amk_buf_init(&t->inplace);
     amk_buf_init(&t->pkt);
     amk_buf_init(&t->my_kexinit);
     amk_buf_init(&t->peer_kexinit);
@@ -245,11 +245,12 @@ amk_transport_free(struct amk_transport *t)
     free(t->peer_version);
     free(t->peer_sig_algs);
     free(t->peer_disconnect_msg);
-    amk_buf_release(&t->in);
+    amk_inbuf_free(&t->in);
     amk_buf_release(&t->out);
     amk_buf_release(&t->held);
     amk_buf_release(&t->inq);
-    amk_buf_release(&t->cur);
+    amk_buf_release(&t->zq);
+    amk_buf_release(&t->inplace);
     amk_buf_release(&t->pkt);
     amk_buf_release(&t->my_kexinit);
     amk_buf_release(&t->peer_kexinit);
@@ -383,6 +384,66 @@ out:
 }
 
 
+/* Bytes of decoded input not yet delivered (in place and inline). */
+static size_t
+decoded_bytes(const struct amk_transport *t)
+{
+    return t->in_decoded + amk_buf_len(&t->zq);
+}
+
+/*
+ * Drops decoded packets from the head of t->in up to the first payload
+ * still waiting for (or just returned by) amk_transport_recv().
+ */
+static void
+trim_input(struct amk_transport *t)
+{
+    uint64_t keep = t->in_abs + t->in_decoded, first;
+    size_t n;
+
+    if (t->ret_pending && !t->ret_inline && t->ret_start < keep)
+        keep = t->ret_start;
+    /* The oldest payload still in place (their starts only grow). */
+    if (amk_buf_len(&t->inplace) >= sizeof(first)) {
+        memcpy(&first, amk_buf_ptr(&t->inplace), sizeof(first));
+        if (first < keep)
+            keep = first;
+    }
+    n = (size_t)(keep - t->in_abs);
+    if (n == 0)
+        return;
+    amk_inbuf_consume(&t->in, n);
+    t->in_abs += n;
+    t->in_decoded -= n;
+}
+
+int
+amk_transport_queue_upper(struct amk_transport *t, const struct amk_buf *payload)
+{
+    struct amk_inq_entry e;
+    size_t len = amk_buf_len(payload);
+    int r = AMK_EINTERNAL;
+
+    memset(&e, 0, sizeof(e));
+    e.len = (uint32_t)len;
+    if (t->pkt_inline) {
+        e.inline_ = 1;
+        if ((r = amk_buf_put_u32(&t->zq, (uint32_t)len)) != AMK_OK ||
+            (r = amk_buf_putb(&t->zq, payload)) != AMK_OK)
+            return amk_transport_fail(t, r, 0, NULL);
+    } else {
+        /* In place: the payload stays where it was decrypted. */
+        if (amk_buf_ptr(payload) != t->pkt_payload || len != t->pkt_len)
+            return amk_transport_fail(t, AMK_EINTERNAL, 0, "payload is not the current packet");
+        e.start = t->pkt_start;
+        if ((r = amk_buf_put(&t->inplace, &e.start, sizeof(e.start))) != AMK_OK)
+            return amk_transport_fail(t, r, 0, NULL);
+    }
+    if ((r = amk_buf_put(&t->inq, &e, sizeof(e))) != AMK_OK)
+        return amk_transport_fail(t, r, 0, NULL);
+    return AMK_OK;
+}
+
 /* Runs the input side as far as it goes. */
 static int
 process(struct amk_transport *t)
@@ -398,15 +459,18 @@ process(struct amk_transport *t)
         if (r != AMK_OK)
             return r;
     }
-    while (amk_buf_len(&t->inq) < AMK_TRANSPORT_INQ_MAX) {
+    while (decoded_bytes(t) < AMK_TRANSPORT_INQ_MAX) {
         struct amk_buf msg;
         r = amk_packet_next(t);
         if (r == AMK_EAGAIN)
             break;
         if (r != AMK_OK)
             return r;
-        amk_buf_view(&msg, amk_buf_ptr(&t->pkt), amk_buf_len(&t->pkt));
-        if ((r = amk_transport_dispatch(t, &msg)) != AMK_OK)
+        amk_buf_view(&msg, t->pkt_payload, t->pkt_len);
+        r = amk_transport_dispatch(t, &msg);
+        /* Packets the engine handled itself need not stay. */
+        trim_input(t);
+        if (r != AMK_OK)
             return r;
         if ((r = check_rekey(t)) != AMK_OK)
             return r;
@@ -444,8 +508,50 @@ run_timers(struct amk_transport *t)
 }
 
 int
+amk_transport_input_space(struct amk_transport *t, size_t want, uint8_t **ptr, size_t *cap)
+{
+    int r = AMK_EINTERNAL;
+
+    if (ptr != NULL)
+        *ptr = NULL;
+    if (cap != NULL)
+        *cap = 0;
+    if (t == NULL || ptr == NULL || cap == NULL || want == 0 || want > AMK_TRANSPORT_INPUT_MAX)
+        return AMK_EINVAL;
+    if (t->error != AMK_OK)
+        return t->error;
+    if (!amk_transport_wants_read(t))
+        return AMK_EAGAIN;
+    if ((r = amk_inbuf_space(&t->in, want, ptr, cap)) != AMK_OK)
+        return amk_transport_fail(t, r, 0, "input buffer full");
+    t->in_room = *cap;
+    return AMK_OK;
+}
+
+int
+amk_transport_input_commit(struct amk_transport *t, size_t n, uint64_t now_ms)
+{
+    int r = AMK_EINTERNAL;
+
+    if (t == NULL)
+        return AMK_EINVAL;
+    set_time(t, now_ms);
+    if (t->error != AMK_OK)
+        return t->error;
+    if (n > t->in_room)
+        return AMK_EINVAL;
+    t->in_room = 0;
+    amk_inbuf_commit(&t->in, n);
+    if ((r = process(t)) != AMK_OK)
+        return r;
+    return run_timers(t);
+}
+
+int
 amk_transport_feed(struct amk_transport *t, const void *data, size_t len, uint64_t now_ms)
 {
+    uint8_t *p;
+    size_t cap;
     int r = AMK_EINTERNAL;
 
     if (t == NULL || (data == NULL && len > 0))
@@ -456,8 +562,12 @@ amk_transport_feed(struct amk_transport *t, const void *data, size_t len, uint64
     if (len > 0) {
         if (!amk_transport_wants_read(t))
             return AMK_EAGAIN;
-        if ((r = amk_buf_put(&t->in, data, len)) != AMK_OK)
-            return amk_transport_fail(t, r, 0, "input buffer full");
+        if (len > AMK_TRANSPORT_INPUT_MAX ||
+            (r = amk_inbuf_space(&t->in, len, &p, &cap)) != AMK_OK)
+            return amk_transport_fail(t, len > AMK_TRANSPORT_INPUT_MAX ? AMK_ELIMIT : r, 0,
+                "input buffer full");
+        memcpy(p, data, len);
+        amk_inbuf_commit(&t->in, len);
     }
     if ((r = process(t)) != AMK_OK)
         return r;
@@ -477,31 +587,61 @@ amk_transport_wants_read(const struct amk_transport *t)
 {
     if (t->error != AMK_OK)
         return 0;
-    return !(amk_buf_len(&t->inq) >= AMK_TRANSPORT_INQ_MAX &&
-        amk_buf_len(&t->in) >= AMK_TRANSPORT_MAX_PACKET);
+    return !(decoded_bytes(t) >= AMK_TRANSPORT_INQ_MAX &&
+        amk_inbuf_len(&t->in) - t->in_decoded >= AMK_TRANSPORT_MAX_PACKET);
+}
+
+/* Lets go of the payload amk_transport_recv() returned last. */
+static void
+release_returned(struct amk_transport *t)
+{
+    if (!t->ret_pending)
+        return;
+    t->ret_pending = 0;
+    /* recv checked that zq holds the entry */
+    if (t->ret_inline && amk_buf_consume(&t->zq, (size_t)t->ret_len + 4) != AMK_OK)
+        amk_buf_reset(&t->zq);
+    trim_input(t);
 }
 
 int
 amk_transport_recv(struct amk_transport *t, const uint8_t **payload, size_t *len)
 {
+    struct amk_inq_entry e;
     uint32_t n;
     int r = AMK_EINTERNAL;
 
     *payload = NULL;
     *len = 0;
-    amk_buf_reset(&t->cur);
+    release_returned(t);
     if (amk_buf_len(&t->inq) == 0) {
-        if (t->error == AMK_OK && amk_buf_len(&t->in) > 0)
+        if (t->error == AMK_OK && amk_inbuf_len(&t->in) > t->in_decoded)
             (void)process(t);
         if (amk_buf_len(&t->inq) == 0)
             return t->error != AMK_OK ? t->error : AMK_EAGAIN;
     }
-    if ((r = amk_buf_get_u32(&t->inq, &n)) != AMK_OK ||
-        (r = amk_buf_put(&t->cur, amk_buf_ptr(&t->inq), n)) != AMK_OK ||
-        (r = amk_buf_consume(&t->inq, n)) != AMK_OK)
-        return amk_transport_fail(t, r == AMK_ENOMEM ? r : AMK_EINTERNAL, 0, "receive queue");
-    *payload = amk_buf_ptr(&t->cur);
-    *len = n;
+    if ((r = amk_buf_get_bytes(&t->inq, &e, sizeof(e))) != AMK_OK)
+        return amk_transport_fail(t, AMK_EINTERNAL, 0, "receive queue");
+    t->ret_pending = 1;
+    t->ret_inline = (int)e.inline_;
+    t->ret_len = e.len;
+    if (e.inline_) {
+        if ((r = amk_buf_peek_u32(&t->zq, 0, &n)) != AMK_OK || n != e.len ||
+            amk_buf_len(&t->zq) < (size_t)n + 4) {
+            t->ret_pending = 0;
+            return amk_transport_fail(t, AMK_EINTERNAL, 0, "receive queue");
+        }
+        *payload = amk_buf_ptr(&t->zq) + 4;
+    } else {
+        t->ret_start = e.start;
+        if (amk_buf_consume(&t->inplace, sizeof(e.start)) != AMK_OK) {
+            t->ret_pending = 0;
+            return amk_transport_fail(t, AMK_EINTERNAL, 0, "receive queue");
+        }
+        /* The packet is still in t->in: trim_input() keeps it. */
+        *payload = amk_inbuf_ptr(&t->in) + (size_t)(e.start - t->in_abs) + AMK_PKT_HEADER_LEN;
+    }
+    *len = e.len;
     return AMK_OK;
 }
 

@@ -86,6 +86,9 @@ enum amk_disconnect_reason {
 /* Limits. */
 #define AMK_TRANSPORT_MAX_PACKET ((size_t)256 * 1024)   /* packet_length we accept */
 #define AMK_TRANSPORT_MAX_PAYLOAD ((size_t)256 * 1024 - 1024) /* largest payload, either way */
+/* Most input the engine buffers (what amk_transport_feed() was given
+ * beyond what it decoded so far, or input_space's room). */
+#define AMK_TRANSPORT_INPUT_MAX ((size_t)64 * 1024 * 1024)
 #define AMK_TRANSPORT_VERSION_MAX 255                    /* RFC 4253 §4.2, incl. CR LF */
 #define AMK_TRANSPORT_MAX_BANNER_LINES 1024              /* lines before the version */
 #define AMK_TRANSPORT_MAX_BANNER_BYTES ((size_t)64 * 1024)
@@ -228,6 +231,24 @@ int amk_transport_feed(struct amk_transport *t, const void *data, size_t len, ui
     __attribute__((warn_unused_result));
 
 /*
+ * Zero-copy input, for the io layer: room for at least @p want received
+ * bytes (1 .. AMK_TRANSPORT_INPUT_MAX; more may be given in *@p cap) at
+ * *@p ptr, valid until the next call into the engine. Write what was
+ * read there and call amk_transport_input_commit(), which processes it as
+ * amk_transport_feed() would (the pair is feed without its copy).
+ * Returns AMK_OK; AMK_EAGAIN when the engine takes no input now (as
+ * amk_transport_wants_read() == 0); AMK_EINVAL; AMK_ENOMEM (fatal); the
+ * engine's error once it failed.
+ */
+int amk_transport_input_space(struct amk_transport *t, size_t want, uint8_t **ptr, size_t *cap)
+    __attribute__((warn_unused_result));
+/* Takes @p n bytes written at the pointer of amk_transport_input_space()
+ * (n <= its cap; 0 only runs timers). Returns as amk_transport_feed(),
+ * plus AMK_EINVAL when n exceeds the room given. */
+int amk_transport_input_commit(struct amk_transport *t, size_t n, uint64_t now_ms)
+    __attribute__((warn_unused_result));
+
+/*
  * Tells the engine the peer closed the connection (EOF). Returns
  * AMK_ECLOSED and fails the engine (no DISCONNECT is queued), unless it
  * had already failed (then its first error).
@@ -272,7 +293,8 @@ int amk_transport_send(struct amk_transport *t, const uint8_t *payload, size_t l
 
 /*
  * The next packet for the upper layer: *@p payload / *@p len, message
- * number first, valid until the next call into the engine. Returns AMK_OK,
+ * number first, valid until the next call into the engine (it points into
+ * the engine's input buffer: no copy is made). Returns AMK_OK,
  * AMK_EAGAIN when none is ready, or the engine's error once it has failed
  * and every packet received before the failure has been delivered.
  */

@@ -41,7 +41,8 @@ struct amk_compress;
 #define AMK_KEXINIT_COOKIE_LEN 16
 #define AMK_PKT_MIN_PADDING 4                    /* RFC 4253 §6 */
 #define AMK_PKT_MIN_BLOCK 8
-#define AMK_TRANSPORT_INQ_MAX ((size_t)1024 * 1024)  /* undelivered upper-layer payloads */
+#define AMK_PKT_HEADER_LEN 5                     /* packet_length, padding_length */
+#define AMK_TRANSPORT_INQ_MAX ((size_t)1024 * 1024)  /* decoded, undelivered input */
 #define AMK_TRANSPORT_SENDQ_MAX ((size_t)8 * 1024 * 1024)
 
 /* GEX sizes the client asks for (RFC 4419 §3, RFC 8270). */
@@ -133,6 +134,53 @@ struct amk_transport_dir {
     uint64_t total_bytes;
 };
 
+/*
+ * Received bytes (inbuf.c): unread data is d[off..size); room for more
+ * input follows it. The io layer reads straight into that room
+ * (amk_transport_input_space), and packets are decrypted in place.
+ */
+struct amk_inbuf {
+    uint8_t *d;
+    size_t off;
+    size_t size;
+    size_t alloc;
+};
+
+/* Room for at least @p want more bytes at the end: *@p ptr, *@p cap.
+ * AMK_ELIMIT beyond AMK_TRANSPORT_INPUT_MAX, AMK_ENOMEM. */
+int amk_inbuf_space(struct amk_inbuf *b, size_t want, uint8_t **ptr, size_t *cap)
+    AMK_MUST_CHECK_INTERNAL;
+/* Appends the @p n bytes written at the pointer amk_inbuf_space() gave. */
+void amk_inbuf_commit(struct amk_inbuf *b, size_t n);
+/* Drops @p n unread bytes (n <= amk_inbuf_len()). */
+void amk_inbuf_consume(struct amk_inbuf *b, size_t n);
+void amk_inbuf_free(struct amk_inbuf *b);
+
+static inline size_t
+amk_inbuf_len(const struct amk_inbuf *b)
+{
+    return b->size - b->off;
+}
+
+static inline uint8_t *
+amk_inbuf_ptr(struct amk_inbuf *b)
+{
+    /* No storage yet: NULL + 0 is undefined. */
+    return b->d == NULL ? NULL : b->d + b->off;
+}
+
+/*
+ * One received upper-layer payload waiting for amk_transport_recv(): in
+ * place in t->in (the packet starting at absolute input offset @c start,
+ * payload after its 5-byte header), or, for a decompressed payload,
+ * the next one in t->zq (@c inline_ set).
+ */
+struct amk_inq_entry {
+    uint64_t start;
+    uint32_t len;
+    uint32_t inline_;
+};
+
 enum amk_version_state {
     AMK_VERSION_WAIT = 0,
     AMK_VERSION_DONE
@@ -163,13 +211,34 @@ struct amk_transport {
     size_t banner_bytes;
 
     /* Buffers. */
-    struct amk_buf in;          /* raw received bytes */
+    /*
+     * Input: t->in holds [decoded packets | bytes not decoded yet]. The
+     * first in_decoded bytes are decrypted packets already dispatched;
+     * those holding upper-layer payloads stay there until delivered
+     * (zero copy), listed in order in inq. in_abs counts the bytes
+     * consumed from t->in so far, the origin of amk_inq_entry.start.
+     */
+    struct amk_inbuf in;
+    size_t in_decoded;
+    uint64_t in_abs;
+    size_t in_room;             /* room amk_transport_input_space() gave */
+    struct amk_buf inq;         /* struct amk_inq_entry, in order */
+    struct amk_buf zq;          /* inline payloads (decompressed): u32 len, bytes */
+    struct amk_buf inplace;     /* uint64_t start of each in-place entry of inq, in order */
+    int ret_pending;            /* amk_transport_recv() returned a payload ... */
+    int ret_inline;             /* ... from zq (with this length + 4) */
+    uint32_t ret_len;
+    uint64_t ret_start;         /* ... or in place, its packet starting here */
     struct amk_buf out;         /* bytes to send */
     struct amk_buf held;        /* upper-layer payloads held during KEX: u32 len, bytes */
-    struct amk_buf inq;         /* received upper-layer payloads: u32 len, bytes */
-    struct amk_buf cur;         /* the payload amk_transport_recv() returned last */
-    struct amk_buf pkt;         /* scratch: one packet's payload */
-    int have_len;               /* packet_length of the packet at in's head is known */
+    struct amk_buf pkt;         /* scratch: one decompressed payload */
+    /* The packet amk_packet_next() decoded last: its payload (a view into
+     * t->in, or t->pkt when pkt_inline) and its absolute start. */
+    const uint8_t *pkt_payload;
+    size_t pkt_len;
+    int pkt_inline;
+    uint64_t pkt_start;
+    int have_len;               /* packet_length of the next packet to decode is known */
     uint32_t in_packet_len;
 
     struct amk_transport_dir dir_out;
@@ -249,11 +318,18 @@ int amk_version_local(struct amk_transport *t, const char *comment) AMK_MUST_CHE
  * AMK_EAGAIN when more input is needed. */
 int amk_version_parse(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 
+/* transport.c: queues the payload of the packet amk_packet_next() decoded
+ * last (viewed by @p payload) for amk_transport_recv(). */
+int amk_transport_queue_upper(struct amk_transport *t, const struct amk_buf *payload)
+    AMK_MUST_CHECK_INTERNAL;
+
 /* packet.c: the binary packet protocol (RFC 4253 §6). */
 int amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
     AMK_MUST_CHECK_INTERNAL;
-/* Decodes the next complete packet from t->in into t->pkt (payload).
- * AMK_EAGAIN when incomplete. */
+/* Decodes (decrypts in place) the next complete packet after the decoded
+ * part of t->in: t->pkt_payload / pkt_len (in place, or decompressed into
+ * t->pkt), and grows t->in_decoded by the packet. AMK_EAGAIN when
+ * incomplete. */
 int amk_packet_next(struct amk_transport *t) AMK_MUST_CHECK_INTERNAL;
 
 /* kexinit.c: negotiation (RFC 4253 §7.1). */

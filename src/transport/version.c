@@ -62,8 +62,8 @@ amk_version_parse(struct amk_transport *t)
     char line[AMK_TRANSPORT_VERSION_MAX + 1];
 
     for (;;) {
-        const uint8_t *p = amk_buf_ptr(&t->in);
-        size_t avail = amk_buf_len(&t->in);
+        const uint8_t *p = amk_inbuf_ptr(&t->in);
+        size_t avail = amk_inbuf_len(&t->in);
         size_t i, n;
         int r;
 
@@ -84,8 +84,8 @@ amk_version_parse(struct amk_transport *t)
             n--;    /* CR LF; a bare LF is accepted too */
         memcpy(line, p, n);
         line[n] = '\0';
-        if ((r = amk_buf_consume(&t->in, i + 1)) != AMK_OK)
-            return amk_transport_fail(t, r, 0, "consuming version line");
+        amk_inbuf_consume(&t->in, i + 1);
+        t->in_abs += i + 1;
         if (strncmp(line, "SSH-", 4) == 0) {
             if ((r = version_check(t, line)) != AMK_OK)
                 return r;

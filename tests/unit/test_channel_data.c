@@ -5,6 +5,7 @@
  * stderr apart or merged, and every window or packet-size violation.
  */
 #include "conn_test_util.h"
+#include "channel/ring.h"
 
 /* A connection with a 64 KiB window and 32 KiB packets, for accounting. */
 static struct tconn *
@@ -489,6 +490,52 @@ test_channel_stream_window_accounting(void **state)
     tconn_free(t);
 }
 
+/* Bytes @p pos .. @p pos + @p n - 1 of the test stream. */
+static void
+ring_stream(uint8_t *buf, size_t pos, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)((pos + i) * 7 + (pos + i) / 251);
+}
+
+/* The receive ring (channel/ring.c): data survives wrapping around the
+ * end of the storage and growing while wrapped, in order; the maximum
+ * holds. */
+static void
+test_channel_ring_wraps_and_grows_in_order(void **state)
+{
+    struct amk_ring r;
+    static uint8_t in[40000], out[40000], want[40000];
+    size_t wpos = 0, rpos = 0, n;
+
+    (void)state;
+    amk_ring_init(&r, 40000);
+    /* 10000 in, 6000 out, repeatedly: the head walks around the ring,
+     * which grows from 16 KiB while wrapped. */
+    for (int round = 0; round < 6; round++) {
+        n = round < 5 ? 10000 : 4000;
+        ring_stream(in, wpos, n);
+        ASSERT_OK(amk_ring_put(&r, in, n));
+        wpos += n;
+        assert_int_equal(amk_ring_get(&r, out, 6000), 6000);
+        ring_stream(want, rpos, 6000);
+        assert_memory_equal(out, want, 6000);
+        rpos += 6000;
+    }
+    assert_int_equal(amk_ring_len(&r), wpos - rpos);
+    n = 40000 - amk_ring_len(&r);
+    ASSERT_AMK(AMK_ELIMIT, amk_ring_put(&r, in, n + 1));
+    ring_stream(in, wpos, n);
+    ASSERT_OK(amk_ring_put(&r, in, n));
+    wpos += n;
+    assert_int_equal(amk_ring_len(&r), 40000);
+    assert_int_equal(amk_ring_get(&r, out, sizeof(out)), 40000);
+    ring_stream(want, rpos, 40000);
+    assert_memory_equal(out, want, 40000);
+    assert_int_equal(amk_ring_get(&r, out, 1), 0);
+    amk_ring_release(&r);
+}
+
 int
 main(void)
 {
@@ -514,6 +561,7 @@ main(void)
         cmocka_unit_test(test_channel_no_adjust_after_peer_eof),
         cmocka_unit_test(test_channel_adjust_retried_when_output_was_full),
         cmocka_unit_test(test_channel_stream_window_accounting),
+        cmocka_unit_test(test_channel_ring_wraps_and_grows_in_order),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
