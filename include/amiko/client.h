@@ -144,7 +144,13 @@ AMK_API int amk_client_new(struct amk_client **out) AMK_MUST_CHECK;
  */
 AMK_API void amk_client_free(struct amk_client *c);
 
-/** Sets the policy for unknown hosts. AMK_OK; AMK_EINVAL (unknown policy). */
+/**
+ * Sets the policy for unknown hosts. AMK_OK; AMK_EINVAL (unknown policy).
+ * ::AMK_HOSTKEY_CALLBACK may be set before or after
+ * amk_client_set_hostkey_callback(): the order does not matter. If no
+ * callback has been set by the time of amk_client_connect(), the connect
+ * fails with AMK_EINVAL (and a message saying so) before any network I/O.
+ */
 AMK_API int amk_client_set_hostkey_policy(struct amk_client *c, enum amk_hostkey_policy policy)
     AMK_MUST_CHECK;
 

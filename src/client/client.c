@@ -396,8 +396,9 @@ configurable(struct amk_client *c)
 int
 amk_client_set_hostkey_policy(struct amk_client *c, enum amk_hostkey_policy policy)
 {
-    if (c == NULL || policy < AMK_HOSTKEY_REJECT || policy > AMK_HOSTKEY_CALLBACK ||
-        (policy == AMK_HOSTKEY_CALLBACK && c->hostkey_fn == NULL))
+    /* AMK_HOSTKEY_CALLBACK without a callback yet is fine here: the two calls
+     * may come in either order, and start_connect() checks the pair. */
+    if (c == NULL || policy < AMK_HOSTKEY_REJECT || policy > AMK_HOSTKEY_CALLBACK)
         return AMK_EINVAL;
     c->policy = policy;
     return AMK_OK;
@@ -630,6 +631,9 @@ start_connect(struct amk_client *c, const char *host, uint16_t port, const char 
 {
     int r;
 
+    if (c->policy == AMK_HOSTKEY_CALLBACK && c->hostkey_fn == NULL)
+        return client_fail(c, AMK_EINVAL, "host key policy AMK_HOSTKEY_CALLBACK but no callback: "
+            "call amk_client_set_hostkey_callback() before connecting");
     c->port = port != 0 ? port : 22;
     if ((c->host = strdup(host)) == NULL || (c->user = strdup(user)) == NULL ||
         (password != NULL && (c->password = strdup(password)) == NULL))

@@ -64,12 +64,14 @@ load_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The message has no "sftp: " prefix: amk_sftp_fail() (src/client/sftp.c)
+ * puts its own context in front, and two prefixes read "sftp: sftp: ...". */
 static int
 fail(struct amk_sftpc *c, int code, const char *what, uint32_t n)
 {
     if (c->err == AMK_OK) {
         c->err = code;
-        amk_error_set(&c->detail, code, "sftp: %s (%u)", what, n);
+        amk_error_set(&c->detail, code, "%s (%u)", what, n);
     }
     return c->err;
 }
@@ -242,8 +244,9 @@ handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
         return fail(c, r, "malformed reply of type", len > 0 ? body[0] : 0);
     s = &c->slots[rep.id & SLOT_MASK];
     if (s->id != rep.id || (s->state != SLOT_PENDING && s->state != SLOT_FORGOTTEN)) {
+        uint32_t id = rep.id;       /* amk_sftp_reply_clear() zeroes rep */
         amk_sftp_reply_clear(&rep);
-        return fail(c, AMK_EPROTO, "reply to an unknown request id", rep.id);
+        return fail(c, AMK_EPROTO, "reply to an unknown request id", id);
     }
     if (!reply_allowed(s->type, rep.type)) {
         uint8_t t = rep.type;

@@ -8,8 +8,10 @@
  * file, an interrupted put leaving no file under the final name, exit
  * codes 1 (transfer errors) and 255 (connection and authentication), no
  * progress output when stderr is not a terminal and a progress bar under
- * a pty (script -qc). Files live in a temporary directory under /dev/shm
- * when present; the server sees the same file system.
+ * a pty (script -qc) whose last figure is the file's size, put and get
+ * (a finished file once counted twice showed 2x the size). Files live in
+ * a temporary directory under /dev/shm when present; the server sees the
+ * same file system.
  * The amiko binary is AMK_TOOL_PATH (set by CMake); argv[1] picks a case.
  */
 #include "test_helper.h"
@@ -443,6 +445,26 @@ script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet)
     snprintf(cmd + strlen(cmd), cap - strlen(cmd), "%s '%s' '%s'", quiet ? " -q" : "", l, spec);
 }
 
+/* The last line drawn in @p out (after the last '\r') shows @p size as
+ * the bytes done: not more (bytes counted twice), not less. */
+static void
+expect_final_size(const char *out, const char *size)
+{
+    const char *last = strrchr(out, '\r');
+    char pat[32];
+
+    /* script(1) turns each newline into "\r\n": skip a trailing one */
+    while (last != NULL && last > out && (last[1] == '\n' || last[1] == '\0')) {
+        const char *p = last - 1;
+        while (p > out && *p != '\r')
+            p--;
+        last = *p == '\r' ? p : NULL;
+    }
+    snprintf(pat, sizeof(pat), " %s ", size);
+    if (last == NULL || strstr(last, "100%") == NULL || strstr(last, pat) == NULL)
+        fail_msg("the final progress line does not show %s:\n%s", size, out);
+}
+
 static void
 test_cp_progress_on_a_terminal(void **state)
 {
@@ -466,7 +488,18 @@ test_cp_progress_on_a_terminal(void **state)
     out = cli_slurp(log, NULL);
     if (strstr(out, "100%") == NULL || strstr(out, "/s") == NULL || strstr(out, "3.0MB") == NULL)
         fail_msg("no progress bar on the terminal:\n%s", out);
+    expect_final_size(out, "3.0MB");
     free(out);
+    /* and back (a get): the last figure is the file's size too */
+    {
+        char back[1024];
+        lpath(back, sizeof(back), "p.back");
+        script_cmd(cmd, sizeof(cmd), spec, back, 0);
+        assert_int_equal(cli_run(sargv, NULL), 0);
+        out = cli_slurp(log, NULL);
+        expect_final_size(out, "3.0MB");
+        free(out);
+    }
     /* -q: none */
     script_cmd(cmd, sizeof(cmd), l, spec, 1);
     assert_int_equal(cli_run(sargv, NULL), 0);

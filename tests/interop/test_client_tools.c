@@ -3,7 +3,8 @@
  * processes: `amiko ssh` (exit status propagation, stdin piped to the
  * command, stdout and stderr apart, -o options, host-key checking,
  * BatchMode, a password and keyboard-interactive answers from SSH_ASKPASS)
- * and examples/paramiko_client.c
+ * and examples/paramiko_client.c; `amiko <command> --help` for every command
+ * (usage on stdout, exit 0)
  * (password authentication, AutoAddPolicy, `ls -l`).
  *
  * Password authentication needs an account with a password: as root the
@@ -127,6 +128,45 @@ ssh_run(const char *const *extra, const char *in_file, char *const env[])
         argv[n++] = (char *)extra[i];
     argv[n] = NULL;
     return run(argv, in_file, env);
+}
+
+/* `--help` is a request: every command prints its usage to stdout, nothing
+ * to stderr, and exits 0, wherever --help comes among the options. */
+static void
+test_amiko_help_every_command(void **state)
+{
+    static const char *const cmds[] = { "keygen", "ssh", "serve", "cp", "sftp", "help" };
+    char want[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char *argv[] = { (char *)amiko, (char *)cmds[i], (char *)"--help", NULL };
+        char *o, *e;
+        int st = run(argv, NULL, NULL);
+
+        o = slurp(out_path);
+        e = slurp(err_path);
+        snprintf(want, sizeof(want), "usage: amiko %s", cmds[i]);
+        if (st != 0 || strncmp(o, want, strlen(want)) != 0 || e[0] != '\0')
+            fail_msg("amiko %s --help: exit %d, stdout \"%s\", stderr \"%s\"", cmds[i], st, o, e);
+        free(o);
+        free(e);
+    }
+    /* after other options too (the command's own parser sees it) */
+    {
+        static const char *const late[][2] = { { "cp", "-r" }, { "sftp", "-q" }, { "ssh", "-T" } };
+
+        for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+            char *argv[] = { (char *)amiko, (char *)late[i][0], (char *)late[i][1],
+                             (char *)"--help", NULL };
+            char *o;
+
+            assert_int_equal(run(argv, NULL, NULL), 0);
+            o = slurp(out_path);
+            assert_non_null(strstr(o, "usage: amiko "));
+            free(o);
+        }
+    }
 }
 
 static void
@@ -407,6 +447,7 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_amiko_help_every_command),
         cmocka_unit_test(test_amiko_ssh_exit_status),
         cmocka_unit_test(test_amiko_ssh_stdin_piped),
         cmocka_unit_test(test_amiko_ssh_options),

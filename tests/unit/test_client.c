@@ -144,8 +144,6 @@ test_amk_client_setters_reject_bad_arguments(void **state)
     char *line = NULL;
 
     ASSERT_AMK(AMK_EINVAL, amk_client_set_hostkey_policy(c, (enum amk_hostkey_policy)9));
-    /* the callback policy needs a callback */
-    ASSERT_AMK(AMK_EINVAL, amk_client_set_hostkey_policy(c, AMK_HOSTKEY_CALLBACK));
     ASSERT_AMK(AMK_EINVAL, amk_client_set_hostkey_callback(c, NULL, NULL));
     ASSERT_AMK(AMK_EINVAL, amk_client_set_algorithms(c, (enum amk_alg_kind)0, "x"));
     ASSERT_AMK(AMK_EINVAL, amk_client_add_key(c, NULL));
@@ -167,6 +165,44 @@ test_amk_client_setters_reject_bad_arguments(void **state)
     ASSERT_AMK(AMK_EINVAL, amk_client_connect(c, "127.0.0.1", 22, NULL, NULL));
     amk_client_free(c);
     amk_key_free(k);
+}
+
+/* A host-key callback that is never reached in these tests. */
+static int
+never_cb(void *user, const char *host, unsigned port, const struct amk_key *key)
+{
+    (void)user;
+    (void)host;
+    (void)port;
+    (void)key;
+    fail_msg("the host-key callback was called");
+    return AMK_EINTERNAL;
+}
+
+/*
+ * AMK_HOSTKEY_CALLBACK may be set before the callback: the pair is checked
+ * when connecting, which fails with AMK_EINVAL and a message before any
+ * network I/O (a closed port would give AMK_ECONNECT), and works once the
+ * callback is there.
+ */
+static void
+test_amk_client_hostkey_policy_before_callback(void **state)
+{
+    struct peer p;
+    uint16_t port;
+    struct amk_client *c = new_client(1, 2000);
+
+    (void)state;
+    peer_start(&p, PEER_SILENT);
+    port = p.port;
+    peer_stop(&p);          /* nothing listens there now */
+    ASSERT_OK(amk_client_set_hostkey_policy(c, AMK_HOSTKEY_CALLBACK));
+    ASSERT_AMK(AMK_EINVAL, amk_client_connect(c, "127.0.0.1", port, "user", NULL));
+    assert_non_null(strstr(amk_client_last_error(c), "amk_client_set_hostkey_callback"));
+    ASSERT_OK(amk_client_set_hostkey_callback(c, never_cb, NULL));
+    ASSERT_OK(amk_client_set_hostkey_policy(c, AMK_HOSTKEY_CALLBACK));
+    ASSERT_AMK(AMK_ECONNECT, amk_client_connect(c, "127.0.0.1", port, "user", NULL));
+    amk_client_free(c);
 }
 
 static void
@@ -300,6 +336,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_amk_client_new_null),
         cmocka_unit_test(test_amk_client_setters_reject_bad_arguments),
+        cmocka_unit_test(test_amk_client_hostkey_policy_before_callback),
         cmocka_unit_test(test_amk_client_not_connected_state),
         cmocka_unit_test(test_amk_client_channel_calls_on_null),
         cmocka_unit_test(test_amk_client_connect_refused),

@@ -2,7 +2,9 @@
  * SFTP client engine (src/sftp/sftp_client.c): INIT / VERSION, framing of
  * replies from arbitrary chunks, replies matched by id in any order,
  * unknown ids, wrong reply types, oversized and empty packets, forgotten
- * requests, the in-flight limit. Replies are built by hand from
+ * requests, the in-flight limit; through the blocking client
+ * (amk_sftp_new_io), the message an unknown id leaves, with one "sftp: "
+ * prefix. Replies are built by hand from
  * draft-ietf-secsh-filexfer-02 §3-§7.
  */
 #include "test_helper.h"
@@ -193,12 +195,72 @@ test_sftpc_unknown_id_fails(void **state)
     put_status(&b, id + 1, 0);
     ASSERT_AMK(AMK_EPROTO, amk_sftpc_input(c, amk_buf_ptr(&b), amk_buf_len(&b)));
     assert_int_equal(amk_sftpc_error(c), AMK_EPROTO);
-    assert_non_null(strstr(amk_sftpc_last_error(c), "unknown request id"));
+    {
+        /* the id the server sent, not 0 (the reply was cleared before) */
+        char want[64];
+        snprintf(want, sizeof(want), "reply to an unknown request id (%u)", (unsigned)(id + 1));
+        assert_string_equal(amk_sftpc_last_error(c), want);
+    }
     /* the engine stays failed */
     ASSERT_AMK(AMK_EPROTO, amk_sftpc_take(c, id, &rep));
     ASSERT_AMK(AMK_EPROTO, amk_sftpc_input(c, amk_buf_ptr(&b), 1));
     amk_buf_release(&b);
     amk_sftpc_free(c);
+}
+
+/* A stream for amk_sftp_new_io(): VERSION, then after the first request a
+ * STATUS to an id never sent. */
+struct bad_id_stream {
+    struct amk_buf out;
+    size_t off;
+    unsigned writes;
+};
+
+static ssize_t
+bad_id_read(void *user, void *buf, size_t len)
+{
+    struct bad_id_stream *st = user;
+    size_t n = amk_buf_len(&st->out) - st->off;
+
+    if (n == 0)
+        return 0;       /* end of stream */
+    if (n > len)
+        n = len;
+    memcpy(buf, amk_buf_ptr(&st->out) + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static ssize_t
+bad_id_write(void *user, const void *buf, size_t len)
+{
+    struct bad_id_stream *st = user;
+
+    (void)buf;
+    if (st->writes++ == 1)
+        put_status(&st->out, 0x7ffffffeu, 0);
+    return (ssize_t)len;
+}
+
+static void
+test_sftp_unknown_id_message(void **state)
+{
+    struct bad_id_stream st;
+    struct amk_sftp *s = NULL;
+    struct amk_sftp_attrs a;
+    size_t len;
+    uint8_t *v = test_unhex(VERSION3, &len);
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    amk_buf_init(&st.out);
+    ASSERT_OK(amk_buf_put(&st.out, v, len));
+    free(v);
+    ASSERT_OK(amk_sftp_new_io(&s, bad_id_read, bad_id_write, &st));
+    ASSERT_AMK(AMK_EPROTO, amk_sftp_stat(s, "/x", &a));
+    assert_string_equal(amk_sftp_last_error(s), "sftp: reply to an unknown request id (2147483646)");
+    amk_sftp_free(s);
+    amk_buf_release(&st.out);
 }
 
 static void
@@ -364,6 +426,7 @@ main(void)
         cmocka_unit_test(test_sftpc_replies_out_of_order),
         cmocka_unit_test(test_sftpc_framing_any_chunks),
         cmocka_unit_test(test_sftpc_unknown_id_fails),
+        cmocka_unit_test(test_sftp_unknown_id_message),
         cmocka_unit_test(test_sftpc_duplicate_reply_fails),
         cmocka_unit_test(test_sftpc_wrong_reply_type_fails),
         cmocka_unit_test(test_sftpc_bad_lengths_fail),

@@ -59,9 +59,9 @@ struct cp_run {
 };
 
 void
-amk_cmd_cp_usage(void)
+amk_cmd_cp_usage(FILE *f)
 {
-    fprintf(stderr, "usage: amiko cp [-P port] [-i identity] [-o Option=value]... [-r] [-p] "
+    fprintf(f, "usage: amiko cp [-P port] [-i identity] [-o Option=value]... [-r] [-p] "
         "[-q] [-v] [-B]\n                [-l kbit/s] [--resume] [--inplace] source... target\n"
         "       either side [user@]host:path\n");
 }
@@ -322,13 +322,17 @@ amk_cmd_cp(int argc, char **argv)
         }
         if (is_flag(a, "--")) {
             no_more_opts = 1;
+        } else if (is_flag(a, "--help")) {
+            amk_cmd_cp_usage(stdout);
+            status = 0;
+            goto out;
         } else if (is_flag(a, "--resume")) {
             flags |= AMK_SFTP_TREE_RESUME;
         } else if (is_flag(a, "--inplace")) {
             flags |= AMK_SFTP_TREE_INPLACE;
         } else if (a[1] == '-') {
             tool_error(SUB, "unknown option %s", a);
-            amk_cmd_cp_usage();
+            amk_cmd_cp_usage(stderr);
             goto out;
         } else {
             for (size_t k = 1; a[k] != '\0'; k++) {
@@ -350,7 +354,7 @@ amk_cmd_cp(int argc, char **argv)
                 }
                 if (f != 'P' && f != 'i' && f != 'o' && f != 'l') {
                     tool_error(SUB, "unknown option -%c", f);
-                    amk_cmd_cp_usage();
+                    amk_cmd_cp_usage(stderr);
                     goto out;
                 }
                 if (a[k + 1] != '\0')
@@ -379,7 +383,7 @@ amk_cmd_cp(int argc, char **argv)
         }
     }
     if (n_ops < 2) {
-        amk_cmd_cp_usage();
+        amk_cmd_cp_usage(stderr);
         goto out;
     }
     get = ops[n_ops - 1].host == NULL;

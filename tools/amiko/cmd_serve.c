@@ -54,9 +54,9 @@ on_signal(int sig)
 }
 
 void
-amk_cmd_serve_usage(void)
+amk_cmd_serve_usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
         "usage: amiko serve [-p port] [-b address] [-h hostkey]... [--authorized-keys file]\n"
         "                   [--password user:password]... [--root dir] [--sftp-only]\n"
         "                   [--read-only] [--port-file file] [-o Option=value]... [-v]\n"
@@ -320,17 +320,17 @@ amk_cmd_serve(int argc, char **argv)
         case 'W': read_only = 1; break;
         case 'F': port_file = optarg; break;
         case 'H':
-            amk_cmd_serve_usage();
+            amk_cmd_serve_usage(stdout);
             rc = TOOL_EXIT_OK;
             goto out;
         default:
-            amk_cmd_serve_usage();
+            amk_cmd_serve_usage(stderr);
             rc = TOOL_EXIT_USAGE;
             goto out;
         }
     }
     if (optind != argc) {
-        amk_cmd_serve_usage();
+        amk_cmd_serve_usage(stderr);
         rc = TOOL_EXIT_USAGE;
         goto out;
     }

@@ -47,9 +47,9 @@ struct sftp_sh {
 };
 
 void
-amk_cmd_sftp_usage(void)
+amk_cmd_sftp_usage(FILE *f)
 {
-    fprintf(stderr, "usage: amiko sftp [-P port] [-i identity] [-o Option=value]... "
+    fprintf(f, "usage: amiko sftp [-P port] [-i identity] [-o Option=value]... "
         "[-b batchfile] [-q] [-v] [user@]host\n");
 }
 
@@ -657,6 +657,11 @@ amk_cmd_sftp(int argc, char **argv)
             i++;
             break;
         }
+        if (strcmp(a, "--help") == 0) {
+            amk_cmd_sftp_usage(stdout);
+            status = 0;
+            goto out;
+        }
         for (size_t k = 1; a[k] != '\0'; k++) {
             char f = a[k];
             const char *val;
@@ -669,7 +674,7 @@ amk_cmd_sftp(int argc, char **argv)
             }
             if (f != 'P' && f != 'i' && f != 'o' && f != 'b') {
                 tool_error(SUB, "unknown option -%c", f);
-                amk_cmd_sftp_usage();
+                amk_cmd_sftp_usage(stderr);
                 goto out;
             }
             if (a[k + 1] != '\0')
@@ -692,7 +697,7 @@ amk_cmd_sftp(int argc, char **argv)
         }
     }
     if (i + 1 != argc) {
-        amk_cmd_sftp_usage();
+        amk_cmd_sftp_usage(stderr);
         goto out;
     }
     if (batch != NULL) {

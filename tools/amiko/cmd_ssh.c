@@ -57,13 +57,14 @@ die_msg(const char *fmt, ...)
 }
 
 void
-amk_cmd_ssh_usage(void)
+amk_cmd_ssh_usage(FILE *f)
 {
-    fprintf(stderr, "usage: amiko ssh [-p port] [-l user] [-i identity] [-o Option=value]... "
+    fprintf(f, "usage: amiko ssh [-p port] [-l user] [-i identity] [-o Option=value]... "
         "[-t|-T] [-v] [user@]host [command...]\n");
 }
 
-/* Parses the command line; 0, or -1 after a message. */
+/* Parses the command line; 0, 1 after printing the usage for --help, or -1
+ * after a message. */
 static int
 parse_args(struct ssh_opts *o, int argc, char **argv)
 {
@@ -75,6 +76,10 @@ parse_args(struct ssh_opts *o, int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             i++;
             break;
+        }
+        if (strcmp(a, "--help") == 0) {
+            amk_cmd_ssh_usage(stdout);
+            return 1;
         }
         for (size_t k = 1; a[k] != '\0'; k++) {
             char f = a[k];
@@ -116,7 +121,7 @@ parse_args(struct ssh_opts *o, int argc, char **argv)
         }
     }
     if (i >= argc) {
-        amk_cmd_ssh_usage();
+        amk_cmd_ssh_usage(stderr);
         return -1;
     }
     if (tool_ssh_set_destination(&o->c, argv[i++]) != 0)
@@ -335,8 +340,11 @@ amk_cmd_ssh(int argc, char **argv)
     tool_ssh_opts_init(&o.c, "ssh");
     o.tty = -1;
     signal(SIGPIPE, SIG_IGN);
-    if (parse_args(&o, argc, argv) != 0)
+    if ((r = parse_args(&o, argc, argv)) != 0) {
+        if (r == 1)
+            status = 0;
         goto out;
+    }
     use_pty = o.tty == 1 || (o.tty == -1 && o.command == NULL && isatty(STDIN_FILENO));
     if (tool_ssh_connect(&o.c, &c) != AMK_OK)
         goto out;

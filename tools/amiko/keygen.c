@@ -49,9 +49,9 @@ struct keygen_opts {
 };
 
 void
-tool_keygen_usage(void)
+tool_keygen_usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
         "usage: amiko keygen [-q] [-t ed25519|ecdsa|rsa|dsa] [-b bits] [-N passphrase]\n"
         "                    [-C comment] [-m openssh|PEM|PKCS8|PPK] [-f file]\n"
         "       amiko keygen -l [-v] [-E sha256|md5] -f file\n"
@@ -503,12 +503,12 @@ tool_keygen(int argc, char **argv)
             o.host = optarg;
             break;
         default:
-            tool_keygen_usage();
+            tool_keygen_usage(stderr);
             return TOOL_EXIT_USAGE;
         }
     }
     if (optind != argc) {
-        tool_keygen_usage();
+        tool_keygen_usage(stderr);
         return TOOL_EXIT_USAGE;
     }
     /* known_hosts commands default to ~/.ssh/known_hosts. */

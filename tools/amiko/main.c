@@ -10,7 +10,7 @@
 
 #include "tool.h"
 
-static void help_usage(void);
+static void help_usage(FILE *f);
 static int help_run(int argc, char **argv);
 
 static const struct tool_command commands[] = {
@@ -38,9 +38,9 @@ find_command(const char *name)
 }
 
 static void
-help_usage(void)
+help_usage(FILE *f)
 {
-    fprintf(stderr, "usage: amiko help [command]\n");
+    fprintf(f, "usage: amiko help [command]\n");
 }
 
 static void
@@ -64,7 +64,7 @@ help_run(int argc, char **argv)
         tool_error("help", "unknown command '%s'", argv[1]);
         return TOOL_EXIT_USAGE;
     }
-    c->usage();
+    c->usage(stdout);
     return TOOL_EXIT_OK;
 }
 
@@ -86,6 +86,13 @@ main(int argc, char **argv)
     if ((c = find_command(argv[1])) == NULL) {
         fprintf(stderr, "amiko: unknown command '%s' (try 'amiko help')\n", argv[1]);
         return TOOL_EXIT_USAGE;
+    }
+    /* `amiko <command> --help` is a request, not a mistake: the usage goes
+     * to stdout and the exit status is 0, whatever the command's own parser
+     * would make of the option. */
+    if (argc >= 3 && strcmp(argv[2], "--help") == 0) {
+        c->usage(stdout);
+        return TOOL_EXIT_OK;
     }
     if (amk_init() != AMK_OK) {
         fprintf(stderr, "amiko: the crypto library failed to start\n");

@@ -6,6 +6,7 @@
 #define AMIKO_TOOL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses of every subcommand. */
 #define TOOL_EXIT_OK 0
@@ -17,25 +18,25 @@ struct tool_command {
     const char *summary;
     /* argv[0] is the subcommand's name. Returns an exit status. */
     int (*run)(int argc, char **argv);
-    void (*usage)(void);
+    void (*usage)(FILE *f); /* prints to f: stdout for --help, stderr on errors */
 };
 
 /* cmd_ssh.c */
 int amk_cmd_ssh(int argc, char **argv);
-void amk_cmd_ssh_usage(void);
+void amk_cmd_ssh_usage(FILE *f);
 
 /* cmd_serve.c */
 int amk_cmd_serve(int argc, char **argv);
-void amk_cmd_serve_usage(void);
+void amk_cmd_serve_usage(FILE *f);
 /* cmd_cp.c, cmd_sftp.c (transfers over SFTP) */
 int amk_cmd_cp(int argc, char **argv);
-void amk_cmd_cp_usage(void);
+void amk_cmd_cp_usage(FILE *f);
 int amk_cmd_sftp(int argc, char **argv);
-void amk_cmd_sftp_usage(void);
+void amk_cmd_sftp_usage(FILE *f);
 
 /* keygen.c */
 int tool_keygen(int argc, char **argv);
-void tool_keygen_usage(void);
+void tool_keygen_usage(FILE *f);
 
 /* keygen_hosts.c: -F, -R and -H on a known_hosts file (NULL: the default). */
 int tool_keygen_find(const char *host, const char *file);
