@@ -331,7 +331,7 @@ class AmikoServe(Server):
         exe = self.available(self.env.args.build)
         return [exe, "serve", "-p", str(self.port), "-h", self.env.hostkey,
                 "--authorized-keys", self.env.authorized_keys,
-                "-o", "MaxSessions=1000", "-o", "MaxStartups=1000"]
+                "-o", "MaxSessions=64", "-o", "MaxStartups=1000"]  # 64: amiko serve's cap
 
 
 # ---------------------------------------------------------------- clients
