@@ -49,6 +49,9 @@ struct amk_sftps {
     char res2[AMK_SFTPS_PATH_MAX + 1];
 };
 
+static int fail(struct amk_sftps *s, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 fail(struct amk_sftps *s, int r, const char *fmt, ...)
 {

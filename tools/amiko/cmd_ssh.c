@@ -44,6 +44,8 @@ static struct termios saved_tty;
 static int tty_raw;
 static volatile sig_atomic_t winch;
 
+static void die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 die_msg(const char *fmt, ...)
 {
