@@ -37,6 +37,13 @@
  * callback (amk_server_set_session_callback()) may refuse requests or
  * handle a channel itself (amk_server_channel_write() and friends).
  *
+ * A session's process still running when its channel or connection
+ * closes gets SIGHUP (to its process group; its pty and pipes are
+ * closed, as sshd releases the pty) and SIGKILL 1 s later if it is
+ * still there; the loop reaps it through its pidfd and never waits for
+ * it. The server installs no signal handler and reaps only its own
+ * processes (never waitpid(-1)).
+ *
  * Errors: functions return AMK_OK or a negative AMK_E... code;
  * amk_server_last_error() gives the detail of the last failure.
  *
@@ -205,7 +212,12 @@ typedef void (*amk_server_close_fn)(void *user, struct amk_server_channel *ch);
  */
 AMK_API int amk_server_new(struct amk_server **out) AMK_MUST_CHECK;
 
-/** Closes every connection and listener and frees. NULL is fine. */
+/**
+ * Closes every connection and listener and frees. Session processes
+ * still running get SIGHUP, 100 ms, then SIGKILL, and are reaped: this
+ * waits about 2.1 s at most (longer only for a process stuck in the
+ * kernel, which is then left unreaped). NULL is fine.
+ */
 AMK_API void amk_server_free(struct amk_server *s);
 
 /** The detail of the last failure, or "". Never NULL. */
@@ -421,7 +433,7 @@ AMK_API int amk_server_process(struct amk_server *s, int timeout_ms) AMK_MUST_CH
 
 /**
  * Accepts one connection on the first listener and serves it until it
- * ends (or amk_server_stop()).
+ * ends and its session processes are reaped (or amk_server_stop()).
  * @return AMK_OK (the connection ended); AMK_ECLOSED (stopped);
  *         AMK_ESTATE (no listener); AMK_EIO.
  */

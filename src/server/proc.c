@@ -453,6 +453,25 @@ amk_proc_signal(struct amk_proc *p, int sig)
     (void)kill(-p->pid, sig);
 }
 
+void
+amk_proc_hangup(struct amk_proc *p)
+{
+    if (p == NULL || p->hup_sent)
+        return;
+    p->hup_sent = 1;
+    amk_proc_signal(p, SIGHUP);
+}
+
+void
+amk_proc_close_io(struct amk_proc *p)
+{
+    if (p == NULL)
+        return;
+    close_fd(&p->in_fd);
+    close_fd(&p->out_fd);
+    close_fd(&p->err_fd);
+}
+
 int
 amk_proc_winsize(struct amk_proc *p, uint32_t cols, uint32_t rows, uint32_t width_px,
     uint32_t height_px)
@@ -482,7 +501,7 @@ amk_proc_free(struct amk_proc *p, int grace_ms)
     if (p == NULL)
         return;
     if (p->pid > 0 && !p->exited) {
-        amk_proc_signal(p, SIGHUP);
+        amk_proc_hangup(p);
         if (grace_ms > 0 && p->pidfd >= 0) {
             struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
             (void)poll(&pfd, 1, grace_ms);

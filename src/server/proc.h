@@ -46,6 +46,7 @@ struct amk_proc {
     char tty_name[64];          /* the slave's path with a pty, e.g. "/dev/pts/3" */
     int exited;                 /* 1 once reaped */
     int wait_status;            /* the status from waitpid(2) once exited */
+    int hup_sent;               /* amk_proc_hangup() signalled it already */
 };
 
 /*
@@ -62,6 +63,15 @@ int amk_proc_reap(struct amk_proc *p) AMK_PROC_MUST_CHECK;
 
 /* Sends @p sig to the process group (nothing once reaped). */
 void amk_proc_signal(struct amk_proc *p, int sig);
+
+/* SIGHUP to the process group, once: the hang-up of a channel that
+ * closed, however many paths notice it (nothing once reaped). */
+void amk_proc_hangup(struct amk_proc *p);
+
+/* Closes its stdin, stdout and stderr descriptors (a pty's master too,
+ * so the kernel hangs up its terminal, as sshd releasing the pty does);
+ * the pidfd stays, to learn of the exit. */
+void amk_proc_close_io(struct amk_proc *p);
 
 /* Sets the pty's window size (TIOCSWINSZ; the kernel sends SIGWINCH).
  * AMK_ESTATE without a pty, AMK_EIO. */

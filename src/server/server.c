@@ -121,6 +121,8 @@ amk_server_free(struct amk_server *s)
             amk_srv_conn_free(s->slots[i]);
     }
     free(s->slots);
+    /* their processes, and those of sessions closed before, end here */
+    amk_srv_reap_all(s);
     for (size_t i = 0; i < s->n_listen; i++)
         close(s->listen_fd[i]);
     if (s->epfd >= 0)

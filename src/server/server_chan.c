@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "channel/conn.h"
+#include "server/proc.h"
 #include "server/session_chan.h"
 
 #define BASE_ENV_MAX 40
@@ -231,10 +232,22 @@ static void
 chan_free(struct amk_server_channel *ch)
 {
     struct amk_server *s = ch->conn->srv;
+    struct amk_proc *p;
 
     if (ch->kind == SRV_CHAN_APP && s->close_cb != NULL)
         s->close_cb(s->chan_user, ch);
     amk_srv_sftp_free(ch->sftp);
+    /* A process still running is not waited for here: the loop's reaper
+     * hangs it up and ends it. Its descriptors leave the connection's
+     * epoll registrations first (the pidfd is registered again, for the
+     * reaper). */
+    if ((p = amk_srv_chan_take_proc(ch->sc)) != NULL) {
+        amk_srv_conn_forget_fd(ch->conn, p->pidfd);
+        amk_srv_conn_forget_fd(ch->conn, p->in_fd);
+        amk_srv_conn_forget_fd(ch->conn, p->out_fd);
+        amk_srv_conn_forget_fd(ch->conn, p->err_fd);
+        amk_srv_reap_add(s, p);
+    }
     /* releases the channel in the engine too */
     amk_srv_chan_free(ch->sc);
     free(ch->out[0]);

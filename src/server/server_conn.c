@@ -180,6 +180,18 @@ amk_srv_conn_free(struct srv_conn *c)
 }
 
 void
+amk_srv_conn_forget_fd(struct srv_conn *c, int fd)
+{
+    for (size_t i = 0; fd >= 0 && i < c->n_child_fds; i++) {
+        if (c->child_fds[i] == fd) {
+            (void)amk_srv_epoll_set(c->srv, EPOLL_CTL_DEL, fd, 0, 0);
+            c->child_fds[i] = c->child_fds[--c->n_child_fds];
+            return;
+        }
+    }
+}
+
+void
 amk_srv_conn_close(struct srv_conn *c, int reason, const char *why)
 {
     if (c->closing)

@@ -9,6 +9,7 @@
  *   server_chan.c      session channels: ready handler, SFTP, application channels
  *   server_sftp.c      the built-in SFTP subsystem over a channel
  *   server_hostkeys.c  hostkeys-00 / hostkeys-prove-00@openssh.com
+ *   server_reap.c      processes of closed sessions: SIGHUP, deadline, SIGKILL, reap
  */
 #ifndef AMK_SERVER_SERVER_INT_H
 #define AMK_SERVER_SERVER_INT_H
@@ -46,19 +47,30 @@
 #define SRV_WINDOW_DEFAULT ((uint32_t)2 * 1024 * 1024)
 /* Epoll events handled per wait. */
 #define SRV_EVENTS 64
+/* How long a closed session's process has after SIGHUP before SIGKILL,
+ * ms. The loop waits for nobody, so it can be generous: time for a
+ * shell to save its history or a program to clean up. */
+#define SRV_REAP_GRACE_MS 1000
+/* amk_server_free(): the SIGHUP grace of what is left (all together),
+ * then how long it waits for the SIGKILLed to be reaped, ms. */
+#define SRV_REAP_FREE_GRACE_MS 100
+#define SRV_REAP_KILL_WAIT_MS 2000
 
 struct amk_transport;
 struct amk_userauth_server;
 struct amk_conn;
 struct amk_srv_chan;
+struct amk_proc;
 struct srv_sftp;
+struct srv_reap;
 
 /* What an epoll registration's data.u64 names (the low 8 bits). */
 enum srv_ev_kind {
     SRV_EV_WAKE = 1,        /* the stop eventfd */
     SRV_EV_LISTEN,          /* listener index in bits 8.. */
     SRV_EV_CONN,            /* a connection's socket: slot in bits 8..31, generation above */
-    SRV_EV_CHILD            /* a connection's child descriptor: as SRV_EV_CONN */
+    SRV_EV_CHILD,           /* a connection's child descriptor: as SRV_EV_CONN */
+    SRV_EV_REAP             /* the pidfd of a process being reaped: its pid above bit 32 */
 };
 
 enum srv_chan_kind {
@@ -166,7 +178,9 @@ struct amk_server {
     uint64_t next_conn_id;
     size_t n_conns, n_unauth;
     struct srv_conn *ready_head;
-    uint64_t next_timer;        /* earliest connection deadline known */
+    uint64_t next_timer;        /* earliest connection or reaper deadline known */
+    struct srv_reap *reap;      /* processes of closed sessions (server_reap.c) */
+    size_t n_reap, cap_reap;
     uint64_t rng_state;         /* random early drop */
     uint8_t *rbuf;              /* SRV_READ_CHUNK, shared by every connection */
     int serving_one;            /* amk_server_serve_one(): accept one only */
@@ -186,6 +200,18 @@ void amk_srv_note_deadline(struct amk_server *s, uint64_t when);
 int amk_srv_epoll_set(struct amk_server *s, int op, int fd, uint32_t events, uint64_t data);
 uint64_t amk_srv_ev_data(enum srv_ev_kind kind, uint32_t slot, uint32_t gen);
 
+/* server_reap.c */
+/* Takes @p p (a process still running, its channel gone): closes its
+ * descriptors, SIGHUP, and a deadline for SIGKILL. Never waits. */
+void amk_srv_reap_add(struct amk_server *s, struct amk_proc *p);
+/* The pidfd of @p pid is readable. */
+void amk_srv_reap_event(struct amk_server *s, uint32_t pid);
+/* SIGKILL to those past their deadline; notes the next deadline. */
+void amk_srv_reap_timers(struct amk_server *s, uint64_t now);
+/* amk_server_free(): ends and reaps all that are left, bounded in time
+ * (SRV_REAP_FREE_GRACE_MS + SRV_REAP_KILL_WAIT_MS at most). */
+void amk_srv_reap_all(struct amk_server *s);
+
 /* server_conn.c */
 int amk_srv_conn_new(struct amk_server *s, int fd, struct srv_conn **out);
 /* One bounded turn of work; @p can_read / @p can_write from epoll. */
@@ -194,6 +220,9 @@ void amk_srv_conn_timers(struct srv_conn *c, uint64_t now);
 /* Starts closing: DISCONNECT with @p reason (0: none), log @p why. */
 void amk_srv_conn_close(struct srv_conn *c, int reason, const char *why);
 void amk_srv_conn_free(struct srv_conn *c);
+/* Drops child descriptor @p fd from the connection's epoll registrations
+ * (it is about to be handed over or closed). */
+void amk_srv_conn_forget_fd(struct srv_conn *c, int fd);
 int amk_srv_conn_send(void *user, const uint8_t *payload, size_t len);
 
 /* server_auth.c */

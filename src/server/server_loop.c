@@ -7,8 +7,9 @@
  * every connection with work gets a turn before any gets a second one.
  *
  * Timers are per connection (grace, idle, client-alive, the held failure
- * reply, the transport's rekey timer); the loop keeps the earliest one
- * known and scans the connections when it is due.
+ * reply, the transport's rekey timer) plus the reaper's SIGKILL deadlines
+ * (server_reap.c); the loop keeps the earliest one known and scans the
+ * connections and the reaper when it is due.
  */
 #include "server/server_int.h"
 
@@ -211,6 +212,7 @@ run_timers(struct amk_server *s, uint64_t now)
             amk_srv_conn_timers(c, now);
         amk_srv_note_deadline(s, c->deadline);
     }
+    amk_srv_reap_timers(s, now);
 }
 
 int
@@ -267,6 +269,9 @@ amk_srv_loop_turn(struct amk_server *s, int timeout_ms)
         case SRV_EV_CHILD:
             if ((c = lookup(s, d)) != NULL)
                 amk_srv_mark_ready(c);
+            break;
+        case SRV_EV_REAP:
+            amk_srv_reap_event(s, (uint32_t)(d >> 32));
             break;
         }
     }
@@ -329,12 +334,14 @@ amk_server_serve_one(struct amk_server *s)
         return amk_error_set(&s->err, AMK_ESTATE, "no host key: call amk_server_add_host_key");
     s->serving_one = 1;
     s->accepted_one = 0;
+    /* It returns once its connection ended and that connection's
+     * processes are reaped (bounded by the reaper's deadlines). */
     /* Only the first listener is watched while waiting for the client,
      * and none once it came (level-triggered listeners would spin). */
     for (size_t i = 1; i < s->n_listen; i++)
         (void)amk_srv_epoll_set(s, EPOLL_CTL_MOD, s->listen_fd[i], 0,
             amk_srv_ev_data(SRV_EV_LISTEN, (uint32_t)i, 0));
-    while (r == AMK_OK && (!s->accepted_one || s->n_conns > 0)) {
+    while (r == AMK_OK && (!s->accepted_one || s->n_conns > 0 || s->n_reap > 0)) {
         if (s->accepted_one)
             (void)amk_srv_epoll_set(s, EPOLL_CTL_MOD, s->listen_fd[0], 0,
                 amk_srv_ev_data(SRV_EV_LISTEN, 0, 0));

@@ -668,7 +668,7 @@ amk_srv_chan_pump(struct amk_srv_chan *sc, const struct pollfd *fds, size_t n)
     if (ev & AMK_CHAN_EV_CLOSED) {
         /* The peer closed (the engine answered with CLOSE): hang up. */
         sc->peer_closed = 1;
-        amk_proc_signal(sc->proc, SIGHUP);
+        amk_proc_hangup(sc->proc);
         return AMK_OK;
     }
     if (sc->proc == NULL)
@@ -711,6 +711,21 @@ int
 amk_srv_chan_pid(const struct amk_srv_chan *sc)
 {
     return sc == NULL || sc->proc == NULL ? -1 : (int)sc->proc->pid;
+}
+
+struct amk_proc *
+amk_srv_chan_take_proc(struct amk_srv_chan *sc)
+{
+    struct amk_proc *p;
+
+    if (sc == NULL || sc->proc == NULL)
+        return NULL;
+    /* one that exited is reaped here and ends with the handler */
+    if (sc->proc->exited || amk_proc_reap(sc->proc) == AMK_OK)
+        return NULL;
+    p = sc->proc;
+    sc->proc = NULL;
+    return p;
 }
 
 void

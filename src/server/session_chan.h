@@ -9,7 +9,8 @@
  *
  * It is a front-layer object (it forks, reads and writes descriptors)
  * driven by the server core's event loop; it never blocks (except for
- * the bounded grace in amk_srv_chan_free()) and uses no global state: the
+ * the bounded grace in amk_srv_chan_free(), which the server core avoids
+ * with amk_srv_chan_take_proc()) and uses no global state: the
  * process's exit is learnt through a pidfd (Linux 5.3+) that the loop
  * polls, not through SIGCHLD. Buffers are bounded: at most 32 KiB staged
  * per direction and stream; the rest waits in the process's pipe (its
@@ -70,6 +71,7 @@
 #define AMK_SRV_CHAN_ENV_MAX 64
 
 struct amk_srv_chan;
+struct amk_proc;
 
 /* What the core decides for a subsystem request. */
 enum amk_srv_subsys {
@@ -154,6 +156,15 @@ int amk_srv_chan_done(const struct amk_srv_chan *sc);
 uint32_t amk_srv_chan_id(const struct amk_srv_chan *sc);
 /* The process id (its process group), -1 when none was started. */
 int amk_srv_chan_pid(const struct amk_srv_chan *sc);
+
+/*
+ * Takes the process away from the handler when it still runs (it is
+ * reaped here when it has exited: NULL then, as when there is none), so
+ * that amk_srv_chan_free() does not wait for it: the caller owns it and
+ * must end it (the server core's reaper: SIGHUP, a deadline, SIGKILL,
+ * all driven by its event loop). Its descriptors are left open.
+ */
+struct amk_proc *amk_srv_chan_take_proc(struct amk_srv_chan *sc);
 
 /*
  * Ends the process if it still runs (SIGHUP to its process group, up to

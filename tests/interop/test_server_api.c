@@ -14,7 +14,9 @@
  * client while another is served; sftp-only refusing exec; stop before
  * and during run; amk_server_serve_one(); the idle timeout; the held
  * failure reply of a wrong password; MaxStartups dropping unauthenticated
- * connections beyond its limit.
+ * connections beyond its limit; processes of closed sessions hung up,
+ * killed after the grace period and reaped without stalling the loop,
+ * and reaped by amk_server_free().
  */
 #include "test_helper.h"
 
@@ -841,6 +843,173 @@ test_max_startups_drops_unauthenticated(void **state)
     srv_stop(sv);
 }
 
+/* --- Processes of closed sessions ---------------------------------------- */
+
+/* Commands that print their pid (their process group) and sleep; the
+ * second ignores SIGHUP (sleep inherits that across exec). */
+#define SLEEPER "echo $$; exec sleep 30"
+#define HUP_PROOF_SLEEPER "trap '' HUP; echo $$; exec sleep 30"
+
+/* Starts @p cmd on a new channel of @p c and reads the pid it prints. */
+static pid_t
+start_sleeper(struct amk_client *c, const char *cmd, struct amk_client_channel **ch)
+{
+    char line[32];
+    size_t got = 0, r;
+    long pid;
+
+    *ch = NULL;
+    ASSERT_OK(amk_client_exec(c, cmd, 0, ch));
+    while (got == 0 || line[got - 1] != '\n') {
+        assert_true(got < sizeof(line) - 1);
+        ASSERT_OK(amk_client_channel_read(*ch, line + got, sizeof(line) - 1 - got, &r));
+        assert_true(r > 0);
+        got += r;
+    }
+    line[got] = '\0';
+    pid = strtol(line, NULL, 10);
+    assert_true(pid > 1);
+    /* running, and (the server runs in this process) our child */
+    assert_int_equal(kill((pid_t)pid, 0), 0);
+    return (pid_t)pid;
+}
+
+/* 1 when @p pid no longer exists (reaped: a zombie would still answer
+ * kill 0), waiting up to @p ms. */
+static int
+gone_within(pid_t pid, uint64_t ms)
+{
+    uint64_t end = now_ms() + ms;
+
+    for (;;) {
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+            return 1;
+        if (now_ms() >= end)
+            return 0;
+        usleep(20 * 1000);
+    }
+}
+
+/* An exec round trip of @p c, ms. Not a speed test: the bound callers
+ * put on it is far above any normal time, and is broken only when the
+ * server's loop sits waiting for a process. */
+static uint64_t
+round_trip_ms(struct amk_client *c)
+{
+    uint64_t t0 = now_ms();
+
+    run_cmd(c, "echo hi", "hi\n", "", 0);
+    return now_ms() - t0;
+}
+
+static void
+test_closed_channel_child_reaped_without_blocking(void **state)
+{
+    struct srv *sv = srv_new();
+    struct amk_client *a, *b;
+    struct amk_client_channel *ch;
+    pid_t pid;
+    uint64_t rt;
+
+    (void)state;
+    ASSERT_OK(amk_server_set_publickey_callback(sv->s, accept_user_key, NULL));
+    ASSERT_OK(amk_server_set_exec(sv->s, 1));
+    srv_start(sv);
+    ASSERT_OK(client_connect(sv, "alice", user_key, NULL, &a));
+    ASSERT_OK(client_connect(sv, "alice", user_key, NULL, &b));
+    pid = start_sleeper(a, SLEEPER, &ch);
+    /* the client closes the channel while the command runs */
+    ASSERT_OK(amk_client_channel_close(ch));
+    amk_client_channel_free(ch);
+    usleep(100 * 1000);
+    rt = round_trip_ms(b);
+    assert_true(rt < 2000);
+    /* SIGHUP ended it, and the server reaped it: no zombie */
+    assert_true(gone_within(pid, 5000));
+    /* the connection itself goes on */
+    run_cmd(a, "echo still", "still\n", "", 0);
+    client_done(a);
+    client_done(b);
+    srv_stop(sv);
+}
+
+/*
+ * Processes that ignore SIGHUP, their connection closed: the other
+ * client is served at once (sixty waits of even 50 ms each, in the loop,
+ * would hold it up for 3 s), and each process is SIGKILLed after the
+ * grace period and reaped.
+ */
+static void
+test_hup_ignoring_children_killed_without_blocking(void **state)
+{
+    enum { N = 60 };
+    struct srv *sv = srv_new();
+    struct amk_client *a, *b;
+    struct amk_client_channel *ch[N];
+    pid_t pid[N];
+    uint64_t closed_at, rt;
+
+    (void)state;
+    ASSERT_OK(amk_server_set_publickey_callback(sv->s, accept_user_key, NULL));
+    ASSERT_OK(amk_server_set_exec(sv->s, 1));
+    ASSERT_OK(amk_server_set_limit(sv->s, AMK_SERVER_MAX_SESSIONS, N));
+    srv_start(sv);
+    ASSERT_OK(client_connect(sv, "alice", user_key, NULL, &a));
+    ASSERT_OK(client_connect(sv, "alice", user_key, NULL, &b));
+    for (int i = 0; i < N; i++)
+        pid[i] = start_sleeper(a, HUP_PROOF_SLEEPER, &ch[i]);
+    for (int i = 0; i < N; i++)
+        amk_client_channel_free(ch[i]);
+    client_done(a);
+    closed_at = now_ms();
+    usleep(100 * 1000);
+    rt = round_trip_ms(b);
+    assert_true(rt < 2000);
+    /* well within the 1 s grace they still run: SIGHUP is not enough and
+     * SIGKILL waits for the deadline (checked only when this machine
+     * was quick enough to tell) */
+    if (now_ms() - closed_at < 500) {
+        for (int i = 0; i < N; i++)
+            assert_int_equal(kill(pid[i], 0), 0);
+    }
+    for (int i = 0; i < N; i++)
+        assert_true(gone_within(pid[i], 10000));
+    /* sleep 30 would still be sleeping: SIGKILL ended them */
+    assert_true(now_ms() - closed_at < 20000);
+    client_done(b);
+    srv_stop(sv);
+}
+
+/* amk_server_free() ends and reaps what still runs, in bounded time. */
+static void
+test_server_free_reaps_children(void **state)
+{
+    struct srv *sv = srv_new();
+    struct amk_client *a;
+    struct amk_client_channel *ch[2];
+    pid_t pid[2];
+    uint64_t t0;
+
+    (void)state;
+    ASSERT_OK(amk_server_set_publickey_callback(sv->s, accept_user_key, NULL));
+    ASSERT_OK(amk_server_set_exec(sv->s, 1));
+    srv_start(sv);
+    ASSERT_OK(client_connect(sv, "alice", user_key, NULL, &a));
+    pid[0] = start_sleeper(a, SLEEPER, &ch[0]);
+    pid[1] = start_sleeper(a, HUP_PROOF_SLEEPER, &ch[1]);
+    t0 = now_ms();
+    srv_stop(sv);
+    assert_true(now_ms() - t0 < 10000);
+    /* already reaped when free returned */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(kill(pid[i], 0), -1);
+        assert_int_equal(errno, ESRCH);
+    }
+    amk_client_channel_free(ch[0]);
+    amk_client_channel_free(ch[1]);
+    amk_client_free(a);
+}
+
 static int
 group_setup(void **state)
 {
@@ -890,6 +1059,9 @@ main(void)
         cmocka_unit_test(test_serve_one),
         cmocka_unit_test(test_idle_timeout_and_failure_delay),
         cmocka_unit_test(test_max_startups_drops_unauthenticated),
+        cmocka_unit_test(test_closed_channel_child_reaped_without_blocking),
+        cmocka_unit_test(test_hup_ignoring_children_killed_without_blocking),
+        cmocka_unit_test(test_server_free_reaps_children),
     };
 
     signal(SIGPIPE, SIG_IGN);
