@@ -1,14 +1,12 @@
 /* Running the amiko tool in interop tests. See cli_run.h. */
 #include "cli_run.h"
+#include "proc_util.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_helper.h"
@@ -50,45 +48,58 @@ cli_args(const char **argv, const char *sub)
     return n;
 }
 
+int
+cli_setup(struct sshd_fixture *fx, char *base, size_t cap, const char *name, const char *t)
+{
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+    signal(SIGPIPE, SIG_IGN);
+    if (!sshd_fixture_available()) {
+        fprintf(stderr, "skipped: OpenSSH is not installed\n");
+        exit(FIXTURE_SKIP);
+    }
+    snprintf(base, cap, "%s/amiko-%s-XXXXXX", dir, name);
+    if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
+        return -1;
+    if (sshd_fixture_init(fx) != 0 || sshd_fixture_start(fx, CLI_SSHD_CONFIG) != 0)
+        return -1;
+    cli_init(t, fx, base);
+    return 0;
+}
+
+void
+cli_teardown(struct sshd_fixture *fx, const char *base)
+{
+    char cmd[3 * FIXTURE_PATH_MAX];
+
+    sshd_fixture_cleanup(fx);
+    if (strstr(base, "/amiko-") != NULL && getenv("AMK_KEEP_FIXTURE") == NULL) {
+        /* a test may have left a directory without write permission */
+        snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s'; rm -rf '%s'", base, base);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", base);
+    }
+}
+
 pid_t
 cli_spawn(const char *const *argv, const char *in_file)
 {
-    pid_t pid = fork();
+    struct proc_io io = { .in = in_file, .out = cli_out_path, .err = cli_err_path,
+        .home = fix->dir };
+    pid_t pid = proc_spawn((char *const *)argv, &io);
 
     assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open(in_file != NULL ? in_file : "/dev/null", O_RDONLY);
-        int out = open(cli_out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(cli_err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(126);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        setenv("HOME", fix->dir, 1);
-        unsetenv("SSH_ASKPASS");
-        unsetenv("DISPLAY");
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
     return pid;
 }
 
 int
 cli_wait(pid_t pid)
 {
-    int status = 0;
+    int r = proc_wait(pid, CLI_RUN_TIMEOUT_MS);
 
-    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited += 5) {
-        if (waited > CLI_RUN_TIMEOUT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("the tool did not finish in %d ms", CLI_RUN_TIMEOUT_MS);
-        }
-        usleep(5 * 1000);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0)
+        fail_msg("the tool did not finish in %d ms", CLI_RUN_TIMEOUT_MS);
+    return r;
 }
 
 int
@@ -100,20 +111,10 @@ cli_run(const char *const *argv, const char *in_file)
 char *
 cli_slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    char *buf;
-    size_t n;
+    char *buf = proc_slurp(path, len);
 
-    if (f == NULL || fstat(fileno(f), &st) != 0)
+    if (buf == NULL)
         fail_msg("cannot read %s", path);
-    buf = malloc((size_t)st.st_size + 1);
-    assert_non_null(buf);
-    n = fread(buf, 1, (size_t)st.st_size, f);
-    buf[n] = '\0';
-    fclose(f);
-    if (len != NULL)
-        *len = n;
     return buf;
 }
 

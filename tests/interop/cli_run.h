@@ -3,7 +3,8 @@
  * and `amiko sftp` (test_cli_cp.c, test_cli_sftp_batch.c): the common
  * connection arguments for the fixture's sshd (port, user key,
  * known_hosts, BatchMode), stdout and stderr captured to files, HOME set
- * to the fixture directory, every run bounded in time.
+ * to the fixture directory, every run bounded in time (proc_util.h runs
+ * them).
  */
 #ifndef AMK_TESTS_CLI_RUN_H
 #define AMK_TESTS_CLI_RUN_H
@@ -26,6 +27,18 @@
 
 /* The tool, the fixture and where outputs go (a directory). */
 void cli_init(const char *tool, const struct sshd_fixture *fx, const char *out_dir);
+
+/*
+ * The group setup of these tests: SIGPIPE ignored, exit FIXTURE_SKIP
+ * without OpenSSH, a work directory "amiko-NAME-XXXXXX" (0755) in @p base
+ * under /dev/shm (else /tmp), the fixture's sshd started with
+ * CLI_SSHD_CONFIG, cli_init(@p tool, ...) with outputs in @p base. 0 or -1.
+ */
+int cli_setup(struct sshd_fixture *fx, char *base, size_t cap, const char *name,
+    const char *tool);
+/* The group teardown: the fixture cleaned up, @p base removed (unless
+ * AMK_KEEP_FIXTURE is set). */
+void cli_teardown(struct sshd_fixture *fx, const char *base);
 
 /* stdout and stderr of the last run. */
 extern char cli_out_path[FIXTURE_PATH_MAX], cli_err_path[FIXTURE_PATH_MAX];

@@ -330,40 +330,13 @@ serve_fixture_start(struct serve_fixture *f, unsigned host_keys, const char *con
 }
 
 int
-serve_wait(pid_t pid, int timeout_ms)
-{
-    int64_t deadline = amk_io_deadline(timeout_ms);
-    int status = 0;
-
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (amk_io_remaining_ms(deadline) == 0) {
-            fprintf(stderr, "serve fixture: pid %d did not finish within %d ms, killed\n",
-                (int)pid, timeout_ms);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        sleep_ms(POLL_MS);
-    }
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
-}
-
-int
 serve_fixture_stop(struct serve_fixture *f)
 {
     int r = -1;
 
     if (f->pid > 0) {
         kill(f->pid, SIGTERM);
-        r = serve_wait(f->pid, FIXTURE_WAIT_MS);
+        r = proc_wait(f->pid, FIXTURE_WAIT_MS);
     }
     f->pid = -1;
     f->port = 0;
@@ -503,49 +476,13 @@ serve_argv_client(struct serve_argv *a, const struct serve_fixture *f, const cha
 
 /* --- running programs --------------------------------------------------- */
 
-/* In the child: the environment every client gets. */
-static void
-child_env(const struct serve_fixture *f, char *const env[])
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    setenv("HOME", f->dir, 1);
-    unsetenv("SSH_AUTH_SOCK");
-    unsetenv("SSH_ASKPASS");
-    unsetenv("SSH_ASKPASS_REQUIRE");
-    unsetenv("DISPLAY");
-    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-        putenv(env[i]);
-}
-
-static int
-open_out(const char *path)
-{
-    return open(path != NULL ? path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-}
-
 int
 serve_run(const struct serve_fixture *f, char *const argv[], const char *in, const char *out,
     const char *err, char *const env[], int timeout_ms)
 {
-    pid_t pid = fork();
+    struct proc_io io = { .in = in, .out = out, .err = err, .home = f->dir, .env = env };
 
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int i0 = open(in != NULL ? in : "/dev/null", O_RDONLY);
-        int o = open_out(out);
-        int e = out != NULL && err != NULL && strcmp(out, err) == 0 ? dup(o) : open_out(err);
-
-        if (i0 < 0 || o < 0 || e < 0)
-            _exit(126);
-        child_env(f, env);
-        dup2(i0, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return serve_wait(pid, timeout_ms);
+    return proc_run(argv, &io, timeout_ms);
 }
 
 pid_t
@@ -564,11 +501,11 @@ serve_spawn(const struct serve_fixture *f, char *const argv[], int *to_child, in
     }
     pid = fork();
     if (pid == 0) {
-        int e = open_out(err);
+        int e = open(err != NULL ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
         if (e < 0)
             _exit(126);
-        child_env(f, env);
+        proc_child_env(f->dir, env);
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(e, 2);
@@ -628,35 +565,15 @@ serve_write_file(const char *path, const void *data, size_t n)
 char *
 serve_slurp(const char *path, size_t *len)
 {
-    size_t cap = 4096, used = 0;
-    char *buf = malloc(cap);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *buf = proc_slurp(path, len);
 
-    if (buf == NULL)
-        abort();
-    while (fd >= 0) {
-        ssize_t n;
-
-        if (cap - used < 2) {
-            char *nb = realloc(buf, cap * 2);
-
-            if (nb == NULL)
-                abort();
-            buf = nb;
-            cap *= 2;
-        }
-        n = read(fd, buf + used, cap - used - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        used += (size_t)n;
+    if (buf == NULL) {
+        /* missing: "" */
+        if ((buf = calloc(1, 1)) == NULL)
+            abort();
+        if (len != NULL)
+            *len = 0;
     }
-    if (fd >= 0)
-        close(fd);
-    buf[used] = '\0';
-    if (len != NULL)
-        *len = used;
     return buf;
 }
 

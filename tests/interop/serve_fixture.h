@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc_util.h"
 #include "sshd_fixture.h"
 
 #ifndef AMK_AMIKO_PATH
@@ -143,8 +144,8 @@ void serve_argv_opt(struct serve_argv *a, const char *option);
  * Runs @p argv (argv[0] an absolute path) with stdin from @p in (NULL:
  * /dev/null), stdout to @p out and stderr to @p err (NULL: /dev/null;
  * the same path for both merges them; files are truncated), HOME set to
- * the fixture directory, SSH_AUTH_SOCK, SSH_ASKPASS and DISPLAY removed,
- * and @p env ("NAME=value", NULL-terminated, may be NULL) added. Kills
+ * the fixture directory, SSH_AUTH_SOCK, SSH_ASKPASS(_REQUIRE) and DISPLAY
+ * removed, and @p env ("NAME=value", NULL-terminated, may be NULL) added. Kills
  * it after @p timeout_ms. Its exit status, 128+signal, or -1 (could not
  * run, or timed out).
  */
@@ -159,9 +160,7 @@ int serve_run(const struct serve_fixture *f, char *const argv[], const char *in,
 pid_t serve_spawn(const struct serve_fixture *f, char *const argv[], int *to_child,
     int *from_child, const char *err, char *const env[]);
 
-/* Waits up to @p timeout_ms for @p pid; its exit status, 128+signal, or
- * -1 after killing it on timeout. */
-int serve_wait(pid_t pid, int timeout_ms);
+/* Waiting for it: proc_wait() of proc_util.h. */
 
 /* --- Small file helpers -------------------------------------------------- */
 

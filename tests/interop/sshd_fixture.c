@@ -1,5 +1,6 @@
 /* see sshd_fixture.h */
 #include "sshd_fixture.h"
+#include "proc_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -66,54 +67,12 @@ sshd_fixture_path(const struct sshd_fixture *f, const char *name, char *out, siz
     snprintf(out, cap, "%s/%s", f->dir, name);
 }
 
-/* Waits for @p pid up to @p timeout_ms; its status or -1 on timeout. */
-static int
-wait_child(pid_t pid, int timeout_ms, int *status)
-{
-    int64_t deadline = amk_io_deadline(timeout_ms);
-
-    for (;;) {
-        pid_t w = waitpid(pid, status, WNOHANG);
-        if (w == pid)
-            return 0;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (amk_io_remaining_ms(deadline) == 0)
-            return -1;
-        sleep_ms(10);
-    }
-}
-
 int
 fixture_run(char *const argv[], const char *out_path, int timeout_ms)
 {
-    int status = 0;
-    pid_t pid = fork();
+    struct proc_io io = { .out = out_path, .err = out_path, .append = 1 };
 
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = out_path != NULL ? open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0600) :
-            open("/dev/null", O_WRONLY);
-        if (in < 0 || out < 0)
-            _exit(126);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(out, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    if (wait_child(pid, timeout_ms, &status) != 0) {
-        fprintf(stderr, "fixture: %s did not finish within %d ms, killed\n", argv[0], timeout_ms);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -1;
-    }
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
+    return proc_run(argv, &io, timeout_ms);
 }
 
 static int
@@ -446,14 +405,9 @@ sshd_fixture_start(struct sshd_fixture *f, const char *extra)
 void
 sshd_fixture_stop(struct sshd_fixture *f)
 {
-    int status;
-
     if (f->pid > 0) {
         kill(f->pid, SIGTERM);
-        if (wait_child(f->pid, FIXTURE_WAIT_MS, &status) != 0) {
-            kill(f->pid, SIGKILL);
-            waitpid(f->pid, &status, 0);
-        }
+        (void)proc_wait(f->pid, FIXTURE_WAIT_MS);      /* SIGKILL after that */
     }
     f->pid = -1;
     f->port = 0;

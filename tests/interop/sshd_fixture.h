@@ -83,7 +83,8 @@ void sshd_fixture_path(const struct sshd_fixture *f, const char *name, char *out
  * Runs @p argv (argv[0] an absolute path) with stdin from /dev/null and
  * stdout+stderr appended to @p out_path (NULL: /dev/null), killing it after
  * @p timeout_ms. Returns its exit status, 128+signal if killed by one, or
- * -1 if it could not run or timed out.
+ * -1 if it could not run or timed out. (proc_run() of proc_util.h with
+ * those streams: the environment is cleaned the same way.)
  */
 int fixture_run(char *const argv[], const char *out_path, int timeout_ms);
 

@@ -514,36 +514,18 @@ test_cp_progress_on_a_terminal(void **state)
 static int
 group_setup(void **state)
 {
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    if (!sshd_fixture_available()) {
-        fprintf(stderr, "skipped: OpenSSH is not installed\n");
-        exit(FIXTURE_SKIP);
-    }
-    snprintf(base, sizeof(base), "%s/amiko-cp-XXXXXX", dir);
-    if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
-        return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
+    if (cli_setup(&fx, base, sizeof(base), "cp", amiko) != 0)
         return -1;
     snprintf(remote_prefix, sizeof(remote_prefix), "%s@127.0.0.1:", fx.user);
-    cli_init(amiko, &fx, base);
     return 0;
 }
 
 static int
 group_teardown(void **state)
 {
-    char cmd[1024];
-
     (void)state;
-    sshd_fixture_cleanup(&fx);
-    if (strstr(base, "/amiko-cp-") != NULL && getenv("AMK_KEEP_FIXTURE") == NULL) {
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", base);
-    }
+    cli_teardown(&fx, base);
     return 0;
 }
 

@@ -368,36 +368,22 @@ test_sftp_batch_errors_as_openssh(void **state)
 static int
 group_setup(void **state)
 {
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    if (!sshd_fixture_available() || access(SFTP_PATH, X_OK) != 0) {
-        fprintf(stderr, "skipped: OpenSSH (sshd, sftp) is not installed\n");
+    if (access(SFTP_PATH, X_OK) != 0) {
+        fprintf(stderr, "skipped: OpenSSH's sftp is not installed\n");
         exit(FIXTURE_SKIP);
     }
-    snprintf(base, sizeof(base), "%s/amiko-sftpb-XXXXXX", dir);
-    if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
-        return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
+    if (cli_setup(&fx, base, sizeof(base), "sftpb", AMK_TOOL_PATH) != 0)
         return -1;
     snprintf(dest, sizeof(dest), "%s@127.0.0.1", fx.user);
-    cli_init(AMK_TOOL_PATH, &fx, base);
     return 0;
 }
 
 static int
 group_teardown(void **state)
 {
-    char cmd[400];
-
     (void)state;
-    sshd_fixture_cleanup(&fx);
-    if (strstr(base, "/amiko-sftpb-") != NULL && getenv("AMK_KEEP_FIXTURE") == NULL) {
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", base);
-    }
+    cli_teardown(&fx, base);
     return 0;
 }
 

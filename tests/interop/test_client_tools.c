@@ -14,13 +14,10 @@
  */
 #include "test_helper.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc_util.h"
 #include "sshd_fixture.h"
 
 #define PASSWORD "Amk-cl1ent-pw!"
@@ -37,57 +34,28 @@ static char in_path[FIXTURE_PATH_MAX], port_s[16];
  * Runs @p argv with stdin from @p in_file (NULL: /dev/null), stdout and
  * stderr to out_path / err_path, HOME set to the fixture directory and
  * @p env ("NAME=value" strings, NULL-terminated, may be NULL) added. Its
- * exit status, or -1.
+ * exit status; a timeout fails the test.
  */
 static int
 run(char *const argv[], const char *in_file, char *const env[])
 {
-    int status = 0;
-    pid_t pid = fork();
+    struct proc_io io = { .in = in_file, .out = out_path, .err = err_path, .home = fx.dir,
+        .env = env };
+    int r = proc_run(argv, &io, RUN_TIMEOUT_MS);
 
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open(in_file != NULL ? in_file : "/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in < 0 || out < 0 || err < 0)
-            _exit(126);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        setenv("HOME", fx.dir, 1);
-        unsetenv("SSH_ASKPASS");
-        unsetenv("DISPLAY");
-        for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-            putenv(env[i]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited += 10) {
-        if (waited > RUN_TIMEOUT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("%s did not finish in %d ms", argv[0], RUN_TIMEOUT_MS);
-        }
-        usleep(10 * 1000);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0)
+        fail_msg("%s did not finish in %d ms", argv[0], RUN_TIMEOUT_MS);
+    return r;
 }
 
 /* The contents of @p path (NUL-terminated; free it). */
 static char *
 slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 1 << 20);
-    size_t n;
+    char *buf = proc_slurp(path, NULL);
 
-    assert_non_null(f);
-    assert_non_null(buf);
-    n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    if (buf == NULL)
+        fail_msg("cannot read %s", path);
     return buf;
 }
 

@@ -270,7 +270,7 @@ test_ssh_tt_shell(void **state)
     tty_expect(&t, "tty-42");
     tty_expect(&t, "amk-prompt> ");
     tty_send(&t, "exit 3\n");
-    rc = serve_wait(t.pid, RUN_MS);
+    rc = proc_wait(t.pid, RUN_MS);
     close(t.to);
     close(t.from);
     if (rc != 3) {

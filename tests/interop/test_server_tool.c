@@ -11,13 +11,13 @@
 #include "test_helper.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "proc_util.h"
 
 #ifndef AMK_CLI_PATH
 #error "AMK_CLI_PATH must name the amiko binary"
@@ -36,44 +36,70 @@ path(char *out, size_t cap, const char *name)
 }
 
 /* Runs argv with stdin from @p in (NULL: /dev/null), stdout and stderr to
- * files; returns the exit status (or 128 + signal). */
+ * files; returns the exit status (or 128 + signal); a timeout fails. */
 static int
 run(const char *const *argv, const char *in, const char *out, const char *err)
 {
-    int status = 0;
-    pid_t pid = fork();
+    struct proc_io io = { .in = in, .out = out, .err = err };
+    int r = proc_run((char *const *)argv, &io, WAIT_S * 1000);
 
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int i = open(in != NULL ? in : "/dev/null", O_RDONLY);
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (i < 0 || o < 0 || e < 0)
-            _exit(126);
-        dup2(i, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        alarm(WAIT_S);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0)
+        fail_msg("%s did not finish in %d s", argv[0], WAIT_S);
+    return r;
 }
 
 static char *
 slurp(const char *p)
 {
-    FILE *f = fopen(p, "rb");
-    char *buf = calloc(1, 1 << 20);
-    size_t n;
+    char *buf = proc_slurp(p, NULL);
 
-    assert_non_null(f);
-    assert_non_null(buf);
-    n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    if (buf == NULL)
+        fail_msg("cannot read %s", p);
     return buf;
+}
+
+/*
+ * Starts `amiko serve` with @p args after "serve -p 0 --port-file F",
+ * stderr to @p log, sessions on /bin/sh (a login shell's rc files, bash
+ * reading ~/.bashrc when stdin is a socket as under sshd, are not ours);
+ * waits for the port file. Its pid; *@p port the port.
+ */
+static pid_t
+start_serve(const char *portf, const char *log, const char *const *args, int *port)
+{
+    static char *const env[] = { "SHELL=/bin/sh", NULL };
+    struct proc_io io = { .err = log, .env = env };
+    const char *argv[24] = { AMK_CLI_PATH, "serve", "-p", "0", "--port-file", portf };
+    size_t n = 6;
+    pid_t pid;
+    FILE *f;
+
+    for (size_t i = 0; args[i] != NULL && n < 23; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    (void)unlink(portf);
+    pid = proc_spawn((char *const *)argv, &io);
+    assert_true(pid > 0);
+    *port = 0;
+    for (int i = 0; i < WAIT_S * 20 && *port == 0; i++) {
+        if ((f = fopen(portf, "r")) != NULL) {
+            if (fscanf(f, "%d", port) != 1)
+                *port = 0;
+            fclose(f);
+        }
+        if (*port == 0)
+            usleep(50000);
+    }
+    assert_true(*port > 0);
+    return pid;
+}
+
+/* SIGTERM: `amiko serve` exits 0. */
+static void
+stop_serve(pid_t pid)
+{
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(proc_wait(pid, WAIT_S * 1000), 0);
 }
 
 static void
@@ -82,7 +108,7 @@ test_serve_ssh_exec_and_sigterm(void **state)
     char key[300], pub[300], portf[300], log[300], out[300], err[300], in[300], kh[300];
     char khopt[340], port_s[16], *text;
     const char *kg[] = { KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", key, NULL };
-    int status = 0, port = 0;
+    int port = 0;
     pid_t srv;
     FILE *f;
 
@@ -96,32 +122,10 @@ test_serve_ssh_exec_and_sigterm(void **state)
     path(in, sizeof(in), "in");
     path(kh, sizeof(kh), "known_hosts");
     assert_int_equal(run(kg, NULL, out, err), 0);
-    srv = fork();
-    assert_true(srv >= 0);
-    if (srv == 0) {
-        int e = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const char *argv[] = { AMK_CLI_PATH, "serve", "-p", "0", "--port-file", portf,
-            "--authorized-keys", pub, "-o", "MaxAuthTries=3", NULL };
-        if (e < 0)
-            _exit(126);
-        dup2(e, 2);
-        /* sessions run $SHELL; a login shell's rc files (bash reads
-         * ~/.bashrc when stdin is a socket, as under sshd) are not ours */
-        setenv("SHELL", "/bin/sh", 1);
-        alarm(WAIT_S * 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
+    {
+        const char *args[] = { "--authorized-keys", pub, "-o", "MaxAuthTries=3", NULL };
+        srv = start_serve(portf, log, args, &port);
     }
-    for (int i = 0; i < WAIT_S * 20 && port == 0; i++) {
-        if ((f = fopen(portf, "r")) != NULL) {
-            if (fscanf(f, "%d", &port) != 1)
-                port = 0;
-            fclose(f);
-        }
-        if (port == 0)
-            usleep(50000);
-    }
-    assert_true(port > 0);
     text = slurp(log);
     snprintf(port_s, sizeof(port_s), "%d", port);
     {
@@ -160,10 +164,7 @@ test_serve_ssh_exec_and_sigterm(void **state)
             fail_msg("stderr: %s", text);
         free(text);
     }
-    assert_int_equal(kill(srv, SIGTERM), 0);
-    assert_int_equal(waitpid(srv, &status, 0), srv);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    stop_serve(srv);
     text = slurp(log);
     if (strstr(text, "auth ok: user ") == NULL || strstr(text, "method publickey") == NULL
         || strstr(text, "open from 127.0.0.1") == NULL || strstr(text, "closed:") == NULL)
@@ -181,7 +182,7 @@ test_serve_update_host_keys(void **state)
     const char *kg[] = { KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", key, NULL };
     const char *kg1[] = { KEYGEN, "-q", "-t", "ed25519", "-N", "", "-f", hk1, NULL };
     const char *kg2[] = { KEYGEN, "-q", "-t", "ecdsa", "-N", "", "-f", hk2, NULL };
-    int status = 0, port = 0;
+    int port = 0;
     pid_t srv;
     FILE *f;
 
@@ -199,30 +200,10 @@ test_serve_update_host_keys(void **state)
     assert_int_equal(run(kg, NULL, out, err), 0);
     assert_int_equal(run(kg1, NULL, out, err), 0);
     assert_int_equal(run(kg2, NULL, out, err), 0);
-    srv = fork();
-    assert_true(srv >= 0);
-    if (srv == 0) {
-        int e = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const char *argv[] = { AMK_CLI_PATH, "serve", "-p", "0", "--port-file", portf,
-            "--authorized-keys", pub, "-h", hk1, "-h", hk2, "-v", NULL };
-        if (e < 0)
-            _exit(126);
-        dup2(e, 2);
-        setenv("SHELL", "/bin/sh", 1);
-        alarm(WAIT_S * 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
+    {
+        const char *args[] = { "--authorized-keys", pub, "-h", hk1, "-h", hk2, "-v", NULL };
+        srv = start_serve(portf, log, args, &port);
     }
-    for (int i = 0; i < WAIT_S * 20 && port == 0; i++) {
-        if ((f = fopen(portf, "r")) != NULL) {
-            if (fscanf(f, "%d", &port) != 1)
-                port = 0;
-            fclose(f);
-        }
-        if (port == 0)
-            usleep(50000);
-    }
-    assert_true(port > 0);
     snprintf(port_s, sizeof(port_s), "%d", port);
     /* known_hosts: only the Ed25519 key */
     text = slurp(hk1pub);
@@ -243,9 +224,7 @@ test_serve_update_host_keys(void **state)
     if (strstr(text, "ecdsa-sha2-nistp256 ") == NULL || strstr(text, "ssh-ed25519 ") == NULL)
         fail_msg("known_hosts after UpdateHostKeys: %s", text);
     free(text);
-    assert_int_equal(kill(srv, SIGTERM), 0);
-    assert_int_equal(waitpid(srv, &status, 0), srv);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_serve(srv);
     text = slurp(log);
     if (strstr(text, "hostkeys-prove of 1 keys answered") == NULL)
         fail_msg("log: %s", text);

@@ -626,19 +626,10 @@ test_tree_example_program(void **state)
 static int
 group_setup(void **state)
 {
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     int r;
 
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    if (!sshd_fixture_available()) {
-        fprintf(stderr, "skipped: OpenSSH is not installed\n");
-        exit(FIXTURE_SKIP);
-    }
-    snprintf(base, sizeof(base), "%s/amiko-tree-XXXXXX", dir);
-    if (mkdtemp(base) == NULL || chmod(base, 0755) != 0)
-        return -1;
-    if (sshd_fixture_init(&fx) != 0 || sshd_fixture_start(&fx, CLI_SSHD_CONFIG) != 0)
+    if (cli_setup(&fx, base, sizeof(base), "tree", NULL) != 0)
         return -1;
     if (amk_client_new(&client) != AMK_OK ||
         amk_client_load_host_keys(client, fx.known_hosts) != AMK_OK ||
@@ -661,19 +652,12 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-    char cmd[400];
-
     (void)state;
     amk_sftp_free(sftp);
     if (client != NULL && amk_client_close(client) != AMK_OK)
         fprintf(stderr, "close: %s\n", amk_client_last_error(client));
     amk_client_free(client);
-    sshd_fixture_cleanup(&fx);
-    if (strstr(base, "/amiko-tree-") != NULL && getenv("AMK_KEEP_FIXTURE") == NULL) {
-        snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s'; rm -rf '%s'", base, base);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", base);
-    }
+    cli_teardown(&fx, base);
     return 0;
 }
 
