@@ -508,7 +508,7 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
 {
     struct node *nd = &x->v[i];
     unsigned fl = 0;
-    int r;
+    int r, existed;
 
     switch (nd->kind) {
     case NODE_DIR:
@@ -520,6 +520,9 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     case NODE_FILE:
         break;
     }
+    /* as OpenSSH's sftp: without PRESERVE only a file we create takes the
+     * source's mode; one that is overwritten keeps its own */
+    existed = access(dst, F_OK) == 0;
     x->prog.path = src;
     x->prog.file_total = nd->size;
     x->prog.file_done = 0;
@@ -530,7 +533,7 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     r = amk_sftp_get(x->s, src, dst, fl, file_progress, x);
     if (x->stop != AMK_OK)
         return x->stop;
-    if (r == AMK_OK && !(fl & AMK_SFTP_XFER_PRESERVE) && nd->have_mode &&
+    if (r == AMK_OK && !(fl & AMK_SFTP_XFER_PRESERVE) && !existed && nd->have_mode &&
         (nd->mode & 0777) != 0644 && chmod(dst, nd->mode & DEFAULT_MODE_MASK) != 0)
         r = report_local(x, dst, "cannot set the mode of");
     else if (r != AMK_OK)

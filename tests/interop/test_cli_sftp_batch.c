@@ -12,7 +12,8 @@
  * size, contents, symlink targets, preserved times). Then OpenSSH's error
  * rules in batch mode: a failing command ends the batch with status 1
  * (rmdir of a non-empty directory, rm of a missing file, get of a missing
- * file), unless it starts with '-'.
+ * file), unless it starts with '-'. And wildcards, in the same way: local
+ * ones for put, remote ones for ls, get, rm, chmod and chown.
  */
 #include "test_helper.h"
 
@@ -324,6 +325,91 @@ test_sftp_batch_every_command_as_openssh(void **state)
     free(nb);
 }
 
+/* Wildcards: local ones for put, remote ones for ls, get, rm, chmod and
+ * chown; several matches need a directory as the target; a pattern that
+ * matches nothing fails the command. */
+static const char *const batch_wild[] = {
+    "lcd %D/l",
+    "cd %D/r",
+    "put g*.txt",
+    "mkdir sub",
+    "put g?.txt sub",
+    "-put g*.txt ga.txt",
+    "put [h]*",
+    "ls",
+    "ls g*",
+    "ls sub/g*",
+    "ls -l sub/*.txt",
+    "-ls none*",
+    "chmod 600 g*.txt",
+    "chmod 604 sub/*",
+    "lmkdir got",
+    "get g*.txt got",
+    "get sub/g[ab].txt got/",
+    "-get none* got",
+    "-get g*.txt got/ga.txt",
+    "rm sub/g*",
+    "-rm none*",
+    "ls sub",
+    "ls -l",
+    NULL,
+};
+
+static void
+make_wild(const char *dir)
+{
+    char p[BUF];
+
+    snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/l' && echo a > ga.txt && "
+        "echo bb > gb.txt && echo ccc > gc.dat && echo h > h.txt && echo dot > .gdot.txt && "
+        "chmod 644 ga.txt gb.txt gc.dat h.txt .gdot.txt", dir, dir, dir);
+    assert_int_equal(system(p), 0);
+}
+
+static void
+test_sftp_batch_wildcards_as_openssh(void **state)
+{
+    char da[BUF], db[BUF], ba[BUF], bb[BUF], *oa, *ob, *na, *nb;
+    static char ta[65536], tb[65536];
+    int sa, sb;
+
+    (void)state;
+    snprintf(da, sizeof(da), "%s/wamiko", base);
+    snprintf(db, sizeof(db), "%s/wossh", base);
+    make_wild(da);
+    make_wild(db);
+    snprintf(ba, sizeof(ba), "%s/wbatch.amiko", base);
+    snprintf(bb, sizeof(bb), "%s/wbatch.ossh", base);
+    write_batch(ba, batch_wild, da);
+    write_batch(bb, batch_wild, db);
+    sa = run_client(1, ba, &oa);
+    sb = run_client(0, bb, &ob);
+    assert_int_equal(sb, 0);
+    if (sa != sb)
+        fail_msg("amiko sftp exited %d, OpenSSH's sftp %d:\n%s\nstderr:\n%s", sa, sb, oa,
+            cli_slurp(cli_err_path, NULL));
+    na = normalize(oa, da);
+    nb = normalize(ob, db);
+    expect_same("stdout", na, nb);
+    ta[0] = tb[0] = '\0';
+    describe(da, "", ta, sizeof(ta), 0);
+    describe(db, "", tb, sizeof(tb), 0);
+    expect_same("files", ta, tb);
+    /* what the batch should have made, checked on amiko's side */
+    assert_non_null(strstr(ta, "r/ga.txt 100600 2"));
+    assert_non_null(strstr(ta, "r/gb.txt 100600 3"));
+    assert_non_null(strstr(ta, "r/h.txt 100644 2"));
+    assert_null(strstr(ta, "r/gc.dat"));
+    assert_null(strstr(ta, "r/.gdot.txt"));
+    assert_non_null(strstr(ta, "l/got/ga.txt 100600 2"));
+    assert_non_null(strstr(ta, "l/got/gb.txt 100600 3"));
+    assert_null(strstr(ta, "r/sub/g"));
+    free(oa);
+    free(ob);
+    free(na);
+    free(nb);
+}
+
 /* A failing command ends the batch with 1 (both clients), a '-' one does not. */
 static void
 test_sftp_batch_errors_as_openssh(void **state)
@@ -393,6 +479,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sftp_batch_every_command_as_openssh),
         cmocka_unit_test(test_sftp_batch_errors_as_openssh),
+        cmocka_unit_test(test_sftp_batch_wildcards_as_openssh),
     };
 
     if (argc > 1)

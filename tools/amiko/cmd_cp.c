@@ -24,7 +24,6 @@
  * authenticating failed.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +37,7 @@
 
 #include "tool.h"
 #include "tool_ssh.h"
+#include "xfer/paths.h"
 #include "xfer/progress.h"
 
 #define SUB "cp"
@@ -125,89 +125,24 @@ base_name(const char *path)
     return out;
 }
 
-static char *
-join_path(const char *dir, const char *name)
-{
-    size_t dl = strlen(dir), need = dl + strlen(name) + 2;
-    char *p = malloc(need);
-
-    if (p != NULL)
-        snprintf(p, need, "%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? "" : "/", name);
-    return p;
-}
-
-/* A growing list of source paths. */
-struct cp_list {
-    char **v;
-    size_t n, cap;
-};
-
-static int
-list_add(struct cp_list *l, char *p)
-{
-    if (p == NULL)
-        return -1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap == 0 ? 16 : l->cap * 2;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (v == NULL) {
-            free(p);
-            return -1;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = p;
-    return 0;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
- * A remote source whose last component has wildcards (* ? [) is expanded
- * against its directory's listing, as scp does: sorted, dot files only
- * for a pattern that starts with a dot. 0, or -1 (after a message) when
- * nothing matches or the directory cannot be read.
+ * A remote source with wildcards, expanded as scp does (xfer/paths.h).
+ * 0, or -1 (after a message) when nothing matches or the directory
+ * cannot be read.
  */
 static int
-expand_remote(struct amk_sftp *sftp, const char *path, struct cp_list *out)
+expand_remote(struct amk_sftp *sftp, const char *path, struct xfer_paths *out)
 {
-    const char *slash = strrchr(path, '/'), *pat = slash != NULL ? slash + 1 : path;
-    struct amk_sftp_name *names = NULL;
-    size_t n = 0, first = out->n;
-    char *dir;
-    int r;
+    char err[512];
+    int n = xfer_glob_remote(sftp, path, NULL, out, err, sizeof(err));
 
-    if (strpbrk(pat, "*?[") == NULL)
-        return list_add(out, strdup(path));
-    dir = slash == NULL ? strdup(".") : slash == path ? strdup("/") :
-        strndup(path, (size_t)(slash - path));
-    if (dir == NULL)
-        return -1;
-    if ((r = amk_sftp_listdir(sftp, dir, &names, &n)) != AMK_OK) {
-        tool_error(SUB, "%s: %s", dir, amk_sftp_last_error(sftp));
-        free(dir);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (fnmatch(pat, names[i].filename, FNM_PERIOD) != 0)
-            continue;
-        if (list_add(out, slash == NULL ? strdup(names[i].filename) :
-                join_path(dir, names[i].filename)) != 0)
-            break;
-    }
-    amk_sftp_names_free(names, n);
-    free(dir);
-    if (out->n == first) {
+    if (n > 0)
+        return 0;
+    if (n == 0)
         tool_error(SUB, "%s: no match", path);
-        return -1;
-    }
-    qsort(out->v + first, out->n - first, sizeof(*out->v), str_cmp);
-    return 0;
+    else
+        tool_error(SUB, "%s", err[0] != '\0' ? err : "out of memory");
+    return -1;
 }
 
 static int
@@ -302,7 +237,7 @@ amk_cmd_cp(int argc, char **argv)
     struct cp_operand *ops = NULL;
     struct amk_client *c = NULL;
     struct cp_run run;
-    struct cp_list srcs = { NULL, 0, 0 };
+    struct xfer_paths srcs = { NULL, 0, 0 };
     const char *host = NULL;
     unsigned flags = 0;
     int quiet = 0, n_ops = 0, status = CP_EXIT_FAIL, get, into_dir, r, no_more_opts = 0;
@@ -417,7 +352,7 @@ amk_cmd_cp(int argc, char **argv)
     status = 0;
     for (int i = 0; i < n_ops - 1; i++) {
         if (get ? expand_remote(run.sftp, ops[i].path, &srcs) != 0 :
-            list_add(&srcs, strdup(ops[i].path)) != 0)
+            xfer_paths_add(&srcs, strdup(ops[i].path)) != 0)
             status = CP_EXIT_FAIL;
     }
     into_dir = target_is_dir(run.sftp, ops[n_ops - 1].path, !get);
@@ -432,7 +367,7 @@ amk_cmd_cp(int argc, char **argv)
 
         if (into_dir) {
             if ((name = base_name(srcs.v[i])) == NULL ||
-                (dst = join_path(ops[n_ops - 1].path, name)) == NULL) {
+                (dst = xfer_join_path(ops[n_ops - 1].path, name)) == NULL) {
                 free(name);
                 status = CP_EXIT_FAIL;
                 break;
@@ -454,9 +389,7 @@ out:
     for (int i = 0; i < n_ops; i++)
         free(ops[i].host);
     free(ops);
-    for (size_t i = 0; i < srcs.n; i++)
-        free(srcs.v[i]);
-    free(srcs.v);
+    xfer_paths_free(&srcs);
     tool_ssh_opts_free(&so);
     return status;
 }

@@ -10,6 +10,9 @@
  * mkdir path, rmdir path, rm path, rename old new, ln [-s] old new,
  * chmod mode path, chown uid path, df [-h] [path], help, exit / quit /
  * bye. Arguments may be quoted ('...' or "...") or escaped with '\'.
+ * Wildcards (* ? [...]) in the last component of a path expand as in
+ * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
+ * ones for put.
  *
  * As OpenSSH's sftp: in batch mode each command is echoed after
  * "sftp> ", and the first failing command ends the session with exit
@@ -18,6 +21,7 @@
  * failed. The connection options are `amiko ssh`'s (tool_ssh.h).
  */
 #include <errno.h>
+#include <glob.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +34,7 @@
 
 #include "tool.h"
 #include "tool_ssh.h"
+#include "xfer/paths.h"
 #include "xfer/progress.h"
 
 #define SUB "sftp"
@@ -168,6 +173,50 @@ local_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/*
+ * The remote paths @p arg stands for (wildcards in its last component,
+ * xfer/paths.h), as typed; with @p keep_literal a pattern that matches
+ * nothing stands for itself (OpenSSH's GLOB_NOCHECK: the operation then
+ * reports the missing file). 0, or -1 after a message.
+ */
+static int
+glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_literal,
+    struct xfer_paths *out)
+{
+    char err[512];
+    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, out, err, sizeof(err));
+
+    if (n < 0) {
+        fprintf(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
+        return -1;
+    }
+    if (n == 0 && keep_literal)
+        return xfer_paths_add(out, strdup(arg));
+    if (n == 0) {
+        char *abs = abs_path(sh->cwd, arg);
+        fprintf(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
+        free(abs);
+        return -1;
+    }
+    return 0;
+}
+
+/* The local paths @p arg stands for (glob(3)); a pattern that matches
+ * nothing stands for itself. 0, or -1 without memory. */
+static int
+glob_local(const char *arg, struct xfer_paths *out)
+{
+    glob_t g;
+    int r = glob(arg, GLOB_NOCHECK, NULL, &g), rc = 0;
+
+    if (r != 0)
+        return xfer_paths_add(out, strdup(arg));
+    for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
+        rc = xfer_paths_add(out, strdup(g.gl_pathv[i]));
+    globfree(&g);
+    return rc;
+}
+
 /* --- Transfers --------------------------------------------------------------- */
 
 static int
@@ -193,55 +242,37 @@ on_error(void *user, const char *path, int code, const char *message)
     return AMK_OK;
 }
 
-/* get / put with their -r and -p flags. */
+/* One get or put of @p src (as typed) to @p target (NULL: the working
+ * directory on the receiving side): 0 or -1. */
 static int
-cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
+transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const char *src_arg,
+    const char *target, int get)
 {
-    struct amk_sftp_tree_opts o;
+    struct amk_sftp_tree_opts o = *opts;
     char *src = NULL, *dst = NULL, *name = NULL;
-    int i = 1, r, rc = -1;
+    int r, rc = -1;
 
-    amk_sftp_tree_opts_init(&o);
-    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-        for (const char *f = argv[i] + 1; *f != '\0'; f++) {
-            if (*f == 'r' || *f == 'R')
-                o.flags |= AMK_SFTP_TREE_RECURSIVE;
-            else if (*f == 'p' || *f == 'P')
-                o.flags |= AMK_SFTP_TREE_PRESERVE;
-            else if (*f == 'a')
-                o.flags |= AMK_SFTP_TREE_RESUME;
-            else {
-                fprintf(stderr, "%s: invalid flag -%c\n", argv[0], *f);
-                return -1;
-            }
-        }
-    }
-    if (i >= argc || argc - i > 2) {
-        fprintf(stderr, "usage: %s [-r] [-p] %s [%s]\n", argv[0], get ? "remote" : "local",
-            get ? "local" : "remote");
-        return -1;
-    }
-    if ((name = base_of(argv[i])) == NULL)
+    if ((name = base_of(src_arg)) == NULL)
         goto out;
     if (get) {
-        if ((src = abs_path(sh->cwd, argv[i])) == NULL)
+        if ((src = abs_path(sh->cwd, src_arg)) == NULL)
             goto out;
-        if (i + 1 >= argc)
+        if (target == NULL)
             dst = strdup(name);         /* in the local working directory */
-        else if (local_is_dir(argv[i + 1]))
-            dst = abs_path(argv[i + 1], name);
-        else
-            dst = strdup(argv[i + 1]);
-    } else {
-        char *target;
-        if ((src = strdup(argv[i])) == NULL)
-            goto out;
-        target = i + 1 < argc ? abs_path(sh->cwd, argv[i + 1]) : strdup(sh->cwd);
-        if (target != NULL && remote_is_dir(sh, target)) {
+        else if (local_is_dir(target))
             dst = abs_path(target, name);
-            free(target);
+        else
+            dst = strdup(target);
+    } else {
+        char *t;
+        if ((src = strdup(src_arg)) == NULL)
+            goto out;
+        t = target != NULL ? abs_path(sh->cwd, target) : strdup(sh->cwd);
+        if (t != NULL && remote_is_dir(sh, t)) {
+            dst = abs_path(t, name);
+            free(t);
         } else {
-            dst = target;
+            dst = t;
         }
     }
     if (src == NULL || dst == NULL)
@@ -267,6 +298,64 @@ out:
     return rc;
 }
 
+/*
+ * get / put with their -r and -p flags. The source may have wildcards
+ * (remote ones for get, local ones for put); several sources need a
+ * directory as the target, as in OpenSSH's sftp. Every source is tried;
+ * -1 when any failed.
+ */
+static int
+cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
+{
+    struct amk_sftp_tree_opts o;
+    struct xfer_paths srcs = { NULL, 0, 0 };
+    const char *target;
+    int i = 1, rc = 0;
+
+    amk_sftp_tree_opts_init(&o);
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        for (const char *f = argv[i] + 1; *f != '\0'; f++) {
+            if (*f == 'r' || *f == 'R')
+                o.flags |= AMK_SFTP_TREE_RECURSIVE;
+            else if (*f == 'p' || *f == 'P')
+                o.flags |= AMK_SFTP_TREE_PRESERVE;
+            else if (*f == 'a')
+                o.flags |= AMK_SFTP_TREE_RESUME;
+            else {
+                fprintf(stderr, "%s: invalid flag -%c\n", argv[0], *f);
+                return -1;
+            }
+        }
+    }
+    if (i >= argc || argc - i > 2) {
+        fprintf(stderr, "usage: %s [-r] [-p] %s [%s]\n", argv[0], get ? "remote" : "local",
+            get ? "local" : "remote");
+        return -1;
+    }
+    target = i + 1 < argc ? argv[i + 1] : NULL;
+    if ((get ? glob_remote(sh, argv[0], argv[i], 0, &srcs) : glob_local(argv[i], &srcs)) != 0) {
+        xfer_paths_free(&srcs);
+        return -1;
+    }
+    if (srcs.n > 1 && target != NULL) {
+        char *t = get ? NULL : abs_path(sh->cwd, target);
+        int is_dir = get ? local_is_dir(target) : t != NULL && remote_is_dir(sh, t);
+        if (!is_dir) {
+            fprintf(stderr, "Multiple source paths, but destination \"%s\" is not a "
+                "directory\n", get ? target : t != NULL ? t : target);
+            free(t);
+            xfer_paths_free(&srcs);
+            return -1;
+        }
+        free(t);
+    }
+    for (size_t k = 0; k < srcs.n; k++)
+        if (transfer_one(sh, &o, srcs.v[k], target, get) != 0)
+            rc = -1;
+    xfer_paths_free(&srcs);
+    return rc;
+}
+
 /* --- Listing ------------------------------------------------------------------ */
 
 static int
@@ -276,14 +365,31 @@ name_cmp(const void *a, const void *b)
         ((const struct amk_sftp_name *)b)->filename);
 }
 
+/* Whether ls shows @p fn: dot files with -a only, and for a wildcard
+ * listing the names the pattern matches (which has its own dot rule). */
+static int
+ls_shown(const char *fn, const char *pat, int aflag)
+{
+    if (pat != NULL)
+        return strcmp(fn, ".") != 0 && strcmp(fn, "..") != 0 && xfer_name_matches(pat, fn);
+    return fn[0] != '.' || aflag;
+}
+
+/*
+ * ls [-l] [-a] [path]: a directory's names in columns (or the server's
+ * long lines), a file's name, or with wildcards in the last component the
+ * matching names; with a path, names show under it as typed, as OpenSSH's
+ * sftp does.
+ */
 static int
 cmd_ls(struct sftp_sh *sh, int argc, char **argv)
 {
     struct amk_sftp_name *names = NULL;
     struct amk_sftp_attrs a;
-    size_t n = 0, width = 0, shown = 0, prefix_len = 0;
+    size_t n = 0, width = 0, shown = 0, prefix_len = 0, per_line, colspace;
     int lflag = 0, aflag = 0, i = 1, r;
-    char *path;
+    const char *arg, *pat = NULL, *prefix;
+    char *path, *dirarg = NULL;
 
     for (; i < argc && argv[i][0] == '-'; i++) {
         for (const char *f = argv[i] + 1; *f != '\0'; f++) {
@@ -297,45 +403,68 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             }
         }
     }
-    if ((path = abs_path(sh->cwd, i < argc ? argv[i] : ".")) == NULL)
-        return -1;
-    if ((r = amk_sftp_stat(sh->sftp, path, &a)) != AMK_OK) {
-        remote_fail(sh, "stat", path, r);
-        free(path);
+    arg = i < argc ? argv[i] : NULL;
+    if (arg != NULL) {
+        const char *slash = strrchr(arg, '/'), *last = slash != NULL ? slash + 1 : arg;
+        if (xfer_has_wildcard(last)) {
+            pat = last;
+            if (slash != NULL && (dirarg = slash == arg ? strdup("/") :
+                    strndup(arg, (size_t)(slash - arg))) == NULL)
+                return -1;
+        }
+    }
+    /* names show under the path as typed (a pattern's directory part) */
+    prefix = pat != NULL ? dirarg : arg;
+    if ((path = abs_path(sh->cwd, prefix != NULL ? prefix : ".")) == NULL) {
+        free(dirarg);
         return -1;
     }
-    if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
-        /* a file: its name as given */
-        printf("%s\n", i < argc ? argv[i] : path);
-        free(path);
-        return 0;
+    if (pat == NULL) {
+        if ((r = amk_sftp_stat(sh->sftp, path, &a)) != AMK_OK) {
+            remote_fail(sh, "stat", path, r);
+            free(path);
+            return -1;
+        }
+        if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
+            /* a file: its name as given */
+            printf("%s\n", arg != NULL ? arg : path);
+            free(path);
+            return 0;
+        }
     }
     r = amk_sftp_listdir(sh->sftp, path, &names, &n);
     if (r != AMK_OK) {
         remote_fail(sh, "readdir", path, r);
         free(path);
+        free(dirarg);
         return -1;
     }
-    free(path);
     qsort(names, n, sizeof(*names), name_cmp);
-    /* with a path argument, names show under it, as OpenSSH's sftp does */
-    if (i < argc) {
-        prefix_len = strlen(argv[i]);
-        while (prefix_len > 1 && argv[i][prefix_len - 1] == '/')
+    if (prefix != NULL) {
+        prefix_len = strlen(prefix);
+        while (prefix_len > 1 && prefix[prefix_len - 1] == '/')
             prefix_len--;
     }
-    for (size_t k = 0; k < n; k++)
-        if (strlen(names[k].filename) + (prefix_len > 0 ? prefix_len + 1 : 0) > width)
-            width = strlen(names[k].filename) + (prefix_len > 0 ? prefix_len + 1 : 0);
+    /* OpenSSH's columns: as many as the longest name + 2 allows, spread
+     * over the full width; for a pattern it measures the matches' absolute
+     * paths (its glob's), though it prints them as typed */
+    for (size_t k = 0; k < n; k++) {
+        size_t w = strlen(names[k].filename) + (pat != NULL ? strlen(path) + 1 :
+            prefix_len > 0 ? prefix_len + 1 : 0);
+        if (ls_shown(names[k].filename, pat, aflag) && w > width)
+            width = w;
+    }
+    per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
+    colspace = LS_COLS / per_line;
     for (size_t k = 0; k < n; k++) {
         const char *fn = names[k].filename, *ln = names[k].longname;
-        size_t per_line = LS_COLS / (width + 2), ll, fl = strlen(fn);
+        size_t ll, fl = strlen(fn);
         char shown_name[MAX_LINE];
-        if (fn[0] == '.' && !aflag)
+        if (!ls_shown(fn, pat, aflag))
             continue;
         if (prefix_len > 0)
-            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s", (int)prefix_len, argv[i],
-                argv[i][prefix_len - 1] == '/' ? "" : "/", fn);
+            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s", (int)prefix_len, prefix,
+                prefix[prefix_len - 1] == '/' ? "" : "/", fn);
         else
             snprintf(shown_name, sizeof(shown_name), "%s", fn);
         if (lflag) {
@@ -344,17 +473,26 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
                 printf("%.*s%s\n", (int)(ll - fl), ln, shown_name);
             else
                 printf("%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
+            shown++;
             continue;
         }
-        if (per_line == 0)
-            per_line = 1;
-        printf("%-*s", (int)(width + 2), shown_name);
+        printf("%-*s", (int)colspace, shown_name);
         if (++shown % per_line == 0)
             printf("\n");
     }
-    if (!lflag && shown % (LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1) != 0)
+    if (!lflag && shown % per_line != 0)
         printf("\n");
     amk_sftp_names_free(names, n);
+    if (pat != NULL && shown == 0) {
+        char *abs = abs_path(sh->cwd, arg);
+        fprintf(stderr, "Can't ls: \"%s\" not found\n", abs != NULL ? abs : arg);
+        free(abs);
+        free(path);
+        free(dirarg);
+        return -1;
+    }
+    free(path);
+    free(dirarg);
     return 0;
 }
 
@@ -456,8 +594,6 @@ cmd_paths(struct sftp_sh *sh, int argc, char **argv)
         r = amk_sftp_mkdir(sh->sftp, p1, 0777);
     else if (strcmp(c, "rmdir") == 0)
         r = amk_sftp_rmdir(sh->sftp, p1);
-    else if (strcmp(c, "rm") == 0)
-        r = amk_sftp_remove(sh->sftp, p1);
     else if (strcmp(c, "rename") == 0)
         r = amk_sftp_rename(sh->sftp, p1, p2);
     else if (sym)
@@ -466,19 +602,54 @@ cmd_paths(struct sftp_sh *sh, int argc, char **argv)
     else
         r = amk_sftp_hardlink(sh->sftp, p1, p2);
     if (r != AMK_OK)
-        remote_fail(sh, strcmp(c, "rm") == 0 ? "delete" : sym ? "symlink" :
+        remote_fail(sh, sym ? "symlink" :
             strcmp(c, "ln") == 0 ? "link" : c, p1, r);
     free(p1);
     free(p2);
     return r == AMK_OK ? 0 : -1;
 }
 
+/* rm path: wildcards in the last component remove every match. */
+static int
+cmd_rm(struct sftp_sh *sh, int argc, char **argv)
+{
+    struct xfer_paths paths = { NULL, 0, 0 };
+    int rc = 0, r;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: rm path\n");
+        return -1;
+    }
+    if (glob_remote(sh, argv[0], argv[1], 1, &paths) != 0) {
+        xfer_paths_free(&paths);
+        return -1;
+    }
+    for (size_t k = 0; k < paths.n; k++) {
+        char *p = abs_path(sh->cwd, paths.v[k]);
+        if (p == NULL) {
+            rc = -1;
+            break;
+        }
+        if (!sh->quiet)
+            printf("Removing %s\n", p);
+        if ((r = amk_sftp_remove(sh->sftp, p)) != AMK_OK) {
+            remote_fail(sh, "delete", p, r);
+            rc = -1;
+        }
+        free(p);
+    }
+    xfer_paths_free(&paths);
+    return rc;
+}
+
+/* chmod mode path / chown uid path, wildcards as rm. */
 static int
 cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
 {
+    struct xfer_paths paths = { NULL, 0, 0 };
     unsigned long v;
-    char *end = NULL, *path;
-    int own = strcmp(argv[0], "chown") == 0, r;
+    char *end = NULL;
+    int own = strcmp(argv[0], "chown") == 0, r, rc = 0;
     struct amk_sftp_attrs a;
 
     if (argc != 3) {
@@ -492,20 +663,34 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
         fprintf(stderr, "%s: bad %s \"%s\"\n", argv[0], own ? "uid" : "mode", argv[1]);
         return -1;
     }
-    if ((path = abs_path(sh->cwd, argv[2])) == NULL)
+    if (glob_remote(sh, argv[0], argv[2], 1, &paths) != 0) {
+        xfer_paths_free(&paths);
         return -1;
-    if (own) {
-        /* SETSTAT carries uid and gid together: keep the gid */
-        r = amk_sftp_stat(sh->sftp, path, &a);
-        if (r == AMK_OK)
-            r = amk_sftp_chown(sh->sftp, path, (uint32_t)v, a.gid);
-    } else {
-        r = amk_sftp_chmod(sh->sftp, path, (uint32_t)v);
     }
-    if (r != AMK_OK)
-        remote_fail(sh, "setstat", path, r);
-    free(path);
-    return r == AMK_OK ? 0 : -1;
+    for (size_t k = 0; k < paths.n; k++) {
+        char *path = abs_path(sh->cwd, paths.v[k]);
+        if (path == NULL) {
+            rc = -1;
+            break;
+        }
+        if (!sh->quiet)
+            printf("Changing %s on %s\n", own ? "owner" : "mode", path);
+        if (own) {
+            /* SETSTAT carries uid and gid together: keep the gid */
+            r = amk_sftp_stat(sh->sftp, path, &a);
+            if (r == AMK_OK)
+                r = amk_sftp_chown(sh->sftp, path, (uint32_t)v, a.gid);
+        } else {
+            r = amk_sftp_chmod(sh->sftp, path, (uint32_t)v);
+        }
+        if (r != AMK_OK) {
+            remote_fail(sh, "setstat", path, r);
+            rc = -1;
+        }
+        free(path);
+    }
+    xfer_paths_free(&paths);
+    return rc;
 }
 
 static void
@@ -588,7 +773,9 @@ run_line(struct sftp_sh *sh, char *line)
         return cmd_df(sh, argc, argv);
     if (strcmp(c, "chmod") == 0 || strcmp(c, "chown") == 0)
         return cmd_chmod_chown(sh, argc, argv);
-    if (strcmp(c, "mkdir") == 0 || strcmp(c, "rmdir") == 0 || strcmp(c, "rm") == 0 ||
+    if (strcmp(c, "rm") == 0)
+        return cmd_rm(sh, argc, argv);
+    if (strcmp(c, "mkdir") == 0 || strcmp(c, "rmdir") == 0 ||
         strcmp(c, "rename") == 0 || strcmp(c, "ln") == 0 || strcmp(c, "symlink") == 0)
         return cmd_paths(sh, argc, argv);
     fprintf(stderr, "Invalid command.\n");

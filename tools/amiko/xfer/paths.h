@@ -1,0 +1,52 @@
+/*
+ * Path lists and remote wildcards for `amiko cp` and `amiko sftp`.
+ *
+ * A remote path whose last component has wildcards (* ? [) is expanded
+ * against its directory's listing, as scp and OpenSSH's sftp do: matches
+ * sorted, dot files only for a pattern that starts with a dot
+ * (fnmatch's FNM_PERIOD). Wildcards in the directory part are taken
+ * literally.
+ */
+#ifndef AMIKO_XFER_PATHS_H
+#define AMIKO_XFER_PATHS_H
+
+#include <stddef.h>
+
+struct amk_sftp;
+
+/* A growing list of paths, each its own allocation. */
+struct xfer_paths {
+    char **v;
+    size_t n, cap;
+};
+
+/* Appends @p p, which the list takes (freed on failure): 0, or -1 when
+ * @p p is NULL or memory ran out. */
+int xfer_paths_add(struct xfer_paths *l, char *p);
+
+/* Frees the paths and the list's array; the list is empty after. */
+void xfer_paths_free(struct xfer_paths *l);
+
+/* "dir/name" in a new string (no doubled slash); NULL without memory. */
+char *xfer_join_path(const char *dir, const char *name);
+
+/* 1 when @p s has a wildcard character (* ? [). */
+int xfer_has_wildcard(const char *s);
+
+/* 1 when @p name matches the pattern @p pat (fnmatch with FNM_PERIOD). */
+int xfer_name_matches(const char *pat, const char *name);
+
+/*
+ * Adds the remote paths that @p path stands for to @p out: @p path itself
+ * when its last component has no wildcard, else each match in its
+ * directory, written as typed (the directory part of @p path, then the
+ * name), sorted. The directory is read at @p cwd/dir when @p cwd is not
+ * NULL and the directory part is relative, else as typed (the server
+ * resolves it). Returns the number of paths added, 0 when the pattern
+ * matches nothing, or -1 when the directory cannot be read or memory ran
+ * out; @p err then holds why.
+ */
+int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
+    struct xfer_paths *out, char *err, size_t errcap);
+
+#endif
