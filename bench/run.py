@@ -1179,7 +1179,7 @@ def headline(bench):
     return lines
 
 
-def report(bench, command, started, elapsed):
+def report(bench, command, started, elapsed, draw=True):
     out = [GEN_START, "",
            f"## {started:%Y-%m-%d %H:%M} UTC: {'quick' if bench.quick else 'full'} run "
            f"({bench.runs} runs per figure, {elapsed / 60:.1f} min)", "",
@@ -1215,7 +1215,7 @@ def report(bench, command, started, elapsed):
                "Client CPU s per GiB (lower is better)", "s/GiB")]
     for name, keys, title, ylabel in groups:
         ts = [by[k] for k in keys if k in by]
-        if ts:
+        if ts and draw:   # --no-write leaves the committed charts alone
             png = chart(bench, ts, name, title, ylabel)
             if png:
                 charts.append(f"![{title}]({png})")
@@ -1323,7 +1323,7 @@ def main():
         env.cleanup()
     elapsed = time.monotonic() - t0
     if args.no_write:
-        print("\n".join(report(bench, command, started, elapsed)))
+        print("\n".join(report(bench, command, started, elapsed, draw=False)))
     else:
         write_results(bench, command, started, elapsed)
         log(f"wrote bench/RESULTS.md, charts and README's table ({elapsed / 60:.1f} min)")
