@@ -215,6 +215,15 @@ amk_srv_chan_request_cb(void *user, const struct amk_conn_chreq *req)
     return amk_srv_chan_on_request(ch->sc, req);
 }
 
+int
+amk_srv_chans_poll_children(const struct srv_conn *c)
+{
+    for (size_t i = 0; i < c->n_chans; i++)
+        if (c->chans[i]->kind == SRV_CHAN_PROC && amk_srv_chan_polls_child(c->chans[i]->sc))
+            return 1;
+    return 0;
+}
+
 size_t
 amk_srv_chans_pollfds(struct srv_conn *c, struct pollfd *fds, size_t cap)
 {

@@ -21,6 +21,7 @@
 
 #include "auth/userauth_server.h"
 #include "channel/conn.h"
+#include "server/session_chan.h"
 #include "transport/transport.h"
 
 /* How long a closing connection may take to flush its DISCONNECT. */
@@ -436,6 +437,8 @@ compute_deadline(struct srv_conn *c)
             d = min_u64(d, c->auth_held_since + amk_userauth_server_delay_ms(c->ua));
         if (c->conn != NULL)
             d = min_u64(d, amk_conn_next_deadline(c->conn));
+        if (c->conn != NULL && amk_srv_chans_poll_children(c))
+            d = min_u64(d, amk_srv_now_ms() + AMK_SRV_CHILD_POLL_MS);
     }
     c->deadline = d;
     amk_srv_note_deadline(s, d);

@@ -237,6 +237,8 @@ int amk_srv_chans_adopt(struct srv_conn *c);
 int amk_srv_chans_pump(struct srv_conn *c);
 void amk_srv_chans_free(struct srv_conn *c);
 size_t amk_srv_chans_pollfds(struct srv_conn *c, struct pollfd *fds, size_t cap);
+/* 1 when a channel's process must be polled for its exit (no pidfd). */
+int amk_srv_chans_poll_children(const struct srv_conn *c);
 size_t amk_srv_chans_sessions(const struct srv_conn *c);
 
 /* server_sftp.c */

@@ -446,6 +446,12 @@ pollfd_add(struct pollfd *fds, size_t cap, size_t n, int fd, short events)
     return n + 1;
 }
 
+int
+amk_srv_chan_polls_child(const struct amk_srv_chan *sc)
+{
+    return sc != NULL && running(sc) && sc->proc->pidfd < 0 && !sc->proc->exited;
+}
+
 size_t
 amk_srv_chan_pollfds(const struct amk_srv_chan *sc, struct pollfd *fds, size_t cap)
 {
@@ -676,7 +682,8 @@ amk_srv_chan_pump(struct amk_srv_chan *sc, const struct pollfd *fds, size_t n)
     /* The pidfd says when to reap; once both output streams ended the
      * exit is near, so also try without it (a loop that lost revents
      * still finishes). */
-    if (!sc->proc->exited && ((revents_of(fds, n, sc->proc->pidfd) & POLLIN)
+    if (!sc->proc->exited && (sc->proc->pidfd < 0
+            || (revents_of(fds, n, sc->proc->pidfd) & POLLIN)
             || (sc->out[0].eof && sc->out[1].eof)))
         (void)!amk_proc_reap(sc->proc);
     if ((r = pump_stdin(sc)) != AMK_OK)

@@ -132,6 +132,12 @@ int amk_srv_chan_new(struct amk_conn *conn, uint32_t id, const struct amk_srv_ch
  */
 int amk_srv_chan_on_request(struct amk_srv_chan *sc, const struct amk_conn_chreq *req);
 
+/* 1 while the channel's process runs without a pidfd (pidfd_open is
+ * missing or forbidden): its exit is then found by polling, so the loop
+ * must pump the channel every AMK_SRV_CHILD_POLL_MS. */
+#define AMK_SRV_CHILD_POLL_MS 50
+int amk_srv_chan_polls_child(const struct amk_srv_chan *sc);
+
 /* Fills up to @p cap entries (events set, revents 0) with the descriptors
  * it waits on now; returns the count. Entries with fd -1 never appear. */
 size_t amk_srv_chan_pollfds(const struct amk_srv_chan *sc, struct pollfd *fds, size_t cap);

@@ -16,7 +16,8 @@
  * failure reply of a wrong password; MaxStartups dropping unauthenticated
  * connections beyond its limit; processes of closed sessions hung up,
  * killed after the grace period and reaped without stalling the loop,
- * and reaped by amk_server_free().
+ * and reaped by amk_server_free(); the same without pidfds (pidfd_open
+ * denied by a seccomp filter: waitpid is polled).
  */
 #include "test_helper.h"
 
@@ -30,8 +31,15 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #define WAIT_MS 15000
 
@@ -1010,6 +1018,142 @@ test_server_free_reaps_children(void **state)
     amk_client_free(a);
 }
 
+/* --- Without pidfds ------------------------------------------------------- */
+
+/* Makes pidfd_open fail with ENOSYS in this process and the threads it
+ * starts after (as an older kernel, a seccomp sandbox or valgrind does). */
+static int
+deny_pidfd_open(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        return -1;
+    return syscall(SYS_pidfd_open, getpid(), 0) == -1 && errno == ENOSYS ? 0 : -1;
+}
+
+/* The scenario of the child process below, without cmocka (a failed
+ * assertion must not go on with the parent's other tests): its exit
+ * code says which step failed. */
+static int
+no_pidfd_scenario(void)
+{
+    struct srv sv;
+    struct amk_client *c = NULL;
+    struct amk_client_channel *ch = NULL;
+    char *out = NULL, line[32];
+    size_t got = 0, r;
+    int status = -1, rc = 0;
+    pid_t pid;
+
+    if (deny_pidfd_open() != 0)
+        return 2;
+    memset(&sv, 0, sizeof(sv));
+    if (amk_server_new(&sv.s) != AMK_OK || amk_server_add_host_key(sv.s, host_key) != AMK_OK ||
+        amk_server_set_shell(sv.s, "/bin/sh") != AMK_OK ||
+        amk_server_listen(sv.s, "127.0.0.1", 0) != AMK_OK ||
+        amk_server_set_publickey_callback(sv.s, accept_user_key, NULL) != AMK_OK ||
+        amk_server_set_exec(sv.s, 1) != AMK_OK)
+        return 3;
+    sv.port = amk_server_port(sv.s, 0);
+    if (pthread_create(&sv.th, NULL, srv_main, &sv) != 0)
+        return 4;
+    if (amk_client_new(&c) != AMK_OK || amk_client_set_hostkey_callback(c, trust_host, NULL) ||
+        amk_client_set_allow_default_keys(c, 0) || amk_client_set_timeout(c, WAIT_MS) ||
+        amk_client_set_connect_timeout(c, WAIT_MS) || amk_client_add_key(c, user_key) ||
+        amk_client_connect(c, "127.0.0.1", sv.port, "alice", NULL) != AMK_OK) {
+        rc = 5;
+        goto out;
+    }
+    /* the exit status still arrives: found by polling waitpid */
+    if (amk_client_run(c, "echo out; exit 3", &out, NULL, NULL, NULL, &status) != AMK_OK ||
+        out == NULL || strcmp(out, "out\n") != 0 || status != 3) {
+        rc = 6;
+        goto out;
+    }
+    /* a process whose channel closes is still hung up and reaped */
+    if (amk_client_exec(c, SLEEPER, 0, &ch) != AMK_OK) {
+        rc = 7;
+        goto out;
+    }
+    while (got == 0 || line[got - 1] != '\n') {
+        if (got >= sizeof(line) - 1 ||
+            amk_client_channel_read(ch, line + got, sizeof(line) - 1 - got, &r) != AMK_OK ||
+            r == 0) {
+            rc = 8;
+            goto out;
+        }
+        got += r;
+    }
+    line[got] = '\0';
+    pid = (pid_t)strtol(line, NULL, 10);
+    if (pid <= 1 || amk_client_channel_close(ch) != AMK_OK) {
+        rc = 9;
+        goto out;
+    }
+    if (!gone_within(pid, 5000)) {
+        rc = 10;
+        goto out;
+    }
+    free(out);
+    out = NULL;
+    if (amk_client_run(c, "echo still", &out, NULL, NULL, NULL, &status) != AMK_OK ||
+        out == NULL || strcmp(out, "still\n") != 0 || status != 0)
+        rc = 11;
+out:
+    free(out);
+    amk_client_channel_free(ch);
+    if (c != NULL) {
+        (void)!amk_client_close(c);
+        amk_client_free(c);
+    }
+    amk_server_stop(sv.s);
+    if (pthread_join(sv.th, NULL) != 0 && rc == 0)
+        rc = 12;
+    amk_server_free(sv.s);
+    return rc;
+}
+
+/*
+ * Where pidfd_open is missing or forbidden, the server still runs
+ * commands: it learns of their exit by polling waitpid (exit status
+ * delivered) and still hangs up and reaps those of closed channels.
+ * In a child process, whose seccomp filter makes pidfd_open fail.
+ */
+static void
+test_exec_without_pidfd(void **state)
+{
+    pid_t pid;
+    int st = 0;
+    uint64_t end;
+
+    (void)state;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(no_pidfd_scenario());
+    end = now_ms() + 60000;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (now_ms() > end) {
+            kill(pid, SIGKILL);
+            (void)waitpid(pid, &st, 0);
+            fail_msg("the scenario without pidfds did not end within 60 s");
+        }
+        usleep(20 * 1000);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the scenario without pidfds failed: %s %d (see no_pidfd_scenario)",
+            WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
 static int
 group_setup(void **state)
 {
@@ -1046,6 +1190,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exec_exit_codes_and_streams),
+        cmocka_unit_test(test_exec_without_pidfd),
         cmocka_unit_test(test_exec_stdin),
         cmocka_unit_test(test_password_and_kbdint_callbacks),
         cmocka_unit_test(test_auth_methods_chain),
