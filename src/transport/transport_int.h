@@ -306,6 +306,8 @@ int amk_transport_fail(struct amk_transport *t, int code, uint32_t reason,
  * message types (the server's USERAUTH_SUCCESS starts zlib@openssh.com). */
 int amk_transport_send_now(struct amk_transport *t, const uint8_t *payload, size_t len)
     AMK_MUST_CHECK_INTERNAL;
+int amk_transport_send_now2(struct amk_transport *t, const uint8_t *payload, size_t hlen,
+    const uint8_t *data, size_t dlen) AMK_MUST_CHECK_INTERNAL;
 /* dispatch.c: handles one decrypted, decompressed payload. */
 int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
     AMK_MUST_CHECK_INTERNAL;
@@ -326,6 +328,10 @@ int amk_transport_queue_upper(struct amk_transport *t, const struct amk_buf *pay
 /* packet.c: the binary packet protocol (RFC 4253 §6). */
 int amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
     AMK_MUST_CHECK_INTERNAL;
+/* The same with the payload in two pieces, @p payload then @p data (each
+ * copied once, into the packet). */
+int amk_packet_send2(struct amk_transport *t, const uint8_t *payload, size_t hlen,
+    const uint8_t *data, size_t dlen) AMK_MUST_CHECK_INTERNAL;
 /* Decodes (decrypts in place) the next complete packet after the decoded
  * part of t->in: t->pkt_payload / pkt_len (in place, or decompressed into
  * t->pkt), and grows t->in_decoded by the packet. AMK_EAGAIN when
