@@ -40,6 +40,29 @@ store_u32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* @p n random padding bytes: from the pool when the CSPRNG is OpenSSL's
+ * (an installed source is called for each packet, so a test that makes a
+ * session deterministic sees the same bytes as before). The pool is
+ * wiped with the transport. */
+static int
+pad_bytes(struct amk_transport *t, uint8_t *p, size_t n)
+{
+    uint8_t *from;
+    int r;
+
+    if (t->rng != NULL || n > sizeof(t->pad_pool))
+        return amk_random_bytes(t->rng, p, n);
+    if (t->pad_left < n) {
+        if ((r = amk_random_bytes(NULL, t->pad_pool, sizeof(t->pad_pool))) != AMK_OK)
+            return r;
+        t->pad_left = sizeof(t->pad_pool);
+    }
+    from = t->pad_pool + sizeof(t->pad_pool) - t->pad_left;
+    memcpy(p, from, n);
+    t->pad_left -= n;
+    return AMK_OK;
+}
+
 int
 amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
 {
@@ -96,7 +119,7 @@ amk_packet_send2(struct amk_transport *t, const uint8_t *payload, size_t hlen,
     if (dlen > 0)
         memcpy(p + PKT_HEADER_LEN + hlen, data, dlen);
     /* RFC 4253 §6: random padding. */
-    if ((r = amk_random_bytes(t->rng, p + PKT_HEADER_LEN + len, padding)) != AMK_OK)
+    if ((r = pad_bytes(t, p + PKT_HEADER_LEN + len, padding)) != AMK_OK)
         goto out;
     if (d->cipher != NULL &&
         (r = amk_pkt_seal(d->cipher, d->seq, p, total, p + total)) != AMK_OK)

@@ -186,10 +186,17 @@ enum amk_version_state {
     AMK_VERSION_DONE
 };
 
+/* Random padding drawn from OpenSSL in batches of this many bytes: one
+ * RAND_bytes per packet cost more than the packet's encryption (OpenSSL
+ * 3 calls getpid() on every draw to notice forks). */
+#define AMK_PAD_POOL 512
+
 struct amk_transport {
     enum amk_transport_role role;
     struct amk_logger log;
     const struct amk_rng *rng;
+    uint8_t pad_pool[AMK_PAD_POOL];     /* unused random bytes at the end */
+    size_t pad_left;
     amk_transport_hostkey_fn hostkey_cb;
     void *user;
     struct amk_key *const *host_keys;
