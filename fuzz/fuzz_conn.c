@@ -108,7 +108,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_sink fs = { 0, 0 };
-    struct amk_pkt_sink sink = { fuzz_send, &fs };
+    struct amk_pkt_sink sink = { fuzz_send, &fs, NULL };
     struct amk_conn_config cfg;
     struct amk_conn *c = NULL;
     uint32_t id;

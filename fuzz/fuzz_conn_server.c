@@ -239,7 +239,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_state *fs = calloc(1, sizeof(*fs));
-    struct amk_pkt_sink sink = { fuzz_send, NULL };
+    struct amk_pkt_sink sink = { fuzz_send, NULL, NULL };
     struct amk_conn_config cfg;
     struct amk_conn *c = NULL;
     size_t off = 0;

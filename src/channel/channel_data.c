@@ -219,9 +219,9 @@ chan_write(struct amk_conn *c, uint32_t id, int64_t ext, const uint8_t *data, si
                 : AMK_MSG_CHANNEL_EXTENDED_DATA)) != AMK_OK
             || (r = amk_buf_put_u32(&c->msg, ch->peer_id)) != AMK_OK
             || (ext >= 0 && (r = amk_buf_put_u32(&c->msg, (uint32_t)ext)) != AMK_OK)
-            || (r = amk_buf_put_string(&c->msg, data + done, n)) != AMK_OK)
+            || (r = amk_buf_put_u32(&c->msg, (uint32_t)n)) != AMK_OK)
             return amk_conn_fail(c, r, "building CHANNEL_DATA failed");
-        r = amk_conn_msg_send_now(c);
+        r = amk_conn_msg_send_data(c, data + done, n);
         if (r == AMK_EAGAIN)
             break;
         if (r != AMK_OK)

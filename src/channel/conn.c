@@ -165,6 +165,27 @@ amk_conn_msg_send_now(struct amk_conn *c)
     return amk_conn_fail(c, r, "sending data failed: %s", amk_strerror(r));
 }
 
+int
+amk_conn_msg_send_data(struct amk_conn *c, const uint8_t *data, size_t dlen)
+{
+    int r;
+
+    if (amk_buf_len(&c->pending) > 0 && (r = conn_flush_pending(c)) != AMK_OK)
+        return r;
+    if (c->sink.send2 != NULL) {
+        /* the data goes straight into the packet: c->msg keeps the header */
+        r = (*c->sink.send2)(c->sink.user, amk_buf_ptr(&c->msg), amk_buf_len(&c->msg), data,
+            dlen);
+    } else {
+        if ((r = amk_buf_put(&c->msg, data, dlen)) != AMK_OK)
+            return amk_conn_fail(c, r, "building a data message failed");
+        r = conn_sink(c, amk_buf_ptr(&c->msg), amk_buf_len(&c->msg));
+    }
+    if (r == AMK_OK || r == AMK_EAGAIN)
+        return r;
+    return amk_conn_fail(c, r, "sending data failed: %s", amk_strerror(r));
+}
+
 /* --- The channel table ------------------------------------------------ */
 
 struct amk_chan *

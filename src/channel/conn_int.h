@@ -133,6 +133,11 @@ int amk_conn_msg_start(struct amk_conn *c, uint8_t type) AMK_CONN_MUST_CHECK;
 int amk_conn_msg_send(struct amk_conn *c, int from_peer) AMK_CONN_MUST_CHECK;
 /* Sends c->msg only if it can go out now (data): AMK_EAGAIN otherwise. */
 int amk_conn_msg_send_now(struct amk_conn *c) AMK_CONN_MUST_CHECK;
+/* Sends c->msg followed by the @p dlen bytes at @p data, like
+ * amk_conn_msg_send_now(), without copying them into c->msg when the sink
+ * takes two pieces. */
+int amk_conn_msg_send_data(struct amk_conn *c, const uint8_t *data, size_t dlen)
+    AMK_CONN_MUST_CHECK;
 
 /* The channel with number @p id, or NULL. */
 struct amk_chan *amk_conn_chan_find(const struct amk_conn *c, uint32_t id);

@@ -91,17 +91,31 @@ dispatch(struct amk_client *c, const uint8_t *p, size_t len)
     return AMK_OK;
 }
 
-/* Takes every packet that is there; *n counts them. AMK_OK once the session would wait. */
+/*
+ * Takes every packet that is there; *n counts them. AMK_OK once the session
+ * would wait. With @p budget > 0, once packets of that many bytes were
+ * taken the socket is not read again: the packets already read are taken
+ * and *cut set (the rest waits in the socket, where poll sees it).
+ */
 static int
-receive_all(struct amk_client *c, size_t *n)
+receive_all(struct amk_client *c, size_t *n, size_t budget, int *cut)
 {
     const uint8_t *p;
-    size_t len;
+    size_t len, taken = 0;
     int r;
 
     *n = 0;
     for (;;) {
-        r = amk_session_recv_packet(c->s, &p, &len);
+        if (budget > 0 && taken >= budget) {
+            r = amk_session_recv_buffered(c->s, &p, &len);
+            if (r == AMK_EAGAIN) {
+                *cut = 1;
+                c->dirs = AMK_WAIT_READ;
+                return AMK_OK;
+            }
+        } else {
+            r = amk_session_recv_packet(c->s, &p, &len);
+        }
         if (r == AMK_EAGAIN) {
             c->dirs = amk_session_block_directions(c->s);
             return AMK_OK;
@@ -109,6 +123,7 @@ receive_all(struct amk_client *c, size_t *n)
         if (r != AMK_OK)
             return fail_session(c, r);
         (*n)++;
+        taken += len;
         if (len == 0)
             return client_fail(c, AMK_EPROTO, "empty packet");
         if ((r = dispatch(c, p, len)) != AMK_OK)
@@ -121,8 +136,18 @@ receive_all(struct amk_client *c, size_t *n)
 int
 client_pump(struct amk_client *c)
 {
+    int cut = 0;
+
+    return client_pump_some(c, 0, &cut);
+}
+
+int
+client_pump_some(struct amk_client *c, size_t budget, int *cut)
+{
     size_t n;
     int r, sent;
+
+    *cut = 0;
 
     if (c->failed != AMK_OK)
         return c->failed;
@@ -142,8 +167,14 @@ client_pump(struct amk_client *c)
                 return r;
             sent = r;
         }
-        if ((r = receive_all(c, &n)) != AMK_OK)
+        if ((r = receive_all(c, &n, budget, cut)) != AMK_OK)
             return r;
+        if (*cut) {
+            /* what dispatching queued (replies, adjusts) still goes out */
+            client_flush_quiet(c);
+            c->dirs |= AMK_WAIT_READ;
+            return c->failed;
+        }
         if (n == 0 && !sent)
             return AMK_OK;
     }
@@ -214,10 +245,15 @@ client_until(struct amk_client *c, client_cond_fn cond, void *arg)
     if ((r = cond(c, arg)) != AMK_EAGAIN)
         return r;
     for (;;) {
-        if ((r = client_pump(c)) != AMK_OK)
+        int cut = 0;
+        /* in steps (the data met while still in the cache), but never
+         * back to the caller with input left unread (see client_pump) */
+        if ((r = client_pump_some(c, CLIENT_RECV_STEP, &cut)) != AMK_OK)
             return r;
         if ((r = cond(c, arg)) != AMK_EAGAIN)
             return r;
+        if (cut)
+            continue;
         if (!c->blocking)
             return AMK_EAGAIN;
         if ((r = client_wait(c, deadline)) != AMK_OK)
@@ -673,7 +709,7 @@ static int
 connect_step(struct amk_client *c)
 {
     size_t n;
-    int r;
+    int r, cut = 0;
 
     switch (c->state) {
     case CLIENT_HANDSHAKE:
@@ -689,7 +725,7 @@ connect_step(struct amk_client *c)
         c->state = CLIENT_AUTH;
         return AMK_EAGAIN;
     case CLIENT_AUTH:
-        if ((r = receive_all(c, &n)) != AMK_OK)
+        if ((r = receive_all(c, &n, 0, &cut)) != AMK_OK)
             return r;
         if (c->state == CLIENT_CONNECTED) {
             client_flush_quiet(c);
@@ -786,6 +822,17 @@ amk_client_close(struct amk_client *c)
     c->conn = NULL;
     amk_log(&c->log, AMK_LOG_INFO, "closed the connection to %s", c->host);
     return r == AMK_OK || amk_err_class(r) == AMK_ERRCLASS_CLOSED ? AMK_OK : r;
+}
+
+int
+client_process_step(struct amk_client *c)
+{
+    int cut = 0;
+
+    if (c->state != CLIENT_CONNECTED)
+        return c->state == CLIENT_FAILED ? c->failed :
+            amk_error_set(&c->err, AMK_ESTATE, "not connected");
+    return client_pump_some(c, CLIENT_RECV_STEP, &cut);
 }
 
 int

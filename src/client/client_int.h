@@ -117,6 +117,20 @@ int client_fail(struct amk_client *c, int code, const char *fmt, ...)
  * what to wait for) or the connection's fatal error.
  */
 int client_pump(struct amk_client *c) __attribute__((warn_unused_result));
+/*
+ * Packet bytes taken per step by the callers that come back for the rest:
+ * a channel's buffered data is then read while still in the cache (taking
+ * all the socket holds buffered many MiB of it).
+ */
+#define CLIENT_RECV_STEP ((size_t)256 * 1024)
+/* client_pump(), but with @p budget > 0 it stops reading the socket after
+ * about that many bytes of packets (*@p cut = 1): input may be left in the
+ * socket, so call again (or poll, level-triggered) before waiting. */
+int client_pump_some(struct amk_client *c, size_t budget, int *cut)
+    __attribute__((warn_unused_result));
+/* amk_client_process() in one such step (for a caller that polls the
+ * socket itself, level-triggered, before waiting). */
+int client_process_step(struct amk_client *c) __attribute__((warn_unused_result));
 
 /*
  * Blocking mode: waits for c->dirs or a timer, at most until @p deadline.

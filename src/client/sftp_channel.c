@@ -211,7 +211,8 @@ client_wait_any(void *ctx)
         return AMK_EIO;
     if (n == 0)
         return AMK_ETIMEOUT;
-    return amk_client_process(cc->c);
+    /* a step: the SFTP layer reads the channel before the socket again */
+    return client_process_step(cc->c);
 }
 
 static int

@@ -885,6 +885,31 @@ amk_session_recv_packet(struct amk_session *s, const uint8_t **payload, size_t *
 }
 
 int
+amk_session_recv_buffered(struct amk_session *s, const uint8_t **payload, size_t *len)
+{
+    struct recv_arg ra = { NULL, 0 };
+    int r;
+
+    if (payload != NULL)
+        *payload = NULL;
+    if (len != NULL)
+        *len = 0;
+    if (s == NULL || payload == NULL || len == NULL)
+        return AMK_EINVAL;
+    if (s->failed != AMK_OK)
+        return s->failed;
+    if (s->t == NULL)
+        return AMK_EAGAIN;
+    if ((r = done_recv(s, &ra)) < 0)
+        return r;
+    if (r == 0)
+        return AMK_EAGAIN;
+    *payload = ra.payload;
+    *len = ra.len;
+    return AMK_OK;
+}
+
+int
 amk_session_flush(struct amk_session *s)
 {
     if (s == NULL)

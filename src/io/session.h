@@ -38,6 +38,14 @@ int amk_session_send_packet(struct amk_session *s, const uint8_t *payload, size_
  */
 int amk_session_recv_packet(struct amk_session *s, const uint8_t **payload, size_t *len)
     __attribute__((warn_unused_result));
+/*
+ * The next packet already read from the connection, never reading (or
+ * waiting) for more: AMK_EAGAIN when the engine holds no complete one.
+ * For callers that stop taking input for now and leave the rest in the
+ * socket, where a (level-triggered) poll still sees it.
+ */
+int amk_session_recv_buffered(struct amk_session *s, const uint8_t **payload, size_t *len)
+    __attribute__((warn_unused_result));
 
 /* Sends everything the engine has queued (non-blocking: AMK_EAGAIN until then). */
 int amk_session_flush(struct amk_session *s) __attribute__((warn_unused_result));

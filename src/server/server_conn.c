@@ -519,20 +519,36 @@ amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write)
     }
     if (c->closing)
         goto closing;
-    if (c->conn != NULL) {
-        if (amk_conn_wants_flush(c->conn))
-            (void)!amk_conn_flush(c->conn);
-        r = amk_srv_chans_pump(c);
-        if (r < 0) {
-            amk_srv_conn_close(c, AMK_DISCONNECT_PROTOCOL_ERROR, "channel failure");
+    /* Channels answer into the transport until SRV_OUT_SOFT is queued;
+     * while the socket takes it all, they go on for a few rounds (output
+     * made and sent in small steps stays in the cache). */
+    for (int round = 0; round < SRV_PUMP_ROUNDS; round++) {
+        const uint8_t *q;
+        size_t queued;
+
+        c->out_full = 0;
+        if (c->conn != NULL) {
+            if (amk_conn_wants_flush(c->conn))
+                (void)!amk_conn_flush(c->conn);
+            r = amk_srv_chans_pump(c);
+            if (r < 0) {
+                amk_srv_conn_close(c, AMK_DISCONNECT_PROTOCOL_ERROR, "channel failure");
+                goto closing;
+            }
+            if (r > 0)
+                c->more = 1;
+        }
+        if (write_some(c) != 0) {
+            amk_srv_conn_close(c, 0, c->reason[0] != '\0' ? c->reason : "write failed");
             goto closing;
         }
-        if (r > 0)
-            c->more = 1;
-    }
-    if (write_some(c) != 0) {
-        amk_srv_conn_close(c, 0, c->reason[0] != '\0' ? c->reason : "write failed");
-        goto closing;
+        if (!c->out_full)
+            break;
+        amk_transport_output(c->t, &q, &queued);
+        if (queued >= SRV_OUT_SOFT)
+            break;          /* the socket is full: EPOLLOUT brings us back */
+        if (round == SRV_PUMP_ROUNDS - 1)
+            c->more = 1;    /* the rest in a later turn, after the others */
     }
     sync_epoll(c);
     compute_deadline(c);

@@ -34,6 +34,13 @@
 #define SRV_PACKETS_PER_TURN 64
 /* Bytes written to one connection's socket per loop turn. */
 #define SRV_WRITE_PER_TURN ((size_t)1024 * 1024)
+/* Encrypted output a connection's SFTP channels queue ahead of the socket:
+ * above it they stop answering until write_some() drained it. Small
+ * enough that the bytes are still in the cache when sent (a queue of
+ * megabytes went through memory twice and paged in fresh storage). */
+#define SRV_OUT_SOFT ((size_t)256 * 1024)
+/* Pump + write rounds per turn while the socket keeps taking output. */
+#define SRV_PUMP_ROUNDS 4
 /* Output queued by the application per handled channel. */
 #define SRV_APP_OUT_MAX ((size_t)1024 * 1024)
 /* Most session channels per connection (MaxSessions), and so the most
@@ -127,6 +134,7 @@ struct srv_conn {
     uint64_t accepted_ms, last_input_ms, auth_held_since;
     uint64_t deadline;          /* the earliest of them; UINT64_MAX none */
     int more;                   /* work left for another turn */
+    int out_full;               /* a channel stopped at SRV_OUT_SOFT this round */
     int ev_in;                  /* epoll saw the socket readable */
     struct srv_conn *ready_next;
     int in_ready;

@@ -15,10 +15,18 @@
 #include "channel/conn.h"
 #include "server/sftp_fs.h"
 #include "sftp/sftp_server.h"
+#include "transport/transport.h"
 
 /* Channel bytes taken per pump, so one transfer cannot hold the loop. */
 #define SFTP_BUDGET ((size_t)512 * 1024)
 #define SFTP_READ_CHUNK ((size_t)64 * 1024)
+/* Engine output that pauses its input (see amk_sftps_config): below one
+ * large DATA reply, so a READ is answered into an empty buffer (a reply
+ * appended behind the rest of another one made the buffer compact or grow,
+ * copying up to a quarter megabyte). */
+#define SFTP_OUT_MAX ((size_t)64 * 1024)
+/* The least output handed to the channel at once near SRV_OUT_SOFT. */
+#define SFTP_OUT_STEP ((size_t)32 * 1024)
 
 struct srv_sftp {
     struct srv_conn *c;
@@ -52,6 +60,9 @@ amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
     }
     memset(&cfg, 0, sizeof(cfg));
     cfg.read_only = s->sftp_read_only;
+    /* One large reply ahead of the channel: with SRV_OUT_SOFT, what a READ
+     * preads is still in the cache when it is encrypted and sent. */
+    cfg.out_max = SFTP_OUT_MAX;
     if ((r = amk_sftps_new(&f->e, amk_sftp_fs_ops(), f->fs, &cfg)) != AMK_OK) {
         amk_sftp_fs_free(f->fs);
         free(f);
@@ -72,17 +83,27 @@ amk_srv_sftp_free(struct srv_sftp *f)
     free(f);
 }
 
-/* Sends engine output within the window; 0, or 1 when the channel is gone. */
+/* Sends engine output within the window while the connection's queue
+ * is below SRV_OUT_SOFT; 0, or 1 when the channel is gone. */
 static int
 send_output(struct srv_sftp *f, int *progress)
 {
     for (;;) {
-        size_t len, w = 0;
-        const uint8_t *o = amk_sftps_output(f->e, &len);
+        size_t len, w = 0, queued, room;
+        const uint8_t *o = amk_sftps_output(f->e, &len), *q;
         int r;
 
         if (len == 0)
             return 0;
+        amk_transport_output(f->c->t, &q, &queued);
+        if (queued >= SRV_OUT_SOFT) {
+            f->c->out_full = 1;     /* the turn writes, then pumps again */
+            return 0;
+        }
+        /* up to the mark, but never in pieces smaller than a step */
+        room = SRV_OUT_SOFT - queued < SFTP_OUT_STEP ? SFTP_OUT_STEP : SRV_OUT_SOFT - queued;
+        if (len > room)
+            len = room;
         r = amk_conn_channel_write(f->c->conn, f->id, o, len, &w);
         if (r == AMK_EAGAIN)
             return 0;
@@ -133,7 +154,10 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
         progress = 0;
         if (send_output(f, &progress) != 0)
             return 1;
-        if (amk_sftps_wants_output_room(f->e) || amk_sftps_error(f->e) != AMK_OK)
+        /* no new requests while the connection's output is full: the
+         * rest of this reply goes first (see SFTP_OUT_MAX) */
+        if (f->c->out_full || amk_sftps_wants_output_room(f->e) ||
+            amk_sftps_error(f->e) != AMK_OK)
             break;
         if (f->stash_len > 0) {
             uint8_t *p = f->stash;

@@ -40,21 +40,60 @@ store_u32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* @p n random padding bytes: from the pool when the CSPRNG is OpenSSL's
+ * (an installed source is called for each packet, so a test that makes a
+ * session deterministic sees the same bytes as before). The pool is
+ * wiped with the transport. */
+static int
+pad_bytes(struct amk_transport *t, uint8_t *p, size_t n)
+{
+    uint8_t *from;
+    int r;
+
+    if (t->rng != NULL || n > sizeof(t->pad_pool))
+        return amk_random_bytes(t->rng, p, n);
+    if (t->pad_left < n) {
+        if ((r = amk_random_bytes(NULL, t->pad_pool, sizeof(t->pad_pool))) != AMK_OK)
+            return r;
+        t->pad_left = sizeof(t->pad_pool);
+    }
+    from = t->pad_pool + sizeof(t->pad_pool) - t->pad_left;
+    memcpy(p, from, n);
+    t->pad_left -= n;
+    return AMK_OK;
+}
+
 int
 amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
 {
+    return amk_packet_send2(t, payload, len, NULL, 0);
+}
+
+int
+amk_packet_send2(struct amk_transport *t, const uint8_t *payload, size_t hlen,
+    const uint8_t *data, size_t dlen)
+{
     struct amk_transport_dir *d = &t->dir_out;
-    struct amk_buf z;
-    size_t block, aad, tag, padding, plen, total;
+    struct amk_buf z, joined;
+    size_t block, aad, tag, padding, plen, total, len = hlen + dlen;
     uint8_t *p;
     int r = AMK_EINTERNAL;
 
     amk_buf_init(&z);
+    amk_buf_init(&joined);
     if (d->comp != NULL && !d->comp_delayed) {
+        /* zlib takes one piece: join the two (compression is rare) */
+        if (dlen > 0) {
+            if ((r = amk_buf_put(&joined, payload, hlen)) != AMK_OK ||
+                (r = amk_buf_put(&joined, data, dlen)) != AMK_OK)
+                goto out;
+            payload = amk_buf_ptr(&joined);
+        }
         if ((r = amk_compress_deflate(d->comp, payload, len, &z)) != AMK_OK)
             goto out;
         payload = amk_buf_ptr(&z);
-        len = amk_buf_len(&z);
+        len = hlen = amk_buf_len(&z);
+        dlen = 0;
     }
     if (len > AMK_TRANSPORT_MAX_PACKET - 2 * 255) {
         r = AMK_ETOOBIG;
@@ -75,10 +114,12 @@ amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
         goto out;
     store_u32(p, (uint32_t)plen);
     p[4] = (uint8_t)padding;
-    if (len > 0)
-        memcpy(p + PKT_HEADER_LEN, payload, len);
+    if (hlen > 0)
+        memcpy(p + PKT_HEADER_LEN, payload, hlen);
+    if (dlen > 0)
+        memcpy(p + PKT_HEADER_LEN + hlen, data, dlen);
     /* RFC 4253 §6: random padding. */
-    if ((r = amk_random_bytes(t->rng, p + PKT_HEADER_LEN + len, padding)) != AMK_OK)
+    if ((r = pad_bytes(t, p + PKT_HEADER_LEN + len, padding)) != AMK_OK)
         goto out;
     if (d->cipher != NULL &&
         (r = amk_pkt_seal(d->cipher, d->seq, p, total, p + total)) != AMK_OK)
@@ -92,6 +133,7 @@ amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
     r = AMK_OK;
 out:
     amk_buf_release(&z);
+    amk_buf_release(&joined);
     return r;
 }
 

@@ -17,10 +17,18 @@ transport_sink_send(void *user, const uint8_t *payload, size_t len)
     return amk_transport_send(user, payload, len);
 }
 
+static int
+transport_sink_send2(void *user, const uint8_t *payload, size_t len, const uint8_t *data,
+    size_t dlen)
+{
+    return amk_transport_send2(user, payload, len, data, dlen);
+}
+
 struct amk_pkt_sink
 amk_transport_pkt_sink(struct amk_transport *t)
 {
-    struct amk_pkt_sink s = { .send = transport_sink_send, .user = t };
+    struct amk_pkt_sink s = { .send = transport_sink_send, .user = t,
+        .send2 = transport_sink_send2 };
 
     return s;
 }

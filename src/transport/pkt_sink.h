@@ -25,6 +25,12 @@ struct amk_transport;
 struct amk_pkt_sink {
     int (*send)(void *user, const uint8_t *payload, size_t len);
     void *user;
+    /* Optional: the same for a payload in two pieces, @p payload then
+     * @p dlen bytes at @p data (channel data after its header), so the
+     * engine does not join them first. NULL: the engine joins and calls
+     * @c send. */
+    int (*send2)(void *user, const uint8_t *payload, size_t len, const uint8_t *data,
+        size_t dlen);
 };
 
 /* Calls @p sink; AMK_EINVAL when it has no send function. */

@@ -281,7 +281,14 @@ out_blocked(const struct amk_transport *t)
 int
 amk_transport_send_now(struct amk_transport *t, const uint8_t *payload, size_t len)
 {
-    int r = amk_packet_send(t, payload, len);
+    return amk_transport_send_now2(t, payload, len, NULL, 0);
+}
+
+int
+amk_transport_send_now2(struct amk_transport *t, const uint8_t *payload, size_t len,
+    const uint8_t *data, size_t dlen)
+{
+    int r = amk_packet_send2(t, payload, len, data, dlen);
 
     if (r != AMK_OK)
         return amk_transport_fail(t, r, 0, "cannot send a packet: %s", amk_strerror(r));
@@ -327,8 +334,11 @@ check_rekey(struct amk_transport *t)
     return AMK_OK;
 }
 
+/* Queues the payload @p payload (@p len bytes) followed by @p dlen bytes
+ * at @p data. */
 static int
-queue_packet(struct amk_transport *t, const uint8_t *payload, size_t len)
+queue_packet(struct amk_transport *t, const uint8_t *payload, size_t len, const uint8_t *data,
+    size_t dlen)
 {
     int r = AMK_EINTERNAL;
 
@@ -339,12 +349,13 @@ queue_packet(struct amk_transport *t, const uint8_t *payload, size_t len)
     if (amk_buf_len(&t->out) + amk_buf_len(&t->held) > AMK_TRANSPORT_SENDQ_MAX)
         return AMK_EAGAIN;
     if (out_blocked(t) || amk_buf_len(&t->held) > 0) {
-        if ((r = amk_buf_put_u32(&t->held, (uint32_t)len)) != AMK_OK ||
-            (r = amk_buf_put(&t->held, payload, len)) != AMK_OK)
+        if ((r = amk_buf_put_u32(&t->held, (uint32_t)(len + dlen))) != AMK_OK ||
+            (r = amk_buf_put(&t->held, payload, len)) != AMK_OK ||
+            (dlen > 0 && (r = amk_buf_put(&t->held, data, dlen)) != AMK_OK))
             return r;
         return AMK_OK;
     }
-    if ((r = amk_transport_send_now(t, payload, len)) != AMK_OK)
+    if ((r = amk_transport_send_now2(t, payload, len, data, dlen)) != AMK_OK)
         return r;
     return check_rekey(t);
 }
@@ -352,13 +363,21 @@ queue_packet(struct amk_transport *t, const uint8_t *payload, size_t len)
 int
 amk_transport_send(struct amk_transport *t, const uint8_t *payload, size_t len)
 {
-    if (t == NULL || payload == NULL || len == 0 || len > AMK_TRANSPORT_MAX_PAYLOAD)
+    return amk_transport_send2(t, payload, len, NULL, 0);
+}
+
+int
+amk_transport_send2(struct amk_transport *t, const uint8_t *payload, size_t len,
+    const uint8_t *data, size_t dlen)
+{
+    if (t == NULL || payload == NULL || len == 0 || (data == NULL && dlen > 0) ||
+        dlen > AMK_TRANSPORT_MAX_PAYLOAD || len > AMK_TRANSPORT_MAX_PAYLOAD - dlen)
         return AMK_EINVAL;
     /* Transport messages are the engine's own (RFC 4251 §7). */
     if (payload[0] < AMK_MSG_USERAUTH_FIRST && payload[0] != AMK_MSG_SERVICE_REQUEST &&
         payload[0] != AMK_MSG_SERVICE_ACCEPT)
         return AMK_EINVAL;
-    return queue_packet(t, payload, len);
+    return queue_packet(t, payload, len, data, dlen);
 }
 
 int
@@ -377,7 +396,7 @@ amk_transport_send_ignore(struct amk_transport *t, size_t len)
         (r = amk_buf_reserve(&b, len, &p)) != AMK_OK ||
         (r = amk_random_bytes(t->rng, p, len)) != AMK_OK)
         goto out;
-    r = queue_packet(t, amk_buf_ptr(&b), amk_buf_len(&b));
+    r = queue_packet(t, amk_buf_ptr(&b), amk_buf_len(&b), NULL, 0);
 out:
     amk_buf_release(&b);
     return r;

@@ -290,6 +290,13 @@ int amk_transport_wants_write(const struct amk_transport *t);
  */
 int amk_transport_send(struct amk_transport *t, const uint8_t *payload, size_t len)
     __attribute__((warn_unused_result));
+/*
+ * amk_transport_send() of the payload @p payload (@p len bytes, message
+ * number first) followed by @p dlen bytes at @p data: channel data goes
+ * into the packet without first being joined to its header.
+ */
+int amk_transport_send2(struct amk_transport *t, const uint8_t *payload, size_t len,
+    const uint8_t *data, size_t dlen) __attribute__((warn_unused_result));
 
 /*
  * The next packet for the upper layer: *@p payload / *@p len, message

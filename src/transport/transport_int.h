@@ -186,10 +186,17 @@ enum amk_version_state {
     AMK_VERSION_DONE
 };
 
+/* Random padding drawn from OpenSSL in batches of this many bytes: one
+ * RAND_bytes per packet cost more than the packet's encryption (OpenSSL
+ * 3 calls getpid() on every draw to notice forks). */
+#define AMK_PAD_POOL 512
+
 struct amk_transport {
     enum amk_transport_role role;
     struct amk_logger log;
     const struct amk_rng *rng;
+    uint8_t pad_pool[AMK_PAD_POOL];     /* unused random bytes at the end */
+    size_t pad_left;
     amk_transport_hostkey_fn hostkey_cb;
     void *user;
     struct amk_key *const *host_keys;
@@ -306,6 +313,8 @@ int amk_transport_fail(struct amk_transport *t, int code, uint32_t reason,
  * message types (the server's USERAUTH_SUCCESS starts zlib@openssh.com). */
 int amk_transport_send_now(struct amk_transport *t, const uint8_t *payload, size_t len)
     AMK_MUST_CHECK_INTERNAL;
+int amk_transport_send_now2(struct amk_transport *t, const uint8_t *payload, size_t hlen,
+    const uint8_t *data, size_t dlen) AMK_MUST_CHECK_INTERNAL;
 /* dispatch.c: handles one decrypted, decompressed payload. */
 int amk_transport_dispatch(struct amk_transport *t, struct amk_buf *payload)
     AMK_MUST_CHECK_INTERNAL;
@@ -326,6 +335,10 @@ int amk_transport_queue_upper(struct amk_transport *t, const struct amk_buf *pay
 /* packet.c: the binary packet protocol (RFC 4253 §6). */
 int amk_packet_send(struct amk_transport *t, const uint8_t *payload, size_t len)
     AMK_MUST_CHECK_INTERNAL;
+/* The same with the payload in two pieces, @p payload then @p data (each
+ * copied once, into the packet). */
+int amk_packet_send2(struct amk_transport *t, const uint8_t *payload, size_t hlen,
+    const uint8_t *data, size_t dlen) AMK_MUST_CHECK_INTERNAL;
 /* Decodes (decrypts in place) the next complete packet after the decoded
  * part of t->in: t->pkt_payload / pkt_len (in place, or decompressed into
  * t->pkt), and grows t->in_decoded by the packet. AMK_EAGAIN when

@@ -761,7 +761,7 @@ serve_ssh(const struct amk_srv_chan_policy *pol, const char *const *args, const 
 {
     struct mini m;
     struct amk_conn_config cfg;
-    struct amk_pkt_sink sink = { mini_sink, NULL };
+    struct amk_pkt_sink sink = { mini_sink, NULL, NULL };
     struct sockaddr_in sa;
     socklen_t salen = sizeof(sa);
     uint64_t end = now_ms() + WAIT_MS;

@@ -95,6 +95,7 @@ cp_new(const struct cp_server_cbs *cbs, uint32_t window)
     if (cbs != NULL)
         p->cbs = *cbs;
     memset(&cfg, 0, sizeof(cfg));
+    memset(&sink, 0, sizeof(sink));
     cfg.window = window;
     sink.send = cp_sink;
     sink.user = &p->to_srv;

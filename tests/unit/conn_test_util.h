@@ -20,6 +20,8 @@ struct rec_sink {
     int refuse;         /* answer AMK_EAGAIN */
     int fail;           /* answer this code when non-zero */
     int refuse_after;   /* > 0: take this many more, then refuse */
+    size_t two_piece;   /* packets that came through rec_send2 */
+    size_t head_len;    /* the first piece of the last of them */
 };
 
 static inline int
@@ -40,6 +42,27 @@ rec_send(void *user, const uint8_t *payload, size_t len)
     s->len[s->n] = len;
     s->n++;
     return AMK_OK;
+}
+
+/* The two-piece form: recorded joined, as the transport sends it. */
+static inline int
+rec_send2(void *user, const uint8_t *payload, size_t len, const uint8_t *data, size_t dlen)
+{
+    struct rec_sink *s = user;
+    uint8_t *j = malloc(len + dlen);
+    int r;
+
+    assert_non_null(j);
+    memcpy(j, payload, len);
+    if (dlen > 0)
+        memcpy(j + len, data, dlen);
+    r = rec_send(user, j, len + dlen);
+    free(j);
+    if (r == AMK_OK) {
+        s->two_piece++;
+        s->head_len = len;
+    }
+    return r;
 }
 
 static inline void
@@ -63,6 +86,7 @@ tconn_new_cfg(const struct amk_conn_config *cfg)
     struct amk_pkt_sink sink;
 
     assert_non_null(t);
+    memset(&sink, 0, sizeof(sink));
     sink.send = rec_send;
     sink.user = &t->sink;
     ASSERT_OK(amk_conn_new(&t->c, cfg, &sink));

@@ -112,6 +112,64 @@ test_channel_write_ext_sends_extended_data(void **state)
     tconn_free(t);
 }
 
+/* A sink taking two pieces gets each data packet as its header and the
+ * data apart (the data is not joined to the header first); the packets
+ * are the same, control messages still come whole. */
+static void
+test_channel_write_two_piece_sink(void **state)
+{
+    struct tconn *t = calloc(1, sizeof(*t));
+    struct amk_conn_config cfg;
+    struct amk_pkt_sink sink;
+    struct amk_buf v;
+    uint8_t data[1000];
+    size_t n0, w, total = 0;
+    uint32_t id;
+
+    assert_non_null(t);
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&sink, 0, sizeof(sink));
+    sink.send = rec_send;
+    sink.send2 = rec_send2;
+    sink.user = &t->sink;
+    ASSERT_OK(amk_conn_new(&t->c, &cfg, &sink));
+    id = open_confirmed(t, 4, 2000, 300);
+    assert_int_equal(t->sink.two_piece, 0);
+    n0 = t->sink.n;
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7);
+    ASSERT_OK(amk_conn_channel_write(t->c, id, data, sizeof(data), &w));
+    assert_int_equal(w, 1000);
+    assert_int_equal(t->sink.n, n0 + 4);
+    assert_int_equal(t->sink.two_piece, 4);
+    assert_int_equal(t->sink.head_len, 9);     /* type, recipient, length */
+    for (size_t i = n0; i < t->sink.n; i++) {
+        const uint8_t *p;
+        size_t len;
+        sent_type(t, (long)i, AMK_MSG_CHANNEL_DATA, &v);
+        assert_int_equal(get_u32(&v), 4);
+        ASSERT_OK(amk_buf_get_string_direct(&v, &p, &len));
+        ASSERT_OK(amk_buf_get_end(&v));
+        assert_memory_equal(p, data + total, len);
+        total += len;
+    }
+    assert_int_equal(total, 1000);
+    ASSERT_OK(amk_conn_channel_write_ext(t->c, id, AMK_EXTENDED_DATA_STDERR, "err", 3, &w));
+    assert_int_equal(t->sink.two_piece, 5);
+    assert_int_equal(t->sink.head_len, 13);
+    sent_type(t, -1, AMK_MSG_CHANNEL_EXTENDED_DATA, &v);
+    assert_int_equal(get_u32(&v), 4);
+    assert_int_equal(get_u32(&v), 1);
+    get_str_eq(&v, "err");
+    ASSERT_OK(amk_buf_get_end(&v));
+    /* a full sink takes nothing and the window is kept */
+    t->sink.refuse = 1;
+    ASSERT_AMK(AMK_EAGAIN, amk_conn_channel_write(t->c, id, data, 10, &w));
+    assert_int_equal(w, 0);
+    assert_int_equal(amk_conn_channel_send_window(t->c, id), 2000 - 1003);
+    tconn_free(t);
+}
+
 static void
 test_channel_write_bad_arguments(void **state)
 {
@@ -544,6 +602,7 @@ main(void)
         cmocka_unit_test(test_channel_write_stops_at_window_then_eagain),
         cmocka_unit_test(test_channel_write_partial_when_sink_fills),
         cmocka_unit_test(test_channel_write_ext_sends_extended_data),
+        cmocka_unit_test(test_channel_write_two_piece_sink),
         cmocka_unit_test(test_channel_write_bad_arguments),
         cmocka_unit_test(test_channel_window_adjust_to_exactly_max),
         cmocka_unit_test(test_channel_window_adjust_overflow),

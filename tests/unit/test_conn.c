@@ -61,8 +61,8 @@ static void
 test_conn_new_rejects_bad_config(void **state)
 {
     struct amk_conn_config cfg;
-    struct amk_pkt_sink sink = { rec_send, NULL };
-    struct amk_pkt_sink nosink = { NULL, NULL };
+    struct amk_pkt_sink sink = { rec_send, NULL, NULL };
+    struct amk_pkt_sink nosink = { NULL, NULL, NULL };
     struct amk_conn *c = (struct amk_conn *)&cfg;
 
     memset(&cfg, 0, sizeof(cfg));

@@ -305,6 +305,42 @@ test_amk_session_in_memory_pair(void **state)
     pair_free(&p);
 }
 
+/* amk_session_recv_buffered() hands out only packets already read: the
+ * rest stays with the I/O (for the client's bounded receive steps). */
+static void
+test_amk_session_recv_buffered_never_reads(void **state)
+{
+    struct pair p;
+    const uint8_t *payload = NULL;
+    size_t len = 0, waiting;
+    static const uint8_t request[] = { AMK_MSG_SERVICE_REQUEST, 0, 0, 0, 4, 't', 'e', 's', 't' };
+
+    pair_new(&p, "aes128-gcm@openssh.com");
+    ASSERT_OK(pair_handshake(&p));
+    ASSERT_AMK(AMK_EINVAL, amk_session_recv_buffered(NULL, &payload, &len));
+    ASSERT_AMK(AMK_EINVAL, amk_session_recv_buffered(p.server, NULL, &len));
+    ASSERT_AMK(AMK_EAGAIN, amk_session_recv_buffered(p.server, &payload, &len));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(amk_session_send_packet(p.client, request, sizeof(request)));
+    ASSERT_OK(amk_session_flush(p.client));
+    waiting = p.c2s.len;
+    assert_true(waiting > 0);
+    /* not read: the bytes wait in the pipe */
+    ASSERT_AMK(AMK_EAGAIN, amk_session_recv_buffered(p.server, &payload, &len));
+    assert_null(payload);
+    assert_int_equal(p.c2s.len, waiting);
+    /* one read takes all three; the other two are then buffered */
+    ASSERT_OK(amk_session_recv_packet(p.server, &payload, &len));
+    assert_int_equal(p.c2s.len, 0);
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(amk_session_recv_buffered(p.server, &payload, &len));
+        assert_int_equal(len, sizeof(request));
+        assert_memory_equal(payload, request, len);
+    }
+    ASSERT_AMK(AMK_EAGAIN, amk_session_recv_buffered(p.server, &payload, &len));
+    pair_free(&p);
+}
+
 static void
 test_amk_session_in_memory_hostkey_rejected(void **state)
 {
@@ -577,6 +613,7 @@ main(void)
         cmocka_unit_test(test_amk_session_handshake_without_connection),
         cmocka_unit_test(test_amk_session_queries_before_handshake),
         cmocka_unit_test(test_amk_session_in_memory_pair),
+        cmocka_unit_test(test_amk_session_recv_buffered_never_reads),
         cmocka_unit_test(test_amk_session_in_memory_hostkey_rejected),
         cmocka_unit_test(test_amk_session_read_callback_error),
         cmocka_unit_test(test_amk_session_read_callback_nonfatal_code_is_eio),
