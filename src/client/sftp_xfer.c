@@ -9,6 +9,22 @@
  * of requests, at most half the engine's slots) and halves on a short
  * read. Memory is bounded by the requests in flight.
  *
+ * A put paces itself on delay instead (TCP Vegas's rule, counted in
+ * requests): each WRITE's round trip against the shortest seen tells how
+ * many of the requests in flight with it were waiting in a queue rather
+ * than being served. It starts at INFLIGHT_MIN; while fewer than
+ * PUT_QUEUED_LO wait its limit grows (by one per reply until a queue
+ * first shows, by one per round trip after that); when more than
+ * PUT_QUEUED_HI wait it shrinks by one per round trip. Against
+ * OpenSSH's sshd this matters: data queued in sshd (up to its 2 MiB
+ * channel window) makes it regrow a multi-MiB buffer by one packet at a
+ * time, each time into fresh memory with a copy of the whole (strace
+ * shows an mmap/munmap pair of ~2.5 MiB every few packets), so a put
+ * that fills the window costs sshd about 2.5x the CPU per byte of one
+ * that keeps two or three requests in flight (issue 6). On a long link
+ * the shortest round trip is the link's own, so the limit still grows
+ * to cover it.
+ *
  * The data path copies as little as it can: a DATA reply is written to
  * the local file (pwrite) or the caller's buffer straight from the
  * engine's packet buffer, by the engine's data callback (the reply kept
@@ -28,6 +44,8 @@
 
 #define INFLIGHT_START 4
 #define INFLIGHT_MIN 2
+#define PUT_QUEUED_LO 1.0           /* a put grows while fewer wait... */
+#define PUT_QUEUED_HI 2.0           /* ...and shrinks when more do */
 #define RATE_SAMPLE_S 0.25          /* a rate sample covers at least this */
 #define RATE_WEIGHT 0.25            /* of a new sample: about the last 1-2 s */
 #define PROGRESS_EVERY_S 0.05       /* the object callback's pace */
@@ -58,6 +76,8 @@ struct piece {
     uint32_t id;
     uint64_t off;
     size_t len;
+    double sent;                    /* put: when it was queued */
+    size_t ahead;                   /* put: in flight then, itself included */
 };
 
 struct amk_sftp_transfer {
@@ -82,6 +102,9 @@ struct amk_sftp_transfer {
     size_t piece_len;
     uint64_t start, next, end, total, done;
     uint64_t hole;                  /* get: data before it is contiguous */
+    double rtt_min;                 /* put: the shortest WRITE round trip; 0 */
+    double paced_at;                /* put: when its limit last moved once queued */
+    int queue_seen;                 /* put: a queue showed (growth slows) */
     int src_end;                    /* put: the source is used up */
     int err;                        /* the first error */
     int result;                     /* AMK_EAGAIN while running */
@@ -556,6 +579,8 @@ issue_one(struct amk_sftp_transfer *t)
         return AMK_OK;
     }
     piece_add(t, id, t->next, got);
+    t->pieces[t->n - 1].sent = now_s();
+    t->pieces[t->n - 1].ahead = t->n;
     t->next += got;
     return AMK_OK;
 }
@@ -616,6 +641,41 @@ got_read(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_re
     return AMK_OK;
 }
 
+/* Vegas's rule on the round trip of WRITE piece @p pc (see the top). */
+static void
+pace_put(struct amk_sftp_transfer *t, const struct piece *pc)
+{
+    double now = now_s(), rtt = now - pc->sent, queued;
+    int once_per_rtt = pc->sent >= t->paced_at;
+
+    if (rtt <= 0)
+        return;
+    if (t->rtt_min == 0 || rtt < t->rtt_min) {
+        /* a new floor says nothing about a queue: no move on it */
+        t->rtt_min = rtt;
+        return;
+    }
+    /* of the requests in flight when it was sent, the share that waited */
+    queued = (double)pc->ahead * (1.0 - t->rtt_min / rtt);
+    if (queued > PUT_QUEUED_HI) {
+        t->queue_seen = 1;
+        /* once per round trip: the next sample must have seen this limit */
+        if (t->limit > INFLIGHT_MIN && once_per_rtt) {
+            t->limit--;
+            t->paced_at = now;
+        }
+    } else if (queued < PUT_QUEUED_LO && t->limit < t->cap) {
+        /* one more per reply (doubling per round trip) until a queue
+         * first shows, one more per round trip after that */
+        if (!t->queue_seen) {
+            t->limit++;
+        } else if (once_per_rtt) {
+            t->limit++;
+            t->paced_at = now;
+        }
+    }
+}
+
 /* The reply to WRITE piece @p pc of a put. */
 static int
 got_write(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_reply *rep)
@@ -629,8 +689,7 @@ got_write(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_r
         return AMK_OK;
     if ((r = note_done(t, pc->len)) != AMK_OK)
         return xfail(t, r);
-    if (t->limit < t->cap)
-        t->limit++;
+    pace_put(t, pc);
     return AMK_OK;
 }
 
@@ -762,7 +821,10 @@ go_run(struct amk_sftp_transfer *t)
     if (cap > AMK_SFTPC_INFLIGHT_MAX / 4)
         cap = AMK_SFTPC_INFLIGHT_MAX / 4;
     t->cap = cap;
-    t->limit = INFLIGHT_START < cap ? INFLIGHT_START : cap;
+    /* a put starts low: its limit grows only while no queue shows */
+    t->limit = get ? INFLIGHT_START : INFLIGHT_MIN;
+    if (t->limit > cap)
+        t->limit = cap;
     if ((t->pieces = calloc(cap + 1, sizeof(*t->pieces))) == NULL)
         return xfail(t, AMK_ENOMEM);
     t->next = t->done = t->done_rate = t->start;

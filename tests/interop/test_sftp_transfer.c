@@ -280,7 +280,9 @@ test_sftp_concurrent_fair(void **state)
         assert_int_equal(p[i].done, size + (uint64_t)i);
         assert_true(p[i].finished);
         assert_true(p[i].rate > 0);
-        assert_true(p[i].inflight_peak > 4);        /* it grew from its start */
+        /* the gets grew from their start; the put paces itself on the
+         * server's queue (few requests in flight on a short link) */
+        assert_true(p[i].inflight_peak > (i < N_CONC - 1 ? 4u : 1u));
         assert_int_equal(p[i].request_len, i < N_CONC - 1 ? rlen : wlen);
         assert_true(sn[i].calls > 0);
         assert_true(sn[i].last_rate > 0);
