@@ -282,47 +282,63 @@ expect_same(const char *what, const char *a, const char *b)
         (int)strcspn(la, "\n"), la, (int)strcspn(lb, "\n"), lb);
 }
 
+/*
+ * Runs @p batch with both clients, each in its own directory @p tag_a /
+ * @p tag_b made by @p make, and checks they agree: exit status 0 for
+ * OpenSSH and the same for amiko, the same normalized stdout (left in
+ * *@p out_a for more checks; free it) and the same files (descriptions in
+ * @p ta / @p tb, @p cap bytes, with times when @p times).
+ */
 static void
-test_sftp_batch_every_command_as_openssh(void **state)
+compare_batch(const char *tag_a, const char *tag_b, const char *const *batch,
+    void (*make)(const char *), char **out_a, char *ta, char *tb, size_t cap, int times)
 {
-    char da[BUF], db[BUF], ba[BUF], bb[BUF], *oa, *ob, *na, *nb;
-    static char ta[65536], tb[65536];
+    char da[BUF], db[BUF], ba[BUF], bb[BUF], *oa, *ob, *nb;
     int sa, sb;
 
-    (void)state;
-    snprintf(da, sizeof(da), "%s/amiko", base);
-    snprintf(db, sizeof(db), "%s/ossh", base);
-    make_tree(da);
-    make_tree(db);
-    snprintf(ba, sizeof(ba), "%s/batch.amiko", base);
-    snprintf(bb, sizeof(bb), "%s/batch.ossh", base);
-    write_batch(ba, batch_all, da);
-    write_batch(bb, batch_all, db);
+    snprintf(da, sizeof(da), "%s/%s", base, tag_a);
+    snprintf(db, sizeof(db), "%s/%s", base, tag_b);
+    make(da);
+    make(db);
+    snprintf(ba, sizeof(ba), "%s/batch.%s", base, tag_a);
+    snprintf(bb, sizeof(bb), "%s/batch.%s", base, tag_b);
+    write_batch(ba, batch, da);
+    write_batch(bb, batch, db);
     sa = run_client(1, ba, &oa);
     sb = run_client(0, bb, &ob);
     assert_int_equal(sb, 0);
     if (sa != sb)
         fail_msg("amiko sftp exited %d, OpenSSH's sftp %d:\n%s\nstderr:\n%s", sa, sb, oa,
             cli_slurp(cli_err_path, NULL));
-    na = normalize(oa, da);
+    *out_a = normalize(oa, da);
     nb = normalize(ob, db);
-    expect_same("stdout", na, nb);
+    expect_same("stdout", *out_a, nb);
+    ta[0] = tb[0] = '\0';
+    describe(da, "", ta, cap, times);
+    describe(db, "", tb, cap, times);
+    expect_same("files", ta, tb);
+    free(oa);
+    free(ob);
+    free(nb);
+}
+
+static void
+test_sftp_batch_every_command_as_openssh(void **state)
+{
+    static char ta[65536], tb[65536];
+    char *na;
+
+    (void)state;
+    compare_batch("amiko", "ossh", batch_all, make_tree, &na, ta, tb, sizeof(ta), 1);
     /* the session ended at exit: the last command did not run */
     assert_null(strstr(na, "never"));
-    ta[0] = tb[0] = '\0';
-    describe(da, "", ta, sizeof(ta), 1);
-    describe(db, "", tb, sizeof(tb), 1);
-    expect_same("files", ta, tb);
     /* what the batch should have made, checked on amiko's side */
     assert_non_null(strstr(ta, "r/ptree/a/big 100644 40000"));
     assert_non_null(strstr(ta, "r/renamed 100640 6"));
     assert_non_null(strstr(ta, "l/got/pptree/a/big 100644 40000"));
     assert_non_null(strstr(ta, " 1100000000\n"));
     assert_null(strstr(ta, "r/d "));
-    free(oa);
-    free(ob);
     free(na);
-    free(nb);
 }
 
 /* Wildcards: local ones for put, remote ones for ls, get, rm, chmod and
@@ -369,32 +385,11 @@ make_wild(const char *dir)
 static void
 test_sftp_batch_wildcards_as_openssh(void **state)
 {
-    char da[BUF], db[BUF], ba[BUF], bb[BUF], *oa, *ob, *na, *nb;
     static char ta[65536], tb[65536];
-    int sa, sb;
+    char *na;
 
     (void)state;
-    snprintf(da, sizeof(da), "%s/wamiko", base);
-    snprintf(db, sizeof(db), "%s/wossh", base);
-    make_wild(da);
-    make_wild(db);
-    snprintf(ba, sizeof(ba), "%s/wbatch.amiko", base);
-    snprintf(bb, sizeof(bb), "%s/wbatch.ossh", base);
-    write_batch(ba, batch_wild, da);
-    write_batch(bb, batch_wild, db);
-    sa = run_client(1, ba, &oa);
-    sb = run_client(0, bb, &ob);
-    assert_int_equal(sb, 0);
-    if (sa != sb)
-        fail_msg("amiko sftp exited %d, OpenSSH's sftp %d:\n%s\nstderr:\n%s", sa, sb, oa,
-            cli_slurp(cli_err_path, NULL));
-    na = normalize(oa, da);
-    nb = normalize(ob, db);
-    expect_same("stdout", na, nb);
-    ta[0] = tb[0] = '\0';
-    describe(da, "", ta, sizeof(ta), 0);
-    describe(db, "", tb, sizeof(tb), 0);
-    expect_same("files", ta, tb);
+    compare_batch("wamiko", "wossh", batch_wild, make_wild, &na, ta, tb, sizeof(ta), 0);
     /* what the batch should have made, checked on amiko's side */
     assert_non_null(strstr(ta, "r/ga.txt 100600 2"));
     assert_non_null(strstr(ta, "r/gb.txt 100600 3"));
@@ -404,10 +399,7 @@ test_sftp_batch_wildcards_as_openssh(void **state)
     assert_non_null(strstr(ta, "l/got/ga.txt 100600 2"));
     assert_non_null(strstr(ta, "l/got/gb.txt 100600 3"));
     assert_null(strstr(ta, "r/sub/g"));
-    free(oa);
-    free(ob);
     free(na);
-    free(nb);
 }
 
 /* A failing command ends the batch with 1 (both clients), a '-' one does not. */
