@@ -439,7 +439,8 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
         free(dirarg);
         return -1;
     }
-    qsort(names, n, sizeof(*names), name_cmp);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), name_cmp);
     if (prefix != NULL) {
         prefix_len = strlen(prefix);
         while (prefix_len > 1 && prefix[prefix_len - 1] == '/')

@@ -116,6 +116,7 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
     amk_sftp_names_free(names, n);
     free(typed);
     free(listed);
-    qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
+    if (out->n - first > 1)     /* out->v is NULL while the list is empty */
+        qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
     return (int)(out->n - first < (size_t)2147483647 ? out->n - first : 2147483647);
 }
