@@ -148,7 +148,6 @@ client_pump_some(struct amk_client *c, size_t budget, int *cut)
     int r, sent;
 
     *cut = 0;
-
     if (c->failed != AMK_OK)
         return c->failed;
     if (c->s == NULL || c->state == CLIENT_CLOSED || c->state == CLIENT_IDLE)
@@ -824,15 +823,22 @@ amk_client_close(struct amk_client *c)
     return r == AMK_OK || amk_err_class(r) == AMK_ERRCLASS_CLOSED ? AMK_OK : r;
 }
 
-int
-client_process_step(struct amk_client *c)
+/* amk_client_process() taking about @p budget bytes of packets (0: all). */
+static int
+process_some(struct amk_client *c, size_t budget)
 {
     int cut = 0;
 
     if (c->state != CLIENT_CONNECTED)
         return c->state == CLIENT_FAILED ? c->failed :
             amk_error_set(&c->err, AMK_ESTATE, "not connected");
-    return client_pump_some(c, CLIENT_RECV_STEP, &cut);
+    return client_pump_some(c, budget, &cut);
+}
+
+int
+client_process_step(struct amk_client *c)
+{
+    return process_some(c, CLIENT_RECV_STEP);
 }
 
 int
@@ -840,10 +846,7 @@ amk_client_process(struct amk_client *c)
 {
     if (c == NULL)
         return AMK_EINVAL;
-    if (c->state != CLIENT_CONNECTED)
-        return c->state == CLIENT_FAILED ? c->failed :
-            amk_error_set(&c->err, AMK_ESTATE, "not connected");
-    return client_pump(c);
+    return process_some(c, 0);
 }
 
 int

@@ -865,18 +865,25 @@ amk_session_send_packet(struct amk_session *s, const uint8_t *payload, size_t le
     return AMK_OK;
 }
 
+/* Clears the outputs of a receive call; AMK_EINVAL when one is missing. */
+static int
+recv_start(struct amk_session *s, const uint8_t **payload, size_t *len)
+{
+    if (payload != NULL)
+        *payload = NULL;
+    if (len != NULL)
+        *len = 0;
+    return s == NULL || payload == NULL || len == NULL ? AMK_EINVAL : AMK_OK;
+}
+
 int
 amk_session_recv_packet(struct amk_session *s, const uint8_t **payload, size_t *len)
 {
     struct recv_arg ra = { NULL, 0 };
     int r;
 
-    if (payload != NULL)
-        *payload = NULL;
-    if (len != NULL)
-        *len = 0;
-    if (s == NULL || payload == NULL || len == NULL)
-        return AMK_EINVAL;
+    if ((r = recv_start(s, payload, len)) != AMK_OK)
+        return r;
     if ((r = pump(s, done_recv, &ra)) != AMK_OK)
         return r;
     *payload = ra.payload;
@@ -890,12 +897,8 @@ amk_session_recv_buffered(struct amk_session *s, const uint8_t **payload, size_t
     struct recv_arg ra = { NULL, 0 };
     int r;
 
-    if (payload != NULL)
-        *payload = NULL;
-    if (len != NULL)
-        *len = 0;
-    if (s == NULL || payload == NULL || len == NULL)
-        return AMK_EINVAL;
+    if ((r = recv_start(s, payload, len)) != AMK_OK)
+        return r;
     if (s->failed != AMK_OK)
         return s->failed;
     if (s->t == NULL)

@@ -21,32 +21,45 @@ small_window(void)
 
 /* --- Sending ---------------------------------------------------------- */
 
+/*
+ * Checks that the packets sent from index @p n0 on are CHANNEL_DATA to
+ * peer channel 4, each at most @p max bytes, carrying @p data (@p len
+ * bytes) in order.
+ */
+static void
+expect_data_sent(struct tconn *t, size_t n0, const uint8_t *data, size_t len, size_t max)
+{
+    struct amk_buf v;
+    size_t total = 0;
+
+    for (size_t i = n0; i < t->sink.n; i++) {
+        const uint8_t *p;
+        size_t plen;
+        sent_type(t, (long)i, AMK_MSG_CHANNEL_DATA, &v);
+        assert_int_equal(get_u32(&v), 4);
+        ASSERT_OK(amk_buf_get_string_direct(&v, &p, &plen));
+        ASSERT_OK(amk_buf_get_end(&v));
+        assert_true(plen <= max);
+        assert_memory_equal(p, data + total, plen);
+        total += plen;
+    }
+    assert_int_equal(total, len);
+}
+
 static void
 test_channel_write_splits_by_max_packet(void **state)
 {
     struct tconn *t = tconn_new();
     uint32_t id = open_confirmed(t, 4, 1000, 300);
     uint8_t data[1000];
-    struct amk_buf v;
-    size_t n0 = t->sink.n, w, total = 0;
+    size_t n0 = t->sink.n, w;
 
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)i;
     ASSERT_OK(amk_conn_channel_write(t->c, id, data, sizeof(data), &w));
     assert_int_equal(w, 1000);
     assert_int_equal(t->sink.n, n0 + 4);
-    for (size_t i = n0; i < t->sink.n; i++) {
-        const uint8_t *p;
-        size_t len;
-        sent_type(t, (long)i, AMK_MSG_CHANNEL_DATA, &v);
-        assert_int_equal(get_u32(&v), 4);
-        ASSERT_OK(amk_buf_get_string_direct(&v, &p, &len));
-        ASSERT_OK(amk_buf_get_end(&v));
-        assert_true(len <= 300);
-        assert_memory_equal(p, data + total, len);
-        total += len;
-    }
-    assert_int_equal(total, 1000);
+    expect_data_sent(t, n0, data, sizeof(data), 300);
     assert_int_equal(amk_conn_channel_send_window(t->c, id), 0);
     assert_false(amk_conn_channel_poll(t->c, id) & AMK_CHAN_EV_WRITABLE);
     tconn_free(t);
@@ -123,7 +136,7 @@ test_channel_write_two_piece_sink(void **state)
     struct amk_pkt_sink sink;
     struct amk_buf v;
     uint8_t data[1000];
-    size_t n0, w, total = 0;
+    size_t n0, w;
     uint32_t id;
 
     assert_non_null(t);
@@ -143,17 +156,7 @@ test_channel_write_two_piece_sink(void **state)
     assert_int_equal(t->sink.n, n0 + 4);
     assert_int_equal(t->sink.two_piece, 4);
     assert_int_equal(t->sink.head_len, 9);     /* type, recipient, length */
-    for (size_t i = n0; i < t->sink.n; i++) {
-        const uint8_t *p;
-        size_t len;
-        sent_type(t, (long)i, AMK_MSG_CHANNEL_DATA, &v);
-        assert_int_equal(get_u32(&v), 4);
-        ASSERT_OK(amk_buf_get_string_direct(&v, &p, &len));
-        ASSERT_OK(amk_buf_get_end(&v));
-        assert_memory_equal(p, data + total, len);
-        total += len;
-    }
-    assert_int_equal(total, 1000);
+    expect_data_sent(t, n0, data, sizeof(data), SIZE_MAX);
     ASSERT_OK(amk_conn_channel_write_ext(t->c, id, AMK_EXTENDED_DATA_STDERR, "err", 3, &w));
     assert_int_equal(t->sink.two_piece, 5);
     assert_int_equal(t->sink.head_len, 13);

@@ -610,18 +610,20 @@ cmd_paths(struct sftp_sh *sh, int argc, char **argv)
     return r == AMK_OK ? 0 : -1;
 }
 
-/* rm path: wildcards in the last component remove every match. */
+/*
+ * Runs @p op on the absolute form of each remote path @p arg stands for
+ * (wildcards as glob_remote with keep_literal: a pattern that matches
+ * nothing stands for itself and @p op reports the missing file). Every
+ * path is tried; 0, or -1 when any failed (@p op prints why).
+ */
 static int
-cmd_rm(struct sftp_sh *sh, int argc, char **argv)
+each_remote(struct sftp_sh *sh, const char *cmd, const char *arg,
+    int (*op)(struct sftp_sh *sh, const char *path, void *ctx), void *ctx)
 {
     struct xfer_paths paths = { NULL, 0, 0 };
-    int rc = 0, r;
+    int rc = 0;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: rm path\n");
-        return -1;
-    }
-    if (glob_remote(sh, argv[0], argv[1], 1, &paths) != 0) {
+    if (glob_remote(sh, cmd, arg, 1, &paths) != 0) {
         xfer_paths_free(&paths);
         return -1;
     }
@@ -631,67 +633,87 @@ cmd_rm(struct sftp_sh *sh, int argc, char **argv)
             rc = -1;
             break;
         }
-        if (!sh->quiet)
-            printf("Removing %s\n", p);
-        if ((r = amk_sftp_remove(sh->sftp, p)) != AMK_OK) {
-            remote_fail(sh, "delete", p, r);
+        if (op(sh, p, ctx) != 0)
             rc = -1;
-        }
         free(p);
     }
     xfer_paths_free(&paths);
     return rc;
 }
 
+static int
+rm_one(struct sftp_sh *sh, const char *path, void *ctx)
+{
+    int r;
+
+    (void)ctx;
+    if (!sh->quiet)
+        printf("Removing %s\n", path);
+    if ((r = amk_sftp_remove(sh->sftp, path)) != AMK_OK)
+        return remote_fail(sh, "delete", path, r);
+    return 0;
+}
+
+/* rm path: wildcards in the last component remove every match. */
+static int
+cmd_rm(struct sftp_sh *sh, int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: rm path\n");
+        return -1;
+    }
+    return each_remote(sh, argv[0], argv[1], rm_one, NULL);
+}
+
+/* What chmod / chown set on each path. */
+struct attr_change {
+    int own;
+    uint32_t value;
+};
+
+static int
+attr_one(struct sftp_sh *sh, const char *path, void *ctx)
+{
+    const struct attr_change *ac = ctx;
+    struct amk_sftp_attrs a;
+    int r;
+
+    if (!sh->quiet)
+        printf("Changing %s on %s\n", ac->own ? "owner" : "mode", path);
+    if (ac->own) {
+        /* SETSTAT carries uid and gid together: keep the gid */
+        r = amk_sftp_stat(sh->sftp, path, &a);
+        if (r == AMK_OK)
+            r = amk_sftp_chown(sh->sftp, path, ac->value, a.gid);
+    } else {
+        r = amk_sftp_chmod(sh->sftp, path, ac->value);
+    }
+    if (r != AMK_OK)
+        return remote_fail(sh, "setstat", path, r);
+    return 0;
+}
+
 /* chmod mode path / chown uid path, wildcards as rm. */
 static int
 cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
 {
-    struct xfer_paths paths = { NULL, 0, 0 };
+    struct attr_change ac = { strcmp(argv[0], "chown") == 0, 0 };
     unsigned long v;
     char *end = NULL;
-    int own = strcmp(argv[0], "chown") == 0, r, rc = 0;
-    struct amk_sftp_attrs a;
 
     if (argc != 3) {
-        fprintf(stderr, "usage: %s %s path\n", argv[0], own ? "uid" : "mode");
+        fprintf(stderr, "usage: %s %s path\n", argv[0], ac.own ? "uid" : "mode");
         return -1;
     }
     errno = 0;
-    v = strtoul(argv[1], &end, own ? 10 : 8);
-    if (errno != 0 || *end != '\0' || end == argv[1] || (!own && v > 07777) ||
+    v = strtoul(argv[1], &end, ac.own ? 10 : 8);
+    if (errno != 0 || *end != '\0' || end == argv[1] || (!ac.own && v > 07777) ||
         v > UINT32_MAX) {
-        fprintf(stderr, "%s: bad %s \"%s\"\n", argv[0], own ? "uid" : "mode", argv[1]);
+        fprintf(stderr, "%s: bad %s \"%s\"\n", argv[0], ac.own ? "uid" : "mode", argv[1]);
         return -1;
     }
-    if (glob_remote(sh, argv[0], argv[2], 1, &paths) != 0) {
-        xfer_paths_free(&paths);
-        return -1;
-    }
-    for (size_t k = 0; k < paths.n; k++) {
-        char *path = abs_path(sh->cwd, paths.v[k]);
-        if (path == NULL) {
-            rc = -1;
-            break;
-        }
-        if (!sh->quiet)
-            printf("Changing %s on %s\n", own ? "owner" : "mode", path);
-        if (own) {
-            /* SETSTAT carries uid and gid together: keep the gid */
-            r = amk_sftp_stat(sh->sftp, path, &a);
-            if (r == AMK_OK)
-                r = amk_sftp_chown(sh->sftp, path, (uint32_t)v, a.gid);
-        } else {
-            r = amk_sftp_chmod(sh->sftp, path, (uint32_t)v);
-        }
-        if (r != AMK_OK) {
-            remote_fail(sh, "setstat", path, r);
-            rc = -1;
-        }
-        free(path);
-    }
-    xfer_paths_free(&paths);
-    return rc;
+    ac.value = (uint32_t)v;
+    return each_remote(sh, argv[0], argv[2], attr_one, &ac);
 }
 
 static void
