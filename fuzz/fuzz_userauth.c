@@ -1,7 +1,8 @@
 /*
  * Fuzz target for the client user authentication engine (src/auth): the
  * first input byte picks the method started after the "none" answer
- * (password, publickey with an Ed25519 key, keyboard-interactive) and the
+ * (password, publickey with an Ed25519 key, keyboard-interactive; bit 16
+ * set: publickey signs at once instead of asking first) and the
  * rest is a sequence of server messages, each a 2-byte big-endian length
  * and a payload, fed to amk_userauth_client_handle() after the engine was
  * started and given SERVICE_ACCEPT. Whatever comes, the engine must not
@@ -92,6 +93,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     cfg.sink.send = null_send;
     cfg.banner_cb = banner_cb;
+    /* the seeds were recorded with the query first: keep them meaning that */
+    cfg.pubkey_query_first = (data[0] & 16) == 0;
     if (amk_userauth_client_new(&ua, &cfg) != AMK_OK ||
         amk_userauth_client_set_session_id(ua, sid, sizeof(sid)) != AMK_OK ||
         amk_userauth_client_set_server_sig_algs(ua, (data[0] & 4) ? NULL : "ssh-ed25519") !=

@@ -136,6 +136,14 @@ struct amk_userauth_config {
     amk_userauth_banner_fn banner_cb;   /* NULL: banners are dropped */
     void *banner_user;
     struct amk_logger log;          /* zeroed: no logging */
+    /*
+     * 0 (the default): "publickey" sends the signed request at once, as
+     * Paramiko does; RFC 4252 §7 allows it, and it saves a round trip per
+     * key. 1: first ask whether the key is acceptable (OpenSSH's way),
+     * for keys whose signature is costly or asks the user (an agent's,
+     * a token's).
+     */
+    int pubkey_query_first;
 };
 
 /*
@@ -206,9 +214,9 @@ int amk_userauth_client_password(struct amk_userauth_client *a, const char *pass
 /*
  * "publickey" (RFC 4252 §7) with @p key, which MUST hold the private half
  * (else AMK_EKEY) and MUST stay valid until the attempt is over
- * (amk_userauth_client_busy() is 0). First asks whether the key is
- * acceptable (no signature); on SSH_MSG_USERAUTH_PK_OK signs
- * session_id || request and sends it. The signature algorithm is the key
+ * (amk_userauth_client_busy() is 0). Signs session_id || request and
+ * sends it; with pubkey_query_first, first asks whether the key is
+ * acceptable (no signature) and signs on SSH_MSG_USERAUTH_PK_OK. The signature algorithm is the key
  * type's, except for RSA keys (RFC 8332 §3.2): rsa-sha2-512, else
  * rsa-sha2-256, as listed in server-sig-algs; ssh-rsa (SHA-1) only when
  * the server sent no server-sig-algs or lists only ssh-rsa. AMK_ENOTSUP

@@ -177,6 +177,7 @@ amk_userauth_client_new(struct amk_userauth_client **out, const struct amk_usera
     a->banner_cb = cfg->banner_cb;
     a->banner_user = cfg->banner_user;
     a->log = cfg->log;
+    a->pubkey_query_first = cfg->pubkey_query_first;
     a->state = AMK_UA_INIT;
     *out = a;
     a = NULL;

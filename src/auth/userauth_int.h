@@ -59,6 +59,7 @@ struct amk_userauth_client {
     unsigned changereqs;
 
     /* publickey */
+    int pubkey_query_first;         /* see amk_userauth_config */
     const struct amk_key *key;
     char pk_alg[AMK_NAME_MAX + 1];
     struct amk_buf *pk_blob;

@@ -1,6 +1,7 @@
 /*
- * The "publickey" method, client side (RFC 4252 §7): a query without
- * signature, then on SSH_MSG_USERAUTH_PK_OK the signed request. The RSA
+ * The "publickey" method, client side (RFC 4252 §7): the signed request at
+ * once, or (pubkey_query_first) a query without signature first and the
+ * signed request on SSH_MSG_USERAUTH_PK_OK. The RSA
  * signature algorithm comes from server-sig-algs (RFC 8332 §3.2,
  * RFC 8308 §3.1). See userauth.h.
  */
@@ -62,6 +63,8 @@ put_pubkey_request(const struct amk_userauth_client *a, struct amk_buf *b, int w
     return AMK_OK;
 }
 
+static int send_signed(struct amk_userauth_client *a);
+
 int
 amk_userauth_client_publickey(struct amk_userauth_client *a, const struct amk_key *key)
 {
@@ -95,17 +98,25 @@ amk_userauth_client_publickey(struct amk_userauth_client *a, const struct amk_ke
         r = AMK_ENOMEM;
         goto out;
     }
-    if ((r = amk_key_to_blob(key, a->pk_blob)) != 0 ||
-        (r = put_pubkey_request(a, b, 0)) != 0)
+    if ((r = amk_key_to_blob(key, a->pk_blob)) != 0)
         goto out;
     a->key = key;
-    a->method = AMK_UA_M_PUBKEY_QUERY;
     a->result = AMK_USERAUTH_RESULT_NONE;
-    if ((r = amk_ua_send(a, b)) != AMK_OK)
+    if (a->pubkey_query_first) {
+        if ((r = put_pubkey_request(a, b, 0)) != 0)
+            goto out;
+        a->method = AMK_UA_M_PUBKEY_QUERY;
+        r = amk_ua_send(a, b);
+    } else {
+        /* A key in memory signs in microseconds; asking first would cost
+         * a round trip to the server on every connection. */
+        r = send_signed(a);
+    }
+    if (r != AMK_OK)
         goto out;
     a->state = AMK_UA_PENDING;
-    amk_log(&a->log, AMK_LOG_DEBUG, "userauth: offering %s key (%s)", amk_key_type_name(key),
-        a->pk_alg);
+    amk_log(&a->log, AMK_LOG_DEBUG, "userauth: %s %s key (%s)",
+        a->pubkey_query_first ? "offering" : "signed with", amk_key_type_name(key), a->pk_alg);
     r = AMK_OK;
 out:
     if (r != AMK_OK && a->state != AMK_UA_FAILED)
@@ -114,29 +125,15 @@ out:
     return r;
 }
 
-int
-amk_ua_pubkey_pk_ok(struct amk_userauth_client *a, struct amk_buf *b)
+/* Signs session_id || request and sends the signed request (RFC 4252 §7). */
+static int
+send_signed(struct amk_userauth_client *a)
 {
     struct amk_buf *data = NULL, *sig = NULL;
-    const uint8_t *alg, *blob, *sid;
-    size_t alglen, bloblen, sidlen;
+    const uint8_t *sid;
+    size_t sidlen;
     int r = AMK_EINTERNAL;
 
-    /* RFC 4252 §7: byte SSH_MSG_USERAUTH_PK_OK, string public key
-     * algorithm name from the request, string public key blob from the
-     * request. */
-    if ((r = amk_buf_get_string_direct(b, &alg, &alglen)) != 0 ||
-        (r = amk_buf_get_string_direct(b, &blob, &bloblen)) != 0 ||
-        (r = amk_buf_get_end(b)) != 0) {
-        r = amk_ua_error(a, AMK_EFORMAT, "malformed USERAUTH_PK_OK (%s)", amk_errname(r));
-        goto out;
-    }
-    if (alglen != strlen(a->pk_alg) || memcmp(alg, a->pk_alg, alglen) != 0 ||
-        bloblen != amk_buf_len(a->pk_blob) ||
-        memcmp(blob, amk_buf_ptr(a->pk_blob), bloblen) != 0) {
-        r = amk_ua_error(a, AMK_EPROTO, "USERAUTH_PK_OK names another key or algorithm");
-        goto out;
-    }
     amk_ua_session_id(a, &sid, &sidlen);
     if ((data = amk_buf_new()) == NULL || (sig = amk_buf_new()) == NULL) {
         r = amk_ua_error(a, AMK_ENOMEM, "out of memory");
@@ -164,10 +161,33 @@ amk_ua_pubkey_pk_ok(struct amk_userauth_client *a, struct amk_buf *b)
     a->method = AMK_UA_M_PUBKEY_SIGNED;
     if ((r = amk_ua_send(a, data)) != AMK_OK)
         goto out;
-    amk_log(&a->log, AMK_LOG_DEBUG, "userauth: key accepted; sent %s signature", a->pk_alg);
     r = AMK_OK;
 out:
     amk_buf_free(data);
     amk_buf_free(sig);
     return r;
+}
+
+int
+amk_ua_pubkey_pk_ok(struct amk_userauth_client *a, struct amk_buf *b)
+{
+    const uint8_t *alg, *blob;
+    size_t alglen, bloblen;
+    int r;
+
+    /* RFC 4252 §7: byte SSH_MSG_USERAUTH_PK_OK, string public key
+     * algorithm name from the request, string public key blob from the
+     * request. */
+    if ((r = amk_buf_get_string_direct(b, &alg, &alglen)) != 0 ||
+        (r = amk_buf_get_string_direct(b, &blob, &bloblen)) != 0 ||
+        (r = amk_buf_get_end(b)) != 0)
+        return amk_ua_error(a, AMK_EFORMAT, "malformed USERAUTH_PK_OK (%s)", amk_errname(r));
+    if (alglen != strlen(a->pk_alg) || memcmp(alg, a->pk_alg, alglen) != 0 ||
+        bloblen != amk_buf_len(a->pk_blob) ||
+        memcmp(blob, amk_buf_ptr(a->pk_blob), bloblen) != 0)
+        return amk_ua_error(a, AMK_EPROTO, "USERAUTH_PK_OK names another key or algorithm");
+    if ((r = send_signed(a)) != AMK_OK)
+        return r;
+    amk_log(&a->log, AMK_LOG_DEBUG, "userauth: key accepted; sent %s signature", a->pk_alg);
+    return AMK_OK;
 }

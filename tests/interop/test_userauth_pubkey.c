@@ -3,10 +3,11 @@
  * OpenSSH sshd with publickey (RFC 4252 §7): Ed25519, ECDSA P-256 and
  * P-521, RSA (and DSA where sshd still has ssh-dss) keys that amiko
  * generates and the fixture authorizes, and ssh-keygen's key file; the
- * engine's query (PK_OK) then signed request; RSA signed with
+ * engine's signed request sent at once (its default: sshd postpones
+ * nothing) and the query (PK_OK) then signed request; RSA signed with
  * rsa-sha2-512 chosen from sshd's server-sig-algs (RFC 8332 §3.2), which
- * sshd's log confirms; a key sshd does not know refused at the query,
- * after which another key still works; a banner (RFC 4252 §5.4) with an
+ * sshd's log confirms; a key sshd does not know refused,
+ * after which another key (asked first) still works; a banner (RFC 4252 §5.4) with an
  * escape sequence arrives sanitised. Blocking and non-blocking sessions.
  */
 #include "test_helper.h"
@@ -85,14 +86,28 @@ stop_sshd(void **state)
     return 0;
 }
 
-/* Authenticates with @p key and checks the outcome. */
+/* Lines of sshd's log with @p needle. */
+static int
+log_lines(const char *needle)
+{
+    int n = 0;
+
+    (void)sshd_fixture_log_count(&fx, needle, &n);
+    return n;
+}
+
+/* Authenticates with @p key (asking first when @p query_first) and checks
+ * the outcome and, in sshd's log, whether sshd answered a query: it logs
+ * "Postponed publickey" when it sends PK_OK. */
 static void
-pubkey_login(struct amk_key *key, int blocking, const char *want_alg)
+pubkey_login_as(struct amk_key *key, int blocking, const char *want_alg, int query_first)
 {
     struct auth_run ar;
-    int r;
+    int r, accepted = log_lines("Accepted publickey for"),
+        postponed = log_lines("Postponed publickey");
 
     ASSERT_OK(auth_open(&ar, &fx, &hk, fx.user, blocking));
+    ar.ua->pubkey_query_first = query_first;
     assert_int_equal(amk_userauth_client_authenticated(ar.ua), 0);
     assert_true(amk_userauth_client_method_allowed(ar.ua, "publickey"));
     assert_non_null(amk_transport_server_sig_algs(amk_session_transport(ar.s)));
@@ -105,6 +120,20 @@ pubkey_login(struct amk_key *key, int blocking, const char *want_alg)
     }
     assert_int_equal(amk_userauth_client_last_result(ar.ua), AMK_USERAUTH_RESULT_SUCCESS);
     auth_close(&ar);
+    for (int i = 0; i < 100 && log_lines("Accepted publickey for") == accepted; i++)
+        usleep(50 * 1000);
+    assert_int_equal(log_lines("Accepted publickey for"), accepted + 1);
+    if (query_first)
+        assert_int_equal(log_lines("Postponed publickey"), postponed + 1);
+    else
+        assert_int_equal(log_lines("Postponed publickey"), postponed);
+}
+
+/* The engine's default: the signed request at once. */
+static void
+pubkey_login(struct amk_key *key, int blocking, const char *want_alg)
+{
+    pubkey_login_as(key, blocking, want_alg, 0);
 }
 
 static void
@@ -119,6 +148,13 @@ static void
 test_userauth_interop_ed25519_nonblocking(void **state)
 {
     pubkey_login(k_ed25519, 0, "ssh-ed25519");
+}
+
+static void
+test_userauth_interop_query_first_then_signed(void **state)
+{
+    pubkey_login_as(k_ed25519, 1, "ssh-ed25519", 1);
+    pubkey_login_as(k_rsa, 0, "rsa-sha2-512", 1);
 }
 
 static void
@@ -187,7 +223,8 @@ test_userauth_interop_unknown_key_refused(void **state)
     assert_int_equal(amk_userauth_client_last_result(ar.ua), AMK_USERAUTH_RESULT_FAILURE);
     assert_true(amk_userauth_client_method_allowed(ar.ua, "publickey"));
     assert_non_null(strstr(amk_userauth_client_last_error(ar.ua), "publickey refused"));
-    /* the same connection goes on with a key sshd knows */
+    /* the same connection goes on with a key sshd knows, asked first */
+    ar.ua->pubkey_query_first = 1;
     ASSERT_OK(amk_userauth_client_publickey(ar.ua, k_ed25519));
     ASSERT_OK(auth_pump(&ar));
     assert_int_equal(amk_userauth_client_authenticated(ar.ua), 1);
@@ -252,6 +289,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_userauth_interop_ed25519, start_sshd, stop_sshd),
         cmocka_unit_test_setup_teardown(test_userauth_interop_ed25519_nonblocking, start_sshd,
             stop_sshd),
+        cmocka_unit_test_setup_teardown(test_userauth_interop_query_first_then_signed,
+            start_sshd, stop_sshd),
         cmocka_unit_test_setup_teardown(test_userauth_interop_ecdsa_p256, start_sshd,
             stop_sshd),
         cmocka_unit_test_setup_teardown(test_userauth_interop_ecdsa_p521, start_sshd,

@@ -70,13 +70,15 @@ static const uint8_t session_id[32] = {
     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32
 };
 
+/* The fixture; "publickey" queries first (the PK_OK tests) unless @p direct. */
 static int
-setup(void **state)
+setup_with(void **state, int direct)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     struct amk_userauth_config cfg = { 0 };
 
     assert_non_null(f);
+    cfg.pubkey_query_first = !direct;
     cfg.username = "alice";
     cfg.sink.send = rec_send;
     cfg.sink.user = &f->sink;
@@ -86,6 +88,19 @@ setup(void **state)
     ASSERT_OK(amk_userauth_client_set_session_id(f->ua, session_id, sizeof(session_id)));
     *state = f;
     return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_with(state, 0);
+}
+
+/* The default engine: "publickey" signs at once. */
+static int
+setup_direct(void **state)
+{
+    return setup_with(state, 1);
 }
 
 static int
@@ -776,6 +791,77 @@ test_userauth_publickey_rsa_uses_rsa_sha2_512(void **state)
         "rsa-sha2-512");
 }
 
+/* The default: the signed request is the first and only one sent. */
+static void
+run_direct_flow(struct fixture *f, enum amk_pkey_type type, const char *sig_algs,
+    const char *alg)
+{
+    struct amk_key *k = gen(type);
+    size_t sent;
+
+    ASSERT_OK(amk_userauth_client_set_server_sig_algs(f->ua, sig_algs));
+    to_ready(f);
+    sent = f->sink.n;
+    ASSERT_OK(amk_userauth_client_publickey(f->ua, k));
+    assert_int_equal(f->sink.n, sent + 1);
+    expect_signed(f, k, alg);
+    assert_int_equal(amk_userauth_client_busy(f->ua), 1);
+    ASSERT_OK(feed_hex(f, HEX_SUCCESS));
+    assert_int_equal(amk_userauth_client_authenticated(f->ua), 1);
+    assert_string_equal(amk_userauth_client_last_method(f->ua), "publickey");
+    assert_null(f->ua->key);
+    amk_key_free(k);
+}
+
+static void
+test_userauth_publickey_ed25519_signs_at_once(void **state)
+{
+    run_direct_flow(*state, AMK_PKEY_ED25519, NULL, "ssh-ed25519");
+}
+
+static void
+test_userauth_publickey_rsa_signs_at_once_with_rsa_sha2_256(void **state)
+{
+    run_direct_flow(*state, AMK_PKEY_RSA, "ssh-ed25519,rsa-sha2-256", "rsa-sha2-256");
+}
+
+/* A refused signed request leaves the engine ready for the next key. */
+static void
+test_userauth_publickey_signed_at_once_refused_then_next_key(void **state)
+{
+    struct fixture *f = *state;
+    struct amk_key *k = gen(AMK_PKEY_ED25519), *k2 = gen(AMK_PKEY_ECDSA_P256);
+
+    to_ready(f);
+    ASSERT_OK(amk_userauth_client_publickey(f->ua, k));
+    ASSERT_OK(feed_hex(f, HEX_FAILURE_ALL));
+    assert_int_equal(amk_userauth_client_last_result(f->ua), AMK_USERAUTH_RESULT_FAILURE);
+    assert_int_equal(amk_userauth_client_busy(f->ua), 0);
+    assert_null(f->ua->key);
+    ASSERT_OK(amk_userauth_client_publickey(f->ua, k2));
+    expect_signed(f, k2, "ecdsa-sha2-nistp256");
+    ASSERT_OK(feed_hex(f, HEX_SUCCESS));
+    assert_int_equal(amk_userauth_client_authenticated(f->ua), 1);
+    amk_key_free(k);
+    amk_key_free(k2);
+}
+
+/* PK_OK answers a query only; after a signed request it is a protocol error. */
+static void
+test_userauth_publickey_pk_ok_to_signed_request_is_eproto(void **state)
+{
+    struct fixture *f = *state;
+    struct amk_key *k = gen(AMK_PKEY_ED25519);
+    struct amk_buf *ok = pk_ok(k, "ssh-ed25519");
+
+    to_ready(f);
+    ASSERT_OK(amk_userauth_client_publickey(f->ua, k));
+    ASSERT_AMK(AMK_EPROTO, feed_buf(f, ok));
+    assert_int_equal(amk_userauth_client_authenticated(f->ua), 0);
+    amk_buf_free(ok);
+    amk_key_free(k);
+}
+
 static void
 test_userauth_publickey_key_refused(void **state)
 {
@@ -1146,6 +1232,7 @@ test_pkt_sink_put_without_function_is_einval(void **state)
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TD(name) cmocka_unit_test_setup_teardown(name, setup_direct, teardown)
 
 int
 main(void)
@@ -1187,6 +1274,10 @@ main(void)
         T(test_userauth_password_changereq_declined_fails_attempt),
         T(test_userauth_password_changereq_repeated_is_elimit),
         T(test_userauth_password_changereq_truncated_is_eformat),
+        TD(test_userauth_publickey_ed25519_signs_at_once),
+        TD(test_userauth_publickey_rsa_signs_at_once_with_rsa_sha2_256),
+        TD(test_userauth_publickey_signed_at_once_refused_then_next_key),
+        TD(test_userauth_publickey_pk_ok_to_signed_request_is_eproto),
         T(test_userauth_publickey_ed25519_query_then_sign),
         T(test_userauth_publickey_ecdsa_query_then_sign),
         T(test_userauth_publickey_rsa_uses_rsa_sha2_512),
