@@ -251,6 +251,9 @@ server_config(struct pair *p, struct amk_userauth_server_config *cfg)
     cfg->user = p != NULL ? &p->pol : NULL;
 }
 
+/* Most tests drive the server's PK_OK path: their client asks first. */
+static int g_client_query_first = 1;
+
 static struct pair *
 pair_new_cfg(const struct amk_userauth_server_config *scfg_in, const char *user,
     const char *sig_algs)
@@ -271,6 +274,7 @@ pair_new_cfg(const struct amk_userauth_server_config *scfg_in, const char *user,
     ASSERT_OK(amk_userauth_server_new(&p->s, &scfg));
     ASSERT_OK(amk_userauth_server_set_session_id(p->s, session_id, sizeof(session_id)));
     ccfg.username = user != NULL ? user : "alice";
+    ccfg.pubkey_query_first = g_client_query_first;
     ccfg.sink.send = q_send;
     ccfg.sink.user = &p->c2s;
     ccfg.banner_cb = client_banner;
@@ -522,6 +526,33 @@ test_userauth_server_pubkey_dsa_refused(void **state)
     assert_int_equal(p->pol.queries, 0);
     pair_free(p);
     amk_key_free(dsa);
+}
+
+/* A client that signs at once (amiko's default): no query, one signed
+ * request; a refused one is a failed attempt (OpenSSH counts it too). */
+static void
+test_userauth_server_pubkey_signed_at_once(void **state)
+{
+    struct pair *p;
+
+    g_client_query_first = 0;
+    p = pair_started(NULL, NULL);
+    g_client_query_first = 1;
+    p->pol.keys[p->pol.n_keys++] = g_keys[0];
+    ASSERT_OK(amk_userauth_client_publickey(p->c, g_other));
+    pump(p);
+    ASSERT_OK(p->srv_r);
+    assert_false(amk_userauth_client_authenticated(p->c));
+    assert_int_equal(amk_userauth_server_failures(p->s), 1);
+    ASSERT_OK(amk_userauth_client_publickey(p->c, g_keys[0]));
+    pump(p);
+    ASSERT_OK(p->srv_r);
+    ASSERT_OK(p->cli_r);
+    assert_true(amk_userauth_client_authenticated(p->c));
+    assert_true(amk_userauth_server_done(p->s));
+    assert_int_equal(p->pol.queries, 0);
+    assert_true(amk_key_equal_public(amk_userauth_server_key(p->s), g_keys[0]));
+    pair_free(p);
 }
 
 static void
@@ -1249,6 +1280,7 @@ main(void)
         cmocka_unit_test(test_userauth_server_pubkey_rsa_sha2),
         cmocka_unit_test(test_userauth_server_pubkey_ssh_rsa_needs_config),
         cmocka_unit_test(test_userauth_server_pubkey_dsa_refused),
+        cmocka_unit_test(test_userauth_server_pubkey_signed_at_once),
         cmocka_unit_test(test_userauth_server_pubkey_unknown_key_refused),
         cmocka_unit_test(test_userauth_server_kbdint_two_rounds),
         cmocka_unit_test(test_userauth_server_kbdint_wrong_answer),
