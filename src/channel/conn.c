@@ -388,7 +388,8 @@ amk_conn_free(struct amk_conn *c)
 /* Allocates a channel and sends CHANNEL_OPEN of @p type (RFC 4254 §5.1);
  * @p extra holds the type-specific fields. */
 static int
-conn_open(struct amk_conn *c, const char *type, const struct amk_buf *extra, uint32_t *id)
+conn_open(struct amk_conn *c, const char *type, const struct amk_buf *extra, uint32_t window,
+    uint32_t *id)
 {
     struct amk_chan *ch = NULL;
     int r;
@@ -397,6 +398,8 @@ conn_open(struct amk_conn *c, const char *type, const struct amk_buf *extra, uin
         return r;
     if ((r = chan_alloc(c, AMK_CHAN_OPENING, &ch)) != AMK_OK)
         return r;
+    if (window != 0)
+        ch->rwin = ch->rwin_max = window;
     if ((r = amk_conn_msg_start(c, AMK_MSG_CHANNEL_OPEN)) != AMK_OK
         || (r = amk_buf_put_cstring(&c->msg, type)) != AMK_OK
         || (r = amk_buf_put_u32(&c->msg, ch->id)) != AMK_OK
@@ -417,7 +420,16 @@ amk_conn_open_session(struct amk_conn *c, uint32_t *id)
 {
     if (c == NULL || id == NULL)
         return AMK_EINVAL;
-    return conn_open(c, "session", NULL, id);
+    return conn_open(c, "session", NULL, 0, id);
+}
+
+int
+amk_conn_open_session_window(struct amk_conn *c, uint32_t window, uint32_t *id)
+{
+    if (c == NULL || id == NULL || (window != 0 && (window < AMK_CONN_WINDOW_MIN ||
+            window > c->window)))
+        return AMK_EINVAL;
+    return conn_open(c, "session", NULL, window, id);
 }
 
 int
@@ -436,7 +448,7 @@ amk_conn_open_direct_tcpip(struct amk_conn *c, const char *host, uint32_t port,
         && (r = amk_buf_put_u32(&extra, port)) == AMK_OK
         && (r = amk_buf_put_cstring(&extra, orig_host)) == AMK_OK
         && (r = amk_buf_put_u32(&extra, orig_port)) == AMK_OK)
-        r = conn_open(c, "direct-tcpip", &extra, id);
+        r = conn_open(c, "direct-tcpip", &extra, 0, id);
     amk_buf_release(&extra);
     return r;
 }

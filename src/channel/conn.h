@@ -316,6 +316,11 @@ int amk_conn_next_changed(struct amk_conn *c, uint32_t *id) AMK_CONN_MUST_CHECK;
  * refused (nothing opened); AMK_ENOMEM; the engine's error.
  */
 int amk_conn_open_session(struct amk_conn *c, uint32_t *id) AMK_CONN_MUST_CHECK;
+/* As amk_conn_open_session() with a receive window of @p window bytes
+ * instead of the engine's (0: the engine's); AMK_EINVAL when it is below
+ * AMK_CONN_WINDOW_MIN or above the engine's window (its buffers' size). */
+int amk_conn_open_session_window(struct amk_conn *c, uint32_t window, uint32_t *id)
+    AMK_CONN_MUST_CHECK;
 /* Sends CHANNEL_OPEN "direct-tcpip" (RFC 4254 §7.2): the peer connects to
  * @p host : @p port for a client at @p orig_host : @p orig_port. As above,
  * plus AMK_EINVAL for NULL strings or ports above 65535. */

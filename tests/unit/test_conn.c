@@ -36,6 +36,36 @@ test_conn_open_session_sends_open_and_confirms(void **state)
     tconn_free(t);
 }
 
+/* A session channel with its own, smaller receive window (the client's
+ * exec and shell channels): advertised, enforced, and bounded. */
+static void
+test_conn_open_session_window(void **state)
+{
+    struct tconn *t = tconn_new();
+    struct amk_buf v;
+    uint32_t id, w = 128 * 1024;
+
+    ASSERT_AMK(AMK_EINVAL, amk_conn_open_session_window(t->c, AMK_CONN_WINDOW_MIN - 1, &id));
+    ASSERT_AMK(AMK_EINVAL, amk_conn_open_session_window(t->c, AMK_CONN_WINDOW_DEFAULT + 1,
+        &id));
+    ASSERT_AMK(AMK_EINVAL, amk_conn_open_session_window(NULL, w, &id));
+    assert_int_equal(t->sink.n, 0);
+    ASSERT_OK(amk_conn_open_session_window(t->c, w, &id));
+    sent_type(t, 0, AMK_MSG_CHANNEL_OPEN, &v);
+    get_str_eq(&v, "session");
+    assert_int_equal(get_u32(&v), id);
+    assert_int_equal(get_u32(&v), w);
+    assert_int_equal(get_u32(&v), AMK_CONN_MAXPACKET_DEFAULT);
+    ASSERT_OK(amk_buf_get_end(&v));
+    ASSERT_OK(feed(t, "buuuu", AMK_MSG_CHANNEL_OPEN_CONFIRMATION, id, 7, 1000, 32768));
+    /* the peer may send exactly the window, not a byte more */
+    for (int i = 0; i < 4; i++)
+        ASSERT_OK(feed_data(t, id, 32 * 1024, (uint8_t)('a' + i)));
+    ASSERT_AMK(AMK_EPROTO, feed_data(t, id, 1, 'z'));
+    assert_non_null(strstr(amk_conn_last_error(t->c), "beyond the window"));
+    tconn_free(t);
+}
+
 static void
 test_conn_open_config_window_and_packet(void **state)
 {
@@ -709,6 +739,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conn_open_session_sends_open_and_confirms),
+        cmocka_unit_test(test_conn_open_session_window),
         cmocka_unit_test(test_conn_open_config_window_and_packet),
         cmocka_unit_test(test_conn_new_rejects_bad_config),
         cmocka_unit_test(test_conn_open_direct_tcpip_fields),
