@@ -175,6 +175,35 @@ amk_conn_channel_pending(const struct amk_conn *c, uint32_t id, enum amk_chan_st
     return amk_ring_len(&ch->rx[stream]);
 }
 
+int
+amk_conn_channel_grow_window(struct amk_conn *c, uint32_t id, uint32_t window)
+{
+    struct amk_chan *ch;
+    int r;
+
+    if (c == NULL || window > AMK_CONN_WINDOW_MAX)
+        return AMK_EINVAL;
+    if ((r = amk_conn_enter(c)) != AMK_OK)
+        return r;
+    if ((ch = amk_conn_chan_find(c, id)) == NULL || ch->state != AMK_CHAN_OPEN)
+        return AMK_EINVAL;
+    if (window <= ch->rwin_max || (ch->flags & (CH_EOF_RCVD | CH_CLOSE_SENT | CH_CLOSE_RCVD)))
+        return AMK_OK;
+    /* RFC 4254 §5.2: the window grows by what the adjust adds. */
+    if ((r = amk_conn_msg_start(c, AMK_MSG_CHANNEL_WINDOW_ADJUST)) != AMK_OK
+        || (r = amk_buf_put_u32(&c->msg, ch->peer_id)) != AMK_OK
+        || (r = amk_buf_put_u32(&c->msg, window - ch->rwin_max)) != AMK_OK)
+        return amk_conn_fail(c, r, "building WINDOW_ADJUST failed");
+    if ((r = amk_conn_msg_send(c, 0)) != AMK_OK)
+        return r;
+    ch->rwin += window - ch->rwin_max;
+    ch->rwin_max = window;
+    /* the receive buffers hold at most one window */
+    ch->rx[0].max = window;
+    ch->rx[1].max = window;
+    return AMK_OK;
+}
+
 uint32_t
 amk_conn_channel_send_window(const struct amk_conn *c, uint32_t id)
 {

@@ -26,8 +26,9 @@
  * A larger one lets sshd queue more than ~1 MiB of output for us, and it
  * then regrows its output buffer one packet at a time (a multi-MiB copy
  * into fresh memory each time): `cat` of 1 GiB went from 258-633 MiB/s
- * with 16 MiB to 517-729 with 2 MiB (bench, issue 8). SFTP channels keep
- * the engine's 16 MiB: their transfers pace the requests themselves.
+ * with 16 MiB to 517-729 with 2 MiB (bench, issue 8). Subsystem (SFTP)
+ * channels grow to the engine's 16 MiB when their request goes out: their
+ * transfers pace the requests themselves and need it on long links.
  */
 #define CLIENT_SESSION_WINDOW ((uint32_t)2 * 1024 * 1024)
 
@@ -161,6 +162,7 @@ send_req(struct amk_client_channel *ch, struct chan_req *q)
     struct amk_conn *conn = ch->c->conn;
     struct amk_pty_req pty;
     uint32_t *t = &q->ticket;
+    int r;
 
     switch (q->kind) {
     case REQ_PTY:
@@ -176,6 +178,11 @@ send_req(struct amk_client_channel *ch, struct chan_req *q)
     case REQ_SHELL:
         return amk_conn_channel_shell(conn, ch->id, 1, t);
     case REQ_SUBSYSTEM:
+        /* a subsystem (SFTP) paces its own requests and needs a window
+         * that covers long links: the engine's, not CLIENT_SESSION_WINDOW */
+        if ((r = amk_conn_channel_grow_window(conn, ch->id, AMK_CONN_WINDOW_DEFAULT)) !=
+            AMK_OK)
+            return r;
         return amk_conn_channel_subsystem(conn, ch->id, q->a, 1, t);
     default:
         return AMK_EINTERNAL;

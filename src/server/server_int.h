@@ -126,6 +126,7 @@ struct srv_conn {
     size_t n_new;
     unsigned kbd_round;
     unsigned proves;            /* hostkeys-prove requests answered */
+    unsigned sftp_big_windows;  /* SFTP channels given a larger window */
     /* epoll */
     uint32_t ev_registered;     /* events of the socket registration */
     int *child_fds;             /* registered child descriptors (heap; NULL: none) */

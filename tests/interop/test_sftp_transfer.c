@@ -345,6 +345,45 @@ test_sftp_get_progress_rate(void **state)
     unlink(dst);
 }
 
+/* --- Channel windows --------------------------------------------------- */
+
+/* exec and shell channels open with 2 MiB (OpenSSH's: more lets sshd
+ * queue output it then copies around); an SFTP channel grows to 16 MiB
+ * (its transfers pace themselves and need it on long links). sshd's debug
+ * log shows both: the window of each CHANNEL_OPEN and each adjust. */
+static void
+test_sftp_channel_window_grows(void **state)
+{
+    struct amk_client *c = client_connected();
+    struct amk_client_channel *ch = NULL;
+    struct amk_sftp *s = NULL;
+    struct amk_sftp_attrs a;
+    int opens = 0, grows = 0, status = -1;
+    (void)state;
+
+    (void)sshd_fixture_log_count(&fx, "win 2097152", &opens);
+    (void)sshd_fixture_log_count(&fx, "rcvd adjust 14680064", &grows);
+    ASSERT_OK(amk_client_exec(c, "true", 0, &ch));
+    ASSERT_OK(amk_client_channel_exit_status(ch, &status));
+    assert_int_equal(status, 0);
+    amk_client_channel_free(ch);
+    ASSERT_OK(amk_sftp_new_client(&s, c));
+    ASSERT_OK(amk_sftp_stat(s, ".", &a));
+    amk_sftp_free(s);
+    ASSERT_OK(amk_client_close(c));
+    amk_client_free(c);
+    for (int i = 0; i < 100; i++) {
+        int n = 0, g = 0;
+        (void)sshd_fixture_log_count(&fx, "win 2097152", &n);
+        (void)sshd_fixture_log_count(&fx, "rcvd adjust 14680064", &g);
+        if (n >= opens + 2 && g >= grows + 1)
+            return;
+        usleep(50 * 1000);
+    }
+    sshd_fixture_dump_log(&fx, 4000);
+    fail_msg("sshd did not see two 2 MiB opens and one 14 MiB adjust");
+}
+
 /* --- 1 GiB round trip ---------------------------------------------------- */
 
 static void
@@ -423,6 +462,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_nonblocking_poll),
         cmocka_unit_test(test_sftp_concurrent_fair),
         cmocka_unit_test(test_sftp_get_progress_rate),
+        cmocka_unit_test(test_sftp_channel_window_grows),
     };
     const struct CMUnitTest big[] = {
         cmocka_unit_test(test_sftp_1gib_round_trip),

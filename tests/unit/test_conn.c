@@ -66,6 +66,37 @@ test_conn_open_session_window(void **state)
     tconn_free(t);
 }
 
+/* Growing an open channel's window: one WINDOW_ADJUST of the difference,
+ * and the peer may then send (and we buffer) the larger window. */
+static void
+test_conn_channel_grow_window(void **state)
+{
+    struct tconn *t = tconn_new();
+    struct amk_buf v;
+    uint32_t id, w = 128 * 1024;
+    size_t n;
+
+    ASSERT_OK(amk_conn_open_session_window(t->c, w, &id));
+    ASSERT_AMK(AMK_EINVAL, amk_conn_channel_grow_window(t->c, id, 2 * w));   /* not open */
+    ASSERT_OK(feed(t, "buuuu", AMK_MSG_CHANNEL_OPEN_CONFIRMATION, id, 7, 1000, 32768));
+    n = t->sink.n;
+    ASSERT_OK(amk_conn_channel_grow_window(t->c, id, w));      /* not larger: nothing */
+    assert_int_equal(t->sink.n, n);
+    ASSERT_AMK(AMK_EINVAL, amk_conn_channel_grow_window(t->c, id, (uint32_t)1 << 31));
+    ASSERT_AMK(AMK_EINVAL, amk_conn_channel_grow_window(t->c, id + 1, 2 * w));
+    ASSERT_OK(amk_conn_channel_grow_window(t->c, id, 2 * w));
+    assert_int_equal(t->sink.n, n + 1);
+    sent_type(t, -1, AMK_MSG_CHANNEL_WINDOW_ADJUST, &v);
+    assert_int_equal(get_u32(&v), 7);
+    assert_int_equal(get_u32(&v), w);
+    ASSERT_OK(amk_buf_get_end(&v));
+    for (int i = 0; i < 8; i++)
+        ASSERT_OK(feed_data(t, id, 32 * 1024, (uint8_t)('a' + i)));
+    assert_int_equal(amk_conn_channel_pending(t->c, id, AMK_CHAN_STDOUT), 2 * w);
+    ASSERT_AMK(AMK_EPROTO, feed_data(t, id, 1, 'z'));
+    tconn_free(t);
+}
+
 static void
 test_conn_open_config_window_and_packet(void **state)
 {
@@ -740,6 +771,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conn_open_session_sends_open_and_confirms),
         cmocka_unit_test(test_conn_open_session_window),
+        cmocka_unit_test(test_conn_channel_grow_window),
         cmocka_unit_test(test_conn_open_config_window_and_packet),
         cmocka_unit_test(test_conn_new_rejects_bad_config),
         cmocka_unit_test(test_conn_open_direct_tcpip_fields),
