@@ -63,7 +63,48 @@ put_pubkey_request(const struct amk_userauth_client *a, struct amk_buf *b, int w
     return AMK_OK;
 }
 
-static int send_signed(struct amk_userauth_client *a);
+/* Signs session_id || request and sends the signed request (RFC 4252 §7). */
+static int
+send_signed(struct amk_userauth_client *a)
+{
+    struct amk_buf *data = NULL, *sig = NULL;
+    const uint8_t *sid;
+    size_t sidlen;
+    int r = AMK_EINTERNAL;
+
+    amk_ua_session_id(a, &sid, &sidlen);
+    if ((data = amk_buf_new()) == NULL || (sig = amk_buf_new()) == NULL) {
+        r = amk_ua_error(a, AMK_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* RFC 4252 §7: the signature covers string session identifier
+     * followed by the request up to the signature, with boolean TRUE. */
+    if ((r = amk_buf_put_string(data, sid, sidlen)) != 0 ||
+        (r = put_pubkey_request(a, data, 1)) != 0) {
+        r = amk_ua_error(a, r, "building the signed request: %s", amk_strerror(r));
+        goto out;
+    }
+    if ((r = amk_key_sign(a->key, a->pk_alg, amk_buf_ptr(data), amk_buf_len(data), sig)) != 0) {
+        r = amk_ua_error(a, r, "signing with the %s key failed: %s",
+            amk_key_type_name(a->key), amk_strerror(r));
+        goto out;
+    }
+    /* The request is the signed data without the session identifier,
+     * then string signature. */
+    if ((r = amk_buf_consume(data, 4 + sidlen)) != 0 ||
+        (r = amk_buf_put_stringb(data, sig)) != 0) {
+        r = amk_ua_error(a, r, "building the signed request: %s", amk_strerror(r));
+        goto out;
+    }
+    a->method = AMK_UA_M_PUBKEY_SIGNED;
+    if ((r = amk_ua_send(a, data)) != AMK_OK)
+        goto out;
+    r = AMK_OK;
+out:
+    amk_buf_free(data);
+    amk_buf_free(sig);
+    return r;
+}
 
 int
 amk_userauth_client_publickey(struct amk_userauth_client *a, const struct amk_key *key)
@@ -122,49 +163,6 @@ out:
     if (r != AMK_OK && a->state != AMK_UA_FAILED)
         amk_ua_attempt_clear(a);
     amk_buf_free(b);
-    return r;
-}
-
-/* Signs session_id || request and sends the signed request (RFC 4252 §7). */
-static int
-send_signed(struct amk_userauth_client *a)
-{
-    struct amk_buf *data = NULL, *sig = NULL;
-    const uint8_t *sid;
-    size_t sidlen;
-    int r = AMK_EINTERNAL;
-
-    amk_ua_session_id(a, &sid, &sidlen);
-    if ((data = amk_buf_new()) == NULL || (sig = amk_buf_new()) == NULL) {
-        r = amk_ua_error(a, AMK_ENOMEM, "out of memory");
-        goto out;
-    }
-    /* RFC 4252 §7: the signature covers string session identifier
-     * followed by the request up to the signature, with boolean TRUE. */
-    if ((r = amk_buf_put_string(data, sid, sidlen)) != 0 ||
-        (r = put_pubkey_request(a, data, 1)) != 0) {
-        r = amk_ua_error(a, r, "building the signed request: %s", amk_strerror(r));
-        goto out;
-    }
-    if ((r = amk_key_sign(a->key, a->pk_alg, amk_buf_ptr(data), amk_buf_len(data), sig)) != 0) {
-        r = amk_ua_error(a, r, "signing with the %s key failed: %s",
-            amk_key_type_name(a->key), amk_strerror(r));
-        goto out;
-    }
-    /* The request is the signed data without the session identifier,
-     * then string signature. */
-    if ((r = amk_buf_consume(data, 4 + sidlen)) != 0 ||
-        (r = amk_buf_put_stringb(data, sig)) != 0) {
-        r = amk_ua_error(a, r, "building the signed request: %s", amk_strerror(r));
-        goto out;
-    }
-    a->method = AMK_UA_M_PUBKEY_SIGNED;
-    if ((r = amk_ua_send(a, data)) != AMK_OK)
-        goto out;
-    r = AMK_OK;
-out:
-    amk_buf_free(data);
-    amk_buf_free(sig);
     return r;
 }
 

@@ -8,6 +8,20 @@
 
 #include <string.h>
 
+/* Sends WINDOW_ADJUST adding @p bytes to @p ch's window (RFC 4254 §5.2).
+ * AMK_EAGAIN when the queue refused it; the caller updates the window. */
+static int
+send_adjust(struct amk_conn *c, const struct amk_chan *ch, uint32_t bytes)
+{
+    int r;
+
+    if ((r = amk_conn_msg_start(c, AMK_MSG_CHANNEL_WINDOW_ADJUST)) != AMK_OK
+        || (r = amk_buf_put_u32(&c->msg, ch->peer_id)) != AMK_OK
+        || (r = amk_buf_put_u32(&c->msg, bytes)) != AMK_OK)
+        return amk_conn_fail(c, r, "building WINDOW_ADJUST failed");
+    return amk_conn_msg_send(c, 0);
+}
+
 int
 amk_conn_chan_adjust(struct amk_conn *c, struct amk_chan *ch)
 {
@@ -20,12 +34,8 @@ amk_conn_chan_adjust(struct amk_conn *c, struct amk_chan *ch)
      * still available to it when we do. */
     if (ch->rconsumed == 0 || ch->rconsumed < ch->rwin_max / 2)
         return AMK_OK;
-    if ((r = amk_conn_msg_start(c, AMK_MSG_CHANNEL_WINDOW_ADJUST)) != AMK_OK
-        || (r = amk_buf_put_u32(&c->msg, ch->peer_id)) != AMK_OK
-        || (r = amk_buf_put_u32(&c->msg, ch->rconsumed)) != AMK_OK)
-        return amk_conn_fail(c, r, "building WINDOW_ADJUST failed");
     /* An adjust the queue cannot take is retried at the next read. */
-    if ((r = amk_conn_msg_send(c, 0)) != AMK_OK)
+    if ((r = send_adjust(c, ch, ch->rconsumed)) != AMK_OK)
         return r == AMK_EAGAIN ? AMK_OK : r;
     ch->rwin += ch->rconsumed;
     ch->rconsumed = 0;
@@ -189,12 +199,7 @@ amk_conn_channel_grow_window(struct amk_conn *c, uint32_t id, uint32_t window)
         return AMK_EINVAL;
     if (window <= ch->rwin_max || (ch->flags & (CH_EOF_RCVD | CH_CLOSE_SENT | CH_CLOSE_RCVD)))
         return AMK_OK;
-    /* RFC 4254 §5.2: the window grows by what the adjust adds. */
-    if ((r = amk_conn_msg_start(c, AMK_MSG_CHANNEL_WINDOW_ADJUST)) != AMK_OK
-        || (r = amk_buf_put_u32(&c->msg, ch->peer_id)) != AMK_OK
-        || (r = amk_buf_put_u32(&c->msg, window - ch->rwin_max)) != AMK_OK)
-        return amk_conn_fail(c, r, "building WINDOW_ADJUST failed");
-    if ((r = amk_conn_msg_send(c, 0)) != AMK_OK)
+    if ((r = send_adjust(c, ch, window - ch->rwin_max)) != AMK_OK)
         return r;
     ch->rwin += window - ch->rwin_max;
     ch->rwin_max = window;

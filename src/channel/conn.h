@@ -331,9 +331,8 @@ int amk_conn_open_direct_tcpip(struct amk_conn *c, const char *host, uint32_t po
  * Grows open channel @p id's receive window to @p window bytes with a
  * WINDOW_ADJUST of the difference (nothing when it is already as large,
  * or the peer sent EOF). Its receive buffers may then hold that much.
- * AMK_OK; AMK_EINVAL (unknown or not open channel, above
- * 1 GiB); AMK_EAGAIN when the sink refused (nothing
- * changed); the engine's error.
+ * AMK_OK; AMK_EINVAL (unknown or not open channel, above 1 GiB);
+ * AMK_EAGAIN when the sink refused (nothing changed); the engine's error.
  */
 int amk_conn_channel_grow_window(struct amk_conn *c, uint32_t id, uint32_t window)
     AMK_CONN_MUST_CHECK;

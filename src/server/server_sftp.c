@@ -28,8 +28,8 @@
 /*
  * An SFTP channel's receive window, grown from SRV_WINDOW_DEFAULT once the
  * subsystem runs. Uploads need it: with 2 MiB given back at half, at most
- * ~1-2 MiB is in flight, 18.5 MiB/s over a 50 ms link and ~1.1 GiB/s on
- * loopback where 8 MiB gives ~1.3 (bench, issue 7). The SFTP engine reads
+ * ~1-2 MiB is in flight, 18.5 MiB/s over a 50 ms link where 8 MiB gives
+ * 63 (bench, issue 7; on loopback no clear difference). The SFTP engine reads
  * the channel only while its output drains, so a client that stops reading
  * replies can make us hold one window; hence at most SFTP_BIG_WINDOWS such
  * channels per connection, the later ones keeping the default.

@@ -8,11 +8,25 @@
 
 /* --- Opening ---------------------------------------------------------- */
 
+/* The first message sent is CHANNEL_OPEN "session" (RFC 4254 §6.1):
+ * sender channel @p id, initial window @p window, max packet @p maxpkt. */
+static void
+expect_session_open(struct tconn *t, uint32_t id, uint32_t window, uint32_t maxpkt)
+{
+    struct amk_buf v;
+
+    sent_type(t, 0, AMK_MSG_CHANNEL_OPEN, &v);
+    get_str_eq(&v, "session");
+    assert_int_equal(get_u32(&v), id);
+    assert_int_equal(get_u32(&v), window);
+    assert_int_equal(get_u32(&v), maxpkt);
+    ASSERT_OK(amk_buf_get_end(&v));
+}
+
 static void
 test_conn_open_session_sends_open_and_confirms(void **state)
 {
     struct tconn *t = tconn_new();
-    struct amk_buf v;
     uint32_t id;
     enum amk_chan_state st;
 
@@ -20,13 +34,7 @@ test_conn_open_session_sends_open_and_confirms(void **state)
     ASSERT_OK(amk_conn_channel_state(t->c, id, &st));
     assert_int_equal(st, AMK_CHAN_OPENING);
     assert_int_equal(amk_conn_channel_poll(t->c, id), 0);
-    /* RFC 4254 §6.1: "session", sender channel, initial window, max packet */
-    sent_type(t, 0, AMK_MSG_CHANNEL_OPEN, &v);
-    get_str_eq(&v, "session");
-    assert_int_equal(get_u32(&v), id);
-    assert_int_equal(get_u32(&v), AMK_CONN_WINDOW_DEFAULT);
-    assert_int_equal(get_u32(&v), AMK_CONN_MAXPACKET_DEFAULT);
-    ASSERT_OK(amk_buf_get_end(&v));
+    expect_session_open(t, id, AMK_CONN_WINDOW_DEFAULT, AMK_CONN_MAXPACKET_DEFAULT);
 
     ASSERT_OK(feed(t, "buuuu", AMK_MSG_CHANNEL_OPEN_CONFIRMATION, id, 7, 1000, 500));
     ASSERT_OK(amk_conn_channel_state(t->c, id, &st));
@@ -42,7 +50,6 @@ static void
 test_conn_open_session_window(void **state)
 {
     struct tconn *t = tconn_new();
-    struct amk_buf v;
     uint32_t id, w = 128 * 1024;
 
     ASSERT_AMK(AMK_EINVAL, amk_conn_open_session_window(t->c, AMK_CONN_WINDOW_MIN - 1, &id));
@@ -51,12 +58,7 @@ test_conn_open_session_window(void **state)
     ASSERT_AMK(AMK_EINVAL, amk_conn_open_session_window(NULL, w, &id));
     assert_int_equal(t->sink.n, 0);
     ASSERT_OK(amk_conn_open_session_window(t->c, w, &id));
-    sent_type(t, 0, AMK_MSG_CHANNEL_OPEN, &v);
-    get_str_eq(&v, "session");
-    assert_int_equal(get_u32(&v), id);
-    assert_int_equal(get_u32(&v), w);
-    assert_int_equal(get_u32(&v), AMK_CONN_MAXPACKET_DEFAULT);
-    ASSERT_OK(amk_buf_get_end(&v));
+    expect_session_open(t, id, w, AMK_CONN_MAXPACKET_DEFAULT);
     ASSERT_OK(feed(t, "buuuu", AMK_MSG_CHANNEL_OPEN_CONFIRMATION, id, 7, 1000, 32768));
     /* the peer may send exactly the window, not a byte more */
     for (int i = 0; i < 4; i++)
@@ -102,7 +104,6 @@ test_conn_open_config_window_and_packet(void **state)
 {
     struct amk_conn_config cfg;
     struct tconn *t;
-    struct amk_buf v;
     uint32_t id;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -110,11 +111,7 @@ test_conn_open_config_window_and_packet(void **state)
     cfg.maxpacket = 16384;
     t = tconn_new_cfg(&cfg);
     ASSERT_OK(amk_conn_open_session(t->c, &id));
-    sent_type(t, 0, AMK_MSG_CHANNEL_OPEN, &v);
-    get_str_eq(&v, "session");
-    assert_int_equal(get_u32(&v), id);
-    assert_int_equal(get_u32(&v), 256 * 1024);
-    assert_int_equal(get_u32(&v), 16384);
+    expect_session_open(t, id, 256 * 1024, 16384);
     tconn_free(t);
 }
 
