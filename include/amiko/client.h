@@ -27,8 +27,8 @@
  * - non-blocking (amk_client_set_blocking(c, 0)): the call returns
  *   AMK_EAGAIN when it cannot finish now; the caller polls
  *   amk_client_get_fd() for amk_client_block_directions() (at most
- *   amk_client_next_timeout() ms) and calls it again with the same
- *   arguments.
+ *   amk_client_next_timeout() ms, asked after a pass over every channel
+ *   it waits on) and calls it again with the same arguments.
  *
  * **Host keys.** The server's key is looked up in the known_hosts files
  * loaded with amk_client_load_system_host_keys() and
@@ -290,8 +290,17 @@ AMK_API int amk_client_process(struct amk_client *c) AMK_MUST_CHECK;
 AMK_API int amk_client_block_directions(const struct amk_client *c);
 /** The descriptor to poll, or -1. */
 AMK_API int amk_client_get_fd(const struct amk_client *c);
-/** The longest a poll may last before the client must be called again (timers), ms; -1: none. */
-AMK_API int amk_client_next_timeout(const struct amk_client *c);
+/**
+ * The longest a poll may last before the client must be called again, ms;
+ * -1: no limit. 0 once after any call took packets in since the previous
+ * amk_client_next_timeout(): a call on one channel (a read, an exit status,
+ * amk_client_process()) may take in data, EOF or the exit of the others,
+ * which leaves nothing on the descriptor to wake a poll. So a loop asks for
+ * the timeout after it passed over every channel it waits on, and passes
+ * over them again without blocking when it gets 0. Otherwise the time to
+ * the next timer (keepalive, rekey, connect timeout).
+ */
+AMK_API int amk_client_next_timeout(struct amk_client *c);
 
 /** The detail of the last failure, or "". Never NULL. */
 AMK_API const char *amk_client_last_error(const struct amk_client *c);

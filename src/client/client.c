@@ -123,6 +123,7 @@ receive_all(struct amk_client *c, size_t *n, size_t budget, int *cut)
         if (r != AMK_OK)
             return fail_session(c, r);
         (*n)++;
+        c->took_input = 1;
         taken += len;
         if (len == 0)
             return client_fail(c, AMK_EPROTO, "empty packet");
@@ -862,13 +863,20 @@ amk_client_get_fd(const struct amk_client *c)
 }
 
 int
-amk_client_next_timeout(const struct amk_client *c)
+amk_client_next_timeout(struct amk_client *c)
 {
     int64_t wake, now;
     int64_t deadline = AMK_DEADLINE_NONE;
 
     if (c == NULL || c->s == NULL)
         return -1;
+    /* A call on one channel may have taken in another's data, its end or
+     * its exit: none of that makes the descriptor readable again, so the
+     * caller must pass over its channels once more before it waits. */
+    if (c->took_input) {
+        c->took_input = 0;
+        return 0;
+    }
     if (c->state == CLIENT_HANDSHAKE || c->state == CLIENT_AUTH)
         deadline = c->connect_deadline;
     wake = wake_time(c, deadline);

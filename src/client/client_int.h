@@ -61,6 +61,7 @@ struct amk_client {
     int connect_timeout_ms;
     int64_t connect_deadline;
     int dirs;                       /* AMK_WAIT_* after the last AMK_EAGAIN */
+    int took_input;                 /* packets taken in since amk_client_next_timeout() said so */
     struct amk_logger log;
 
     /* configuration */

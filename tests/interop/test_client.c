@@ -464,6 +464,51 @@ test_client_nonblocking_channels_one_connection(void **state)
     amk_client_free(c);
 }
 
+/*
+ * Non-blocking: a read of one stream can take in the other's data and the
+ * channel's end, after which nothing is left on the socket to wake a poll.
+ * amk_client_next_timeout() must then say 0 (pass again) rather than "no
+ * limit", or a loop that reads stdout, then stderr, then polls waits
+ * forever with stdout's output in hand (amiko ssh did, once, in CI).
+ */
+static void
+test_client_nonblocking_read_takes_in_other_stream(void **state)
+{
+    struct amk_client *c = connected();
+    struct amk_client_channel *ch = NULL;
+    char buf[64];
+    size_t got = 0;
+    int status = -1, r;
+
+    /* the output comes later than the exec's answer */
+    ASSERT_OK(amk_client_exec(c, "sleep 0.3; echo out; echo err >&2; exit 7", 0, &ch));
+    ASSERT_OK(amk_client_set_blocking(c, 0));
+    assert_int_equal(amk_client_channel_read(ch, buf, sizeof(buf), &got), AMK_EAGAIN);
+    (void)amk_client_next_timeout(c);       /* the 0 owed for what the exec took in */
+    /* everything is on the socket now; only stderr is read */
+    sleep(1);
+    r = amk_client_channel_read_stderr(ch, buf, sizeof(buf), &got);
+    assert_int_equal(r, AMK_OK);
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "err\n", 4);
+    ASSERT_OK(amk_client_channel_read_stderr(ch, buf, sizeof(buf), &got));
+    assert_int_equal(got, 0);
+    /* stdout's line and the channel's end were taken in by those reads */
+    assert_int_equal(amk_client_next_timeout(c), 0);
+    assert_int_equal(amk_client_channel_poll(ch) & AMK_CLIENT_EV_STDOUT, AMK_CLIENT_EV_STDOUT);
+    ASSERT_OK(amk_client_channel_read(ch, buf, sizeof(buf), &got));
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "out\n", 4);
+    ASSERT_OK(amk_client_channel_read(ch, buf, sizeof(buf), &got));
+    assert_int_equal(got, 0);
+    ASSERT_OK(amk_client_channel_exit_status(ch, &status));
+    assert_int_equal(status, 7);
+    /* said once: with nothing new taken in, the next timer (rekey) */
+    assert_true(amk_client_next_timeout(c) > 1000);
+    amk_client_channel_free(ch);
+    amk_client_free(c);
+}
+
 /* --- host keys --------------------------------------------------------- */
 
 static void
@@ -701,6 +746,7 @@ main(void)
         cmocka_unit_test(test_client_100mb_input),
         cmocka_unit_test(test_client_20_channels_at_once),
         cmocka_unit_test(test_client_nonblocking_channels_one_connection),
+        cmocka_unit_test(test_client_nonblocking_read_takes_in_other_stream),
         cmocka_unit_test(test_client_unknown_host_refused_by_default),
         cmocka_unit_test(test_client_hostkey_callback_refuses),
         cmocka_unit_test(test_client_auto_add_writes_known_hosts),
