@@ -3,27 +3,29 @@
  * file, as objects stepped alone or several at once on one amk_sftp (see
  * amiko/sftp.h). One implementation serves the blocking calls too.
  *
- * Each transfer keeps up to `limit` READ or WRITE requests in flight:
- * it starts at INFLIGHT_START, grows by one per full reply (so it
- * doubles per round trip while the server keeps up) up to `cap` (16 MiB
- * of requests, at most half the engine's slots) and halves on a short
- * read. Memory is bounded by the requests in flight.
+ * Each transfer keeps up to `limit` READ or WRITE requests in flight,
+ * at most `cap` (16 MiB of requests, at most a quarter of the engine's
+ * slots). Memory is bounded by the requests in flight.
  *
- * A put paces itself on delay instead (TCP Vegas's rule, counted in
- * requests): each WRITE's round trip against the shortest seen tells how
- * many of the requests in flight with it were waiting in a queue rather
- * than being served. It starts at INFLIGHT_MIN; while fewer than
- * PUT_QUEUED_LO wait its limit grows (by one per reply until a queue
- * first shows, by one per round trip after that); when more than
- * PUT_QUEUED_HI wait it shrinks by one per round trip. Against
- * OpenSSH's sshd this matters: data queued in sshd (up to its 2 MiB
- * channel window) makes it regrow a multi-MiB buffer by one packet at a
- * time, each time into fresh memory with a copy of the whole (strace
- * shows an mmap/munmap pair of ~2.5 MiB every few packets), so a put
- * that fills the window costs sshd about 2.5x the CPU per byte of one
- * that keeps two or three requests in flight (issue 6). On a long link
- * the shortest round trip is the link's own, so the limit still grows
- * to cover it.
+ * The limit paces itself on delay (TCP Vegas's rule, counted in
+ * requests): each request's round trip against the shortest seen tells
+ * how many of the requests in flight with it were waiting in a queue
+ * rather than being served. While fewer than QUEUED_LO wait the limit
+ * grows (by one per reply until a queue first shows, by one per round
+ * trip after that); when more than QUEUED_HI wait it shrinks by one per
+ * round trip; a short read halves it. A get starts at INFLIGHT_START, a
+ * put at INFLIGHT_MIN. Against OpenSSH's sshd this matters both ways:
+ * data queued in sshd makes it regrow a multi-MiB buffer by one packet
+ * at a time, each time into fresh memory with a copy of the whole
+ * (strace shows an mmap/munmap pair of ~2.5 MiB every few packets). A put
+ * that fills sshd's 2 MiB window costs it about 2.5x the CPU per byte of
+ * one that keeps two or three requests in flight; a get that keeps
+ * 16 MiB of READs in flight has sshd queue the replies in its channel
+ * buffer, 2.2-2.7 CPU s per GiB against 1.7 for a paced one (issue 6).
+ * A get tolerates a little more queue than a put (its round trips also
+ * carry the reply's 256 KiB, whose time varies). On a long link the
+ * shortest round trip is the link's own, so the limit still grows to
+ * cover it.
  *
  * The data path copies as little as it can: a DATA reply is written to
  * the local file (pwrite) or the caller's buffer straight from the
@@ -46,6 +48,8 @@
 #define INFLIGHT_MIN 2
 #define PUT_QUEUED_LO 1.0           /* a put grows while fewer wait... */
 #define PUT_QUEUED_HI 2.0           /* ...and shrinks when more do */
+#define GET_QUEUED_LO 2.0           /* the same for a get (measured: 1/2 */
+#define GET_QUEUED_HI 4.0           /* 455 MiB/s, 2/4 541, sshd's cat 411) */
 #define RATE_SAMPLE_S 0.25          /* a rate sample covers at least this */
 #define RATE_WEIGHT 0.25            /* of a new sample: about the last 1-2 s */
 #define PROGRESS_EVERY_S 0.05       /* the object callback's pace */
@@ -76,8 +80,8 @@ struct piece {
     uint32_t id;
     uint64_t off;
     size_t len;
-    double sent;                    /* put: when it was queued */
-    size_t ahead;                   /* put: in flight then, itself included */
+    double sent;                    /* when it was queued */
+    size_t ahead;                   /* in flight then, itself included */
 };
 
 struct amk_sftp_transfer {
@@ -102,9 +106,9 @@ struct amk_sftp_transfer {
     size_t piece_len;
     uint64_t start, next, end, total, done;
     uint64_t hole;                  /* get: data before it is contiguous */
-    double rtt_min;                 /* put: the shortest WRITE round trip; 0 */
-    double paced_at;                /* put: when its limit last moved once queued */
-    int queue_seen;                 /* put: a queue showed (growth slows) */
+    double rtt_min;                 /* the shortest request round trip; 0 */
+    double paced_at;                /* when the limit last moved once queued */
+    int queue_seen;                 /* a queue showed (growth slows) */
     int src_end;                    /* put: the source is used up */
     int err;                        /* the first error */
     int result;                     /* AMK_EAGAIN while running */
@@ -480,6 +484,8 @@ piece_add(struct amk_sftp_transfer *t, uint32_t id, uint64_t off, size_t len)
     t->pieces[t->n].id = id;
     t->pieces[t->n].off = off;
     t->pieces[t->n].len = len;
+    t->pieces[t->n].sent = now_s();
+    t->pieces[t->n].ahead = t->n + 1;
     t->n++;
     if (t->n > t->peak)
         t->peak = t->n;
@@ -579,10 +585,45 @@ issue_one(struct amk_sftp_transfer *t)
         return AMK_OK;
     }
     piece_add(t, id, t->next, got);
-    t->pieces[t->n - 1].sent = now_s();
-    t->pieces[t->n - 1].ahead = t->n;
     t->next += got;
     return AMK_OK;
+}
+
+/* Vegas's rule on the round trip of piece @p pc (see the top). */
+static void
+pace(struct amk_sftp_transfer *t, const struct piece *pc)
+{
+    int get = t->kind == XK_GET || t->kind == XK_MEM_GET;
+    double lo = get ? GET_QUEUED_LO : PUT_QUEUED_LO, hi = get ? GET_QUEUED_HI : PUT_QUEUED_HI;
+    double now = now_s(), rtt = now - pc->sent, queued;
+    int once_per_rtt = pc->sent >= t->paced_at;
+
+    if (rtt <= 0)
+        return;
+    if (t->rtt_min == 0 || rtt < t->rtt_min) {
+        /* a new floor says nothing about a queue: no move on it */
+        t->rtt_min = rtt;
+        return;
+    }
+    /* of the requests in flight when it was sent, the share that waited */
+    queued = (double)pc->ahead * (1.0 - t->rtt_min / rtt);
+    if (queued > hi) {
+        t->queue_seen = 1;
+        /* once per round trip: the next sample must have seen this limit */
+        if (t->limit > INFLIGHT_MIN && once_per_rtt) {
+            t->limit--;
+            t->paced_at = now;
+        }
+    } else if (queued < lo && t->limit < t->cap) {
+        /* one more per reply (doubling per round trip) until a queue
+         * first shows, one more per round trip after that */
+        if (!t->queue_seen) {
+            t->limit++;
+        } else if (once_per_rtt) {
+            t->limit++;
+            t->paced_at = now;
+        }
+    }
 }
 
 /* The reply to READ piece @p pc of a get. */
@@ -635,45 +676,10 @@ got_read(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_re
             t->hole = min64(t->hole, pc->off + rep->data_len);
             return xfail(t, r == AMK_EAGAIN ? AMK_EINTERNAL : r);
         }
-    } else if (t->limit < t->cap) {
-        t->limit++;
+    } else {
+        pace(t, pc);
     }
     return AMK_OK;
-}
-
-/* Vegas's rule on the round trip of WRITE piece @p pc (see the top). */
-static void
-pace_put(struct amk_sftp_transfer *t, const struct piece *pc)
-{
-    double now = now_s(), rtt = now - pc->sent, queued;
-    int once_per_rtt = pc->sent >= t->paced_at;
-
-    if (rtt <= 0)
-        return;
-    if (t->rtt_min == 0 || rtt < t->rtt_min) {
-        /* a new floor says nothing about a queue: no move on it */
-        t->rtt_min = rtt;
-        return;
-    }
-    /* of the requests in flight when it was sent, the share that waited */
-    queued = (double)pc->ahead * (1.0 - t->rtt_min / rtt);
-    if (queued > PUT_QUEUED_HI) {
-        t->queue_seen = 1;
-        /* once per round trip: the next sample must have seen this limit */
-        if (t->limit > INFLIGHT_MIN && once_per_rtt) {
-            t->limit--;
-            t->paced_at = now;
-        }
-    } else if (queued < PUT_QUEUED_LO && t->limit < t->cap) {
-        /* one more per reply (doubling per round trip) until a queue
-         * first shows, one more per round trip after that */
-        if (!t->queue_seen) {
-            t->limit++;
-        } else if (once_per_rtt) {
-            t->limit++;
-            t->paced_at = now;
-        }
-    }
 }
 
 /* The reply to WRITE piece @p pc of a put. */
@@ -689,7 +695,7 @@ got_write(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_r
         return AMK_OK;
     if ((r = note_done(t, pc->len)) != AMK_OK)
         return xfail(t, r);
-    pace_put(t, pc);
+    pace(t, pc);
     return AMK_OK;
 }
 
