@@ -11,7 +11,8 @@
  *  - SFTP: READ of 2^32-1 bytes (one answer of at most the server's I/O
  *    size), 64 such READs pipelined, a WRITE of 200 KiB, an SFTP packet
  *    claiming 2^32-1 bytes, paths of 6000 bytes and 200 KiB, 5000 OPENs on
- *    one session (a handle limit, descriptors released when it ends).
+ *    one session (a handle limit, descriptors released when it ends), a
+ *    client that stops reading answers and fills the channel's window.
  * After each, the server runs, serves OpenSSH's ssh, and its RSS grew by
  * less than HC_RSS_SLACK_KB; SIGTERM ends it with status 0.
  * HOSTILE_SSHD=1 runs the same against OpenSSH's sshd (reference; sshd
@@ -21,6 +22,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "channel/conn.h"
@@ -394,6 +396,93 @@ test_sftp_huge_read_and_write(void **state)
     finish(rss);
 }
 
+/*
+ * A client that stops reading replies and goes on sending. The SFTP
+ * channel's window was grown to 8 MiB (SFTP_WINDOW in server_sftp.c);
+ * 4 MiB of READ answers fill our 2 MiB window, the SFTP engine then stops
+ * taking input, and the WRITEs we send after that wait in the channel, at
+ * most its window. Nothing is lost: once we read again every answer comes,
+ * in order, and every WRITE lands.
+ */
+#define STALL_READS 16
+#define STALL_READ_LEN (255u * 1024)   /* the server's I/O size (limits@openssh.com) */
+#define STALL_WRITE_LEN (16u * 1024)
+#define STALL_GROWTH_KB (24L * 1024)   /* the 8 MiB window and our 2 MiB, twice over */
+
+static void
+test_sftp_reader_stops(void **state)
+{
+    struct amk_buf *b = amk_buf_new(), *h = amk_buf_new(), *w = amk_buf_new();
+    static uint8_t wdata[STALL_WRITE_LEN];
+    char path[FIXTURE_PATH_MAX + 64];
+    struct amk_session *s;
+    struct hc_chan c;
+    const uint8_t *d;
+    size_t dl, writes = 0;
+    uint32_t status, granted;
+    uint8_t type;
+    long rss, rss_mid;
+    struct stat st;
+
+    make_file("big4", STALL_READS * STALL_READ_LEN);
+    s = start_authed(NULL, &rss);
+    ASSERT_OK(hc_sftp_start(s, &c));
+    granted = c.window;
+    print_message("    SFTP channel window after INIT: %u\n", granted);
+    if (!reference())
+        assert_true(granted > 8u * 1024 * 1024 - 4096);   /* grown (sshd keeps 2 MiB) */
+    root_path(path, sizeof(path), "big4");
+    assert_int_equal(sftp_open(s, &c, b, path, 0, h), 0);
+    root_path(path, sizeof(path), "sink");
+    assert_int_equal(sftp_open(s, &c, b, path, 1, w), 0);
+    /* 4 MiB of answers for our 2 MiB window, and we read none of them */
+    for (uint32_t i = 0; i < STALL_READS; i++) {
+        req(b, AMK_SSH_FXP_READ);
+        ASSERT_OK(amk_buf_put_stringb(b, h));
+        ASSERT_OK(amk_buf_put_u64(b, (uint64_t)i * STALL_READ_LEN));
+        ASSERT_OK(amk_buf_put_u32(b, STALL_READ_LEN));
+        ASSERT_OK(hc_sftp_send(s, &c, b));
+    }
+    usleep(300 * 1000);
+    /* WRITEs until the window the server gave us is used up */
+    while (c.window >= STALL_WRITE_LEN + 1024) {
+        req(b, AMK_SSH_FXP_WRITE);
+        ASSERT_OK(amk_buf_put_stringb(b, w));
+        ASSERT_OK(amk_buf_put_u64(b, (uint64_t)writes * STALL_WRITE_LEN));
+        ASSERT_OK(amk_buf_put_string(b, wdata, sizeof(wdata)));
+        ASSERT_OK(hc_sftp_send(s, &c, b));
+        writes++;
+    }
+    usleep(300 * 1000);
+    rss_mid = hc_server_rss_kb(&srv);
+    print_message("    %zu WRITEs of 16 KiB sent unread; server RSS %ld -> %ld KiB\n", writes,
+        rss, rss_mid);
+    assert_true(writes * STALL_WRITE_LEN > granted / 2);
+    if (!reference())
+        assert_true(rss_mid - rss < STALL_GROWTH_KB);
+    assert_int_equal(hc_server_alive(&srv), 1);
+    /* reading again: every answer, in order */
+    for (int i = 0; i < STALL_READS; i++) {
+        type = reply(s, &c, b, &status);
+        assert_int_equal(type, AMK_SSH_FXP_DATA);
+        ASSERT_OK(amk_buf_get_string_direct(b, &d, &dl));
+        assert_int_equal(dl, STALL_READ_LEN);
+    }
+    for (size_t i = 0; i < writes; i++) {
+        type = reply(s, &c, b, &status);
+        assert_int_equal(type, AMK_SSH_FXP_STATUS);
+        assert_int_equal(status, AMK_SSH_FX_OK);
+    }
+    snprintf(path, sizeof(path), "%s/sink", srv.root);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal((size_t)st.st_size, writes * STALL_WRITE_LEN);
+    amk_session_free(s);
+    amk_buf_free(b);
+    amk_buf_free(h);
+    amk_buf_free(w);
+    finish(rss);
+}
+
 static void
 test_sftp_packet_length_2_32(void **state)
 {
@@ -577,6 +666,7 @@ main(void)
         cmocka_unit_test_teardown(test_channel_open_flood, test_teardown),
         cmocka_unit_test_teardown(test_global_request_flood, test_teardown),
         cmocka_unit_test_teardown(test_sftp_huge_read_and_write, test_teardown),
+        cmocka_unit_test_teardown(test_sftp_reader_stops, test_teardown),
         cmocka_unit_test_teardown(test_sftp_packet_length_2_32, test_teardown),
         cmocka_unit_test_teardown(test_sftp_deep_paths, test_teardown),
         cmocka_unit_test_teardown(test_sftp_many_handles, test_teardown),
