@@ -28,8 +28,13 @@
 #define SRV_MAX_LISTENERS 8
 #define SRV_MAX_HOST_KEYS 8
 #define SRV_N_SPECS 6
-/* Bytes read from one connection per loop turn (into the shared buffer). */
-#define SRV_READ_CHUNK ((size_t)64 * 1024)
+/* Bytes read from one connection per loop turn (into the shared buffer).
+ * 256 KiB: an upload's turn then reads a whole 255 KiB WRITE, with a
+ * quarter of the recv and epoll_wait calls of 64 KiB (strace of a 1 GiB
+ * put: ~4,100 recvfrom against ~16,000). Three A/Bs of 1 GiB puts to
+ * amiko serve all favoured it; the last, 8 rounds: 1231 -> 1400 MiB/s,
+ * server 0.80 -> 0.70 CPU s per GiB. */
+#define SRV_READ_CHUNK ((size_t)256 * 1024)
 /* Packets handled per connection per loop turn. */
 #define SRV_PACKETS_PER_TURN 64
 /* Bytes written to one connection's socket per loop turn. */
