@@ -10,9 +10,9 @@
  * The limit paces itself on delay (TCP Vegas's rule, counted in
  * requests): each request's round trip against the shortest seen tells
  * how many of the requests in flight with it were waiting in a queue
- * rather than being served. While fewer than QUEUED_LO wait the limit
- * grows (by one per reply until a queue first shows, by one per round
- * trip after that); when more than QUEUED_HI wait it shrinks by one per
+ * rather than being served. While fewer than {GET,PUT}_QUEUED_LO wait the
+ * limit grows (by one per reply until a queue first shows, by one per round
+ * trip after that); when more than _QUEUED_HI wait it shrinks by one per
  * round trip; a short read halves it. A get starts at INFLIGHT_START, a
  * put at INFLIGHT_MIN. Against OpenSSH's sshd this matters both ways:
  * data queued in sshd makes it regrow a multi-MiB buffer by one packet
