@@ -217,9 +217,10 @@ int amk_userauth_client_password(struct amk_userauth_client *a, const char *pass
  * (amk_userauth_client_busy() is 0). Signs session_id || request and
  * sends it; with pubkey_query_first, first asks whether the key is
  * acceptable (no signature) and signs on SSH_MSG_USERAUTH_PK_OK. The
- * signature algorithm is the key type's, except for RSA keys (RFC 8332 §3.2): rsa-sha2-512, else
- * rsa-sha2-256, as listed in server-sig-algs; ssh-rsa (SHA-1) only when
- * the server sent no server-sig-algs or lists only ssh-rsa. AMK_ENOTSUP
+ * signature algorithm is the key type's, except for RSA keys (RFC 8332
+ * §3.2): rsa-sha2-512, else rsa-sha2-256, as listed in server-sig-algs;
+ * ssh-rsa (SHA-1) only when the server sent no server-sig-algs or lists
+ * only ssh-rsa. AMK_ENOTSUP
  * when server-sig-algs lists no algorithm for the key; AMK_ESTATE when no
  * session identifier is known yet.
  */

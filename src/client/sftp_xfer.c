@@ -123,6 +123,13 @@ struct amk_sftp_transfer {
     void *user;
 };
 
+/* A get (remote to local file or memory) rather than a put. */
+static int
+is_get(const struct amk_sftp_transfer *t)
+{
+    return t->kind == XK_GET || t->kind == XK_MEM_GET;
+}
+
 static double
 now_s(void)
 {
@@ -489,7 +496,7 @@ piece_add(struct amk_sftp_transfer *t, uint32_t id, uint64_t off, size_t len)
     t->n++;
     if (t->n > t->peak)
         t->peak = t->n;
-    if (t->kind == XK_GET || t->kind == XK_MEM_GET) {
+    if (is_get(t)) {
         k = &t->s->sink[id & SLOT_MASK];
         k->id = id;
         k->t = t;
@@ -525,7 +532,7 @@ can_issue(const struct amk_sftp_transfer *t)
 {
     if (t->result != AMK_EAGAIN || t->state != XS_RUN || t->err != AMK_OK || t->n >= t->limit)
         return 0;
-    if (t->kind == XK_GET || t->kind == XK_MEM_GET)
+    if (is_get(t))
         return t->next < t->end;
     return !t->src_end;
 }
@@ -542,7 +549,7 @@ issue_one(struct amk_sftp_transfer *t)
     ssize_t n;
     int r;
 
-    if (t->kind == XK_GET || t->kind == XK_MEM_GET) {
+    if (is_get(t)) {
         if (t->end - t->next < want)
             want = (size_t)(t->end - t->next);
         if ((r = send_read(t, t->next, want)) != AMK_OK)
@@ -593,7 +600,7 @@ issue_one(struct amk_sftp_transfer *t)
 static void
 pace(struct amk_sftp_transfer *t, const struct piece *pc)
 {
-    int get = t->kind == XK_GET || t->kind == XK_MEM_GET;
+    int get = is_get(t);
     double lo = get ? GET_QUEUED_LO : PUT_QUEUED_LO, hi = get ? GET_QUEUED_HI : PUT_QUEUED_HI;
     double now = now_s(), rtt = now - pc->sent, queued;
     int once_per_rtt = pc->sent >= t->paced_at;
@@ -719,7 +726,7 @@ take_replies(struct amk_sftp_transfer *t)
         t->pieces[i] = t->pieces[--t->n];
         if (t->s->sink[pc.id & SLOT_MASK].t == t)
             t->s->sink[pc.id & SLOT_MASK].t = NULL;
-        if (t->kind == XK_GET || t->kind == XK_MEM_GET)
+        if (is_get(t))
             r = got_read(t, &pc, &rep);
         else
             r = got_write(t, &pc, &rep);
@@ -817,7 +824,7 @@ get_finish_local(struct amk_sftp_transfer *t)
 static int
 go_run(struct amk_sftp_transfer *t)
 {
-    int get = t->kind == XK_GET || t->kind == XK_MEM_GET;
+    int get = is_get(t);
     size_t cap;
 
     t->piece_len = get ? t->s->read_len : t->s->write_len;
@@ -848,7 +855,7 @@ advance(struct amk_sftp_transfer *t)
     struct amk_sftp_req q;
     struct amk_sftp_reply rep;
     struct amk_sftp_attrs a;
-    int r = AMK_OK, get = t->kind == XK_GET || t->kind == XK_MEM_GET;
+    int r = AMK_OK, get = is_get(t);
 
     memset(&q, 0, sizeof(q));
     memset(&rep, 0, sizeof(rep));

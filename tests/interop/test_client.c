@@ -10,6 +10,7 @@
 #include "test_helper.h"
 
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -464,6 +465,26 @@ test_client_nonblocking_channels_one_connection(void **state)
     amk_client_free(c);
 }
 
+/* Waits, without calling the library, until @p fd has bytes to read and
+ * their count stayed the same for 200 ms (at most 10 s): the server has
+ * sent what it had. */
+static void
+wait_socket_settles(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int last = -1, now = 0;
+
+    assert_true(poll(&pfd, 1, 10000) == 1);
+    for (int i = 0; i < 50; i++) {
+        usleep(200 * 1000);
+        assert_int_equal(ioctl(fd, FIONREAD, &now), 0);
+        if (now > 0 && now == last)
+            return;
+        last = now;
+    }
+    fail_msg("the server's output did not settle in 10 s");
+}
+
 /*
  * Non-blocking: a read of one stream can take in the other's data and the
  * channel's end, after which nothing is left on the socket to wake a poll.
@@ -486,7 +507,7 @@ test_client_nonblocking_read_takes_in_other_stream(void **state)
     assert_int_equal(amk_client_channel_read(ch, buf, sizeof(buf), &got), AMK_EAGAIN);
     (void)amk_client_next_timeout(c);       /* the 0 owed for what the exec took in */
     /* everything is on the socket now; only stderr is read */
-    sleep(1);
+    wait_socket_settles(amk_client_get_fd(c));
     r = amk_client_channel_read_stderr(ch, buf, sizeof(buf), &got);
     assert_int_equal(r, AMK_OK);
     assert_int_equal(got, 4);
