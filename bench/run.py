@@ -174,14 +174,17 @@ class Failed(Exception):
     pass
 
 
-def run_cmd(argv, cpu_core=None, stdout_path=None, timeout=900, input_data=None):
+def run_cmd(argv, cpu_core=None, stdout_path=None, timeout=900, input_data=None, stdin_path=None):
     """Runs @argv (pinned to @cpu_core); returns (wall s, child CPU s, stdout)."""
     if cpu_core is not None:
         argv = ["taskset", "-c", str(cpu_core)] + argv
     out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
+    inp = open(stdin_path, "rb") if stdin_path else (
+        subprocess.PIPE if input_data is not None else subprocess.DEVNULL)
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE,
-                         stdin=subprocess.PIPE if input_data is not None else subprocess.DEVNULL)
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, stdin=inp)
+    if stdin_path:
+        inp.close()
     try:
         so, se = p.communicate(input=input_data, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -481,6 +484,11 @@ class OpenSSH(Client):
             wall, _ = run_cmd(["ssh"] + self.ssh_opts(port) + [self.dest(), f"cat '{src}'"],
                               self.env.client_core, stdout_path=dst)
             return wall, cpu.stop()
+        if workload == "exec-cat-up":
+            cpu = ChildCPU()
+            wall, _ = run_cmd(["ssh"] + self.ssh_opts(port) + [self.dest(), f"cat > '{dst}'"],
+                              self.env.client_core, stdin_path=src)
+            return wall, cpu.stop()
         raise Failed(workload)
 
     def latency(self, workload, port, n):
@@ -566,6 +574,22 @@ class OpenSSHTuned(OpenSSH):
     workloads = {"sftp", "tree", "lfp"}
 
 
+class SshCat(OpenSSH):
+    """`ssh host cat` standing in for a transfer, in the SFTP tables: issue 6
+    asks for amiko's get and put within 10% of it, so it runs in the same
+    rounds as the SFTP clients (this machine's speed drifts by a quarter
+    within minutes, so figures from another table do not compare).
+    A get is `ssh host cat SRC > DST`, a put `ssh host 'cat > DST' < SRC`."""
+
+    name = "openssh ssh cat"
+
+    def supports(self, workload):
+        return workload == "sftp"
+
+    def transfer(self, workload, port, src, dst):
+        return super().transfer("exec-cat" if workload == "sftp-get" else "exec-cat-up", port, src, dst)
+
+
 CLIENTS = [OpenSSH, OpenSSHTuned, Amiko, Libssh2, Libssh, Paramiko, AsyncSSH]
 
 
@@ -607,6 +631,13 @@ class Table:
         for a, b in zip(mine, base):
             if a and b:
                 rs.append(a / b if self.higher_better else b / a)
+        return statistics.median(rs) if rs else None
+
+    def ratio_to(self, label, other):
+        """Median over rounds of @label's figure over @other's, same rounds."""
+        if label not in self.rows or other not in self.rows:
+            return None
+        rs = [a / b for a, b in zip(self.rows[label]["vals"], self.rows[other]["vals"]) if a and b]
         return statistics.median(rs) if rs else None
 
     def median(self, label):
@@ -748,8 +779,16 @@ class Bench:
                       "MiB/s", note="Against sshd (internal-sftp) unless the row names `amiko serve`; "
                       "time from before connecting to the end of the transfer.")
             rows = self.file_rows(t, "sftp")
+            cat = SshCat(self.env)
+            t.row(cat.name, cat.algs())
+            rows.append((cat.name, cat, self.sshd))
             self.one_file(t, rows, f"sftp-{direction}", self.size,
                           self.src if direction == "put" else self.src, self.src_sum)
+            r = t.ratio_to("amiko", cat.name) if "amiko" in t.rows else None
+            if r is not None:
+                t.note += (f" The row `{cat.name}` is `ssh host cat` in the same rounds "
+                           f"({'`cat SRC > DST`' if direction == 'get' else '`cat > DST < SRC`'}): "
+                           f"amiko's {direction} over it, median of the rounds, is **{r:.2f}**.")
             self.tables.append(t)
 
     def w_cat(self):
@@ -1155,6 +1194,14 @@ def headline(bench):
 
     line("sftp-get", "SFTP get, one large file", "MiB/s")
     line("sftp-put", "SFTP put, one large file", "MiB/s")
+    for key, what in (("sftp-get", "SFTP get next to `ssh host cat`, same rounds"),
+                      ("sftp-put", "SFTP put next to `ssh host 'cat > f'`, same rounds")):
+        t = by.get(key)
+        if t is None or "amiko" not in t.rows or SshCat.name not in t.rows:
+            continue
+        a, c, r = t.median("amiko"), t.median(SshCat.name), t.ratio_to("amiko", SshCat.name)
+        if a and c and r:
+            lines.append(f"| {what} (MiB/s) | {t.fmt.format(a)} | {t.fmt.format(c)} | {r:.2f}x | |")
     line("tree-get", "SFTP get, 16 KiB files", "files/s")
     line("tree-put", "SFTP put, 16 KiB files", "files/s")
     line("cat", "exec `cat`, one large file", "MiB/s")
