@@ -409,8 +409,13 @@ AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
 #define AMK_SFTP_XFER_PRESERVE 0x2u  /**< give the target the source's mode and times */
 
 /**
- * Copies remote @p remote to local @p local (created, mode 0644 before
- * umask; truncated unless AMK_SFTP_XFER_RESUME) with many reads in flight.
+ * Copies remote @p remote to local @p local (truncated unless
+ * AMK_SFTP_XFER_RESUME) with many reads in flight. A new @p local is
+ * created with the remote file's permission bits plus owner write (0644
+ * when the server sends none), before the umask, as OpenSSH's sftp does,
+ * so it is never readable by more users than its source, even while being
+ * written; an existing one keeps its mode (AMK_SFTP_XFER_PRESERVE sets
+ * the remote's at the end).
  * With AMK_SFTP_XFER_RESUME the local file's bytes are taken as a prefix
  * of the remote one and the copy goes on from its end (AMK_EINVAL when
  * the local file is longer). @p progress (may be NULL) is called as data
@@ -425,7 +430,8 @@ AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
  */
 AMK_API int amk_sftp_get(struct amk_sftp *sftp, const char *remote, const char *local,
     unsigned flags, amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
-/** Copies local @p local to remote @p remote (created; truncated unless
+/** Copies local @p local to remote @p remote (created with the local file's
+ * permission bits, before the server's umask; truncated unless
  * AMK_SFTP_XFER_RESUME, which goes on from the remote file's size), as
  * amk_sftp_get() the other way. A failed get leaves a local file that is
  * a clean prefix of the remote one; a failed put relies on the server
@@ -523,6 +529,14 @@ AMK_API int amk_sftp_tree_get(struct amk_sftp *sftp, const char *remote, const c
  * which continues it (and skips a file whose final name already has the
  * source's size and no ".amkpart" beside it). AMK_SFTP_TREE_INPLACE
  * writes the final names directly instead (resume then continues them).
+ * Without AMK_SFTP_TREE_PRESERVE a file that replaces an existing regular
+ * file keeps that file's permission bits (as OpenSSH's sftp, which
+ * truncates in place, and rsync do: a 0600 file stays 0600), at the cost
+ * of an LSTAT per file outside the directories this put created; its
+ * ".amkpart" is created with those bits, so the new contents are never
+ * readable by more users than the old. A new file gets its source's bits
+ * as amk_sftp_put() creates it. The owner of a replaced file becomes the
+ * uploading user (the rename makes a new file).
  * @return as amk_sftp_tree_get().
  */
 AMK_API int amk_sftp_tree_put(struct amk_sftp *sftp, const char *local, const char *remote,

@@ -136,6 +136,10 @@ int amk_sftp_xfer_mem(struct amk_sftp_file *f, int put, void *buf, size_t len, u
 /* Steps @p t until it is finished (AMK_OK or its error) or, non-blocking,
  * the stream would wait (AMK_EAGAIN). */
 int amk_sftp_xfer_run1(struct amk_sftp_transfer *t) AMK_SFTP_MUST_CHECK;
+/* amk_sftp_put() creating a new @p remote with permission bits @p mode
+ * (-1: the local file's) in place of the local file's. */
+int amk_sftp_put_mode(struct amk_sftp *s, const char *local, const char *remote, unsigned flags,
+    long mode, amk_sftp_progress_fn progress, void *user) AMK_SFTP_MUST_CHECK;
 /* The end of the data read by a memory get (where the file ended). */
 uint64_t amk_sftp_xfer_end(const struct amk_sftp_transfer *t);
 /* 1 when @p t is the memory transfer of these arguments. */

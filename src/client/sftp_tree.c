@@ -26,10 +26,6 @@
 #include <unistd.h>
 
 #define TREE_MAX_NODES ((size_t)16 * 1024 * 1024) /* listing bound: 16 M entries */
-/* Without PRESERVE a new file gets its source's permission bits as a 022
- * umask leaves them (as scp and OpenSSH's sftp give them): get and put
- * create files 0644, so other modes are set after the copy. */
-#define DEFAULT_MODE_MASK 0755u
 
 enum node_kind { NODE_FILE, NODE_DIR, NODE_LINK, NODE_OTHER };
 
@@ -40,9 +36,13 @@ struct node {
     uint32_t mode;          /* permission bits */
     uint32_t atime, mtime;
     int have_mode, have_times;
+    size_t parent;          /* index of the directory holding it; NO_PARENT for the top */
     int skip;               /* under a directory that failed */
     int made;               /* a directory that exists on the target now */
+    int fresh;              /* a directory this transfer created (empty before it) */
 };
+
+#define NO_PARENT SIZE_MAX
 
 struct tree_xfer {
     struct amk_sftp *s;
@@ -133,7 +133,7 @@ report_local(struct tree_xfer *x, const char *path, const char *what)
 }
 
 static int
-add_node(struct tree_xfer *x, const char *rel, enum node_kind kind, uint64_t size,
+add_node(struct tree_xfer *x, size_t parent, const char *rel, enum node_kind kind, uint64_t size,
     int have_mode, uint32_t mode, int have_times, uint32_t atime, uint32_t mtime)
 {
     struct node *nd;
@@ -152,6 +152,7 @@ add_node(struct tree_xfer *x, const char *rel, enum node_kind kind, uint64_t siz
     memset(nd, 0, sizeof(*nd));
     if ((nd->rel = strdup(rel)) == NULL)
         return AMK_ENOMEM;
+    nd->parent = parent;
     nd->kind = kind;
     nd->size = size;
     nd->have_mode = have_mode;
@@ -266,7 +267,7 @@ amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts)
 
 /* Lists remote directory @p top/@p rel into x, recursively. */
 static int
-list_remote(struct tree_xfer *x, const char *top, const char *rel, int depth)
+list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_node, int depth)
 {
     struct amk_sftp_name *names = NULL;
     size_t n = 0;
@@ -302,11 +303,11 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, int depth)
             r = report(x, sub, AMK_EPROTO, "the server sent a bad file name");
             r = r == AMK_OK ? AMK_OK : x->stop;
         } else {
-            r = add_node(x, sub, k, (a->flags & AMK_SFTP_ATTR_SIZE) ? a->size : 0,
+            r = add_node(x, dir_node, sub, k, (a->flags & AMK_SFTP_ATTR_SIZE) ? a->size : 0,
                 (a->flags & AMK_SFTP_ATTR_PERMISSIONS) != 0, a->permissions,
                 (a->flags & AMK_SFTP_ATTR_ACMODTIME) != 0, a->atime, a->mtime);
             if (r == AMK_OK && k == NODE_DIR)
-                r = list_remote(x, top, sub, depth + 1);
+                r = list_remote(x, top, sub, x->n - 1, depth + 1);
         }
         free(sub);
     }
@@ -316,7 +317,7 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, int depth)
 
 /* Lists local directory @p top/@p rel into x, recursively. */
 static int
-list_local(struct tree_xfer *x, const char *top, const char *rel, int depth)
+list_local(struct tree_xfer *x, const char *top, const char *rel, size_t dir_node, int depth)
 {
     char *dir = join(top, rel);
     struct dirent *de;
@@ -349,10 +350,10 @@ list_local(struct tree_xfer *x, const char *top, const char *rel, int depth)
             r = report_local(x, full, "cannot stat");
             r = r == AMK_OK ? AMK_OK : x->stop;
         } else {
-            r = add_node(x, sub, kind_of(st.st_mode), (uint64_t)st.st_size, 1,
+            r = add_node(x, dir_node, sub, kind_of(st.st_mode), (uint64_t)st.st_size, 1,
                 (uint32_t)st.st_mode, 1, (uint32_t)st.st_atime, (uint32_t)st.st_mtime);
             if (r == AMK_OK && S_ISDIR(st.st_mode))
-                r = list_local(x, top, sub, depth + 1);
+                r = list_local(x, top, sub, x->n - 1, depth + 1);
         }
         free(sub);
         free(full);
@@ -378,7 +379,7 @@ list_top(struct tree_xfer *x, const char *src, int remote)
             return x->stop != AMK_OK ? x->stop : r;
         }
         k = (a.flags & AMK_SFTP_ATTR_PERMISSIONS) ? kind_of(a.permissions) : NODE_FILE;
-        r = add_node(x, "", k, (a.flags & AMK_SFTP_ATTR_SIZE) ? a.size : 0,
+        r = add_node(x, NO_PARENT, "", k, (a.flags & AMK_SFTP_ATTR_SIZE) ? a.size : 0,
             (a.flags & AMK_SFTP_ATTR_PERMISSIONS) != 0, a.permissions,
             (a.flags & AMK_SFTP_ATTR_ACMODTIME) != 0, a.atime, a.mtime);
     } else {
@@ -389,7 +390,7 @@ list_top(struct tree_xfer *x, const char *src, int remote)
             return x->stop != AMK_OK ? x->stop : r;
         }
         k = kind_of(st.st_mode);
-        r = add_node(x, "", k, (uint64_t)st.st_size, 1, (uint32_t)st.st_mode, 1,
+        r = add_node(x, NO_PARENT, "", k, (uint64_t)st.st_size, 1, (uint32_t)st.st_mode, 1,
             (uint32_t)st.st_atime, (uint32_t)st.st_mtime);
     }
     if (r != AMK_OK)
@@ -401,7 +402,7 @@ list_top(struct tree_xfer *x, const char *src, int remote)
     }
     if (k != NODE_DIR)
         return AMK_OK;
-    return remote ? list_remote(x, src, "", 1) : list_local(x, src, "", 1);
+    return remote ? list_remote(x, src, "", 0, 1) : list_local(x, src, "", 0, 1);
 }
 
 /* --- Get --------------------------------------------------------------- */
@@ -508,7 +509,7 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
 {
     struct node *nd = &x->v[i];
     unsigned fl = 0;
-    int r, existed;
+    int r;
 
     switch (nd->kind) {
     case NODE_DIR:
@@ -521,8 +522,8 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
         break;
     }
     /* as OpenSSH's sftp: without PRESERVE only a file we create takes the
-     * source's mode; one that is overwritten keeps its own */
-    existed = access(dst, F_OK) == 0;
+     * source's mode (amk_sftp_get() creates it so); one that is overwritten
+     * keeps its own */
     x->prog.path = src;
     x->prog.file_total = nd->size;
     x->prog.file_done = 0;
@@ -533,10 +534,7 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     r = amk_sftp_get(x->s, src, dst, fl, file_progress, x);
     if (x->stop != AMK_OK)
         return x->stop;
-    if (r == AMK_OK && !(fl & AMK_SFTP_XFER_PRESERVE) && !existed && nd->have_mode &&
-        (nd->mode & 0777) != 0644 && chmod(dst, nd->mode & DEFAULT_MODE_MASK) != 0)
-        r = report_local(x, dst, "cannot set the mode of");
-    else if (r != AMK_OK)
+    if (r != AMK_OK)
         r = report_remote(x, src, r);
     if (x->stop == AMK_OK)
         (void)file_finished(x, nd);
@@ -579,6 +577,7 @@ put_dir(struct tree_xfer *x, size_t i, const char *dst)
 
     if (r == AMK_OK) {
         x->v[i].made = 1;
+        x->v[i].fresh = 1;
         return AMK_OK;
     }
     snprintf(msg, sizeof(msg), "%s", amk_sftp_last_error(x->s));
@@ -627,13 +626,28 @@ replace(struct amk_sftp *s, const char *from, const char *to)
     return r;
 }
 
-/* Without PRESERVE: the source's mode, as DEFAULT_MODE_MASK says. */
-static int
-put_mode(struct tree_xfer *x, const struct node *nd, const char *path, unsigned fl)
+/*
+ * Without PRESERVE, a regular file that an atomic put replaces keeps its
+ * permission bits: OpenSSH's sftp truncates it in place, and rsync, which
+ * also renames a temporary file over it, gives the new one the old mode.
+ * Replacing by rename would otherwise turn a 0600 file into the source's
+ * 0644. (The owner becomes the uploading user, as with rsync without -o.)
+ * Returns the mode to keep, or -1 for "none": the name is new, or not a
+ * regular file. A directory this transfer created was empty, so nothing in
+ * it is looked up.
+ */
+static long
+replaced_mode(struct tree_xfer *x, const struct node *nd, const char *dst, unsigned fl)
 {
-    if ((fl & AMK_SFTP_XFER_PRESERVE) || !nd->have_mode || (nd->mode & 0777) == 0644)
-        return AMK_OK;
-    return amk_sftp_chmod(x->s, path, nd->mode & DEFAULT_MODE_MASK);
+    struct amk_sftp_attrs a;
+
+    if ((fl & AMK_SFTP_XFER_PRESERVE) || (nd->parent != NO_PARENT && x->v[nd->parent].fresh))
+        return -1;
+    if (amk_sftp_lstat(x->s, dst, &a) != AMK_OK || !(a.flags & AMK_SFTP_ATTR_PERMISSIONS) ||
+        !S_ISREG(a.permissions))
+        return -1;
+    /* not set-id bits: the kernel drops those when a file is written to */
+    return (long)(a.permissions & 0777);
 }
 
 static int
@@ -643,6 +657,7 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     struct amk_sftp_attrs a;
     unsigned fl = 0;
     char *part = NULL;
+    long keep;
     int r;
 
     switch (nd->kind) {
@@ -663,9 +678,8 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     if (x->o.flags & AMK_SFTP_TREE_INPLACE) {
         if (x->o.flags & AMK_SFTP_TREE_RESUME)
             fl |= AMK_SFTP_XFER_RESUME;
+        /* an existing file is written in place and keeps its mode */
         r = amk_sftp_put(x->s, src, dst, fl, file_progress, x);
-        if (r == AMK_OK)
-            r = put_mode(x, nd, dst, fl);
         goto done;
     }
     if ((part = part_name(dst)) == NULL)
@@ -682,9 +696,13 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
             return file_finished(x, nd);
         }
     }
-    r = amk_sftp_put(x->s, src, part, fl, file_progress, x);
-    if (r == AMK_OK)
-        r = put_mode(x, nd, part, fl);
+    /* the part is created with the mode it will have, so the new contents
+     * are never readable by more users than the old ones were; the
+     * server's umask may have cleared group or other write */
+    keep = replaced_mode(x, nd, dst, fl);
+    r = amk_sftp_put_mode(x->s, src, part, fl, keep, file_progress, x);
+    if (r == AMK_OK && keep >= 0 && (keep & 022) != 0)
+        r = amk_sftp_chmod(x->s, part, (uint32_t)keep);
     if (r == AMK_OK && (r = replace(x->s, part, dst)) != AMK_OK) {
         free(part);
         if (x->stop != AMK_OK)

@@ -88,6 +88,7 @@ struct amk_sftp_transfer {
     struct amk_sftp *s;
     enum xkind kind;
     unsigned flags;
+    long create_mode;               /* a new target's mode; -1: from the source (create_mode()) */
     char *remote, *local;
     int fd;                         /* the local file; -1 */
     uint8_t *mem;                   /* XK_MEM_GET */
@@ -177,6 +178,7 @@ xfer_new(struct amk_sftp *s, enum xkind kind, unsigned flags, struct amk_sftp_tr
     t->s = s;
     t->kind = kind;
     t->flags = flags;
+    t->create_mode = -1;
     t->fd = -1;
     t->state = XS_START;
     t->result = AMK_EAGAIN;
@@ -774,6 +776,25 @@ go_close(struct amk_sftp_transfer *t)
     t->state = t->have_handle ? XS_CLOSE : XS_DONE;
 }
 
+/*
+ * The mode a new target file is created with (the umask of the side that
+ * creates it applies): the source's permission bits, as OpenSSH's sftp
+ * gives them, so a copy is never readable by more users than its source,
+ * not even while it is written; a get adds owner write, as OpenSSH's does,
+ * so that a resume can open it again. 0644 for a remote source whose
+ * server sent no permissions. An existing target keeps its own mode.
+ */
+static mode_t
+create_mode(const struct amk_sftp_transfer *t)
+{
+    if (t->create_mode >= 0)
+        return (mode_t)t->create_mode;
+    if (is_get(t))
+        return (t->ra.flags & AMK_SFTP_ATTR_PERMISSIONS) ?
+            (mode_t)((t->ra.permissions & 0777) | 0200) : 0644;
+    return (mode_t)(t->lst.st_mode & 0777);
+}
+
 /* The local side of a get, once the remote file is open and known. */
 static int
 get_open_local(struct amk_sftp_transfer *t)
@@ -781,7 +802,7 @@ get_open_local(struct amk_sftp_transfer *t)
     struct stat st;
 
     t->fd = open(t->local, O_WRONLY | O_CREAT | O_CLOEXEC |
-        ((t->flags & AMK_SFTP_XFER_RESUME) ? 0 : O_TRUNC), 0644);
+        ((t->flags & AMK_SFTP_XFER_RESUME) ? 0 : O_TRUNC), create_mode(t));
     if (t->fd < 0)
         return xfail_msg(t, AMK_EIO, "cannot create", t->local);
     if (t->flags & AMK_SFTP_XFER_RESUME) {
@@ -913,7 +934,7 @@ advance(struct amk_sftp_transfer *t)
             q.pflags = AMK_SFTP_WRITE | AMK_SFTP_CREAT |
                 ((t->flags & AMK_SFTP_XFER_RESUME) ? 0 : AMK_SFTP_TRUNC);
             a.flags = AMK_SFTP_ATTR_PERMISSIONS;
-            a.permissions = 0644;
+            a.permissions = (uint32_t)create_mode(t);
         }
         q.attrs = &a;
         if ((r = ctl(t, AMK_SSH_FXP_OPEN, &q, &rep)) != AMK_OK)
@@ -1184,7 +1205,7 @@ amk_sftp_xfer_run1(struct amk_sftp_transfer *t)
  * when the same call is made again. */
 static int
 whole_file(struct amk_sftp *s, enum xkind kind, const char *remote, const char *local,
-    unsigned flags, amk_sftp_progress_fn progress, void *user)
+    unsigned flags, long mode, amk_sftp_progress_fn progress, void *user)
 {
     struct amk_sftp_transfer *t = s->pend_xfer;
     int r;
@@ -1199,6 +1220,7 @@ whole_file(struct amk_sftp *s, enum xkind kind, const char *remote, const char *
             return r;
         t->old_cb = progress;
         t->user = user;
+        t->create_mode = mode;
         s->pend_xfer = t;
     }
     r = amk_sftp_xfer_run1(t);
@@ -1217,7 +1239,7 @@ amk_sftp_get(struct amk_sftp *s, const char *remote, const char *local, unsigned
     if (s == NULL || remote == NULL || local == NULL ||
         (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
         return AMK_EINVAL;
-    return whole_file(s, XK_GET, remote, local, flags, progress, user);
+    return whole_file(s, XK_GET, remote, local, flags, -1, progress, user);
 }
 
 int
@@ -1227,5 +1249,16 @@ amk_sftp_put(struct amk_sftp *s, const char *local, const char *remote, unsigned
     if (s == NULL || remote == NULL || local == NULL ||
         (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
         return AMK_EINVAL;
-    return whole_file(s, XK_PUT, remote, local, flags, progress, user);
+    return whole_file(s, XK_PUT, remote, local, flags, -1, progress, user);
+}
+
+int
+amk_sftp_put_mode(struct amk_sftp *s, const char *local, const char *remote, unsigned flags,
+    long mode, amk_sftp_progress_fn progress, void *user)
+{
+    if (s == NULL || remote == NULL || local == NULL ||
+        (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
+        return AMK_EINVAL;
+    return whole_file(s, XK_PUT, remote, local, flags, mode < 0 ? -1 : mode & 0777, progress,
+        user);
 }

@@ -6,7 +6,8 @@
  * transfers stopped midway by the progress callback (as a killed process
  * would be) resume to identical trees; an interrupted atomic put leaves
  * the old file under the final name untouched and a ".NAME.amkpart";
- * --inplace resumes the final name; errors per path with the server's
+ * --inplace resumes the final name; a replaced file keeps its mode
+ * without PRESERVE; errors per path with the server's
  * message: missing files, permission denied, a directory that is not
  * empty where a file should go; examples/sftp_tree.c run as a program.
  *
@@ -415,6 +416,90 @@ test_tree_atomic_put_interrupted(void **state)
     same("new", "target");
 }
 
+/* Without PRESERVE a put that replaces a file keeps that file's mode (as
+ * OpenSSH's sftp and rsync do), atomic or in place; a new file takes its
+ * source's; PRESERVE gives the source's to both. */
+static void
+test_tree_put_keeps_replaced_mode(void **state)
+{
+    struct amk_sftp_tree_opts o;
+    struct watch w;
+    char src[BUF], dst[BUF], p[BUF];
+
+    (void)state;
+    use_dir("keep_mode");
+    make_file("new", 100, 31, 0755, 0);
+    make_file("secret", 10, 32, 0600, 0);
+    make_file("inplace", 10, 33, 0640, 0);
+    make_file("big", BIG, 38, 0644, 0);
+    make_file("bigsecret", BIG, 39, 0600, 0);
+    at(src, "new");
+    /* a 0600 file replaced by a 0755 one stays 0600 */
+    at(dst, "secret");
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, NULL));
+    same("new", "secret");
+    check_mode_time("secret", 0600, 0);
+    /* the part of a put over it is 0600 from its creation: stopped midway,
+     * the new contents were never readable by others */
+    at(src, "big");
+    opts_for(&o, &w, 0);
+    w.stop_at = 1;
+    ASSERT_AMK(STOP_CODE, amk_sftp_tree_put(sftp, src, dst, &o));
+    assert_true(size_of(".secret.amkpart") > 0);
+    check_mode_time(".secret.amkpart", 0600, 0);
+    same("new", "secret");
+    /* so is a get's new local file of a 0600 remote one, midway and after */
+    at(src, "bigsecret");
+    at(dst, "got");
+    opts_for(&o, &w, 0);
+    w.stop_at = 1;
+    ASSERT_AMK(STOP_CODE, amk_sftp_tree_get(sftp, src, dst, &o));
+    assert_true(size_of("got") >= 0 && size_of("got") < (off_t)BIG);
+    check_mode_time("got", 0600, 0);
+    at(dst, "got2");
+    ASSERT_OK(amk_sftp_tree_get(sftp, src, dst, NULL));
+    same("bigsecret", "got2");
+    check_mode_time("got2", 0600, 0);
+    at(src, "new");
+    /* the same in place */
+    at(dst, "inplace");
+    amk_sftp_tree_opts_init(&o);
+    o.flags = AMK_SFTP_TREE_INPLACE;
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, &o));
+    same("new", "inplace");
+    check_mode_time("inplace", 0640, 0);
+    /* a new name, in a directory that existed: the source's mode */
+    at(dst, "fresh");
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, NULL));
+    check_mode_time("fresh", 0755, 0);
+    /* PRESERVE: the source's mode over the old one */
+    at(dst, "secret");
+    o.flags = AMK_SFTP_TREE_PRESERVE;
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, &o));
+    check_mode_time("secret", 0755, 0);
+    /* a tree put into a new directory, then again over it */
+    make_dir("tsrc", 0755);
+    make_file("tsrc/a", 10, 34, 0644, 0);
+    make_file("tsrc/b", 10, 35, 0700, 0);
+    at(src, "tsrc");
+    at(dst, "tdst");
+    o.flags = AMK_SFTP_TREE_RECURSIVE;
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, &o));
+    check_mode_time("tdst/a", 0644, 0);
+    check_mode_time("tdst/b", 0700, 0);
+    at(p, "tdst/a");
+    assert_int_equal(chmod(p, 0640), 0);
+    at(p, "tdst/b");
+    assert_int_equal(chmod(p, 0750), 0);
+    make_file("tsrc/a", 20, 36, 0644, 0);
+    make_file("tsrc/c", 10, 37, 0711, 0);
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, &o));
+    same("tsrc/a", "tdst/a");
+    check_mode_time("tdst/a", 0640, 0);
+    check_mode_time("tdst/b", 0750, 0);
+    check_mode_time("tdst/c", 0711, 0);
+}
+
 static void
 test_tree_errors_per_path(void **state)
 {
@@ -668,6 +753,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_tree_round_trip_preserve),
         cmocka_unit_test(test_tree_resume_after_interruption),
         cmocka_unit_test(test_tree_atomic_put_interrupted),
+        cmocka_unit_test(test_tree_put_keeps_replaced_mode),
         cmocka_unit_test(test_tree_errors_per_path),
         cmocka_unit_test(test_tree_permission_denied),
         cmocka_unit_test(test_tree_example_program),
