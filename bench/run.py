@@ -1087,7 +1087,20 @@ def sh(cmd):
         return ""
 
 
+# What the tree and the machine were when the run started: the report is
+# written at the end, by which time HEAD may have moved on.
+AT_START = {}
+
+
+def note_start():
+    AT_START["amiko"] = (f"{sh(f'git -C {ROOT} describe --always --dirty')} (branch "
+                         f"{sh(f'git -C {ROOT} rev-parse --abbrev-ref HEAD')})")
+    AT_START["load"] = open("/proc/loadavg").read().split()[0]
+
+
 def machine():
+    if not AT_START:
+        note_start()
     cpu = ""
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -1102,9 +1115,8 @@ def machine():
         f"- libssh2 {dpkg('libssh2-1-dev') or 'absent'}, libssh {dpkg('libssh-dev') or 'absent'}, "
         f"Paramiko {dpkg('python3-paramiko') or 'absent'}, AsyncSSH {dpkg('python3-asyncssh') or 'absent'}, "
         f"Python {platform.python_version()}",
-        f"- amiko: {sh(f'git -C {ROOT} describe --always --dirty')} (branch "
-        f"{sh(f'git -C {ROOT} rev-parse --abbrev-ref HEAD')}), built {cmake_build_type()}",
-        f"- load average when starting: {open('/proc/loadavg').read().split()[0]}",
+        f"- amiko: {AT_START['amiko']}, built {cmake_build_type()}",
+        f"- load average when starting: {AT_START['load']}",
     ]
 
 
@@ -1358,6 +1370,7 @@ def main():
     # SIGTERM/SIGINT end the run through the finally below (servers stopped, temp files removed).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.utcnow()
+    note_start()
     t0 = time.monotonic()
     env = Env(args)
     bench = Bench(args, env)
