@@ -431,7 +431,7 @@ AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
 AMK_API int amk_sftp_get(struct amk_sftp *sftp, const char *remote, const char *local,
     unsigned flags, amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
 /** Copies local @p local to remote @p remote (created with the local file's
- * permission bits, before the server's umask; truncated unless
+ * permission bits plus owner write, before the server's umask; truncated unless
  * AMK_SFTP_XFER_RESUME, which goes on from the remote file's size), as
  * amk_sftp_get() the other way. A failed get leaves a local file that is
  * a clean prefix of the remote one; a failed put relies on the server
@@ -535,7 +535,8 @@ AMK_API int amk_sftp_tree_get(struct amk_sftp *sftp, const char *remote, const c
  * of an LSTAT per file outside the directories this put created; its
  * ".amkpart" is created with those bits, so the new contents are never
  * readable by more users than the old. A new file gets its source's bits
- * as amk_sftp_put() creates it. The owner of a replaced file becomes the
+ * as amk_sftp_put() creates it (a source without owner write has its mode
+ * set once the file is written). The owner of a replaced file becomes the
  * uploading user (the rename makes a new file).
  * @return as amk_sftp_tree_get().
  */

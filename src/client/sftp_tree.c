@@ -650,6 +650,25 @@ replaced_mode(struct tree_xfer *x, const struct node *nd, const char *dst, unsig
     return (long)(a.permissions & 0777);
 }
 
+/*
+ * The mode a put file must be given once written, when it differs from
+ * the one it was created with (amk_sftp_put() creates files writable by
+ * their owner, so that a resume can open them again): a kept mode that
+ * lacks owner write or whose group or other write the server's umask may
+ * have cut, or a new file's source mode without owner write. -1: none.
+ */
+static long
+final_mode(const struct node *nd, unsigned fl, long keep)
+{
+    if (fl & AMK_SFTP_XFER_PRESERVE)
+        return -1;      /* the transfer's FSETSTAT sets the source's */
+    if (keep >= 0)
+        return ((keep & 022) != 0 || (keep & 0200) == 0) ? keep : -1;
+    if (nd->have_mode && (nd->mode & 0200) == 0)
+        return (long)(nd->mode & 0755);
+    return -1;
+}
+
 static int
 put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
 {
@@ -657,7 +676,7 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     struct amk_sftp_attrs a;
     unsigned fl = 0;
     char *part = NULL;
-    long keep;
+    long keep, want;
     int r;
 
     switch (nd->kind) {
@@ -678,8 +697,13 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
     if (x->o.flags & AMK_SFTP_TREE_INPLACE) {
         if (x->o.flags & AMK_SFTP_TREE_RESUME)
             fl |= AMK_SFTP_XFER_RESUME;
-        /* an existing file is written in place and keeps its mode */
+        /* an existing file is written in place and keeps its mode; a new
+         * one may need final_mode(), found with an LSTAT only then */
+        want = final_mode(nd, fl, -1);
+        keep = want >= 0 ? replaced_mode(x, nd, dst, fl) : -1;
         r = amk_sftp_put(x->s, src, dst, fl, file_progress, x);
+        if (r == AMK_OK && want >= 0 && keep < 0)
+            r = amk_sftp_chmod(x->s, dst, (uint32_t)want);
         goto done;
     }
     if ((part = part_name(dst)) == NULL)
@@ -696,13 +720,12 @@ put_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
             return file_finished(x, nd);
         }
     }
-    /* the part is created with the mode it will have, so the new contents
-     * are never readable by more users than the old ones were; the
-     * server's umask may have cleared group or other write */
+    /* the part is created with the mode it will have (plus owner write),
+     * so the new contents are never readable by more users than the old */
     keep = replaced_mode(x, nd, dst, fl);
-    r = amk_sftp_put_mode(x->s, src, part, fl, keep, file_progress, x);
-    if (r == AMK_OK && keep >= 0 && (keep & 022) != 0)
-        r = amk_sftp_chmod(x->s, part, (uint32_t)keep);
+    r = amk_sftp_put_mode(x->s, src, part, fl, keep >= 0 ? (keep | 0200) : -1, file_progress, x);
+    if (r == AMK_OK && (want = final_mode(nd, fl, keep)) >= 0)
+        r = amk_sftp_chmod(x->s, part, (uint32_t)want);
     if (r == AMK_OK && (r = replace(x->s, part, dst)) != AMK_OK) {
         free(part);
         if (x->stop != AMK_OK)

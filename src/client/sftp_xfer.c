@@ -780,7 +780,7 @@ go_close(struct amk_sftp_transfer *t)
  * The mode a new target file is created with (the umask of the side that
  * creates it applies): the source's permission bits, as OpenSSH's sftp
  * gives them, so a copy is never readable by more users than its source,
- * not even while it is written; a get adds owner write, as OpenSSH's does,
+ * not even while it is written; plus owner write (as OpenSSH's get does),
  * so that a resume can open it again. 0644 for a remote source whose
  * server sent no permissions. An existing target keeps its own mode.
  */
@@ -792,7 +792,7 @@ create_mode(const struct amk_sftp_transfer *t)
     if (is_get(t))
         return (t->ra.flags & AMK_SFTP_ATTR_PERMISSIONS) ?
             (mode_t)((t->ra.permissions & 0777) | 0200) : 0644;
-    return (mode_t)(t->lst.st_mode & 0777);
+    return (mode_t)((t->lst.st_mode & 0777) | 0200);
 }
 
 /* The local side of a get, once the remote file is open and known. */

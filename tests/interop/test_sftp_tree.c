@@ -498,6 +498,25 @@ test_tree_put_keeps_replaced_mode(void **state)
     check_mode_time("tdst/a", 0640, 0);
     check_mode_time("tdst/b", 0750, 0);
     check_mode_time("tdst/c", 0711, 0);
+    /* a read-only source: its part is created writable by its owner, so a
+     * resume can open it again; the copy ends with the source's 0444 */
+    make_file("ro", BIG, 40, 0444, 0);
+    at(src, "ro");
+    at(dst, "ro-copy");
+    opts_for(&o, &w, 0);
+    w.stop_at = 1;
+    ASSERT_AMK(STOP_CODE, amk_sftp_tree_put(sftp, src, dst, &o));
+    check_mode_time(".ro-copy.amkpart", 0644, 0);
+    opts_for(&o, &w, AMK_SFTP_TREE_RESUME);
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, &o));
+    same("ro", "ro-copy");
+    check_mode_time("ro-copy", 0444, 0);
+    /* the same in place */
+    at(dst, "ro-inplace");
+    opts_for(&o, &w, AMK_SFTP_TREE_INPLACE);
+    ASSERT_OK(amk_sftp_tree_put(sftp, src, dst, &o));
+    same("ro", "ro-inplace");
+    check_mode_time("ro-inplace", 0444, 0);
 }
 
 static void
