@@ -81,6 +81,16 @@ def wait_port(port, timeout=10.0):
     return False
 
 
+def write_random(path, size):
+    """Writes @size bytes (a multiple of 4 MiB) of data no compressor or
+    deduplication can shorten to @path."""
+    with open(path, "wb") as f:
+        chunk = os.urandom(4 * MiB)
+        for i in range(size // (4 * MiB)):
+            # vary each chunk cheaply so no block repeats
+            f.write(hashlib.sha256(i.to_bytes(8, "big")).digest() + chunk[32:])
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -716,11 +726,7 @@ class Bench:
         shm = self.env.shm
         self.src = os.path.join(shm, "src.bin")
         log(f"writing {self.size // MiB} MiB of random data to {self.src}")
-        with open(self.src, "wb") as f:
-            chunk = os.urandom(4 * MiB)
-            for i in range(self.size // (4 * MiB)):
-                # vary each chunk cheaply so no block repeats
-                f.write(hashlib.sha256(i.to_bytes(8, "big")).digest() + chunk[32:])
+        write_random(self.src, self.size)
         self.src_sum = sha256_file(self.src)
         self.tree = os.path.join(shm, "tree")
         per_dir = 100
@@ -782,8 +788,7 @@ class Bench:
             cat = SshCat(self.env)
             t.row(cat.name, cat.algs())
             rows.append((cat.name, cat, self.sshd))
-            self.one_file(t, rows, f"sftp-{direction}", self.size,
-                          self.src if direction == "put" else self.src, self.src_sum)
+            self.one_file(t, rows, f"sftp-{direction}", self.size, self.src, self.src_sum)
             r = t.ratio_to("amiko", cat.name) if "amiko" in t.rows else None
             if r is not None:
                 t.note += (f" The row `{cat.name}` is `ssh host cat` in the same rounds "

@@ -136,8 +136,8 @@ int amk_sftp_xfer_mem(struct amk_sftp_file *f, int put, void *buf, size_t len, u
 /* Steps @p t until it is finished (AMK_OK or its error) or, non-blocking,
  * the stream would wait (AMK_EAGAIN). */
 int amk_sftp_xfer_run1(struct amk_sftp_transfer *t) AMK_SFTP_MUST_CHECK;
-/* amk_sftp_put() creating a new @p remote with permission bits @p mode
- * (-1: the local file's) in place of the local file's. */
+/* amk_sftp_put(), giving a new @p remote the permission bits @p mode
+ * (-1: the local file's plus owner write, as amk_sftp_put() does). */
 int amk_sftp_put_mode(struct amk_sftp *s, const char *local, const char *remote, unsigned flags,
     long mode, amk_sftp_progress_fn progress, void *user) AMK_SFTP_MUST_CHECK;
 /* The end of the data read by a memory get (where the file ended). */

@@ -1210,8 +1210,8 @@ whole_file(struct amk_sftp *s, enum xkind kind, const char *remote, const char *
     struct amk_sftp_transfer *t = s->pend_xfer;
     int r;
 
-    if (t != NULL && (t->kind != kind || t->flags != flags || t->remote == NULL ||
-            strcmp(t->remote, remote) != 0 || strcmp(t->local, local) != 0)) {
+    if (t != NULL && (t->kind != kind || t->flags != flags || t->create_mode != mode ||
+            t->remote == NULL || strcmp(t->remote, remote) != 0 || strcmp(t->local, local) != 0)) {
         amk_sftp_transfer_free(t);      /* given up */
         t = NULL;
     }
@@ -1246,10 +1246,7 @@ int
 amk_sftp_put(struct amk_sftp *s, const char *local, const char *remote, unsigned flags,
     amk_sftp_progress_fn progress, void *user)
 {
-    if (s == NULL || remote == NULL || local == NULL ||
-        (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
-        return AMK_EINVAL;
-    return whole_file(s, XK_PUT, remote, local, flags, -1, progress, user);
+    return amk_sftp_put_mode(s, local, remote, flags, -1, progress, user);
 }
 
 int
