@@ -510,6 +510,10 @@ AMK_API void amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts);
  * one and the copy goes on from its end. The whole tree is listed before
  * anything is copied, so the progress callback gets tree totals.
  * @p opts may be NULL (no flags, stop at the first failure).
+ * Blocking mode only, as amk_sftp_walk(): AMK_ESTATE on a non-blocking
+ * ::amk_sftp, and AMK_ESTATE (stopping there) if the stream returns
+ * AMK_EAGAIN mid-way; for non-blocking trees, list with
+ * amk_sftp_listdir() and run transfer objects.
  * @return AMK_OK; the first failure's code (AMK_ENOENT, AMK_EACCES,
  *         AMK_EREMOTE, AMK_EIO for a local failure, AMK_EINVAL for a
  *         directory without AMK_SFTP_TREE_RECURSIVE or a file type that

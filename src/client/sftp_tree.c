@@ -99,6 +99,15 @@ report(struct tree_xfer *x, const char *path, int code, const char *message)
 {
     int r;
 
+    if (code == AMK_EAGAIN) {
+        /* the stream turned non-blocking mid-way (a callback returned
+         * AMK_EAGAIN): not a failure of this path, and not resumable */
+        code = amk_error_set(&x->s->detail, AMK_ESTATE,
+            "sftp: tree transfers need blocking mode (the stream returned AMK_EAGAIN)");
+        if (x->first_err == AMK_OK)
+            x->first_err = code;
+        return x->stop = code;
+    }
     if (x->first_err == AMK_OK)
         x->first_err = code;
     if (x->s->err != AMK_OK)
@@ -251,6 +260,10 @@ check_opts(struct tree_xfer *x, struct amk_sftp *s, const struct amk_sftp_tree_o
     if ((x->o.flags & ~(AMK_SFTP_TREE_RECURSIVE | AMK_SFTP_TREE_PRESERVE |
             AMK_SFTP_TREE_RESUME | AMK_SFTP_TREE_INPLACE)) != 0)
         return AMK_EINVAL;
+    /* a tree is many calls in a row with callbacks between them: it
+     * cannot stop at an AMK_EAGAIN and be called again where it was */
+    if (!amk_sftp_is_blocking(s))
+        return amk_error_set(&s->detail, AMK_ESTATE, "sftp: tree transfers need blocking mode");
     return AMK_OK;
 }
 

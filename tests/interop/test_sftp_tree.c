@@ -603,6 +603,53 @@ cs_write(void *user, const void *buf, size_t len)
     return n <= 0 ? AMK_EIO : n;
 }
 
+/* A progress callback that turns the client non-blocking under the tree. */
+static int
+go_nonblocking(void *user, const struct amk_sftp_tree_progress *p)
+{
+    (void)p;
+    return amk_client_set_blocking((struct amk_client *)user, 0);
+}
+
+static void
+test_tree_needs_blocking(void **state)
+{
+    struct amk_sftp_tree_opts o;
+    struct watch w;
+    char src[BUF], dst[BUF];
+
+    (void)state;
+    use_dir("blocking");
+    make_dir("src", 0755);
+    make_file("src/a", (size_t)4 * 1024 * 1024, 1, 0644, 0);
+    make_file("src/b", 1000, 2, 0644, 0);
+    at(src, "src");
+    at(dst, "dst");
+    opts_for(&o, &w, AMK_SFTP_TREE_RECURSIVE);
+    /* refused up front on a non-blocking client, before anything is made */
+    ASSERT_OK(amk_client_set_blocking(client, 0));
+    ASSERT_AMK(AMK_ESTATE, amk_sftp_tree_get(sftp, src, dst, &o));
+    assert_non_null(strstr(amk_sftp_last_error(sftp), "blocking mode"));
+    ASSERT_AMK(AMK_ESTATE, amk_sftp_tree_put(sftp, src, dst, &o));
+    ASSERT_OK(amk_client_set_blocking(client, 1));
+    assert_int_equal(w.errors, 0);
+    assert_int_equal(access(dst, F_OK), -1);
+    /* turned non-blocking mid-way: the whole tree stops with AMK_ESTATE,
+     * no path is reported as failed, nothing goes on in the background */
+    o.progress = go_nonblocking;
+    o.progress_user = client;
+    ASSERT_AMK(AMK_ESTATE, amk_sftp_tree_get(sftp, src, dst, &o));
+    assert_int_equal(w.errors, 0);
+    assert_non_null(strstr(amk_sftp_last_error(sftp), "AMK_EAGAIN"));
+    ASSERT_OK(amk_client_set_blocking(client, 1));
+    /* the ::amk_sftp is still good: the same tree, blocking, completes */
+    opts_for(&o, &w, AMK_SFTP_TREE_RECURSIVE);
+    ASSERT_OK(amk_sftp_tree_get(sftp, src, dst, &o));
+    assert_int_equal(w.errors, 0);
+    same("src/a", "dst/a");
+    same("src/b", "dst/b");
+}
+
 static void
 test_tree_permission_denied(void **state)
 {
@@ -775,6 +822,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_tree_put_keeps_replaced_mode),
         cmocka_unit_test(test_tree_errors_per_path),
         cmocka_unit_test(test_tree_permission_denied),
+        cmocka_unit_test(test_tree_needs_blocking),
         cmocka_unit_test(test_tree_example_program),
     };
 
