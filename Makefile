@@ -37,6 +37,7 @@ bench:
 	$(if $(BENCH),$(BUILD)/bench/amiko-bench $(BENCH),/usr/bin/python3 bench/run.py --build $(BUILD) $(BENCH_ARGS))
 
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="buf namelist"]
+FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/deps fuzz
 	scripts/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
