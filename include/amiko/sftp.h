@@ -436,7 +436,9 @@ AMK_API int amk_sftp_get(struct amk_sftp *sftp, const char *remote, const char *
  * amk_sftp_get() the other way. A failed get leaves a local file that is
  * a clean prefix of the remote one; a failed put relies on the server
  * having applied the writes in order (OpenSSH's sftp-server does) for the
- * remote file to be one. */
+ * remote file to be one. The put writes @p remote in place, as OpenSSH's
+ * sftp and Paramiko do, so an interrupted one leaves a shorter file under
+ * that name; amk_sftp_tree_put() puts a single file atomically instead. */
 AMK_API int amk_sftp_put(struct amk_sftp *sftp, const char *local, const char *remote,
     unsigned flags, amk_sftp_progress_fn progress, void *user) AMK_MUST_CHECK;
 
