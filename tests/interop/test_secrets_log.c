@@ -15,18 +15,15 @@
  */
 #include "test_helper.h"
 
-#include <ctype.h>
 #include <unistd.h>
 
 #include <amiko/client.h>
 
 #include "auth_driver.h"
-#include "crypto/pkey.h"
 #include "keys/key.h"
+#include "secrets_scan.h"
 #include "sshd_fixture.h"
-#include "util/base64.h"
 #include "util/buf.h"
-#include "util/secure.h"
 
 #define PASSWORD "Amk-s3cret-Pw%42"
 
@@ -88,67 +85,6 @@ log_text(void)
     return (const char *)amk_buf_ptr(&logbuf);
 }
 
-static void
-must_not_contain(const char *text, const char *needle, const char *what)
-{
-    if (needle[0] != '\0' && strstr(text, needle) != NULL)
-        fail_msg("the log contains %s (\"%s\")", what, needle);
-}
-
-/* Every 12-byte run of @p secret, raw, as hex (both cases) and as base64
- * (the three alignments). */
-static void
-must_not_contain_bytes(const char *text, size_t textlen, const uint8_t *secret, size_t len,
-    const char *what)
-{
-    for (size_t off = 0; off + 12 <= len; off++) {
-        char hex[32], hexu[32];
-        for (size_t i = 0; i < 12; i++) {
-            snprintf(hex + 2 * i, 3, "%02x", secret[off + i]);
-            snprintf(hexu + 2 * i, 3, "%02X", secret[off + i]);
-        }
-        must_not_contain(text, hex, what);
-        must_not_contain(text, hexu, what);
-        if (memmem(text, textlen, secret + off, 12) != NULL)
-            fail_msg("the log contains %s (raw bytes)", what);
-    }
-    for (size_t align = 0; align < 3 && align + 12 <= len; align++) {
-        struct amk_buf b64;
-        char *s = NULL;
-        amk_buf_init(&b64);
-        ASSERT_OK(amk_base64_encode(secret + align, 12, 0, &b64));
-        ASSERT_OK(amk_buf_to_cstring(&b64, &s, NULL));
-        must_not_contain(text, s, what);
-        free(s);
-        amk_buf_release(&b64);
-    }
-}
-
-/* Long runs of hex or base64 are allowed only where @p allowed lists them. */
-static void
-no_unexplained_runs(const char *text, const char *const *allowed, size_t nallowed)
-{
-    size_t i = 0, n = strlen(text);
-
-    while (i < n) {
-        size_t j = i, hexrun = 0;
-        while (j < n && (isalnum((unsigned char)text[j]) || text[j] == '+' || text[j] == '/' ||
-            text[j] == '='))
-            j++;
-        for (size_t k = i; k < j; k++)
-            hexrun = isxdigit((unsigned char)text[k]) ? hexrun + 1 : 0;
-        if (j - i >= 40 || (j - i >= 32 && hexrun >= 32)) {
-            int ok = 0;
-            for (size_t a = 0; a < nallowed && !ok; a++)
-                ok = allowed[a] != NULL && memmem(allowed[a], strlen(allowed[a]), text + i, j - i) != NULL;
-            if (!ok)
-                fail_msg("the log holds an unexplained %zu-character run: %.*s", j - i,
-                    (int)(j - i), text + i);
-        }
-        i = j + 1;
-    }
-}
-
 /* --- a session ----------------------------------------------------------- */
 
 static void
@@ -195,87 +131,22 @@ run_session(const char *who, const char *password, const char *key_file)
     assert_true(log_lines > 10);
 }
 
-/* The key file's private seed and its base64 body lines. */
-static void
-check_key_not_logged(const char *text, const char *path)
-{
-    struct amk_key *k = NULL;
-    uint8_t *seed = NULL;
-    size_t seedlen = 0;
-    char line[256];
-    FILE *fp;
-
-    ASSERT_OK(amk_key_load_file(path, NULL, NULL, &k));
-    ASSERT_OK(amk_pkey_get_part(amk_key_pkey(k), AMK_PART_PRIVATE, &seed, &seedlen));
-    must_not_contain_bytes(text, strlen(text), seed, seedlen, "the private key's seed");
-    amk_free_wiped(seed, seedlen);
-    amk_key_free(k);
-    assert_non_null(fp = fopen(path, "r"));
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] != '-' && strlen(line) >= 24) {
-            line[24] = '\0';
-            must_not_contain(text, line, "a line of the private key file");
-        }
-    }
-    fclose(fp);
-}
-
-/* Public material the log may name: host keys and the user key, in
- * known_hosts / .pub form, and their SHA-256 fingerprints. */
-static void
-allowed_runs(char **allowed, size_t cap, size_t *n)
-{
-    char path[FIXTURE_PATH_MAX + 8];
-    char *text = NULL;
-    size_t len = 0;
-    FILE *fp;
-
-    *n = 0;
-    /* known_hosts holds every host key line. */
-    assert_non_null(fp = fopen(fx.known_hosts, "r"));
-    text = calloc(1, 65536);
-    len = fread(text, 1, 65535, fp);
-    fclose(fp);
-    text[len] = '\0';
-    allowed[(*n)++] = text;
-    snprintf(path, sizeof(path), "%s.pub", fx.user_key);
-    assert_non_null(fp = fopen(path, "r"));
-    text = calloc(1, 4096);
-    len = fread(text, 1, 4095, fp);
-    fclose(fp);
-    allowed[(*n)++] = text;
-    /* Fingerprints of the host keys. */
-    {
-        char *kh = allowed[0], *save = NULL;
-        char *copy = strdup(kh);
-        for (char *l = strtok_r(copy, "\n", &save); l != NULL && *n < cap; l = strtok_r(NULL, "\n", &save)) {
-            const char *sp = strchr(l, ' ');
-            struct amk_key *k = NULL;
-            char *fp256 = NULL;
-            if (sp == NULL || amk_key_load_public(sp + 1, strlen(sp + 1), &k) != AMK_OK)
-                continue;
-            if (amk_key_fingerprint(k, AMK_KEY_FP_SHA256, &fp256) == AMK_OK)
-                allowed[(*n)++] = fp256;
-            amk_key_free(k);
-        }
-        free(copy);
-    }
-}
-
 static void
 check_log(const char *password, const char *key_file)
 {
     const char *text = log_text();
+    char pub[FIXTURE_PATH_MAX + 8];
+    const char *pubs[] = { pub };
     char *allowed[32];
     size_t nallowed = 0;
 
     if (password != NULL)
-        must_not_contain(text, password, "the password");
-    check_key_not_logged(text, fx.user_key);
+        secrets_must_not_contain(text, password, "the password");
+    secrets_check_key_not_logged(text, fx.user_key);
     (void)key_file;
-    allowed_runs(allowed, 32, &nallowed);
-    no_unexplained_runs(text, (const char *const *)allowed, nallowed);
+    snprintf(pub, sizeof(pub), "%s.pub", fx.user_key);
+    secrets_allowed_runs(fx.known_hosts, pubs, 1, allowed, 32, &nallowed);
+    secrets_no_unexplained_runs(text, (const char *const *)allowed, nallowed);
     for (size_t i = 0; i < nallowed; i++)
         free(allowed[i]);
 }

@@ -383,6 +383,101 @@ test_secrets_transport_session_wipes_host_key(void **state)
     scan_end("transport session");
 }
 
+/* --- passwords and passphrases ------------------------------------------ */
+
+static int
+give_passphrase(void *user, char *buf, size_t cap)
+{
+    const char *pp = user;
+
+    if (strlen(pp) >= cap)
+        return AMK_EINVAL;
+    memcpy(buf, pp, strlen(pp) + 1);
+    return AMK_OK;
+}
+
+/* A password crosses an encrypted session in a USERAUTH_REQUEST (RFC 4252
+ * §8), then a rekey: neither engine frees a block that still holds it
+ * (packet buffers, plaintext and ciphertext queues). */
+static void
+test_secrets_password_in_transport_wiped(void **state)
+{
+    static const char password[] = "Amk-Pw-in-transit-4711";
+    struct test_pair p;
+    struct amk_key *hk = NULL;
+    struct amk_buf req;
+
+    (void)state;
+    ASSERT_OK(amk_key_create(AMK_KEY_ED25519, 0, &hk));
+    watch("the password", password, strlen(password));
+    scan_start();
+    pair_init(&p);
+    pair_add_key(&p, hk);
+    ASSERT_OK(pair_start(&p, NULL, NULL));
+    pair_handshake(&p);
+    amk_buf_init(&req);
+    ASSERT_OK(amk_buf_put_u8(&req, 50));   /* SSH_MSG_USERAUTH_REQUEST */
+    ASSERT_OK(amk_buf_put_cstring(&req, "user"));
+    ASSERT_OK(amk_buf_put_cstring(&req, "ssh-connection"));
+    ASSERT_OK(amk_buf_put_cstring(&req, "password"));
+    ASSERT_OK(amk_buf_put_bool(&req, 0));
+    ASSERT_OK(amk_buf_put_cstring(&req, password));
+    ASSERT_OK(amk_transport_send(p.c.t, amk_buf_ptr(&req), amk_buf_len(&req)));
+    amk_buf_release(&req);      /* wipes */
+    ASSERT_OK(pair_run(&p, NULL));
+    ASSERT_OK(amk_transport_rekey(p.c.t));
+    ASSERT_OK(pair_run(&p, NULL));
+    /* it arrived (the pair's record of it is an amk_buf: wiped when freed) */
+    assert_non_null(memmem(amk_buf_ptr(&p.s.got), amk_buf_len(&p.s.got), password,
+        strlen(password)));
+    pair_free(&p);
+    scan_end("a password through a session");
+}
+
+/* Encrypted private keys saved and loaded in every format that takes a
+ * passphrase: neither the passphrase nor the private key is left in a
+ * block amiko frees. */
+static void
+test_secrets_passphrase_wiped(void **state)
+{
+    static const char passphrase[] = "Amk-Passphrase-0123456789";
+    static const enum amk_key_format formats[] = {
+        AMK_KEY_FORMAT_OPENSSH, AMK_KEY_FORMAT_PKCS8, AMK_KEY_FORMAT_PPK, AMK_KEY_FORMAT_PEM
+    };
+    static const char *const names[] = {
+        "openssh-key-v1 with a passphrase", "PKCS#8 with a passphrase",
+        "PPK v3 with a passphrase", "PEM with a passphrase"
+    };
+    struct amk_key *k = NULL;
+    uint8_t priv[64];
+    size_t plen;
+
+    (void)state;
+    ASSERT_OK(amk_key_create(AMK_KEY_ECDSA_P256, 0, &k));
+    plen = private_part(k, priv, sizeof(priv));
+    for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+        struct amk_key *k2 = NULL;
+        struct amk_buf sig;
+        char *text = NULL;
+        size_t tlen = 0;
+
+        watch("the passphrase", passphrase, strlen(passphrase));
+        watch("the private key", priv, plen);
+        scan_start();
+        ASSERT_OK(amk_key_save_format(k, formats[f], passphrase, &text, &tlen));
+        ASSERT_AMK(AMK_EPASSPHRASE, amk_key_load(text, tlen, give_passphrase,
+            (void *)"a wrong passphrase", &k2));
+        ASSERT_OK(amk_key_load(text, tlen, give_passphrase, (void *)passphrase, &k2));
+        amk_free_wiped(text, tlen);
+        amk_buf_init(&sig);
+        ASSERT_OK(amk_key_sign(k2, amk_key_type_name(k2), (const uint8_t *)"data", 4, &sig));
+        amk_buf_release(&sig);
+        amk_key_free(k2);
+        scan_end(names[f]);
+    }
+    amk_key_free(k);
+}
+
 int
 main(void)
 {
@@ -392,6 +487,8 @@ main(void)
         cmocka_unit_test(test_secrets_kex_private_values_wiped),
         cmocka_unit_test(test_secrets_private_keys_wiped),
         cmocka_unit_test(test_secrets_transport_session_wipes_host_key),
+        cmocka_unit_test(test_secrets_password_in_transport_wiped),
+        cmocka_unit_test(test_secrets_passphrase_wiped),
     };
 
     /* Before OpenSSL allocates anything. */

@@ -9,7 +9,8 @@
  * Without -h it makes an ephemeral Ed25519 host key. The user running it
  * logs in by public key (authorized_keys with all its options); each
  * --password adds a user name allowed by password and
- * keyboard-interactive. Sessions run as that user: exec and shell (pty or
+ * keyboard-interactive (the password is overwritten in argv once read,
+ * so ps shows "user:xxxx"). Sessions run as that user: exec and shell (pty or
  * pipes) and the built-in SFTP server. -o takes sshd_config names. One
  * log line per connection event goes to stderr; SIGINT / SIGTERM stop it
  * (exit 0).
@@ -312,6 +313,9 @@ amk_cmd_serve(int argc, char **argv)
                 free(o.pw[o.n_pw].name);
                 goto out;
             }
+            /* hide it from ps and /proc/PID/cmdline, which every local
+             * user can read (a window remains until this line runs) */
+            memset(optarg + (colon - optarg) + 1, 'x', strlen(colon + 1));
             o.n_pw++;
             break;
         }
