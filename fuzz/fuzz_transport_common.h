@@ -35,6 +35,12 @@ static const struct fuzz_conf fuzz_confs[] = {
     { "diffie-hellman-group-exchange-sha256", "aes256-ctr", "hmac-sha2-512", NULL },
     { "curve25519-sha256", "aes256-gcm@openssh.com", NULL, "zlib" },
     { "ecdh-sha2-nistp521", "aes192-ctr", "hmac-sha2-256", "zlib@openssh.com" },
+    /* the rest of amiko's KEX methods, so each has seeds (kex_reply and the sessions) */
+    { "curve25519-sha256@libssh.org", "aes128-ctr", "hmac-sha2-512-etm@openssh.com", NULL },
+    { "ecdh-sha2-nistp384", "aes256-gcm@openssh.com", NULL, NULL },
+    { "diffie-hellman-group16-sha512", "chacha20-poly1305@openssh.com", NULL, NULL },
+    { "diffie-hellman-group18-sha512", "aes256-ctr", "hmac-sha1-etm@openssh.com", NULL },
+    { "diffie-hellman-group14-sha1", "aes128-cbc", "hmac-sha1", NULL },
 };
 #define FUZZ_NCONFS (sizeof(fuzz_confs) / sizeof(fuzz_confs[0]))
 
