@@ -225,9 +225,17 @@ spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const
 {
     char keys[N_HOST_KEY_FILES][FIXTURE_PATH_MAX];
     const char *argv[SERVE_ARGV_MAX + 1];
+    char *wrapper = NULL, *save = NULL;
     size_t n = 0;
     pid_t pid;
 
+    /* AMK_SERVE_WRAPPER (scripts/valgrind sets it): a command and its
+     * arguments, space-separated, that amiko serve runs under */
+    if (getenv("AMK_SERVE_WRAPPER") != NULL && (wrapper = strdup(getenv("AMK_SERVE_WRAPPER")))) {
+        for (char *w = strtok_r(wrapper, " ", &save); w != NULL && n < SERVE_ARGV_MAX / 2;
+             w = strtok_r(NULL, " ", &save))
+            argv[n++] = w;
+    }
     argv[n++] = AMIKO_PATH;
     argv[n++] = "serve";
     argv[n++] = "-p";
@@ -247,8 +255,10 @@ spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const
         argv[n++] = args[i];
     argv[n] = NULL;
     pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        free(wrapper);
         return pid;
+    }
     int in = open("/dev/null", O_RDONLY);
     int err = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (in < 0 || err < 0)
@@ -260,7 +270,7 @@ spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const
     dup2(err, 2);
     mask_shell_rc(f);
     setenv("HOME", f->dir, 1);
-    execv(AMIKO_PATH, (char *const *)argv);
+    execvp(argv[0], (char *const *)argv);
     _exit(127);
 }
 

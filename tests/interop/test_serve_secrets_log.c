@@ -113,14 +113,18 @@ test_serve_secrets_log_password(void **state)
     (void)state;
     assert_int_equal(serve_fixture_start(&fx, SERVE_HK_ALL, args), 0);
 
-    /* ps: the password given on the command line is gone from it */
-    snprintf(cmdline_path, sizeof(cmdline_path), "/proc/%d/cmdline", (int)fx.pid);
-    cmdline = slurp(cmdline_path, &cmdline_len);
-    assert_true(cmdline_len > 0);
-    if (memmem(cmdline, cmdline_len, SERVE_PASSWORD, strlen(SERVE_PASSWORD)) != NULL)
-        fail_msg("amiko serve's command line still shows the password");
-    assert_non_null(memmem(cmdline, cmdline_len, ":xxxx", 5));
-    free(cmdline);
+    /* ps: the password given on the command line is gone from it (not
+     * under a wrapper such as valgrind, whose guest argv is not the
+     * process's) */
+    if (getenv("AMK_SERVE_WRAPPER") == NULL) {
+        snprintf(cmdline_path, sizeof(cmdline_path), "/proc/%d/cmdline", (int)fx.pid);
+        cmdline = slurp(cmdline_path, &cmdline_len);
+        assert_true(cmdline_len > 0);
+        if (memmem(cmdline, cmdline_len, SERVE_PASSWORD, strlen(SERVE_PASSWORD)) != NULL)
+            fail_msg("amiko serve's command line still shows the password");
+        assert_non_null(memmem(cmdline, cmdline_len, ":xxxx", 5));
+        free(cmdline);
+    }
 
     /* a wrong password, refused */
     c = client_new();
