@@ -20,6 +20,7 @@
  */
 #include "test_helper.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -595,6 +596,113 @@ test_sftp_deep_paths(void **state)
     finish(rss);
 }
 
+/* Makes @p levels nested directories "d" under the open directory @p fd,
+ * with file "f" holding "deep" at the bottom (relative calls: the whole
+ * path may be longer than PATH_MAX). Closes @p fd. */
+static void
+nest(int fd, int levels)
+{
+    for (int i = 0; i < levels; i++) {
+        int sub;
+        assert_true(mkdirat(fd, "d", 0755) == 0 || errno == EEXIST);
+        sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(sub >= 0);
+        close(fd);
+        fd = sub;
+    }
+    int f = openat(fd, "f", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(f >= 0);
+    assert_int_equal(write(f, "deep", 4), 4);
+    close(f);
+    close(fd);
+}
+
+/* The path of "f" under @p levels directories "d" below @p base. */
+static void
+deep_path(struct amk_buf *path, const char *base, int levels)
+{
+    amk_buf_reset(path);
+    ASSERT_OK(amk_buf_put(path, base, strlen(base)));
+    for (int i = 0; i < levels; i++)
+        ASSERT_OK(amk_buf_put(path, "/d", 2));
+    ASSERT_OK(amk_buf_put(path, "/f", 2));
+}
+
+static void
+test_sftp_real_deep_tree(void **state)
+{
+    struct amk_buf *b = amk_buf_new(), *path = amk_buf_new(), h;
+    struct amk_session *s;
+    struct hc_chan c;
+    char base[FIXTURE_PATH_MAX + 16], remote[FIXTURE_PATH_MAX + 16], cmd[FIXTURE_PATH_MAX + 64];
+    const uint8_t *data;
+    size_t dlen;
+    uint32_t status;
+    uint8_t type;
+    long rss;
+
+    (void)state;
+    s = start_authed(NULL, &rss);
+    /* a real tree in the SFTP root 1000 levels deep (a 2 KiB path), then
+     * 2500 (5 KiB, past PATH_MAX) */
+    snprintf(base, sizeof(base), "%s/deep", srv.root);
+    root_path(remote, sizeof(remote), "deep");
+    assert_int_equal(mkdir(base, 0755), 0);
+    nest(open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC), 1000);
+    {
+        int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        for (int i = 0; i < 1000; i++) {
+            int sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            assert_true(sub >= 0);
+            close(fd);
+            fd = sub;
+        }
+        nest(fd, 1500);
+    }
+    ASSERT_OK(hc_sftp_start(s, &c));
+    /* at 1000 levels: STAT and a read work as anywhere */
+    deep_path(path, remote, 1000);
+    req(b, AMK_SSH_FXP_STAT);
+    ASSERT_OK(amk_buf_put_stringb(b, path));
+    ASSERT_OK(hc_sftp_send(s, &c, b));
+    type = reply(s, &c, b, &status);
+    print_message("    STAT at 1000 levels (%zu bytes): type %u\n", amk_buf_len(path), type);
+    assert_int_equal(type, AMK_SSH_FXP_ATTRS);
+    amk_buf_init(&h);
+    ASSERT_OK(amk_buf_put_u8(path, 0));     /* a C string for sftp_open() */
+    assert_int_equal(sftp_open(s, &c, b, (const char *)amk_buf_ptr(path), 0, &h), 0);
+    req(b, AMK_SSH_FXP_READ);
+    ASSERT_OK(amk_buf_put_stringb(b, &h));
+    ASSERT_OK(amk_buf_put_u64(b, 0));
+    ASSERT_OK(amk_buf_put_u32(b, 100));
+    ASSERT_OK(hc_sftp_send(s, &c, b));
+    assert_int_equal(reply(s, &c, b, &status), AMK_SSH_FXP_DATA);
+    ASSERT_OK(amk_buf_get_string_direct(b, &data, &dlen));
+    assert_true(dlen == 4 && memcmp(data, "deep", 4) == 0);
+    amk_buf_release(&h);
+    /* at 2500 levels the path is past PATH_MAX: an error answer, nothing else */
+    deep_path(path, remote, 2500);
+    req(b, AMK_SSH_FXP_STAT);
+    ASSERT_OK(amk_buf_put_stringb(b, path));
+    ASSERT_OK(hc_sftp_send(s, &c, b));
+    type = reply(s, &c, b, &status);
+    print_message("    STAT at 2500 levels (%zu bytes): type %u status %u\n", amk_buf_len(path),
+        type, status);
+    assert_int_equal(type, AMK_SSH_FXP_STATUS);
+    assert_true(status != AMK_SSH_FX_OK);
+    /* and the session still answers */
+    req(b, AMK_SSH_FXP_REALPATH);
+    ASSERT_OK(amk_buf_put_cstring(b, "."));
+    ASSERT_OK(hc_sftp_send(s, &c, b));
+    assert_int_equal(reply(s, &c, b, &status), AMK_SSH_FXP_NAME);
+    amk_session_free(s);
+    amk_buf_free(b);
+    amk_buf_free(path);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    assert_int_equal(system(cmd), 0);
+    finish(rss);
+}
+
 static void
 test_sftp_many_handles(void **state)
 {
@@ -692,6 +800,7 @@ main(void)
         cmocka_unit_test_teardown(test_sftp_reader_stops, test_teardown),
         cmocka_unit_test_teardown(test_sftp_packet_length_2_32, test_teardown),
         cmocka_unit_test_teardown(test_sftp_deep_paths, test_teardown),
+        cmocka_unit_test_teardown(test_sftp_real_deep_tree, test_teardown),
         cmocka_unit_test_teardown(test_sftp_many_handles, test_teardown),
     };
 
