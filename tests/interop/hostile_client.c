@@ -410,13 +410,20 @@ int
 hc_server_survived(struct hc_server *h, long rss_before_kb, long max_growth_kb)
 {
     long rss;
+    int64_t took = -1;
 
     if (!hc_server_alive(h)) {
         hc_server_dump_log(h);
         return -1;
     }
-    if (hc_normal_sftp(h, HC_WAIT_MS, NULL) != 0) {
+    if (hc_normal_sftp(h, HC_WAIT_MS, &took) != 0) {
         hc_server_dump_log(h);
+        return -1;
+    }
+    fprintf(stderr, "hostile: a normal sftp login + pwd took %lld ms\n", (long long)took);
+    if (took > HC_PROMPT_MS) {
+        fprintf(stderr, "hostile: not prompt: %lld ms (bound %d)\n", (long long)took,
+            HC_PROMPT_MS);
         return -1;
     }
     rss = hc_server_rss_kb(h);

@@ -40,6 +40,9 @@ struct amk_session;
 #define HC_PW_PASS "hostile-pw"
 #define HC_MAX_OPTS 16
 #define HC_WAIT_MS 15000
+/* "Served promptly": a normal sftp login and pwd after an attack (about
+ * 0.2 s plain, 1 s under ASan on a loaded machine). */
+#define HC_PROMPT_MS 5000
 
 /* The server under attack. */
 struct hc_server {
@@ -118,7 +121,7 @@ int hc_normal_sftp(const struct hc_server *h, int timeout_ms, int64_t *took_ms);
 
 /*
  * After an attack: the server still runs, a normal client (hc_normal_sftp)
- * is served (within HC_WAIT_MS) and its memory grew by at most @p max_growth_kb since
+ * is served within HC_PROMPT_MS and its memory grew by at most @p max_growth_kb since
  * @p rss_before_kb. 0, or -1 with the reason on stderr and the log's tail.
  */
 int hc_server_survived(struct hc_server *h, long rss_before_kb, long max_growth_kb);
