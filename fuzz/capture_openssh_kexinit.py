@@ -51,6 +51,7 @@ def client_kexinit(extra):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
+    srv.settimeout(10)      # ssh refusing an option never connects
     port = srv.getsockname()[1]
     ssh = subprocess.Popen(["ssh", "-F", "/dev/null", "-o", "BatchMode=yes",
                             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",

@@ -127,6 +127,19 @@ amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
     }
 }
 
+void
+amk_sftp_give_up_pending(struct amk_sftp *s)
+{
+    struct amk_sftp_pend_list *l = s->pend_list;
+
+    amk_sftp_transfer_free(s->pend_xfer);   /* clears s->pend_xfer */
+    s->pend_list = NULL;
+    amk_sftp_pend_list_free(l);
+    if (s->pend_active && amk_sftpc_forget(s->eng, s->pend_id) != AMK_OK)
+        (void)amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a pending request");
+    s->pend_active = 0;
+}
+
 int
 amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     struct amk_sftp_reply *rep)

@@ -108,6 +108,10 @@ int amk_sftp_flush(struct amk_sftp *s) AMK_SFTP_MUST_CHECK;
 int amk_sftp_recv(struct amk_sftp *s) AMK_SFTP_MUST_CHECK;
 /* 1 when the stream waits in its calls. */
 int amk_sftp_is_blocking(const struct amk_sftp *s);
+/* Gives up whatever call returned AMK_EAGAIN and waits to be made again
+ * (its transfer freed, its request's reply dropped when it comes), for a
+ * caller that will not make it again (a tree transfer stopping). */
+void amk_sftp_give_up_pending(struct amk_sftp *s);
 /* Sends a request; waits for its reply. */
 int amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     struct amk_sftp_reply *rep) AMK_SFTP_MUST_CHECK;

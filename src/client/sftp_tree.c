@@ -102,6 +102,7 @@ report(struct tree_xfer *x, const char *path, int code, const char *message)
     if (code == AMK_EAGAIN) {
         /* the stream turned non-blocking mid-way (a callback returned
          * AMK_EAGAIN): not a failure of this path, and not resumable */
+        amk_sftp_give_up_pending(x->s);     /* nobody will call it again */
         code = amk_error_set(&x->s->detail, AMK_ESTATE,
             "sftp: tree transfers need blocking mode (the stream returned AMK_EAGAIN)");
         if (x->first_err == AMK_OK)

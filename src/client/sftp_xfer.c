@@ -1222,6 +1222,10 @@ whole_file(struct amk_sftp *s, enum xkind kind, const char *remote, const char *
         t->user = user;
         t->create_mode = mode;
         s->pend_xfer = t;
+    } else {
+        /* made again: the callback is the caller's of now */
+        t->old_cb = progress;
+        t->user = user;
     }
     r = amk_sftp_xfer_run1(t);
     if (r == AMK_EAGAIN)

@@ -230,7 +230,8 @@ spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const
     pid_t pid;
 
     /* AMK_SERVE_WRAPPER (scripts/valgrind sets it): a command and its
-     * arguments, space-separated, that amiko serve runs under */
+     * arguments, split at spaces (so no argument may hold one), that
+     * amiko serve runs under */
     if (getenv("AMK_SERVE_WRAPPER") != NULL && (wrapper = strdup(getenv("AMK_SERVE_WRAPPER")))) {
         for (char *w = strtok_r(wrapper, " ", &save); w != NULL && n < SERVE_ARGV_MAX / 2;
              w = strtok_r(NULL, " ", &save))

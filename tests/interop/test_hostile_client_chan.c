@@ -780,10 +780,18 @@ group_teardown(void **state)
 static int
 test_teardown(void **state)
 {
+    char cmd[FIXTURE_PATH_MAX + 64];
+
+    (void)state;
     if (srv.pid > 0) {
         hc_server_dump_log(&srv);
         (void)hc_server_stop(&srv);
     }
+    /* sftp_real_deep_tree's tree, if it failed before removing it (rmdir
+     * of the fixture's directory cannot) */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/deep'", srv.root);
+    if (srv.root[0] != '\0' && system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s/deep\n", srv.root);
     return 0;
 }
 

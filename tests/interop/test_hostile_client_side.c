@@ -31,7 +31,7 @@
 
 #define CONNECT_TIMEOUT_MS 2000
 #define SLACK_MS 2500
-#define QUICK_MS 1000      /* a refusal on reading: well under the connect timeout */
+#define QUICK_MS CONNECT_TIMEOUT_MS   /* a refusal on reading: before the connect timeout */
 
 enum script {
     SILENT, DRIP, BIG_LENGTH, BAD_PADDING, LONG_LINE, MANY_LINES, SSH1, KEXINIT_FLOOD,

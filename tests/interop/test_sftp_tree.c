@@ -603,6 +603,16 @@ cs_write(void *user, const void *buf, size_t len)
     return n <= 0 ? AMK_EIO : n;
 }
 
+/* Counts its calls in *user (an int). */
+static int
+count_progress(void *user, uint64_t done, uint64_t total)
+{
+    (void)done;
+    (void)total;
+    (*(int *)user)++;
+    return AMK_OK;
+}
+
 /* A progress callback that turns the client non-blocking under the tree. */
 static int
 go_nonblocking(void *user, const struct amk_sftp_tree_progress *p)
@@ -635,13 +645,25 @@ test_tree_needs_blocking(void **state)
     assert_int_equal(w.errors, 0);
     assert_int_equal(access(dst, F_OK), -1);
     /* turned non-blocking mid-way: the whole tree stops with AMK_ESTATE,
-     * no path is reported as failed, nothing goes on in the background */
+     * no path is reported as failed */
     o.progress = go_nonblocking;
     o.progress_user = client;
     ASSERT_AMK(AMK_ESTATE, amk_sftp_tree_get(sftp, src, dst, &o));
     assert_int_equal(w.errors, 0);
     assert_non_null(strstr(amk_sftp_last_error(sftp), "AMK_EAGAIN"));
     ASSERT_OK(amk_client_set_blocking(client, 1));
+    /* the file it was copying is not left pending: the same get made
+     * now starts afresh with this call's callback, not the tree's */
+    {
+        char from[BUF], to[BUF];
+        int calls = 0;
+
+        at(from, "src/a");
+        at(to, "dst/a");
+        ASSERT_OK(amk_sftp_get(sftp, from, to, 0, count_progress, &calls));
+        assert_true(calls > 0);
+        same("src/a", "dst/a");
+    }
     /* the ::amk_sftp is still good: the same tree, blocking, completes */
     opts_for(&o, &w, AMK_SFTP_TREE_RECURSIVE);
     ASSERT_OK(amk_sftp_tree_get(sftp, src, dst, &o));
