@@ -19,8 +19,9 @@
  *   with the same arguments, and no other amk_sftp_* call on the same
  *   ::amk_sftp in between (except the transfer calls below, amk_sftp_block_directions()
  *   and the accessors). The call goes on where it stopped:
- *   its requests are sent once. Calling something else instead gives the
- *   first call up (its reply is dropped when it comes). amk_sftp_close()
+ *   its requests are sent once. Calling something else instead (another
+ *   call, or the same one with other arguments) gives the first call up
+ *   (its reply is dropped when it comes). amk_sftp_close()
  *   and amk_sftp_free() do not free what a pending call holds until it
  *   is finished or given up, and no memory is lost either way.
  *   amk_sftp_new_client() on a non-blocking client returns AMK_OK at once;

@@ -140,17 +140,70 @@ amk_sftp_give_up_pending(struct amk_sftp *s)
     s->pend_active = 0;
 }
 
+/* FNV-1a over @p len bytes at @p p, continuing from @p h. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+    /* the NUL too, so "ab","c" and "a","bc" differ; NULL unlike "" */
+    return s == NULL ? fnv(h, "\xff", 1) : fnv(h, s, strlen(s) + 1);
+}
+
+/* What identifies a call's arguments, so that a call made again after
+ * AMK_EAGAIN resumes only if it is the same one (a stat of another path
+ * after an unfinished stat must not get the first one's answer). */
+static uint64_t
+call_key(uint8_t type, const struct amk_sftp_req *q)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, &type, 1);
+
+    h = fnv_str(h, q->path);
+    h = fnv_str(h, q->path2);
+    h = fnv_str(h, q->ext_name);
+    h = fnv(h, &q->handle_len, sizeof(q->handle_len));
+    if (q->handle != NULL)
+        h = fnv(h, q->handle, q->handle_len);
+    h = fnv(h, &q->data_len, sizeof(q->data_len));
+    if (q->data != NULL)
+        h = fnv(h, q->data, q->data_len);
+    h = fnv(h, &q->offset, sizeof(q->offset));
+    h = fnv(h, &q->len, sizeof(q->len));
+    h = fnv(h, &q->pflags, sizeof(q->pflags));
+    h = fnv(h, &q->symlink_openssh, sizeof(q->symlink_openssh));
+    if (q->attrs != NULL) {
+        const struct amk_sftp_attrs *a = q->attrs;
+        h = fnv(h, &a->flags, sizeof(a->flags));
+        h = fnv(h, &a->size, sizeof(a->size));
+        h = fnv(h, &a->uid, sizeof(a->uid));
+        h = fnv(h, &a->gid, sizeof(a->gid));
+        h = fnv(h, &a->permissions, sizeof(a->permissions));
+        h = fnv(h, &a->atime, sizeof(a->atime));
+        h = fnv(h, &a->mtime, sizeof(a->mtime));
+    }
+    return h;
+}
+
 int
 amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     struct amk_sftp_reply *rep)
 {
+    uint64_t key = call_key(type, req);
     uint32_t id;
     int r;
 
     memset(rep, 0, sizeof(*rep));
     if ((r = amk_sftp_started(s)) != AMK_OK)
         return r;
-    if (s->pend_active && s->pend_type == type) {
+    if (s->pend_active && s->pend_type == type && s->pend_key == key) {
         /* the same call again after AMK_EAGAIN: its request is out */
         id = s->pend_id;
     } else {
@@ -167,6 +220,7 @@ amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     s->pend_active = r == AMK_EAGAIN;
     s->pend_type = type;
     s->pend_id = id;
+    s->pend_key = key;
     return r;
 }
 

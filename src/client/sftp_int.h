@@ -77,6 +77,7 @@ struct amk_sftp {
     int pend_active;
     uint8_t pend_type;
     uint32_t pend_id;
+    uint64_t pend_key;          /* hash of its arguments: "the same call" */
     /* Calls of several requests, resumed the same way. */
     struct amk_sftp_transfer *pend_xfer;    /* get, put, pread, pwrite */
     struct amk_sftp_pend_list *pend_list;   /* listdir */

@@ -148,6 +148,17 @@ test_sftp_nonblocking_poll(void **state)
     ASSERT_OK(r);
     assert_true(eagain > 0);            /* it did not wait inside */
     assert_int_equal(a.size, 8 * MIB + 123);
+    /* a call of the same kind with other arguments after AMK_EAGAIN is a
+     * new call (the first is given up), not the first one resumed */
+    r = amk_sftp_stat(s, src, &a);
+    if (r == AMK_EAGAIN) {
+        while ((r = amk_sftp_stat(s, put_src, &a)) == AMK_EAGAIN)
+            wait_for(c, s);
+        ASSERT_OK(r);
+        assert_int_equal(a.size, 8 * MIB + 7);
+    } else {
+        ASSERT_OK(r);
+    }
 
     /* a get and a put stepped together from one poll loop */
     ASSERT_OK(amk_sftp_transfer_start_get(s, src, got, 0, &ts[0]));
