@@ -59,7 +59,7 @@ secrets_no_unexplained_runs(const char *text, const char *const *allowed, size_t
             j++;
         for (size_t k = i; k < j; k++)
             hexrun = isxdigit((unsigned char)text[k]) ? hexrun + 1 : 0;
-        if (j - i >= 40 || (j - i >= 32 && hexrun >= 32)) {
+        if (j - i >= 24 || hexrun >= 24) {
             int ok = 0;
             for (size_t a = 0; a < nallowed && !ok; a++)
                 ok = allowed[a] != NULL &&

@@ -18,7 +18,8 @@ void secrets_must_not_contain(const char *text, const char *needle, const char *
 void secrets_must_not_contain_bytes(const char *text, size_t textlen, const uint8_t *secret,
     size_t len, const char *what);
 
-/* Fails on a run of 40+ base64 characters (32+ hex) in @p text that is not
+/* Fails on a run of 24+ base64 or hex characters (a 16-byte key in base64,
+ * 12 bytes in hex) in @p text that is not
  * part of one of the @p nallowed strings of @p allowed: session keys, KEX
  * secrets and signatures would show up as such runs. */
 void secrets_no_unexplained_runs(const char *text, const char *const *allowed,
