@@ -306,7 +306,8 @@ static size_t
 private_part(const struct amk_key *k, uint8_t *out, size_t cap)
 {
     const struct amk_pkey *pk = amk_key_pkey(k);
-    enum amk_pkey_part part = amk_pkey_type(pk) == AMK_PKEY_RSA ? AMK_PART_RSA_D : AMK_PART_PRIVATE;
+    enum amk_pkey_part part = amk_pkey_type(pk) == AMK_PKEY_RSA ? AMK_PART_RSA_D :
+        amk_pkey_type(pk) == AMK_PKEY_DSA ? AMK_PART_DSA_X : AMK_PART_PRIVATE;
     uint8_t *p = NULL;
     size_t len = 0;
 
@@ -321,7 +322,8 @@ static void
 test_secrets_private_keys_wiped(void **state)
 {
     static const enum amk_key_type types[] = {
-        AMK_KEY_ED25519, AMK_KEY_ECDSA_P256, AMK_KEY_ECDSA_P384, AMK_KEY_RSA
+        AMK_KEY_ED25519, AMK_KEY_ECDSA_P256, AMK_KEY_ECDSA_P384, AMK_KEY_ECDSA_P521,
+        AMK_KEY_RSA, AMK_KEY_DSA
     };
 
     (void)state;
@@ -349,8 +351,12 @@ test_secrets_private_keys_wiped(void **state)
             amk_key_free(k2);
             k2 = NULL;
         }
-        amk_key_free(k);
-        scan_end(types[i] == AMK_KEY_RSA ? "RSA key" : "Ed25519/ECDSA key");
+        {
+            char name[64];
+            snprintf(name, sizeof(name), "%s key", amk_key_type_name(k));
+            amk_key_free(k);
+            scan_end(name);
+        }
     }
 }
 
