@@ -15,6 +15,7 @@
 #include "test_helper.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <amiko/client.h>
@@ -159,6 +160,45 @@ test_serve_secrets_log_password(void **state)
     free(serve_log);
 }
 
+/* --password-file: logins work from it, nothing secret on the command
+ * line; a file others can read is refused at start. */
+static void
+test_serve_secrets_password_file(void **state)
+{
+    char path[FIXTURE_PATH_MAX], line[128];
+    const char *args[] = { "--password-file", path, NULL };
+    struct amk_client *c;
+    FILE *f;
+    int r;
+
+    (void)state;
+    serve_fixture_path(&fx, "passwords", path, sizeof(path));
+    assert_non_null(f = fopen(path, "w"));
+    snprintf(line, sizeof(line), "# users\n\nnobody-here:other-pw\n%s:%s\n", fx.user,
+        SERVE_PASSWORD);
+    fputs(line, f);
+    assert_int_equal(fclose(f), 0);
+    /* readable by others: refused */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(serve_fixture_start(&fx, SERVE_HK_ED25519, args), -1);
+    assert_true(serve_fixture_log_count(&fx, "too open", NULL));
+    /* 0600: serves, and the password works */
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(serve_fixture_start(&fx, SERVE_HK_ED25519, args), 0);
+    c = client_new();
+    r = amk_client_connect(c, "127.0.0.1", fx.port, fx.user, SERVE_PASSWORD);
+    if (r != AMK_OK) {
+        serve_fixture_dump_log(&fx, 3000);
+        fail_msg("connect: %s: %s", amk_errname(r), amk_client_last_error(c));
+    }
+    ASSERT_OK(amk_client_close(c));
+    amk_client_free(c);
+    c = client_new();
+    assert_int_equal(amk_client_connect(c, "127.0.0.1", fx.port, fx.user, "other-pw"), AMK_EAUTH);
+    amk_client_free(c);
+    assert_int_equal(serve_fixture_stop(&fx), 0);
+}
+
 static int
 group_setup(void **state)
 {
@@ -185,6 +225,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_secrets_log_password),
+        cmocka_unit_test(test_serve_secrets_password_file),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -2,7 +2,8 @@
  * amiko serve: a ready SSH server on amiko's server API (amiko/server.h).
  *
  *   amiko serve [-p port] [-b address] [-h hostkey]... [--authorized-keys file]
- *               [--password user:password]... [--root dir] [--sftp-only]
+ *               [--password user:password]... [--password-file file]
+ *               [--root dir] [--sftp-only]
  *               [--read-only] [--port-file file] [-o Option=value]... [-v]
  *
  * Listens on 127.0.0.1:2222 unless told otherwise (-p 0: a free port).
@@ -10,7 +11,8 @@
  * logs in by public key (authorized_keys with all its options); each
  * --password adds a user name allowed by password and
  * keyboard-interactive (the password is overwritten in argv once read,
- * so ps shows "user:xxxx"). Sessions run as that user: exec and shell (pty or
+ * so ps shows "user:xxxx"; --password-file keeps it out of argv). Sessions
+ * run as that user: exec and shell (pty or
  * pipes) and the built-in SFTP server. -o takes sshd_config names. One
  * log line per connection event goes to stderr; SIGINT / SIGTERM stop it
  * (exit 0).
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <amiko.h>
@@ -44,6 +47,68 @@ struct serve_opts {
     int verbose;
 };
 
+/* Adds "user:password" (@p what names where it came from, for errors). */
+static int
+add_password(struct serve_opts *o, const char *spec, const char *what)
+{
+    const char *colon = strchr(spec, ':');
+
+    if (colon == NULL || colon == spec) {
+        tool_error("serve", "%s: want user:password", what);
+        return -1;
+    }
+    if (o->n_pw >= SERVE_MAX_PASSWORDS) {
+        tool_error("serve", "%s: more than %d passwords", what, SERVE_MAX_PASSWORDS);
+        return -1;
+    }
+    if ((o->pw[o->n_pw].name = strndup(spec, (size_t)(colon - spec))) == NULL ||
+        (o->pw[o->n_pw].password = strdup(colon + 1)) == NULL) {
+        free(o->pw[o->n_pw].name);
+        o->pw[o->n_pw].name = NULL;
+        tool_error("serve", "out of memory");
+        return -1;
+    }
+    o->n_pw++;
+    return 0;
+}
+
+/* --password-file: a line "user:password" each (blank lines and lines
+ * starting with # skipped). Refused when others than its owner may read
+ * or write it, as sshd refuses such key files. */
+static int
+add_password_file(struct serve_opts *o, const char *path)
+{
+    char line[1024];
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    int r = 0;
+
+    if (f == NULL) {
+        tool_error("serve", "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
+        tool_error("serve", "%s: permissions 0%o are too open (others may read it): chmod 600",
+            path, (unsigned)(st.st_mode & 0777));
+        fclose(f);
+        return -1;
+    }
+    while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
+        size_t n = strcspn(line, "\r\n");
+        if (line[n] == '\0' && !feof(f)) {
+            tool_error("serve", "%s: a line longer than %zu bytes", path, sizeof(line) - 2);
+            r = -1;
+            break;
+        }
+        line[n] = '\0';
+        if (line[0] != '\0' && line[0] != '#')
+            r = add_password(o, line, path);
+    }
+    explicit_bzero(line, sizeof(line));
+    fclose(f);
+    return r;
+}
+
 /* The signal handlers' way to the server (the tool has one). */
 static struct amk_server *running;
 
@@ -59,7 +124,8 @@ amk_cmd_serve_usage(FILE *f)
 {
     fprintf(f,
         "usage: amiko serve [-p port] [-b address] [-h hostkey]... [--authorized-keys file]\n"
-        "                   [--password user:password]... [--root dir] [--sftp-only]\n"
+        "                   [--password user:password]... [--password-file file]\n"
+        "                   [--root dir] [--sftp-only]\n"
         "                   [--read-only] [--port-file file] [-o Option=value]... [-v]\n"
         "\n"
         "  -p port             port to listen on (default 2222; 0: a free port)\n"
@@ -67,6 +133,8 @@ amk_cmd_serve_usage(FILE *f)
         "  -h hostkey          a private host key file (repeatable; default: an ephemeral Ed25519 key)\n"
         "  --authorized-keys f keys allowed for this user (default ~/.ssh/authorized_keys)\n"
         "  --password u:p      allow user u with password p (password, keyboard-interactive)\n"
+        "  --password-file f   the same for each line user:password of f (mode 0600 or stricter;\n"
+        "                      keeps passwords out of ps)\n"
         "  --root dir          confine SFTP to dir\n"
         "  --sftp-only         allow only the sftp subsystem (no exec or shell)\n"
         "  --read-only         SFTP refuses every change\n"
@@ -253,6 +321,7 @@ amk_cmd_serve(int argc, char **argv)
     static const struct option LONG[] = {
         { "authorized-keys", required_argument, NULL, 'A' },
         { "password", required_argument, NULL, 'P' },
+        { "password-file", required_argument, NULL, 'Q' },
         { "root", required_argument, NULL, 'R' },
         { "sftp-only", no_argument, NULL, 'S' },
         { "read-only", no_argument, NULL, 'W' },
@@ -304,21 +373,18 @@ amk_cmd_serve(int argc, char **argv)
         case 'A': ak = optarg; break;
         case 'P': {
             const char *colon = strchr(optarg, ':');
-            if (colon == NULL || colon == optarg || o.n_pw >= SERVE_MAX_PASSWORDS) {
-                tool_error("serve", "--password wants user:password");
+            if (add_password(&o, optarg, "--password") != 0)
                 goto out;
-            }
-            if ((o.pw[o.n_pw].name = strndup(optarg, (size_t)(colon - optarg))) == NULL ||
-                (o.pw[o.n_pw].password = strdup(colon + 1)) == NULL) {
-                free(o.pw[o.n_pw].name);
-                goto out;
-            }
             /* hide it from ps and /proc/PID/cmdline, which every local
-             * user can read (a window remains until this line runs) */
+             * user can read (a window remains until this line runs;
+             * --password-file has none) */
             memset(optarg + (colon - optarg) + 1, 'x', strlen(colon + 1));
-            o.n_pw++;
             break;
         }
+        case 'Q':
+            if (add_password_file(&o, optarg) != 0)
+                goto out;
+            break;
         case 'R': root = optarg; break;
         case 'S': sftp_only = 1; break;
         case 'W': read_only = 1; break;
