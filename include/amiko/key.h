@@ -132,6 +132,8 @@ AMK_API int amk_key_save_file(const struct amk_key *k, const char *path, const c
 
 /**
  * The public key line "type base64 [comment]" of @p k, without a newline.
+ * Control characters of the comment (a line break, ESC, ...) are written
+ * as '?', so the line is one line and parses back to the same key.
  * @param out receives the NUL-terminated line; free it with free()
  * @return AMK_OK or AMK_ENOMEM.
  */

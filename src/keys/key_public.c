@@ -121,10 +121,18 @@ amk_key_write_public_line(const struct amk_key *k, struct amk_buf *out)
         (r = amk_buf_put_u8(out, ' ')) != AMK_OK ||
         (r = amk_base64_encode(amk_buf_ptr(&blob), amk_buf_len(&blob), 1, out)) != AMK_OK)
         goto out;
-    if (comment[0] != '\0' &&
-        ((r = amk_buf_put_u8(out, ' ')) != AMK_OK ||
-         (r = amk_buf_put(out, comment, strlen(comment))) != AMK_OK))
+    if (comment[0] != '\0' && (r = amk_buf_put_u8(out, ' ')) != AMK_OK)
         goto out;
+    /* A comment comes from anywhere (a private key file's binary field, a
+     * caller): its control characters (a CR or LF would end the line, ESC
+     * would reach a terminal) are written as '?', so the line is always
+     * one line that parses back to the same key. */
+    for (const char *c = comment; *c != '\0'; c++) {
+        uint8_t ch = (uint8_t)*c;
+        if ((r = amk_buf_put_u8(out, (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : ch)) !=
+            AMK_OK)
+            goto out;
+    }
     r = AMK_OK;
 out:
     if (r != AMK_OK && amk_buf_len(out) > before &&

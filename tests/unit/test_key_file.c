@@ -690,6 +690,17 @@ test_amk_key_parse_public_line_forms(void **state)
     assert_true(amk_key_equal_public(k, k2));
     amk_key_free(k2);
     free(alt);
+    /* A comment with control characters (as a private key file's binary
+     * comment field may hold; found by fuzz_key_line): written as '?', so
+     * the line stays one line and parses back (a CR used to end it early). */
+    ASSERT_OK(amk_key_set_comment(k, "a\rb\nc\x1b[2Jd\te\x7f"));
+    free(line);
+    ASSERT_OK(amk_key_public_line(k, &line));
+    assert_non_null(strstr(line, " a?b?c?[2Jd\te?"));
+    ASSERT_OK(amk_key_parse_public_line(line, strlen(line), &k2));
+    assert_true(amk_key_equal_public(k, k2));
+    assert_string_equal(amk_key_comment(k2), "a?b?c?[2Jd\te?");
+    amk_key_free(k2);
     ASSERT_OK(amk_key_set_comment(k, NULL));
     free(line);
     ASSERT_OK(amk_key_public_line(k, &line));
