@@ -29,7 +29,7 @@
 
 #define MIB ((uint64_t)1024 * 1024)
 #define FILE_SIZE (16 * MIB + 321)
-#define CUT_AT "4194304"            /* the fault's byte offset: 4 MiB into the stream */
+#define CUT_AT "4194304"            /* the faults' byte offset: 4 MiB into the stream */
 #define TIMEOUT_MS 3000             /* the client's timeout, which a stall must meet */
 
 static struct sshd_fixture fx;
@@ -216,29 +216,39 @@ assert_same_file(const char *a, const char *b)
 struct cut {
     const char *name;
     int put;                    /* 0: get (the data goes s2c), 1: put (c2s) */
-    const char *fault;          /* faultproxy's option, at CUT_AT */
+    const char *fault;          /* faultproxy's option */
+    const char *at;             /* its byte offset in the data's direction */
     int code;                   /* what the transfer must end with */
     const char *message;        /* in its error (or the client's), or NULL */
     const char *sshd_log;       /* what sshd must have logged, or NULL */
 };
 
 static const struct cut CUTS[] = {
-    { "get reset", 0, "--reset-at", AMK_ECLOSED, "closed", NULL },
-    { "get truncated", 0, "--truncate-at", AMK_ECLOSED, "closed", NULL },
-    { "get stalled", 0, "--stall-at", AMK_ETIMEOUT, "ms", NULL },
-    { "get corrupted", 0, "--corrupt-at", AMK_EMAC, "authentication code", NULL },
-    { "put reset", 1, "--reset-at", AMK_ECLOSED, "closed", NULL },
-    { "put truncated", 1, "--truncate-at", AMK_ECLOSED, "closed", NULL },
-    { "put stalled", 1, "--stall-at", AMK_ETIMEOUT, "ms", NULL },
+    { "get reset", 0, "--reset-at", CUT_AT, AMK_ECLOSED, "closed", NULL },
+    { "get truncated", 0, "--truncate-at", CUT_AT, AMK_ECLOSED, "closed", NULL },
+    { "get stalled", 0, "--stall-at", CUT_AT, AMK_ETIMEOUT, "ms", NULL },
+    { "get corrupted", 0, "--corrupt-at", CUT_AT, AMK_EMAC, "authentication code", NULL },
+    { "put reset", 1, "--reset-at", CUT_AT, AMK_ECLOSED, "closed", NULL },
+    { "put truncated", 1, "--truncate-at", CUT_AT, AMK_ECLOSED, "closed", NULL },
+    { "put stalled", 1, "--stall-at", CUT_AT, AMK_ETIMEOUT, "ms", NULL },
     /* sshd drops the connection without a DISCONNECT on a bad MAC */
-    { "put corrupted", 1, "--corrupt-at", AMK_ECLOSED, "closed", "message authentication code incorrect" },
+    { "put corrupted", 1, "--corrupt-at", CUT_AT, AMK_ECLOSED, "closed",
+      "message authentication code incorrect" },
+    /* other points of the file: just after the first data, the middle, near the end
+     * (the whole stream is a little over 16 MiB each way) */
+    { "get reset early", 0, "--reset-at", "300000", AMK_ECLOSED, "closed", NULL },
+    { "get reset midway", 0, "--reset-at", "8388608", AMK_ECLOSED, "closed", NULL },
+    { "get reset near the end", 0, "--reset-at", "16700000", AMK_ECLOSED, "closed", NULL },
+    { "put reset early", 1, "--reset-at", "300000", AMK_ECLOSED, "closed", NULL },
+    { "put reset midway", 1, "--reset-at", "8388608", AMK_ECLOSED, "closed", NULL },
+    { "put reset near the end", 1, "--reset-at", "16700000", AMK_ECLOSED, "closed", NULL },
 };
 
 /* Runs one cut transfer, then resumes it straight to sshd. */
 static void
 cut_and_resume(const struct cut *k, const char *src, const char *dst)
 {
-    const char *faults[] = { k->put ? "--c2s" : "--s2c", k->fault, CUT_AT, NULL };
+    const char *faults[] = { k->put ? "--c2s" : "--s2c", k->fault, k->at, NULL };
     struct amk_sftp_transfer_progress p;
     struct amk_sftp_transfer *t = NULL;
     struct amk_client *c;
@@ -271,8 +281,10 @@ cut_and_resume(const struct cut *k, const char *src, const char *dst)
     ASSERT_OK(amk_sftp_transfer_progress(t, &p));
     assert_true(p.finished);
     assert_true(p.total == FILE_SIZE);
-    if (p.done == 0 || p.done >= FILE_SIZE)
+    if (p.done >= FILE_SIZE || (p.done == 0 && strtoull(k->at, NULL, 10) >= MIB))
         fail_msg("%s: %llu bytes reported done", k->name, (unsigned long long)p.done);
+    print_message("    %-24s %s after %llu of %llu bytes\n", k->name, amk_errname(r),
+        (unsigned long long)p.done, (unsigned long long)FILE_SIZE);
     amk_sftp_transfer_free(t);
     amk_sftp_free(s);
     r = amk_client_close(c);        /* the connection is gone: its error is expected */
