@@ -623,6 +623,35 @@ release_returned(struct amk_transport *t)
     trim_input(t);
 }
 
+#ifdef AMK_CAPTURE
+#include <unistd.h>
+/*
+ * AMIKO_CAPTURE builds only (fuzz/capture_sessions.sh records fuzz seeds
+ * with them): appends each payload handed up to
+ * $AMK_CAPTURE_DIR/{client,server}-PID-ENGINE.bin as a 4-byte length and
+ * the payload. Passwords included: never in a build anyone uses.
+ */
+static void
+capture_payload(const struct amk_transport *t, const uint8_t *p, size_t len)
+{
+    const char *dir = getenv("AMK_CAPTURE_DIR");
+    uint8_t hdr[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+        (uint8_t)len };
+    char path[4096];
+    FILE *f;
+
+    if (dir == NULL)
+        return;
+    snprintf(path, sizeof(path), "%s/%s-%ld-%p.bin", dir,
+        t->role == AMK_TRANSPORT_SERVER ? "server" : "client", (long)getpid(), (const void *)t);
+    if ((f = fopen(path, "ab")) == NULL)
+        return;
+    (void)fwrite(hdr, 1, sizeof(hdr), f);
+    (void)fwrite(p, 1, len, f);
+    fclose(f);
+}
+#endif
+
 int
 amk_transport_recv(struct amk_transport *t, const uint8_t **payload, size_t *len)
 {
@@ -661,6 +690,9 @@ amk_transport_recv(struct amk_transport *t, const uint8_t **payload, size_t *len
         *payload = amk_inbuf_ptr(&t->in) + (size_t)(e.start - t->in_abs) + AMK_PKT_HEADER_LEN;
     }
     *len = e.len;
+#ifdef AMK_CAPTURE
+    capture_payload(t, *payload, *len);
+#endif
     return AMK_OK;
 }
 
