@@ -200,7 +200,9 @@ AMK_API int amk_key_save_file_format(const struct amk_key *k, const char *path,
  * line, a Comment header when the key has a comment, the base64 blob in
  * lines of 70 characters, end line; every line ends in LF.
  * @param out receives the NUL-terminated text; free it with free()
- * @return AMK_OK; AMK_EINVAL when the comment holds a line break; AMK_ENOMEM.
+ * @return AMK_OK; AMK_EINVAL when the comment holds a line break or is
+ *         longer than 1022 bytes (RFC 4716 §3.3 limits a header value,
+ *         quotes included, to 1024); AMK_ENOMEM.
  */
 AMK_API int amk_key_public_rfc4716(const struct amk_key *k, char **out) AMK_MUST_CHECK;
 

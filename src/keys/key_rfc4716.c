@@ -253,7 +253,11 @@ amk_rfc4716_write(const struct amk_key *k, struct amk_buf *out)
 
     amk_buf_init(&blob);
     amk_buf_init(&b64);
-    if (strchr(comment, '\n') != NULL || strchr(comment, '\r') != NULL) {
+    /* A line break cannot be written; a value over 1024 bytes with its
+     * quotes (§3.3; found by fuzz_key_rfc4716: a file whose unquoted
+     * comment was 1023 bytes) would be refused when read back. */
+    if (strchr(comment, '\n') != NULL || strchr(comment, '\r') != NULL ||
+        strlen(comment) + 2 > RFC4716_VALUE_MAX) {
         r = AMK_EINVAL;
         goto out;
     }

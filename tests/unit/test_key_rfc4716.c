@@ -202,6 +202,26 @@ test_amk_key_public_rfc4716_errors(void **state)
     ASSERT_OK(amk_key_set_comment(k, "two\nlines"));
     ASSERT_AMK(AMK_EINVAL, amk_key_public_rfc4716(k, &text));
     assert_null(text);
+    /* The longest comment that fits the 1024-byte header value with its
+     * quotes is written and read back; one byte more is refused (it used
+     * to be written, and reading it back failed: found by fuzzing). */
+    {
+        char comment[1024], *back_text = NULL;
+        struct amk_key *back = NULL;
+
+        memset(comment, 'c', 1022);
+        comment[1022] = '\0';
+        ASSERT_OK(amk_key_set_comment(k, comment));
+        ASSERT_OK(amk_key_public_rfc4716(k, &back_text));
+        ASSERT_OK(amk_key_load(back_text, strlen(back_text), NULL, NULL, &back));
+        assert_string_equal(amk_key_comment(back), comment);
+        amk_key_free(back);
+        free(back_text);
+        comment[1022] = 'c';
+        comment[1023] = '\0';
+        ASSERT_OK(amk_key_set_comment(k, comment));
+        ASSERT_AMK(AMK_EINVAL, amk_key_public_rfc4716(k, &text));
+    }
     amk_key_free(k);
 }
 
