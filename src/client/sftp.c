@@ -180,14 +180,21 @@ call_key(uint8_t type, const struct amk_sftp_req *q)
     h = fnv(h, &q->pflags, sizeof(q->pflags));
     h = fnv(h, &q->symlink_openssh, sizeof(q->symlink_openssh));
     if (q->attrs != NULL) {
+        /* only the fields its flags select: a caller need not set the rest */
         const struct amk_sftp_attrs *a = q->attrs;
         h = fnv(h, &a->flags, sizeof(a->flags));
-        h = fnv(h, &a->size, sizeof(a->size));
-        h = fnv(h, &a->uid, sizeof(a->uid));
-        h = fnv(h, &a->gid, sizeof(a->gid));
-        h = fnv(h, &a->permissions, sizeof(a->permissions));
-        h = fnv(h, &a->atime, sizeof(a->atime));
-        h = fnv(h, &a->mtime, sizeof(a->mtime));
+        if (a->flags & AMK_SFTP_ATTR_SIZE)
+            h = fnv(h, &a->size, sizeof(a->size));
+        if (a->flags & AMK_SFTP_ATTR_UIDGID) {
+            h = fnv(h, &a->uid, sizeof(a->uid));
+            h = fnv(h, &a->gid, sizeof(a->gid));
+        }
+        if (a->flags & AMK_SFTP_ATTR_PERMISSIONS)
+            h = fnv(h, &a->permissions, sizeof(a->permissions));
+        if (a->flags & AMK_SFTP_ATTR_ACMODTIME) {
+            h = fnv(h, &a->atime, sizeof(a->atime));
+            h = fnv(h, &a->mtime, sizeof(a->mtime));
+        }
     }
     return h;
 }

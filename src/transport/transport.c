@@ -624,31 +624,38 @@ release_returned(struct amk_transport *t)
 }
 
 #ifdef AMK_CAPTURE
+#include <fcntl.h>
 #include <unistd.h>
 /*
- * AMIKO_CAPTURE builds only (fuzz/capture_sessions.sh records fuzz seeds
+ * AMIKO_CAPTURE builds only (fuzz/capture_sessions.py records fuzz seeds
  * with them): appends each payload handed up to
- * $AMK_CAPTURE_DIR/{client,server}-PID-ENGINE.bin as a 4-byte length and
- * the payload. Passwords included: never in a build anyone uses.
+ * $AMK_CAPTURE_DIR/{client,server}-PID-N.bin (N numbers the engines of a
+ * process) as a 4-byte length and the payload, mode 0600. Passwords
+ * included: never in a build anyone uses.
  */
 static void
-capture_payload(const struct amk_transport *t, const uint8_t *p, size_t len)
+capture_payload(struct amk_transport *t, const uint8_t *p, size_t len)
 {
+    static unsigned long engines;
     const char *dir = getenv("AMK_CAPTURE_DIR");
     uint8_t hdr[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
         (uint8_t)len };
     char path[4096];
-    FILE *f;
+    int fd;
 
     if (dir == NULL)
         return;
-    snprintf(path, sizeof(path), "%s/%s-%ld-%p.bin", dir,
-        t->role == AMK_TRANSPORT_SERVER ? "server" : "client", (long)getpid(), (const void *)t);
-    if ((f = fopen(path, "ab")) == NULL)
+    if (t->capture_id == 0)
+        t->capture_id = ++engines;
+    snprintf(path, sizeof(path), "%s/%s-%ld-%lu.bin", dir,
+        t->role == AMK_TRANSPORT_SERVER ? "server" : "client", (long)getpid(), t->capture_id);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
         return;
-    (void)fwrite(hdr, 1, sizeof(hdr), f);
-    (void)fwrite(p, 1, len, f);
-    fclose(f);
+    if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+        write(fd, p, len) != (ssize_t)len) {
+        /* a capture aid: a short file shows in the script's seeds */
+    }
+    close(fd);
 }
 #endif
 

@@ -193,6 +193,9 @@ enum amk_version_state {
 
 struct amk_transport {
     enum amk_transport_role role;
+#ifdef AMK_CAPTURE
+    unsigned long capture_id;           /* capture file number (AMIKO_CAPTURE builds only) */
+#endif
     struct amk_logger log;
     const struct amk_rng *rng;
     uint8_t pad_pool[AMK_PAD_POOL];     /* unused random bytes at the end */

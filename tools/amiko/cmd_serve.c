@@ -57,6 +57,11 @@ add_password(struct serve_opts *o, const char *spec, const char *what)
         tool_error("serve", "%s: want user:password", what);
         return -1;
     }
+    if (colon[1] == '\0') {
+        /* sshd's PermitEmptyPasswords no */
+        tool_error("serve", "%s: an empty password is refused", what);
+        return -1;
+    }
     if (o->n_pw >= SERVE_MAX_PASSWORDS) {
         tool_error("serve", "%s: more than %d passwords", what, SERVE_MAX_PASSWORDS);
         return -1;
@@ -87,9 +92,16 @@ add_password_file(struct serve_opts *o, const char *path)
         tool_error("serve", "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
-        tool_error("serve", "%s: permissions 0%o are too open (others may read it): chmod 600",
-            path, (unsigned)(st.st_mode & 0777));
+    /* unbuffered: stdio's buffer would keep every password after fclose */
+    setvbuf(f, NULL, _IONBF, 0);
+    if (fstat(fileno(f), &st) != 0) {
+        tool_error("serve", "%s: %s", path, strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+        tool_error("serve", "%s: %s: chmod 600 and own it", path, st.st_uid != geteuid() ?
+            "not owned by the user running serve" : "permissions too open (others may read it)");
         fclose(f);
         return -1;
     }
