@@ -9,8 +9,8 @@ from real sessions with OpenSSH, decrypted on amiko's side:
   what a real server sends: userauth and conn seeds.
 
 amiko is built a second time in build-capture/ with AMIKO_CAPTURE=ON, which
-makes the transport append every payload it hands up to a file under
-$AMK_CAPTURE_DIR (src/transport/transport.c). Such a build is for this
+makes the I/O layers append every payload the transport hands up to a file
+under $AMK_CAPTURE_DIR (src/io/capture.c). Such a build is for this
 script only. Seed formats: the comments at the top of fuzz/fuzz_userauth.c,
 fuzz_userauth_server.c, fuzz_conn.c and fuzz_conn_server.c.
 

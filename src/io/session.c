@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/capture.h"
 #include "io/tcp.h"
 #include "io/wait.h"
 #include "keys/key.h"
@@ -519,8 +520,13 @@ done_recv(struct amk_session *s, void *arg)
     struct recv_arg *ra = arg;
     int r = amk_transport_recv(s->t, &ra->payload, &ra->len);
 
-    if (r == AMK_OK)
+    if (r == AMK_OK) {
+#ifdef AMK_CAPTURE
+        amk_capture_payload(s->t, amk_transport_role(s->t) == AMK_TRANSPORT_SERVER, ra->payload,
+            ra->len);
+#endif
         return 1;
+    }
     if (r == AMK_EAGAIN)
         return 0;
     return fail_engine(s, r);

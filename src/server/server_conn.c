@@ -21,6 +21,7 @@
 
 #include "auth/userauth_server.h"
 #include "channel/conn.h"
+#include "io/capture.h"
 #include "server/session_chan.h"
 #include "transport/transport.h"
 
@@ -506,6 +507,10 @@ amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write)
         size_t len;
 
         r = amk_transport_recv(c->t, &p, &len);
+#ifdef AMK_CAPTURE
+        if (r == AMK_OK)
+            amk_capture_payload(c->t, 1, p, len);
+#endif
         if (r == AMK_EAGAIN)
             break;
         if (r != AMK_OK) {

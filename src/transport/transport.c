@@ -624,38 +624,10 @@ release_returned(struct amk_transport *t)
 }
 
 #ifdef AMK_CAPTURE
-#include <fcntl.h>
-#include <unistd.h>
-/*
- * AMIKO_CAPTURE builds only (fuzz/capture_sessions.py records fuzz seeds
- * with them): appends each payload handed up to
- * $AMK_CAPTURE_DIR/{client,server}-PID-N.bin (N numbers the engines of a
- * process) as a 4-byte length and the payload, mode 0600. Passwords
- * included: never in a build anyone uses.
- */
-static void
-capture_payload(struct amk_transport *t, const uint8_t *p, size_t len)
+unsigned long *
+amk_transport_capture_id(struct amk_transport *t)
 {
-    static unsigned long engines;
-    const char *dir = getenv("AMK_CAPTURE_DIR");
-    uint8_t hdr[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-        (uint8_t)len };
-    char path[4096];
-    int fd;
-
-    if (dir == NULL)
-        return;
-    if (t->capture_id == 0)
-        t->capture_id = ++engines;
-    snprintf(path, sizeof(path), "%s/%s-%ld-%lu.bin", dir,
-        t->role == AMK_TRANSPORT_SERVER ? "server" : "client", (long)getpid(), t->capture_id);
-    if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
-        return;
-    if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
-        write(fd, p, len) != (ssize_t)len) {
-        /* a capture aid: a short file shows in the script's seeds */
-    }
-    close(fd);
+    return &t->capture_id;
 }
 #endif
 
@@ -697,9 +669,6 @@ amk_transport_recv(struct amk_transport *t, const uint8_t **payload, size_t *len
         *payload = amk_inbuf_ptr(&t->in) + (size_t)(e.start - t->in_abs) + AMK_PKT_HEADER_LEN;
     }
     *len = e.len;
-#ifdef AMK_CAPTURE
-    capture_payload(t, *payload, *len);
-#endif
     return AMK_OK;
 }
 

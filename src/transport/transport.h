@@ -307,6 +307,10 @@ int amk_transport_send2(struct amk_transport *t, const uint8_t *payload, size_t 
  */
 int amk_transport_recv(struct amk_transport *t, const uint8_t **payload, size_t *len)
     __attribute__((warn_unused_result));
+#ifdef AMK_CAPTURE
+/* AMIKO_CAPTURE builds only: the engine's number for io/capture.c (0: none yet). */
+unsigned long *amk_transport_capture_id(struct amk_transport *t);
+#endif
 
 /* Queues SSH_MSG_IGNORE with @p len random bytes (keepalive, traffic
  * padding); held during a key exchange like amk_transport_send(). */
