@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faultproxy_run.h"
 #include "interop_client.h"
 #include "io/tcp.h"
 #include "io/wait.h"
@@ -32,70 +33,21 @@
 static struct sshd_fixture fx;
 static struct interop_hostkeys hk;
 static const char *proxy_path;
-static pid_t proxy_pid = -1;
+static struct faultproxy proxy = { -1, 0 };
 static uint16_t proxy_port;
 
 static void
 proxy_stop(void)
 {
-    int status;
-
-    if (proxy_pid > 0) {
-        kill(proxy_pid, SIGTERM);
-        int64_t deadline = amk_io_deadline(FIXTURE_WAIT_MS);
-        while (waitpid(proxy_pid, &status, WNOHANG) == 0) {
-            if (amk_io_remaining_ms(deadline) == 0) {
-                kill(proxy_pid, SIGKILL);
-                waitpid(proxy_pid, &status, 0);
-                break;
-            }
-            usleep(10000);
-        }
-    }
-    proxy_pid = -1;
+    faultproxy_stop(&proxy);
 }
 
 /* Starts faultproxy in front of sshd with the fault arguments @p faults (NULL-terminated). */
 static void
 proxy_start(const char *const *faults)
 {
-    char port_file[FIXTURE_PATH_MAX], listen_arg[] = "127.0.0.1:0", target[64];
-    const char *argv[32];
-    int n = 0;
-    int64_t deadline = amk_io_deadline(FIXTURE_WAIT_MS);
-    FILE *pf = NULL;
-    unsigned port = 0;
-
-    sshd_fixture_path(&fx, "proxy.port", port_file, sizeof(port_file));
-    unlink(port_file);
-    snprintf(target, sizeof(target), "127.0.0.1:%u", (unsigned)fx.port);
-    argv[n++] = proxy_path;
-    argv[n++] = "--listen";
-    argv[n++] = listen_arg;
-    argv[n++] = "--target";
-    argv[n++] = target;
-    argv[n++] = "--port-file";
-    argv[n++] = port_file;
-    argv[n++] = "--lifetime";
-    argv[n++] = "60";
-    for (size_t i = 0; faults[i] != NULL && n < 30; i++)
-        argv[n++] = faults[i];
-    argv[n] = NULL;
-    proxy_pid = fork();
-    assert_true(proxy_pid >= 0);
-    if (proxy_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execv(proxy_path, (char *const *)argv);
-        _exit(127);
-    }
-    while ((pf = fopen(port_file, "r")) == NULL) {
-        assert_true(amk_io_remaining_ms(deadline) > 0);
-        usleep(10000);
-    }
-    assert_int_equal(fscanf(pf, "%u", &port), 1);
-    fclose(pf);
-    assert_true(port > 0 && port < 65536);
-    proxy_port = (uint16_t)port;
+    faultproxy_start(&proxy, proxy_path, &fx, 60, faults);
+    proxy_port = proxy.port;
 }
 
 /* A client session to the proxy with the pinned algorithms. */

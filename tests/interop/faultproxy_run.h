@@ -1,0 +1,28 @@
+/*
+ * Running tests/tools/faultproxy in front of a test's sshd (test_faults.c,
+ * test_faults_sftp.c): started on a free loopback port with the fault
+ * options given, stopped with SIGTERM (SIGKILL after FIXTURE_WAIT_MS).
+ * Failures fail the running cmocka test.
+ */
+#ifndef AMK_TESTS_FAULTPROXY_RUN_H
+#define AMK_TESTS_FAULTPROXY_RUN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sshd_fixture.h"
+
+struct faultproxy {
+    pid_t pid;                  /* -1 when not running */
+    uint16_t port;              /* where it listens */
+};
+
+/* Starts the faultproxy at @p path in front of @p fx's sshd, living at most
+ * @p lifetime_s seconds, with the fault arguments @p faults (NULL-terminated). */
+void faultproxy_start(struct faultproxy *p, const char *path, const struct sshd_fixture *fx,
+    int lifetime_s, const char *const *faults);
+
+/* Stops it (a proxy not running is fine). */
+void faultproxy_stop(struct faultproxy *p);
+
+#endif
