@@ -11,8 +11,6 @@
 
 #include "test_helper.h"
 
-#include "crypto/hash.h"
-
 char cli_out_path[FIXTURE_PATH_MAX], cli_err_path[FIXTURE_PATH_MAX];
 static const char *tool;
 static const struct sshd_fixture *fix;
@@ -108,16 +106,6 @@ cli_run(const char *const *argv, const char *in_file)
     return cli_wait(cli_spawn(argv, in_file));
 }
 
-char *
-cli_slurp(const char *path, size_t *len)
-{
-    char *buf = proc_slurp(path, len);
-
-    if (buf == NULL)
-        fail_msg("cannot read %s", path);
-    return buf;
-}
-
 void
 cli_write(const char *path, const void *data, size_t len)
 {
@@ -127,38 +115,4 @@ cli_write(const char *path, const void *data, size_t len)
         fail_msg("cannot write %s", path);
     assert_int_equal(fwrite(data, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
-}
-
-static void
-hex(const uint8_t *h, char *out)
-{
-    for (int i = 0; i < 32; i++)
-        sprintf(out + 2 * i, "%02x", h[i]);
-}
-
-int
-cli_same_file(const char *a, const char *b)
-{
-    uint8_t ha[32], hb[32];
-    char xa[65], xb[65];
-    size_t la, lb;
-    char *da, *db;
-
-    if (access(a, F_OK) != 0 || access(b, F_OK) != 0) {
-        print_message("%s%s missing\n", access(a, F_OK) != 0 ? a : b,
-            access(a, F_OK) != 0 ? "" : "");
-        return 0;
-    }
-    da = cli_slurp(a, &la);
-    db = cli_slurp(b, &lb);
-    ASSERT_OK(amk_hash(AMK_HASH_SHA256, da, la, ha));
-    ASSERT_OK(amk_hash(AMK_HASH_SHA256, db, lb, hb));
-    free(da);
-    free(db);
-    if (la == lb && memcmp(ha, hb, 32) == 0)
-        return 1;
-    hex(ha, xa);
-    hex(hb, xb);
-    print_message("%s: %zu bytes sha256 %s\n%s: %zu bytes sha256 %s\n", a, la, xa, b, lb, xb);
-    return 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "sshd_fixture.h"
+#include "file_util.h"   /* tf_read, tf_make, tf_same: these tests use them */
 
 #define CLI_RUN_TIMEOUT_MS 50000
 
@@ -58,12 +59,7 @@ int cli_wait(pid_t pid);
 /* cli_spawn + cli_wait. */
 int cli_run(const char *const *argv, const char *in_file);
 
-/* The contents of @p path, NUL-terminated (free it); *@p len may be NULL. */
-char *cli_slurp(const char *path, size_t *len);
 /* Writes @p len bytes of @p data to @p path (mode 0644). */
 void cli_write(const char *path, const void *data, size_t len);
-/* 1 when both files exist and have the same bytes (SHA-256 compared, and
- * printed on a mismatch). */
-int cli_same_file(const char *a, const char *b);
 
 #endif

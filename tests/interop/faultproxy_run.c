@@ -32,7 +32,7 @@ faultproxy_stop(struct faultproxy *p)
 
 void
 faultproxy_start(struct faultproxy *p, const char *path, const struct sshd_fixture *fx,
-    int lifetime_s, const char *const *faults)
+    uint16_t target_port, int lifetime_s, const char *const *faults)
 {
     char port_file[FIXTURE_PATH_MAX], listen_arg[] = "127.0.0.1:0", target[64], lifetime[16];
     const char *argv[32];
@@ -43,7 +43,7 @@ faultproxy_start(struct faultproxy *p, const char *path, const struct sshd_fixtu
 
     sshd_fixture_path(fx, "proxy.port", port_file, sizeof(port_file));
     unlink(port_file);
-    snprintf(target, sizeof(target), "127.0.0.1:%u", (unsigned)fx->port);
+    snprintf(target, sizeof(target), "127.0.0.1:%u", (unsigned)target_port);
     snprintf(lifetime, sizeof(lifetime), "%d", lifetime_s);
     argv[n++] = path;
     argv[n++] = "--listen";

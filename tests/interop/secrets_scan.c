@@ -21,6 +21,17 @@ secrets_must_not_contain(const char *text, const char *needle, const char *what)
 }
 
 void
+secrets_log_to_buf(void *buf, enum amk_log_level level, const char *msg)
+{
+    struct amk_buf *b = buf;
+    const char *name = amk_log_level_name(level);
+
+    if (amk_buf_put(b, name, strlen(name)) != AMK_OK || amk_buf_put(b, ": ", 2) != AMK_OK ||
+        amk_buf_put(b, msg, strlen(msg)) != AMK_OK || amk_buf_put(b, "\n", 1) != AMK_OK)
+        abort();
+}
+
+void
 secrets_must_not_contain_bytes(const char *text, size_t textlen, const uint8_t *secret,
     size_t len, const char *what)
 {

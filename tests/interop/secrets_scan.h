@@ -10,6 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <amiko/log.h>
+
+/* A log callback (amk_client_set_log and the like) that appends
+ * "LEVEL: message\n" to the struct amk_buf given as @p buf; aborts when it
+ * cannot, as a lost line could hide a secret. */
+void secrets_log_to_buf(void *buf, enum amk_log_level level, const char *msg);
+
 /* Fails when @p text contains @p needle (named @p what in the message). */
 void secrets_must_not_contain(const char *text, const char *needle, const char *what);
 

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto/hash.h"
 #include "io/wait.h"
 
 #define POLL_MS 10
@@ -537,19 +536,6 @@ serve_spawn(const struct serve_fixture *f, char *const argv[], int *to_child, in
 
 /* --- files ---------------------------------------------------------------- */
 
-void
-serve_fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
-
 int
 serve_write_file(const char *path, const void *data, size_t n)
 {
@@ -586,41 +572,4 @@ serve_slurp(const char *path, size_t *len)
             *len = 0;
     }
     return buf;
-}
-
-int
-serve_sha256_file(const char *path, uint8_t out[32], size_t *size)
-{
-    struct amk_hash_ctx *h = NULL;
-    static uint8_t buf[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
-
-    *size = 0;
-    if (fd < 0)
-        return -1;
-    if (amk_hash_new(&h, AMK_HASH_SHA256) != AMK_OK)
-        goto out;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        if (amk_hash_update(h, buf, (size_t)n) != AMK_OK)
-            goto out;
-        *size += (size_t)n;
-    }
-    if (n == 0 && amk_hash_final(h, out) == AMK_OK)
-        r = 0;
-out:
-    amk_hash_free(h);
-    close(fd);
-    return r;
-}
-
-int
-serve_files_equal(const char *a, const char *b)
-{
-    uint8_t ha[32], hb[32];
-    size_t sa, sb;
-
-    if (serve_sha256_file(a, ha, &sa) != 0 || serve_sha256_file(b, hb, &sb) != 0)
-        return 0;
-    return sa == sb && memcmp(ha, hb, sizeof(ha)) == 0;
 }

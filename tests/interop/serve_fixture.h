@@ -28,6 +28,7 @@
 
 #include "proc_util.h"
 #include "sshd_fixture.h"
+#include "file_util.h"   /* tf_fill, tf_same: the serve tests use them */
 
 #ifndef AMK_AMIKO_PATH
 #error "AMK_AMIKO_PATH must name the amiko binary"
@@ -164,16 +165,10 @@ pid_t serve_spawn(const struct serve_fixture *f, char *const argv[], int *to_chi
 
 /* --- Small file helpers -------------------------------------------------- */
 
-/* Fills @p p with @p n pseudo-random bytes from @p seed. */
-void serve_fill(uint8_t *p, size_t n, uint32_t seed);
 /* Writes @p n bytes to @p path (created 0644, truncated). 0 or -1. */
 int serve_write_file(const char *path, const void *data, size_t n);
 /* The contents of @p path, NUL-terminated, in *@p len (may be NULL); malloc'd,
  * "" for a missing file. */
 char *serve_slurp(const char *path, size_t *len);
-/* SHA-256 of @p path's contents and its size. 0 or -1. */
-int serve_sha256_file(const char *path, uint8_t out[32], size_t *size);
-/* 1 when both files exist with the same size and SHA-256. */
-int serve_files_equal(const char *a, const char *b);
 
 #endif

@@ -68,24 +68,6 @@ rspec(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%s%s/r/%s", remote_prefix, work, name);
 }
 
-/* Deterministic contents: a xorshift stream seeded by @p seed. */
-static void
-make_file(const char *path, size_t size, uint32_t seed)
-{
-    uint8_t *b = malloc(size + 1);
-    uint32_t x = seed | 1;
-
-    assert_non_null(b);
-    for (size_t i = 0; i < size; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        b[i] = (uint8_t)x;
-    }
-    cli_write(path, b, size);
-    free(b);
-}
-
 /* Runs amiko cp with the connection arguments and @p extra (NULL-terminated). */
 static int
 cp(const char *const *extra)
@@ -105,7 +87,7 @@ expect_cp(int want, const char *const *extra)
     int got = cp(extra);
 
     if (got != want) {
-        char *e = cli_slurp(cli_err_path, NULL);
+        char *e = tf_read(cli_err_path, NULL);
         fail_msg("amiko cp exited %d, expected %d; stderr:\n%s", got, want, e);
     }
 }
@@ -132,17 +114,17 @@ test_cp_sizes_both_ways(void **state)
     use_dir("sizes");
     /* one file to a new name, and back */
     lpath(a, sizeof(a), "single");
-    make_file(a, MIB + 1, 3);
+    tf_make(a, MIB + 1, 3);
     rspec(spec, sizeof(spec), "single.copy");
     expect_cp(0, (const char *[]){ a, spec, NULL });
     rpath(b, sizeof(b), "single.copy");
-    assert_true(cli_same_file(a, b));
+    assert_true(tf_same(a, b));
     /* no progress output: stderr is not a terminal */
     assert_int_equal(size_of(cli_err_path), 0);
     assert_int_equal(size_of(cli_out_path), 0);
     lpath(b, sizeof(b), "single.back");
     expect_cp(0, (const char *[]){ spec, b, NULL });
-    assert_true(cli_same_file(a, b));
+    assert_true(tf_same(a, b));
     assert_int_equal(size_of(cli_err_path), 0);
 
     /* every size, several sources into a remote directory */
@@ -150,7 +132,7 @@ test_cp_sizes_both_ways(void **state)
         char name[32];
         snprintf(name, sizeof(name), "f%zu", sizes[i]);
         lpath(names[i], sizeof(names[i]), name);
-        make_file(names[i], sizes[i], (uint32_t)(i + 7));
+        tf_make(names[i], sizes[i], (uint32_t)(i + 7));
         argv[k++] = names[i];
     }
     rspec(rdir, sizeof(rdir), "");
@@ -161,7 +143,7 @@ test_cp_sizes_both_ways(void **state)
         char name[32];
         snprintf(name, sizeof(name), "f%zu", sizes[i]);
         rpath(b, sizeof(b), name);
-        assert_true(cli_same_file(names[i], b));
+        assert_true(tf_same(names[i], b));
     }
     /* and back from the server into a local directory */
     {
@@ -182,7 +164,7 @@ test_cp_sizes_both_ways(void **state)
             char name[64];
             snprintf(name, sizeof(name), "back/f%zu", sizes[i]);
             lpath(b, sizeof(b), name);
-            assert_true(cli_same_file(names[i], b));
+            assert_true(tf_same(names[i], b));
         }
     }
     /* several sources and a target that is not a directory: 1 */
@@ -195,11 +177,11 @@ test_cp_sizes_both_ways(void **state)
         assert_int_equal(mkdir(gdir, 0755), 0);
         expect_cp(0, (const char *[]){ glob, gdir, NULL });
         lpath(a, sizeof(a), "globbed/f32767");
-        assert_true(cli_same_file(names[2], a));
+        assert_true(tf_same(names[2], a));
         lpath(a, sizeof(a), "globbed/f32768");
-        assert_true(cli_same_file(names[3], a));
+        assert_true(tf_same(names[3], a));
         lpath(a, sizeof(a), "globbed/f32769");
-        assert_true(cli_same_file(names[4], a));
+        assert_true(tf_same(names[4], a));
         lpath(a, sizeof(a), "globbed/f1");
         assert_int_equal(size_of(a), -1);
         rspec(glob, sizeof(glob), "nomatch*");
@@ -247,15 +229,15 @@ test_cp_recursive_preserve(void **state)
     lpath(p, sizeof(p), "tree/empty");
     assert_int_equal(mkdir(p, 0750), 0);
     lpath(p, sizeof(p), "tree/a");
-    make_file(p, 70000, 1);
+    tf_make(p, 70000, 1);
     assert_int_equal(chmod(p, 0640), 0);
     set_time(p, t1);
     lpath(p, sizeof(p), "tree/sub/b");
-    make_file(p, 5, 2);
+    tf_make(p, 5, 2);
     assert_int_equal(chmod(p, 0600), 0);
     set_time(p, t2);
     lpath(p, sizeof(p), "tree/sub/deep/c");
-    make_file(p, 0, 3);
+    tf_make(p, 0, 3);
     assert_int_equal(chmod(p, 0604), 0);
     lpath(p, sizeof(p), "tree/link");
     assert_int_equal(symlink("sub/b", p), 0);
@@ -270,7 +252,7 @@ test_cp_recursive_preserve(void **state)
     expect_cp(0, (const char *[]){ "-r", "-p", p, spec, NULL });
     rpath(q, sizeof(q), "copy/a");
     lpath(p, sizeof(p), "tree/a");
-    assert_true(cli_same_file(p, q));
+    assert_true(tf_same(p, q));
     check_attrs(q, 0640, t1);
     rpath(q, sizeof(q), "copy/sub/b");
     check_attrs(q, 0600, t2);
@@ -303,7 +285,7 @@ test_cp_recursive_preserve(void **state)
     expect_cp(0, (const char *[]){ "-r", "-p", spec, q, NULL });
     lpath(q, sizeof(q), "back/a");
     lpath(p, sizeof(p), "tree/a");
-    assert_true(cli_same_file(p, q));
+    assert_true(tf_same(p, q));
     check_attrs(q, 0640, t1);
     lpath(q, sizeof(q), "back/sub");
     check_attrs(q, 0711, t3);
@@ -349,7 +331,7 @@ test_cp_resume_after_kill(void **state)
     (void)state;
     use_dir("resume");
     lpath(l, sizeof(l), "big");
-    make_file(l, RESUME_SIZE, 99);
+    tf_make(l, RESUME_SIZE, 99);
     rpath(r, sizeof(r), "big");
     rpath(part, sizeof(part), ".big.amkpart");
     rspec(spec, sizeof(spec), "big");
@@ -358,14 +340,14 @@ test_cp_resume_after_kill(void **state)
     kill_midway(l, spec, part);
     assert_int_equal(size_of(r), -1);
     expect_cp(0, (const char *[]){ "--resume", l, spec, NULL });
-    assert_true(cli_same_file(l, r));
+    assert_true(tf_same(l, r));
     assert_int_equal(size_of(part), -1);
 
     /* get: killed midway, resumed to an identical file */
     lpath(back, sizeof(back), "big.back");
     kill_midway(spec, back, back);
     expect_cp(0, (const char *[]){ "--resume", spec, back, NULL });
-    assert_true(cli_same_file(l, back));
+    assert_true(tf_same(l, back));
 
 }
 
@@ -380,11 +362,11 @@ test_cp_exit_codes(void **state)
     (void)state;
     use_dir("exits");
     lpath(l, sizeof(l), "x");
-    make_file(l, 10, 5);
+    tf_make(l, 10, 5);
     /* a missing remote source: 1, named with the server's message */
     rspec(spec, sizeof(spec), "missing");
     expect_cp(1, (const char *[]){ spec, l, NULL });
-    e = cli_slurp(cli_err_path, NULL);
+    e = tf_read(cli_err_path, NULL);
     if (strstr(e, "missing") == NULL || strstr(e, "No such file") == NULL)
         fail_msg("stderr: %s", e);
     free(e);
@@ -396,7 +378,7 @@ test_cp_exit_codes(void **state)
         rspec(dir, sizeof(dir), "");
         expect_cp(1, (const char *[]){ l, ok, dir, NULL });
         rpath(r, sizeof(r), "x");
-        assert_true(cli_same_file(ok, r));
+        assert_true(tf_same(ok, r));
     }
     /* a remote target in a missing directory: 1 */
     lpath(l, sizeof(l), "x");
@@ -479,13 +461,13 @@ test_cp_progress_on_a_terminal(void **state)
         return;
     }
     lpath(l, sizeof(l), "p");
-    make_file(l, 3 * MIB, 11);
+    tf_make(l, 3 * MIB, 11);
     rspec(spec, sizeof(spec), "p");
     lpath(log, sizeof(log), "typescript");
     /* stderr is the pty script(1) made: a bar, ending at 100% */
     script_cmd(cmd, sizeof(cmd), l, spec, 0);
     assert_int_equal(cli_run(sargv, NULL), 0);
-    out = cli_slurp(log, NULL);
+    out = tf_read(log, NULL);
     if (strstr(out, "100%") == NULL || strstr(out, "/s") == NULL || strstr(out, "3.0MB") == NULL)
         fail_msg("no progress bar on the terminal:\n%s", out);
     expect_final_size(out, "3.0MB");
@@ -496,14 +478,14 @@ test_cp_progress_on_a_terminal(void **state)
         lpath(back, sizeof(back), "p.back");
         script_cmd(cmd, sizeof(cmd), spec, back, 0);
         assert_int_equal(cli_run(sargv, NULL), 0);
-        out = cli_slurp(log, NULL);
+        out = tf_read(log, NULL);
         expect_final_size(out, "3.0MB");
         free(out);
     }
     /* -q: none */
     script_cmd(cmd, sizeof(cmd), l, spec, 1);
     assert_int_equal(cli_run(sargv, NULL), 0);
-    out = cli_slurp(log, NULL);
+    out = tf_read(log, NULL);
     if (strstr(out, "100%") != NULL)
         fail_msg("progress despite -q:\n%s", out);
     free(out);

@@ -149,7 +149,7 @@ run_client(int amiko, const char *batch, char **out)
     argv[n++] = dest;
     argv[n] = NULL;
     status = cli_run(argv, NULL);
-    *out = cli_slurp(cli_out_path, NULL);
+    *out = tf_read(cli_out_path, NULL);
     return status;
 }
 
@@ -242,7 +242,7 @@ describe(const char *dir, const char *rel, char *out, size_t cap, int times)
             unsigned long sum = 0;
             if (S_ISREG(st.st_mode)) {
                 size_t len;
-                char *d = cli_slurp(path, &len);
+                char *d = tf_read(path, &len);
                 for (size_t k = 0; k < len; k++)
                     sum = sum * 31 + (unsigned char)d[k];
                 free(d);
@@ -309,7 +309,7 @@ compare_batch(const char *tag_a, const char *tag_b, const char *const *batch,
     assert_int_equal(sb, 0);
     if (sa != sb)
         fail_msg("amiko sftp exited %d, OpenSSH's sftp %d:\n%s\nstderr:\n%s", sa, sb, oa,
-            cli_slurp(cli_err_path, NULL));
+            tf_read(cli_err_path, NULL));
     *out_a = normalize(oa, da);
     nb = normalize(ob, db);
     expect_same("stdout", *out_a, nb);

@@ -19,6 +19,7 @@
 
 #include "proc_util.h"
 #include "sshd_fixture.h"
+#include "file_util.h"
 
 #define PASSWORD "Amk-cl1ent-pw!"
 #define RUN_TIMEOUT_MS 120000   /* generous: sanitizer builds on a loaded 2-core machine */
@@ -48,21 +49,10 @@ run(char *const argv[], const char *in_file, char *const env[])
     return r;
 }
 
-/* The contents of @p path (NUL-terminated; free it). */
-static char *
-slurp(const char *path)
-{
-    char *buf = proc_slurp(path, NULL);
-
-    if (buf == NULL)
-        fail_msg("cannot read %s", path);
-    return buf;
-}
-
 static void
 expect_output(const char *want_out, const char *want_err_part)
 {
-    char *o = slurp(out_path), *e = slurp(err_path);
+    char *o = tf_read(out_path, NULL), *e = tf_read(err_path, NULL);
 
     if (want_out != NULL && strcmp(o, want_out) != 0)
         fail_msg("stdout \"%s\", expected \"%s\" (stderr: %s)", o, want_out, e);
@@ -112,8 +102,8 @@ test_amiko_help_every_command(void **state)
         char *o, *e;
         int st = run(argv, NULL, NULL);
 
-        o = slurp(out_path);
-        e = slurp(err_path);
+        o = tf_read(out_path, NULL);
+        e = tf_read(err_path, NULL);
         snprintf(want, sizeof(want), "usage: amiko %s", cmds[i]);
         if (st != 0 || strncmp(o, want, strlen(want)) != 0 || e[0] != '\0')
             fail_msg("amiko %s --help: exit %d, stdout \"%s\", stderr \"%s\"", cmds[i], st, o, e);
@@ -130,7 +120,7 @@ test_amiko_help_every_command(void **state)
             char *o;
 
             assert_int_equal(run(argv, NULL, NULL), 0);
-            o = slurp(out_path);
+            o = tf_read(out_path, NULL);
             assert_non_null(strstr(o, "usage: amiko "));
             free(o);
         }
@@ -167,7 +157,7 @@ test_amiko_ssh_stdin_piped(void **state)
     fclose(f);
     assert_int_equal(ssh_run(a, in_path, NULL), 0);
     {
-        char *o = slurp(out_path), *i = slurp(in_path);
+        char *o = tf_read(out_path, NULL), *i = tf_read(in_path, NULL);
         for (char *p = i; *p != '\0'; p++)
             if (*p >= 'a' && *p <= 'z')
                 *p = (char)(*p - 'a' + 'A');
@@ -299,7 +289,7 @@ test_paramiko_example_password_ls(void **state)
 
     need_password_user("PasswordAuthentication yes");
     assert_int_equal(run(argv, NULL, NULL), 0);
-    o = slurp(out_path);
+    o = tf_read(out_path, NULL);
     if (strstr(o, "total ") == NULL)
         fail_msg("no `ls -l` output: \"%s\"", o);
     free(o);

@@ -46,7 +46,7 @@ proxy_stop(void)
 static void
 proxy_start(const char *const *faults)
 {
-    faultproxy_start(&proxy, proxy_path, &fx, 60, faults);
+    faultproxy_start(&proxy, proxy_path, &fx, fx.port, 60, faults);
     proxy_port = proxy.port;
 }
 

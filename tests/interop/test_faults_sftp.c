@@ -27,6 +27,7 @@
 #include "faultproxy_run.h"
 #include "io/wait.h"
 #include "sshd_fixture.h"
+#include "file_util.h"
 
 #define MIB ((uint64_t)1024 * 1024)
 #define FILE_SIZE (16 * MIB + 321)
@@ -69,7 +70,7 @@ write_proxy_known_hosts(void)
 static void
 proxy_start(const char *const *faults)
 {
-    faultproxy_start(&proxy, proxy_path, &fx, 120, faults);
+    faultproxy_start(&proxy, proxy_path, &fx, fx.port, 120, faults);
     proxy_port = proxy.port;
     write_proxy_known_hosts();
 }
@@ -96,31 +97,6 @@ static void
 path_of(char *out, size_t cap, const char *name)
 {
     sshd_fixture_path(&fx, name, out, cap);
-}
-
-/* A file of @p size bytes of a cheap pseudo-random pattern from @p seed. */
-static void
-make_file(const char *path, uint64_t size, uint32_t seed)
-{
-    uint32_t *buf = malloc(MIB);
-    uint32_t x = seed * 2654435761u + 1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-    assert_non_null(buf);
-    assert_true(fd >= 0);
-    for (uint64_t done = 0; done < size;) {
-        size_t n = size - done < MIB ? (size_t)(size - done) : (size_t)MIB;
-        for (size_t i = 0; i < MIB / 4; i++) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            buf[i] = x;
-        }
-        assert_true(write(fd, buf, n) == (ssize_t)n);
-        done += n;
-    }
-    close(fd);
-    free(buf);
 }
 
 static uint64_t
@@ -156,13 +132,6 @@ assert_prefix(const char *part, const char *whole)
     close(fb);
     free(a);
     free(b);
-}
-
-static void
-assert_same_file(const char *a, const char *b)
-{
-    assert_true(size_of(a) == size_of(b));
-    assert_prefix(a, b);
 }
 
 struct cut {
@@ -282,7 +251,7 @@ cut_and_resume(const struct cut *k, const char *src, const char *dst)
     amk_sftp_free(s);
     ASSERT_OK(amk_client_close(c));
     amk_client_free(c);
-    assert_same_file(src, dst);
+    assert_true(tf_same(src, dst));
 }
 
 static void
@@ -293,7 +262,7 @@ test_faults_sftp_cut_and_resumed(void **state)
     (void)state;
     path_of(src, sizeof(src), "cut.src");
     path_of(dst, sizeof(dst), "cut.dst");
-    make_file(src, FILE_SIZE, 7);
+    tf_make(src, FILE_SIZE, 7);
     for (size_t i = 0; i < sizeof(CUTS) / sizeof(CUTS[0]); i++)
         cut_and_resume(&CUTS[i], src, dst);
     unlink(src);
@@ -315,7 +284,7 @@ test_faults_sftp_delayed_link(void **state)
     (void)state;
     path_of(src, sizeof(src), "delay.src");
     path_of(dst, sizeof(dst), "delay.dst");
-    make_file(src, 4 * MIB + 5, 9);
+    tf_make(src, 4 * MIB + 5, 9);
     proxy_start(faults);
     c = client_connected(1);
     ASSERT_OK(amk_client_run(c, "echo delayed", &out, &out_len, &err, &err_len, &status));
@@ -329,7 +298,7 @@ test_faults_sftp_delayed_link(void **state)
     ASSERT_OK(amk_client_close(c));
     amk_client_free(c);
     proxy_stop();
-    assert_same_file(src, dst);
+    assert_true(tf_same(src, dst));
     unlink(src);
     unlink(dst);
 }

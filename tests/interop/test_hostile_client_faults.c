@@ -19,18 +19,19 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faultproxy_run.h"
 #include "hostile_client.h"
+#include "file_util.h"
 #include "io/wait.h"
 
 #define HC_RSS_SLACK_KB (64L * 1024)
 #define FAULT_WAIT_MS 20000
 
 static struct hc_server srv;
-static pid_t proxy_pid = -1;
+static struct faultproxy proxy = { -1, 0 };
 static uint16_t proxy_port;
 static char in_1m[FIXTURE_PATH_MAX], out_path[FIXTURE_PATH_MAX];
 
@@ -43,53 +44,15 @@ reference(void)
 static void
 proxy_stop(void)
 {
-    if (proxy_pid > 0) {
-        kill(proxy_pid, SIGTERM);
-        (void)hc_wait_pid(proxy_pid, 5000);
-    }
-    proxy_pid = -1;
+    faultproxy_stop(&proxy);
 }
 
 /* faultproxy in front of the server with @p faults (NULL-terminated). */
 static void
 proxy_start(const char *const *faults)
 {
-    char port_file[FIXTURE_PATH_MAX], target[64];
-    const char *argv[32];
-    int64_t deadline = amk_io_deadline(FIXTURE_WAIT_MS);
-    unsigned port = 0;
-    size_t n = 0;
-    FILE *pf;
-
-    sshd_fixture_path(&srv.fx, "proxy.port", port_file, sizeof(port_file));
-    unlink(port_file);
-    snprintf(target, sizeof(target), "127.0.0.1:%u", (unsigned)srv.port);
-    argv[n++] = FAULTPROXY_PATH;
-    argv[n++] = "--listen";
-    argv[n++] = "127.0.0.1:0";
-    argv[n++] = "--target";
-    argv[n++] = target;
-    argv[n++] = "--port-file";
-    argv[n++] = port_file;
-    argv[n++] = "--lifetime";
-    argv[n++] = "60";
-    for (size_t i = 0; faults[i] != NULL && n < 30; i++)
-        argv[n++] = faults[i];
-    argv[n] = NULL;
-    proxy_pid = fork();
-    assert_true(proxy_pid >= 0);
-    if (proxy_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execv(FAULTPROXY_PATH, (char *const *)argv);
-        _exit(127);
-    }
-    while ((pf = fopen(port_file, "r")) == NULL) {
-        assert_true(amk_io_remaining_ms(deadline) > 0);
-        usleep(10000);
-    }
-    assert_int_equal(fscanf(pf, "%u", &port), 1);
-    fclose(pf);
-    proxy_port = (uint16_t)port;
+    faultproxy_start(&proxy, FAULTPROXY_PATH, &srv.fx, srv.port, 60, faults);
+    proxy_port = proxy.port;
 }
 
 /* ssh through the proxy running @p command; its exit status (output in out_path). */
@@ -156,16 +119,6 @@ finish(long rss_before)
     assert_int_equal(hc_server_stop(&srv), 0);
 }
 
-/* Whether two files have the same contents. */
-static int
-same_file(const char *a, const char *b)
-{
-    char cmd[3 * FIXTURE_PATH_MAX];
-
-    snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", a, b);
-    return system(cmd) == 0;
-}
-
 static void
 test_single_byte_writes(void **state)
 {
@@ -204,7 +157,7 @@ test_single_byte_writes(void **state)
         out_path), FAULT_WAIT_MS * 2);
     print_out("sftp put+get 64 KiB, 1-byte writes", status, amk_io_now_ms() - start_ms);
     assert_int_equal(status, 0);
-    assert_true(same_file(local, back));
+    assert_true(tf_same(local, back));
     finish(rss);
 }
 

@@ -33,19 +33,6 @@ static int have_user;
 
 /* Everything the client logged, one line each. */
 static struct amk_buf logbuf;
-static size_t log_lines;
-
-static void
-log_cb(void *u, enum amk_log_level level, const char *msg)
-{
-    (void)u;
-    if (amk_buf_put(&logbuf, amk_log_level_name(level), strlen(amk_log_level_name(level))) != AMK_OK ||
-        amk_buf_put(&logbuf, ": ", 2) != AMK_OK ||
-        amk_buf_put(&logbuf, msg, strlen(msg)) != AMK_OK ||
-        amk_buf_put(&logbuf, "\n", 1) != AMK_OK)
-        abort();
-    log_lines++;
-}
 
 static int
 group_setup(void **state)
@@ -92,13 +79,12 @@ run_session(const char *who, const char *password, const char *key_file)
 {
     struct amk_client *c = NULL;
     char *out = NULL, *err = NULL;
-    size_t outlen = 0, errlen = 0;
+    size_t outlen = 0, errlen = 0, log_lines = 0;
     int status = -1, r;
 
     amk_buf_reset(&logbuf);
-    log_lines = 0;
     ASSERT_OK(amk_client_new(&c));
-    ASSERT_OK(amk_client_set_log(c, log_cb, NULL, AMK_LOG_TRACE));
+    ASSERT_OK(amk_client_set_log(c, secrets_log_to_buf, &logbuf, AMK_LOG_TRACE));
     ASSERT_OK(amk_client_load_host_keys(c, fx.known_hosts));
     ASSERT_OK(amk_client_set_allow_default_keys(c, 0));
     ASSERT_OK(amk_client_set_connect_timeout(c, 20000));
@@ -125,6 +111,8 @@ run_session(const char *who, const char *password, const char *key_file)
     free(err);
     ASSERT_OK(amk_client_close(c));
     amk_client_free(c);
+    for (const char *p = log_text(); (p = strchr(p, '\n')) != NULL; p++)
+        log_lines++;
     print_message("    %zu log lines captured\n", log_lines);
     if (getenv("AMK_SHOW_LOG") != NULL)
         fprintf(stderr, "%s", log_text());

@@ -142,7 +142,7 @@ exec_with(const char *opt, const char *opt2)
     serve_argv_add(&a, fx.dest);
     serve_argv_add(&a, "cat");
     rc = serve_run(&fx, a.v, src_path, out_path, err_path, NULL, RUN_MS);
-    if (rc == 0 && !serve_files_equal(src_path, out_path))
+    if (rc == 0 && !tf_same(src_path, out_path))
         rc = -2;
     return rc;
 }
@@ -423,7 +423,7 @@ group_setup(void **state)
     serve_fixture_path(&fx, "client.out", out_path, sizeof(out_path));
     serve_fixture_path(&fx, "client.err", err_path, sizeof(err_path));
     serve_fixture_path(&fx, "alg.src", src_path, sizeof(src_path));
-    serve_fill(file_data, sizeof(file_data), 4242);
+    tf_fill(file_data, sizeof(file_data), 4242);
     if (serve_write_file(src_path, file_data, sizeof(file_data)) != 0)
         return -1;
     return serve_fixture_start(&fx, SERVE_HK_ALL, SERVE_ALL_ARGS);

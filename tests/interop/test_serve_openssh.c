@@ -167,7 +167,7 @@ test_ssh_exec_stdin_1mib(void **state)
 
     (void)state;
     assert_non_null(data);
-    serve_fill(data, MIB, 1234);
+    tf_fill(data, MIB, 1234);
     assert_int_equal(serve_write_file(in_path, data, MIB), 0);
     free(data);
     /* through cat to ssh's stdout, and with tee into a file on the server
@@ -176,8 +176,8 @@ test_ssh_exec_stdin_1mib(void **state)
     snprintf(cmd, sizeof(cmd), "cat | tee '%s'", back);
     if (ssh_cmd(cmd, in_path) != 0)
         fail_with("ssh cat | tee");
-    assert_true(serve_files_equal(in_path, out_path));
-    assert_true(serve_files_equal(in_path, back));
+    assert_true(tf_same(in_path, out_path));
+    assert_true(tf_same(in_path, back));
     unlink(back);
 }
 
@@ -336,7 +336,7 @@ test_sftp_batch_every_command(void **state)
     assert_int_equal(mkdir(p, 0755), 0);
     for (size_t i = 0; i < N_SIZES; i++) {
         snprintf(p, sizeof(p), "%s/local/l_%zu", dir, i);
-        serve_fill(data, SIZES[i], (uint32_t)i + 11);
+        tf_fill(data, SIZES[i], (uint32_t)i + 11);
         assert_int_equal(serve_write_file(p, data, SIZES[i]), 0);
     }
     /* partial copies to resume: reput (remote side) and reget (local side) */
@@ -404,33 +404,33 @@ test_sftp_batch_every_command(void **state)
     for (size_t i = 0; i < N_SIZES; i++) {
         snprintf(p, sizeof(p), "%s/local/l_%zu", dir, i);
         snprintf(q, sizeof(q), "%s/local/b_%zu", dir, i);
-        if (!serve_files_equal(p, q))
+        if (!tf_same(p, q))
             fail_msg("get of %zu bytes differs", SIZES[i]);
         if (i == 1)
             continue;                   /* moved, then removed */
         snprintf(q, sizeof(q), "%s/remote/r_%zu", dir, i);
-        if (!serve_files_equal(p, q))
+        if (!tf_same(p, q))
             fail_msg("put of %zu bytes differs", SIZES[i]);
     }
     /* the resumed transfers are whole */
     snprintf(p, sizeof(p), "%s/local/l_%zu", dir, N_SIZES - 1);
     snprintf(q, sizeof(q), "%s/remote/partial", dir);
-    assert_true(serve_files_equal(p, q));
+    assert_true(tf_same(p, q));
     snprintf(q, sizeof(q), "%s/local/partial", dir);
-    assert_true(serve_files_equal(p, q));
+    assert_true(tf_same(p, q));
     /* copy-data */
     snprintf(p, sizeof(p), "%s/remote/r_4", dir);
     snprintf(q, sizeof(q), "%s/remote/copied", dir);
-    assert_true(serve_files_equal(p, q));
+    assert_true(tf_same(p, q));
     snprintf(q, sizeof(q), "%s/remote/copied2", dir);
-    assert_true(serve_files_equal(p, q));
+    assert_true(tf_same(p, q));
     /* recursive put and get */
     snprintf(p, sizeof(p), "%s/remote/lsub", dir);
     assert_int_equal(stat(p, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     snprintf(p, sizeof(p), "%s/local/l_2", dir);
     snprintf(q, sizeof(q), "%s/local/tree_back/a/f", dir);
-    assert_true(serve_files_equal(p, q));
+    assert_true(tf_same(p, q));
     /* removed things are gone, the rest is in place */
     static const char *const gone[] = { "sub", "sym", "sym2", "hard", "r_1" };
     for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
@@ -640,7 +640,7 @@ test_scp_both_ways_and_recursive(void **state)
     assert_non_null(data);
     mkdir_work("scp", dir, sizeof(dir));
     snprintf(src, sizeof(src), "%s/src.bin", dir);
-    serve_fill(data, MIB + 1, 77);
+    tf_fill(data, MIB + 1, 77);
     assert_int_equal(serve_write_file(src, data, MIB + 1), 0);
     assert_int_equal(chmod(src, 0640), 0);
     /* the fixture's ssh_config, host alias and all; -s: the SFTP protocol */
@@ -655,7 +655,7 @@ test_scp_both_ways_and_recursive(void **state)
     if (run(&a, NULL, NULL) != 0)
         fail_with("scp up");
     snprintf(p, sizeof(p), "%s/up.bin", dir);
-    assert_true(serve_files_equal(src, p));
+    assert_true(tf_same(src, p));
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0640);      /* -p */
     /* down, with the default argv this time */
@@ -666,7 +666,7 @@ test_scp_both_ways_and_recursive(void **state)
     serve_argv_add(&a, back);
     if (run(&a, NULL, NULL) != 0)
         fail_with("scp down");
-    assert_true(serve_files_equal(src, back));
+    assert_true(tf_same(src, back));
     /* -r both ways: a tree with an empty file and a nested directory */
     snprintf(p, sizeof(p), "%s/tree", dir);
     assert_int_equal(mkdir(p, 0755), 0);
@@ -701,10 +701,10 @@ test_scp_both_ways_and_recursive(void **state)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(p, sizeof(p), "%s/tree/%s", dir, files[i]);
         snprintf(q, sizeof(q), "%s/tree_up/%s", dir, files[i]);
-        if (!serve_files_equal(p, q))
+        if (!tf_same(p, q))
             fail_msg("scp -r up: %s differs", files[i]);
         snprintf(q, sizeof(q), "%s/tree_down/%s", dir, files[i]);
-        if (!serve_files_equal(p, q))
+        if (!tf_same(p, q))
             fail_msg("scp -r down: %s differs", files[i]);
     }
     /* a missing remote file is scp's error, status 1 */

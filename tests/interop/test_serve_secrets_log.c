@@ -29,50 +29,19 @@
 static struct serve_fixture fx;
 static struct amk_buf logbuf;
 
-static void
-log_cb(void *u, enum amk_log_level level, const char *msg)
-{
-    (void)u;
-    if (amk_buf_put(&logbuf, amk_log_level_name(level), strlen(amk_log_level_name(level))) != AMK_OK ||
-        amk_buf_put(&logbuf, ": ", 2) != AMK_OK ||
-        amk_buf_put(&logbuf, msg, strlen(msg)) != AMK_OK ||
-        amk_buf_put(&logbuf, "\n", 1) != AMK_OK)
-        abort();
-}
-
 static struct amk_client *
 client_new(void)
 {
     struct amk_client *c = NULL;
 
     ASSERT_OK(amk_client_new(&c));
-    ASSERT_OK(amk_client_set_log(c, log_cb, NULL, AMK_LOG_TRACE));
+    ASSERT_OK(amk_client_set_log(c, secrets_log_to_buf, &logbuf, AMK_LOG_TRACE));
     ASSERT_OK(amk_client_load_host_keys(c, fx.known_hosts));
     ASSERT_OK(amk_client_set_allow_default_keys(c, 0));
     ASSERT_OK(amk_client_set_auth_methods(c, 0, 1));
     ASSERT_OK(amk_client_set_connect_timeout(c, 20000));
     ASSERT_OK(amk_client_set_timeout(c, 60000));
     return c;
-}
-
-/* The whole of a file as a string. */
-static char *
-slurp(const char *path, size_t *len)
-{
-    struct amk_buf b;
-    char chunk[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
-    char *s = NULL;
-
-    assert_true(fd >= 0);
-    amk_buf_init(&b);
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        ASSERT_OK(amk_buf_put(&b, chunk, (size_t)n));
-    close(fd);
-    ASSERT_OK(amk_buf_to_cstring(&b, &s, len));
-    amk_buf_release(&b);
-    return s;
 }
 
 /* The host key files serve was given, by the fixture's names. */
@@ -119,7 +88,7 @@ test_serve_secrets_log_password(void **state)
      * process's) */
     if (getenv("AMK_SERVE_WRAPPER") == NULL) {
         snprintf(cmdline_path, sizeof(cmdline_path), "/proc/%d/cmdline", (int)fx.pid);
-        cmdline = slurp(cmdline_path, &cmdline_len);
+        cmdline = tf_read(cmdline_path, &cmdline_len);
         assert_true(cmdline_len > 0);
         if (memmem(cmdline, cmdline_len, SERVE_PASSWORD, strlen(SERVE_PASSWORD)) != NULL)
             fail_msg("amiko serve's command line still shows the password");
@@ -154,7 +123,7 @@ test_serve_secrets_log_password(void **state)
     ASSERT_OK(amk_buf_put(&logbuf, "", 1));
     assert_true(amk_buf_len(&logbuf) > 1000);
     check_text((const char *)amk_buf_ptr(&logbuf), "the client");
-    serve_log = slurp(fx.log, NULL);
+    serve_log = tf_read(fx.log, NULL);
     assert_non_null(strstr(serve_log, "password"));
     check_text(serve_log, "amiko serve");
     free(serve_log);

@@ -35,6 +35,7 @@
 #include "keys/key.h"
 #include "server/session_chan.h"
 #include "sshd_fixture.h"
+#include "file_util.h"
 #include "transport/transport.h"
 #include "util/base64.h"
 
@@ -848,24 +849,6 @@ serve_ssh(const struct amk_srv_chan_policy *pol, const char *const *args, const 
     return WEXITSTATUS(status);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    struct amk_buf b;
-    char chunk[8192], *out = NULL;
-    size_t n;
-
-    assert_non_null(f);
-    amk_buf_init(&b);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        ASSERT_OK(amk_buf_put(&b, chunk, n));
-    fclose(f);
-    ASSERT_OK(amk_buf_to_cstring(&b, &out, len));
-    amk_buf_release(&b);
-    return out;
-}
-
 static void
 fx_path(const char *name, char *out)
 {
@@ -883,8 +866,8 @@ test_ssh_exec_exit_codes_and_streams(void **state)
     fx_path("ssh.err", err);
     assert_int_equal(serve_ssh(&pol, NULL, "echo out; echo err >&2; exit 5", NULL, out, err,
         NULL), 5);
-    o = slurp(out, NULL);
-    e = slurp(err, NULL);
+    o = tf_read(out, NULL);
+    e = tf_read(err, NULL);
     assert_string_equal(o, "out\n");
     if (strstr(e, "err\n") == NULL)
         fail_msg("stderr: %s", e);
@@ -919,7 +902,7 @@ test_ssh_exec_stdin_1mib(void **state)
     assert_int_equal(fwrite(data, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
     assert_int_equal(serve_ssh(&pol, NULL, "cat; exit 4", in, out, err, NULL), 4);
-    o = slurp(out, &got);
+    o = tf_read(out, &got);
     assert_int_equal(got, len);
     assert_memory_equal(o, data, len);
     free(o);
@@ -943,7 +926,7 @@ test_ssh_tt_shell(void **state)
     fputs("echo T=$TERM; tty; stty size; exit 7\n", f);
     assert_int_equal(fclose(f), 0);
     assert_int_equal(serve_ssh(&pol, args, NULL, in, out, err, "TERM=xterm-ssh-test"), 7);
-    o = slurp(out, NULL);
+    o = tf_read(out, NULL);
     if (strstr(o, "T=xterm-ssh-test") == NULL || strstr(o, "/dev/pts/") == NULL)
         fail_msg("output: %s", o);
     free(o);
@@ -961,7 +944,7 @@ test_ssh_sendenv_allow_list(void **state)
     fx_path("ssh.err", err);
     assert_int_equal(serve_ssh(&pol, args, "echo \"L=$LANG F=$FOO\"", NULL, out, err,
         "LANG=C.UTF-8"), 0);
-    o = slurp(out, NULL);
+    o = tf_read(out, NULL);
     assert_string_equal(o, "L=C.UTF-8 F=\n");
     free(o);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "proc_util.h"
+#include "file_util.h"
 
 #ifndef AMK_CLI_PATH
 #error "AMK_CLI_PATH must name the amiko binary"
@@ -46,16 +47,6 @@ run(const char *const *argv, const char *in, const char *out, const char *err)
     if (r < 0)
         fail_msg("%s did not finish in %d s", argv[0], WAIT_S);
     return r;
-}
-
-static char *
-slurp(const char *p)
-{
-    char *buf = proc_slurp(p, NULL);
-
-    if (buf == NULL)
-        fail_msg("cannot read %s", p);
-    return buf;
 }
 
 /*
@@ -126,7 +117,7 @@ test_serve_ssh_exec_and_sigterm(void **state)
         const char *args[] = { "--authorized-keys", pub, "-o", "MaxAuthTries=3", NULL };
         srv = start_serve(portf, log, args, &port);
     }
-    text = slurp(log);
+    text = tf_read(log, NULL);
     snprintf(port_s, sizeof(port_s), "%d", port);
     {
         char want[64];
@@ -145,10 +136,10 @@ test_serve_ssh_exec_and_sigterm(void **state)
             "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", khopt,
             "127.0.0.1", "cat; echo err >&2; exit 9", NULL };
         assert_int_equal(run(argv, in, out, err), 9);
-        text = slurp(out);
+        text = tf_read(out, NULL);
         assert_string_equal(text, "from stdin\n");
         free(text);
-        text = slurp(err);
+        text = tf_read(err, NULL);
         if (strstr(text, "err\n") == NULL)
             fail_msg("stderr: %s", text);
         free(text);
@@ -159,13 +150,13 @@ test_serve_ssh_exec_and_sigterm(void **state)
             "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", khopt,
             "-l", "no-such-user-here", "127.0.0.1", "true", NULL };
         assert_int_equal(run(argv, NULL, out, err), 255);
-        text = slurp(err);
+        text = tf_read(err, NULL);
         if (strstr(text, "Permission denied") == NULL)
             fail_msg("stderr: %s", text);
         free(text);
     }
     stop_serve(srv);
-    text = slurp(log);
+    text = tf_read(log, NULL);
     if (strstr(text, "auth ok: user ") == NULL || strstr(text, "method publickey") == NULL
         || strstr(text, "open from 127.0.0.1") == NULL || strstr(text, "closed:") == NULL)
         fail_msg("log: %s", text);
@@ -206,7 +197,7 @@ test_serve_update_host_keys(void **state)
     }
     snprintf(port_s, sizeof(port_s), "%d", port);
     /* known_hosts: only the Ed25519 key */
-    text = slurp(hk1pub);
+    text = tf_read(hk1pub, NULL);
     f = fopen(kh, "w");
     assert_non_null(f);
     fprintf(f, "[127.0.0.1]:%d %s", port, text);
@@ -220,12 +211,12 @@ test_serve_update_host_keys(void **state)
             "true", NULL };
         assert_int_equal(run(argv, NULL, out, err), 0);
     }
-    text = slurp(kh);
+    text = tf_read(kh, NULL);
     if (strstr(text, "ecdsa-sha2-nistp256 ") == NULL || strstr(text, "ssh-ed25519 ") == NULL)
         fail_msg("known_hosts after UpdateHostKeys: %s", text);
     free(text);
     stop_serve(srv);
-    text = slurp(log);
+    text = tf_read(log, NULL);
     if (strstr(text, "hostkeys-prove of 1 keys answered") == NULL)
         fail_msg("log: %s", text);
     free(text);
@@ -241,7 +232,7 @@ test_serve_unknown_option_is_usage_error(void **state)
     path(out, sizeof(out), "u.out");
     path(err, sizeof(err), "u.err");
     assert_int_equal(run(argv, NULL, out, err), 2);
-    text = slurp(err);
+    text = tf_read(err, NULL);
     if (strstr(text, "NoSuchOption") == NULL)
         fail_msg("stderr: %s", text);
     free(text);

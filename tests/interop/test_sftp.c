@@ -20,11 +20,11 @@
 
 #include "auth_driver.h"
 #include "channel/conn.h"
-#include "crypto/hash.h"
 #include "io/session.h"
 #include "keys/key.h"
 #include "client/sftp_channel.h"
 #include "sshd_fixture.h"
+#include "file_util.h"
 #include "transport/pkt_sink.h"
 #include "transport/transport.h"
 
@@ -156,18 +156,6 @@ path_of(char *out, size_t cap, const char *name)
 }
 
 static void
-fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
-
-static void
 write_local(const char *path, const uint8_t *p, size_t n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -179,39 +167,6 @@ write_local(const char *path, const uint8_t *p, size_t n)
         n -= (size_t)w;
     }
     close(fd);
-}
-
-/* SHA-256 of a local file. */
-static void
-sha256_file(const char *path, uint8_t out[32], size_t *size)
-{
-    struct amk_hash_ctx *h = NULL;
-    uint8_t buf[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
-
-    assert_true(fd >= 0);
-    *size = 0;
-    ASSERT_OK(amk_hash_new(&h, AMK_HASH_SHA256));
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        ASSERT_OK(amk_hash_update(h, buf, (size_t)n));
-        *size += (size_t)n;
-    }
-    close(fd);
-    ASSERT_OK(amk_hash_final(h, out));
-    amk_hash_free(h);
-}
-
-static void
-expect_files_equal(const char *a, const char *b)
-{
-    uint8_t ha[32], hb[32];
-    size_t sa, sb;
-
-    sha256_file(a, ha, &sa);
-    sha256_file(b, hb, &sb);
-    assert_int_equal(sa, sb);
-    assert_memory_equal(ha, hb, 32);
 }
 
 static int progress_calls;
@@ -241,7 +196,7 @@ ops_files(struct amk_sftp *s)
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         struct amk_sftp_attrs a;
 
-        fill(data, sizes[i], (uint32_t)i + 1);
+        tf_fill(data, sizes[i], (uint32_t)i + 1);
         path_of(src, sizeof(src), "src");
         path_of(remote, sizeof(remote), "remote");
         path_of(back, sizeof(back), "back");
@@ -256,7 +211,7 @@ ops_files(struct amk_sftp *s)
         progress_last = 0;
         ASSERT_OK(amk_sftp_get(s, remote, back, 0, on_progress, NULL));
         assert_int_equal(progress_last, sizes[i]);
-        expect_files_equal(src, back);
+        assert_true(tf_same(src, back));
     }
     unlink(src);
     unlink(back);
@@ -284,7 +239,7 @@ ops_resume(struct amk_sftp *s)
     struct timespec ts[2] = { { .tv_sec = 1111111111 }, { .tv_sec = 1222222222 } };
 
     assert_non_null(data);
-    fill(data, size, 42);
+    tf_fill(data, size, 42);
     path_of(src, sizeof(src), "resume.src");
     path_of(remote, sizeof(remote), "resume.remote");
     path_of(back, sizeof(back), "resume.back");
@@ -298,7 +253,7 @@ ops_resume(struct amk_sftp *s)
     ASSERT_OK(amk_sftp_truncate(s, remote, size / 3));
     ASSERT_OK(amk_sftp_put(s, src, remote, AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE,
         NULL, NULL));
-    expect_files_equal(src, remote);
+    assert_true(tf_same(src, remote));
     ASSERT_OK(amk_sftp_stat(s, remote, &a));
     assert_int_equal(a.permissions & 07777, 0751);
     assert_int_equal(a.mtime, 1222222222);
@@ -309,7 +264,7 @@ ops_resume(struct amk_sftp *s)
     assert_true((size_t)st.st_size >= size / 2 && (size_t)st.st_size < size);
     ASSERT_OK(amk_sftp_get(s, remote, back, AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE,
         NULL, NULL));
-    expect_files_equal(src, back);
+    assert_true(tf_same(src, back));
     assert_int_equal(stat(back, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0751);
     assert_int_equal(st.st_mtime, 1222222222);
@@ -334,7 +289,7 @@ ops_file_handle(struct amk_sftp *s)
     size_t got;
 
     path_of(path, sizeof(path), "handle");
-    fill(buf, sizeof(buf), 7);
+    tf_fill(buf, sizeof(buf), 7);
     ASSERT_OK(amk_sftp_open(s, path, AMK_SFTP_WRITE | AMK_SFTP_CREAT | AMK_SFTP_TRUNC, 0600, &f));
     ASSERT_OK(amk_sftp_write(f, buf, 50000));
     assert_int_equal(amk_sftp_tell(f), 50000);
@@ -591,7 +546,7 @@ ops_big(struct amk_sftp *s)
     uint8_t *data = malloc(BIG_SIZE);
 
     assert_non_null(data);
-    fill(data, BIG_SIZE, 99);
+    tf_fill(data, BIG_SIZE, 99);
     path_of(src, sizeof(src), "big.src");
     path_of(remote, sizeof(remote), "big.remote");
     path_of(back, sizeof(back), "big.back");
@@ -599,8 +554,8 @@ ops_big(struct amk_sftp *s)
     free(data);
     ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
     ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
-    expect_files_equal(src, remote);
-    expect_files_equal(src, back);
+    assert_true(tf_same(src, remote));
+    assert_true(tf_same(src, back));
     unlink(src);
     unlink(remote);
     unlink(back);

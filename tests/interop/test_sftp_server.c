@@ -32,10 +32,10 @@
 #include "auth_driver.h"
 #include "channel/conn.h"
 #include "client/sftp_channel.h"
-#include "crypto/hash.h"
 #include "io/session.h"
 #include "keys/key.h"
 #include "sshd_fixture.h"
+#include "file_util.h"
 #include "transport/pkt_sink.h"
 #include "transport/transport.h"
 
@@ -179,19 +179,6 @@ path_of(char *out, size_t cap, const char *name)
 }
 
 static void
-fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
-
-static void
 write_local(const char *path, const void *data, size_t n)
 {
     const uint8_t *p = data;
@@ -206,39 +193,6 @@ write_local(const char *path, const void *data, size_t n)
         n -= (size_t)w;
     }
     close(fd);
-}
-
-static void
-sha256_file(const char *path, uint8_t out[32], size_t *size)
-{
-    struct amk_hash_ctx *h = NULL;
-    uint8_t buf[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
-
-    if (fd < 0)
-        fail_msg("open %s: %s", path, strerror(errno));
-    *size = 0;
-    ASSERT_OK(amk_hash_new(&h, AMK_HASH_SHA256));
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        ASSERT_OK(amk_hash_update(h, buf, (size_t)n));
-        *size += (size_t)n;
-    }
-    close(fd);
-    ASSERT_OK(amk_hash_final(h, out));
-    amk_hash_free(h);
-}
-
-static void
-expect_files_equal(const char *a, const char *b)
-{
-    uint8_t ha[32], hb[32];
-    size_t sa, sb;
-
-    sha256_file(a, ha, &sa);
-    sha256_file(b, hb, &sb);
-    assert_int_equal(sa, sb);
-    assert_memory_equal(ha, hb, 32);
 }
 
 /* Reads a small file into a static buffer ("" when missing). */
@@ -368,7 +322,7 @@ batch_every_command(const char *direct)
     assert_non_null(data);
     for (size_t i = 0; i < N_SIZES; i++) {
         snprintf(p, sizeof(p), "%s/l_%zu", work, i);
-        fill(data, SIZES[i], (uint32_t)i + 11);
+        tf_fill(data, SIZES[i], (uint32_t)i + 11);
         write_local(p, data, SIZES[i]);
     }
     /* partial copies for reput (remote) and reget (local) */
@@ -413,19 +367,19 @@ batch_every_command(const char *direct)
             continue;                   /* renamed then removed */
         snprintf(p, sizeof(p), "%s/l_%zu", work, i);
         snprintf(q, sizeof(q), "%s/r_%zu", work, i);
-        expect_files_equal(p, q);
+        assert_true(tf_same(p, q));
         snprintf(q, sizeof(q), "%s/b_%zu", work, i);
-        expect_files_equal(p, q);
+        assert_true(tf_same(p, q));
     }
     snprintf(p, sizeof(p), "%s/l_1", work);
     snprintf(q, sizeof(q), "%s/b_1", work);
-    expect_files_equal(p, q);
+    assert_true(tf_same(p, q));
     /* resumed transfers are whole */
     snprintf(p, sizeof(p), "%s/l_%zu", work, N_SIZES - 1);
     path_of(q, sizeof(q), "partial_remote");
-    expect_files_equal(p, q);
+    assert_true(tf_same(p, q));
     path_of(q, sizeof(q), "partial_local");
-    expect_files_equal(p, q);
+    assert_true(tf_same(p, q));
     /* what was removed is gone */
     path_of(p, sizeof(p), "dir");
     assert_false(exists(p));
@@ -777,7 +731,7 @@ ops_file_handle(struct amk_sftp *s)
 
     path_of(path, sizeof(path), "handle");
     path_of(copy, sizeof(copy), "handle.copy");
-    fill(buf, sizeof(buf), 7);
+    tf_fill(buf, sizeof(buf), 7);
     ASSERT_OK(amk_sftp_open(s, path, AMK_SFTP_WRITE | AMK_SFTP_CREAT | AMK_SFTP_TRUNC, 0600, &f));
     ASSERT_OK(amk_sftp_write(f, buf, 50000));
     ASSERT_OK(amk_sftp_write(f, buf + 50000, 50000));
@@ -838,7 +792,7 @@ ops_files(struct amk_sftp *s)
     for (size_t i = 0; i < N_SIZES; i++) {
         struct amk_sftp_attrs a;
 
-        fill(data, SIZES[i], (uint32_t)i + 1);
+        tf_fill(data, SIZES[i], (uint32_t)i + 1);
         path_of(src, sizeof(src), "src");
         path_of(remote, sizeof(remote), "remote");
         path_of(back, sizeof(back), "back");
@@ -847,8 +801,8 @@ ops_files(struct amk_sftp *s)
         ASSERT_OK(amk_sftp_stat(s, remote, &a));
         assert_int_equal(a.size, SIZES[i]);
         ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
-        expect_files_equal(src, back);
-        expect_files_equal(src, remote);
+        assert_true(tf_same(src, back));
+        assert_true(tf_same(src, remote));
     }
     unlink(src);
     unlink(back);
@@ -873,7 +827,7 @@ ops_resume(struct amk_sftp *s)
     struct timespec ts[2] = { { .tv_sec = 1111111111 }, { .tv_sec = 1222222222 } };
 
     assert_non_null(data);
-    fill(data, size, 42);
+    tf_fill(data, size, 42);
     path_of(src, sizeof(src), "resume.src");
     path_of(remote, sizeof(remote), "resume.remote");
     path_of(back, sizeof(back), "resume.back");
@@ -884,14 +838,14 @@ ops_resume(struct amk_sftp *s)
     ASSERT_OK(amk_sftp_truncate(s, remote, size / 3));
     ASSERT_OK(amk_sftp_put(s, src, remote, AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE,
         NULL, NULL));
-    expect_files_equal(src, remote);
+    assert_true(tf_same(src, remote));
     ASSERT_OK(amk_sftp_stat(s, remote, &a));
     assert_int_equal(a.permissions & 07777, 0751);
     assert_int_equal(a.mtime, 1222222222);
     ASSERT_AMK(AMK_ETIMEOUT, amk_sftp_get(s, remote, back, 0, abort_at_half, NULL));
     ASSERT_OK(amk_sftp_get(s, remote, back, AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE,
         NULL, NULL));
-    expect_files_equal(src, back);
+    assert_true(tf_same(src, back));
     unlink(src);
     unlink(back);
     ASSERT_OK(amk_sftp_remove(s, remote));
@@ -905,7 +859,7 @@ ops_big(struct amk_sftp *s)
     uint8_t *data = malloc(BIG_SIZE);
 
     assert_non_null(data);
-    fill(data, BIG_SIZE, 99);
+    tf_fill(data, BIG_SIZE, 99);
     path_of(src, sizeof(src), "big.src");
     path_of(remote, sizeof(remote), "big.remote");
     path_of(back, sizeof(back), "big.back");
@@ -913,8 +867,8 @@ ops_big(struct amk_sftp *s)
     free(data);
     ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
     ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
-    expect_files_equal(src, remote);
-    expect_files_equal(src, back);
+    assert_true(tf_same(src, remote));
+    assert_true(tf_same(src, back));
     unlink(src);
     unlink(remote);
     unlink(back);

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/hash.h"
 #include "sshd_fixture.h"
+#include "file_util.h"
 
 #define MIB ((uint64_t)1024 * 1024)
 #define N_CONC 4
@@ -29,61 +29,6 @@ static void
 path_of(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", base_dir, name);
-}
-
-/* A file of @p size bytes of a cheap pseudo-random pattern from @p seed. */
-static void
-make_file(const char *path, uint64_t size, uint32_t seed)
-{
-    uint32_t *buf = malloc(MIB);
-    uint32_t x = seed * 2654435761u + 1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-    assert_non_null(buf);
-    assert_true(fd >= 0);
-    for (uint64_t done = 0; done < size;) {
-        size_t n = size - done < MIB ? (size_t)(size - done) : (size_t)MIB;
-        for (size_t i = 0; i < MIB / 4; i++) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            buf[i] = x;
-        }
-        assert_true(write(fd, buf, n) == (ssize_t)n);
-        done += n;
-    }
-    close(fd);
-    free(buf);
-}
-
-static void
-sha256_file(const char *path, uint8_t out[32])
-{
-    struct amk_hash_ctx *h = NULL;
-    uint8_t *buf = malloc(MIB);
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
-
-    assert_non_null(buf);
-    assert_true(fd >= 0);
-    ASSERT_OK(amk_hash_new(&h, AMK_HASH_SHA256));
-    while ((n = read(fd, buf, MIB)) > 0)
-        ASSERT_OK(amk_hash_update(h, buf, (size_t)n));
-    assert_true(n == 0);
-    ASSERT_OK(amk_hash_final(h, out));
-    amk_hash_free(h);
-    close(fd);
-    free(buf);
-}
-
-static void
-assert_same_file(const char *a, const char *b)
-{
-    uint8_t ha[32], hb[32];
-
-    sha256_file(a, ha);
-    sha256_file(b, hb);
-    assert_memory_equal(ha, hb, sizeof(ha));
 }
 
 static struct amk_client *
@@ -135,8 +80,8 @@ test_sftp_nonblocking_poll(void **state)
     path_of(put_src, sizeof(put_src), "nb.put.src");
     path_of(put_dst, sizeof(put_dst), "nb.put.dst");
     path_of(remote, sizeof(remote), "nb.copy");
-    make_file(src, 8 * MIB + 123, 1);
-    make_file(put_src, 8 * MIB + 7, 2);
+    tf_make(src, 8 * MIB + 123, 1);
+    tf_make(put_src, 8 * MIB + 7, 2);
 
     ASSERT_OK(amk_client_set_blocking(c, 0));
     /* returns at once; start-up goes on in the calls after it */
@@ -174,8 +119,8 @@ test_sftp_nonblocking_poll(void **state)
     ASSERT_OK(amk_sftp_transfer_result(ts[0]));
     ASSERT_OK(amk_sftp_transfer_result(ts[1]));
     assert_true(rounds > 0);
-    assert_same_file(src, got);
-    assert_same_file(put_src, put_dst);
+    assert_true(tf_same(src, got));
+    assert_true(tf_same(put_src, put_dst));
     amk_sftp_transfer_free(ts[0]);
     amk_sftp_transfer_free(ts[1]);
 
@@ -187,7 +132,7 @@ test_sftp_nonblocking_poll(void **state)
     }
     ASSERT_OK(r);
     assert_true(eagain > 0);
-    assert_same_file(src, remote);
+    assert_true(tf_same(src, remote));
     while ((r = amk_sftp_remove(s, remote)) == AMK_EAGAIN)
         wait_for(c, s);
     ASSERT_OK(r);
@@ -248,7 +193,7 @@ test_sftp_concurrent_fair(void **state)
         path_of(src[i], sizeof(src[i]), name);
         snprintf(name, sizeof(name), "conc%d.dst", i);
         path_of(dst[i], sizeof(dst[i]), name);
-        make_file(src[i], size + (uint64_t)i, 10 + (uint32_t)i);
+        tf_make(src[i], size + (uint64_t)i, 10 + (uint32_t)i);
         /* three gets and one put on one session */
         if (i < N_CONC - 1)
             ASSERT_OK(amk_sftp_transfer_start_get(s, src[i], dst[i], 0, &ts[i]));
@@ -298,7 +243,7 @@ test_sftp_concurrent_fair(void **state)
         assert_int_equal(p[i].request_len, i < N_CONC - 1 ? rlen : wlen);
         assert_true(sn[i].calls > 0);
         assert_true(sn[i].last_rate > 0);
-        assert_same_file(src[i], dst[i]);
+        assert_true(tf_same(src[i], dst[i]));
         amk_sftp_transfer_free(ts[i]);
         unlink(src[i]);
         unlink(dst[i]);
@@ -342,14 +287,14 @@ test_sftp_get_progress_rate(void **state)
 
     path_of(src, sizeof(src), "rate.src");
     path_of(dst, sizeof(dst), "rate.dst");
-    make_file(src, 16 * MIB, 5);
+    tf_make(src, 16 * MIB, 5);
     ASSERT_OK(amk_sftp_new_client(&s, c));
     oc.s = s;
     ASSERT_OK(amk_sftp_get(s, src, dst, 0, old_progress, &oc));
     assert_true(oc.calls > 0);
     assert_true(oc.with_rate > 0);
     assert_null(amk_sftp_transfer_current(s));
-    assert_same_file(src, dst);
+    assert_true(tf_same(src, dst));
     amk_sftp_free(s);
     ASSERT_OK(amk_client_close(c));
     amk_client_free(c);
@@ -405,20 +350,23 @@ test_sftp_1gib_round_trip(void **state)
     struct amk_sftp *s = NULL;
     char src[300], remote[300], back[300];
     uint8_t h_src[32], h_remote[32], h_back[32];
+    uint64_t n_src, n_remote, n_back;
     (void)state;
 
     path_of(src, sizeof(src), "big.src");
     path_of(remote, sizeof(remote), "big.remote");
     path_of(back, sizeof(back), "big.back");
-    make_file(src, 1024 * MIB, 77);
-    sha256_file(src, h_src);
+    tf_make(src, 1024 * MIB, 77);
+    assert_int_equal(tf_sha256(src, h_src, &n_src), 0);
     ASSERT_OK(amk_sftp_new_client(&s, c));
     ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
     unlink(src);        /* /dev/shm is memory: keep two copies at most */
-    sha256_file(remote, h_remote);
+    assert_int_equal(tf_sha256(remote, h_remote, &n_remote), 0);
+    assert_true(n_remote == n_src);
     assert_memory_equal(h_src, h_remote, 32);
     ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
-    sha256_file(back, h_back);
+    assert_int_equal(tf_sha256(back, h_back, &n_back), 0);
+    assert_true(n_back == n_src);
     assert_memory_equal(h_src, h_back, 32);
     amk_sftp_free(s);
     ASSERT_OK(amk_client_close(c));

@@ -69,19 +69,9 @@ static void
 make_file(const char *rel, size_t size, uint32_t seed, mode_t mode, time_t mtime)
 {
     char p[BUF];
-    uint8_t *b = malloc(size + 1);
-    uint32_t x = seed | 1;
 
-    assert_non_null(b);
-    for (size_t i = 0; i < size; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        b[i] = (uint8_t)x;
-    }
     at(p, rel);
-    cli_write(p, b, size);
-    free(b);
+    tf_make(p, size, seed);
     assert_int_equal(chmod(p, mode), 0);
     if (mtime != 0) {
         struct timespec ts[2] = { { .tv_sec = mtime - 5 }, { .tv_sec = mtime } };
@@ -116,7 +106,7 @@ same(const char *a, const char *b)
 
     at(pa, a);
     at(pb, b);
-    if (!cli_same_file(pa, pb))
+    if (!tf_same(pa, pb))
         fail_msg("%s and %s differ", a, b);
 }
 
@@ -750,7 +740,7 @@ static void
 copy_file(const char *from, const char *to, mode_t mode)
 {
     size_t len;
-    char *d = cli_slurp(from, &len);
+    char *d = tf_read(from, &len);
 
     cli_write(to, d, len);
     free(d);
@@ -790,7 +780,7 @@ test_tree_example_program(void **state)
         setenv("HOME", old_home, 1);
     free(old_home);
     if (st != 0)
-        fail_msg("the example exited %d:\n%s", st, cli_slurp(log, NULL));
+        fail_msg("the example exited %d:\n%s", st, tf_read(log, NULL));
     check_tree("up", 1);
 }
 
