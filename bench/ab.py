@@ -10,7 +10,8 @@ usage: bench/ab.py BUILD ROUNDS SIZE_MIB 'label:ENV=V,ENV2=V' ...
   Per variant ENV: BUILD (amiko-bench's build), SBUILD (amiko serve's),
   PUT=1, LFP=1 (50 ms of round trip through faultproxy), PERF=1 (perf
   record of the server into perf-LABEL-ROUND.data here), WARM=MiB (write
-  and remove that much in /dev/shm first). SERVE=1 in the environment:
+  and remove that much in /dev/shm first); any AMK_* or AMIKO_* is set in
+  the client's environment for that variant. SERVE=1 in the environment:
   `amiko serve` instead of sshd.
 Every copy is checked against the source's SHA-256. Prints each
 transfer's MiB/s and CPU s per GiB, then the medians."""
@@ -65,7 +66,14 @@ def one(env, server, amiko, ossh, label, e, build, rnd, src, dst):
             secs, ccpu = ossh.transfer(OPENSSH[label], port, src, dst)
         else:
             amiko.prog = [os.path.join(e.get("BUILD", build), "bench", "amiko-bench")]
-            secs, ccpu = amiko.transfer("sftp-put" if e.get("PUT") else "sftp-get", port, src, dst)
+            extra = {k: v for k, v in e.items() if k.startswith(("AMK_", "AMIKO_"))}
+            os.environ.update(extra)
+            try:
+                secs, ccpu = amiko.transfer("sftp-put" if e.get("PUT") else "sftp-get", port,
+                                            src, dst)
+            finally:
+                for k in extra:
+                    del os.environ[k]
     finally:
         if perf:
             perf.send_signal(run.signal.SIGINT)

@@ -11,6 +11,11 @@
  * Each connects, runs the transfer, and prints a RESULT line with the
  * seconds of the transfer alone and of connect + transfer; checksums are
  * the driver's job (bench/run.py).
+ *
+ * AMIKO_BENCH_TRACE=FILE appends a one-file transfer's progress to FILE
+ * (time, rate, requests in flight and their adaptive limit, 20 times a
+ * second) through the transfer object's callback, the same code as
+ * amk_sftp_get / _put: for looking into a slow run.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +41,45 @@ struct tree_ctx {
     int failed;
 };
 
+/* AMIKO_BENCH_TRACE's progress lines. */
+static int
+trace_progress(void *user, struct amk_sftp_transfer *t, const struct amk_sftp_transfer_progress *p)
+{
+    (void)t;
+    fprintf((FILE *)user, "%8.3f s %10.1f MiB %8.1f MiB/s inflight %3zu limit %3zu peak %3zu%s\n",
+        p->elapsed, (double)p->done / (1024.0 * 1024.0), p->rate / (1024.0 * 1024.0),
+        p->inflight, p->inflight_limit, p->inflight_peak, p->finished ? " end" : "");
+    return AMK_OK;
+}
+
+/* The transfer through a transfer object whose progress goes to @p trace. */
+static int
+traced(struct amk_sftp *s, const char *from, const char *to, int put, const char *trace)
+{
+    struct amk_sftp_transfer *t = NULL;
+    FILE *f = fopen(trace, "a");
+    int r;
+
+    if (f == NULL) {
+        perror(trace);
+        return AMK_EIO;
+    }
+    fprintf(f, "== %s %s %s\n", put ? "put" : "get", from, to);
+    r = put ? amk_sftp_transfer_start_put(s, from, to, 0, &t)
+            : amk_sftp_transfer_start_get(s, from, to, 0, &t);
+    if (r == AMK_OK) {
+        amk_sftp_transfer_set_progress(t, trace_progress, f);
+        r = amk_sftp_transfer_run(&t, 1);
+        if (r == AMK_OK)
+            r = amk_sftp_transfer_result(t);
+        if (r != AMK_OK)
+            fprintf(stderr, "amiko-bench: %s\n", amk_sftp_transfer_error(t));
+    }
+    amk_sftp_transfer_free(t);
+    fclose(f);
+    return r;
+}
+
 /* One whole-file transfer in the direction @p put. */
 static int
 one_file(int argc, char **argv, int put)
@@ -53,7 +97,9 @@ one_file(int argc, char **argv, int put)
         return 1;
     r = amk_sftp_new_client(&s, c);
     t1 = bench_now();
-    if (r == AMK_OK)
+    if (r == AMK_OK && getenv("AMIKO_BENCH_TRACE") != NULL)
+        r = traced(s, o.args[0], o.args[1], put, getenv("AMIKO_BENCH_TRACE"));
+    else if (r == AMK_OK)
         r = put ? amk_sftp_put(s, o.args[0], o.args[1], 0, NULL, NULL)
                 : amk_sftp_get(s, o.args[0], o.args[1], 0, NULL, NULL);
     if (r != AMK_OK)
