@@ -105,14 +105,3 @@ cli_run(const char *const *argv, const char *in_file)
 {
     return cli_wait(cli_spawn(argv, in_file));
 }
-
-void
-cli_write(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL)
-        fail_msg("cannot write %s", path);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "sshd_fixture.h"
-#include "file_util.h"   /* tf_read, tf_make, tf_same: these tests use them */
+#include "file_util.h"   /* tf_read, tf_write, tf_make, tf_same: these tests use them */
 
 #define CLI_RUN_TIMEOUT_MS 50000
 
@@ -59,7 +59,5 @@ int cli_wait(pid_t pid);
 /* cli_spawn + cli_wait. */
 int cli_run(const char *const *argv, const char *in_file);
 
-/* Writes @p len bytes of @p data to @p path (mode 0644). */
-void cli_write(const char *path, const void *data, size_t len);
 
 #endif

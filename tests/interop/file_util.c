@@ -57,34 +57,63 @@ tf_fill(uint8_t *p, size_t n, uint32_t seed)
     stream(&x, p, n);
 }
 
+static int
+create(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        fail_msg("cannot create %s: %s", path, strerror(errno));
+    return fd;
+}
+
+static void
+write_all(int fd, const char *path, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            fail_msg("cannot write %s: %s", path, strerror(errno));
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void
+finish(int fd, const char *path)
+{
+    if (close(fd) != 0)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+}
+
+void
+tf_write(const char *path, const void *data, size_t n)
+{
+    int fd = create(path);
+
+    write_all(fd, path, data, n);
+    finish(fd, path);
+}
+
 void
 tf_make(const char *path, uint64_t size, uint32_t seed)
 {
     uint8_t *buf = malloc(CHUNK);
     uint32_t x = stream_start(seed);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = create(path);
 
     assert_non_null(buf);
-    if (fd < 0)
-        fail_msg("cannot create %s: %s", path, strerror(errno));
     for (uint64_t done = 0; done < size;) {
         size_t n = size - done < CHUNK ? (size_t)(size - done) : (size_t)CHUNK;
-        size_t off = 0;
 
         stream(&x, buf, n);
-        while (off < n) {
-            ssize_t w = write(fd, buf + off, n - off);
-
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                fail_msg("cannot write %s: %s", path, strerror(errno));
-            off += (size_t)w;
-        }
+        write_all(fd, path, buf, n);
         done += n;
     }
-    if (close(fd) != 0)
-        fail_msg("cannot write %s: %s", path, strerror(errno));
+    finish(fd, path);
     free(buf);
 }
 

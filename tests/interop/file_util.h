@@ -2,8 +2,8 @@
  * Test files for the interop tests: deterministic contents to transfer, and
  * the comparison of a copy with its source. One copy of each, where the
  * tests used to carry their own (fill, make_file, sha256_file,
- * *_same_file, *_files_equal, slurp). tf_read and tf_make fail the running
- * cmocka test; the others return what went wrong.
+ * *_same_file, *_files_equal, slurp, write_local). tf_read, tf_write and
+ * tf_make fail the running cmocka test; the others return what went wrong.
  */
 #ifndef AMK_TESTS_FILE_UTIL_H
 #define AMK_TESTS_FILE_UTIL_H
@@ -14,6 +14,10 @@
 /* The contents of @p path, NUL-terminated (free it), its length in *@p len
  * (may be NULL). Fails the running test when it cannot be read. */
 char *tf_read(const char *path, size_t *len);
+
+/* Makes @p path (0644, truncated) hold the @p n bytes at @p data. Fails the
+ * running test when it cannot. */
+void tf_write(const char *path, const void *data, size_t n);
 
 /* Fills @p p with @p n bytes of a xorshift stream from @p seed: cheap,
  * the same for the same seed, different for different seeds. */

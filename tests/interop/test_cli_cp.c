@@ -396,7 +396,7 @@ test_cp_exit_codes(void **state)
             "StrictHostKeyChecking=yes", "-o", kh, "-o", "BatchMode=yes", l, spec, NULL };
         char empty[FIXTURE_PATH_MAX];
         sshd_fixture_path(&fx, "empty_known_hosts", empty, sizeof(empty));
-        cli_write(empty, "", 0);
+        tf_write(empty, "", 0);
         snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s", empty);
         snprintf(port, sizeof(port), "%u", (unsigned)fx.port);
         assert_int_equal(cli_run(argv, NULL), 255);

@@ -155,20 +155,6 @@ path_of(char *out, size_t cap, const char *name)
     assert_true(n > 0 && (size_t)n < cap);
 }
 
-static void
-write_local(const char *path, const uint8_t *p, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-    close(fd);
-}
-
 static int progress_calls;
 static uint64_t progress_last;
 
@@ -200,7 +186,7 @@ ops_files(struct amk_sftp *s)
         path_of(src, sizeof(src), "src");
         path_of(remote, sizeof(remote), "remote");
         path_of(back, sizeof(back), "back");
-        write_local(src, data, sizes[i]);
+        tf_write(src, data, sizes[i]);
         progress_calls = 0;
         progress_last = 0;
         ASSERT_OK(amk_sftp_put(s, src, remote, 0, on_progress, NULL));
@@ -243,7 +229,7 @@ ops_resume(struct amk_sftp *s)
     path_of(src, sizeof(src), "resume.src");
     path_of(remote, sizeof(remote), "resume.remote");
     path_of(back, sizeof(back), "resume.back");
-    write_local(src, data, size);
+    tf_write(src, data, size);
     assert_int_equal(chmod(src, 0751), 0);
     assert_int_equal(utimensat(AT_FDCWD, src, ts, 0), 0);
 
@@ -270,7 +256,7 @@ ops_resume(struct amk_sftp *s)
     assert_int_equal(st.st_mtime, 1222222222);
 
     /* resuming onto a longer target is refused */
-    write_local(back, data, size);
+    tf_write(back, data, size);
     ASSERT_OK(amk_sftp_truncate(s, remote, 10));
     ASSERT_AMK(AMK_EINVAL, amk_sftp_get(s, remote, back, AMK_SFTP_XFER_RESUME, NULL, NULL));
     unlink(src);
@@ -550,7 +536,7 @@ ops_big(struct amk_sftp *s)
     path_of(src, sizeof(src), "big.src");
     path_of(remote, sizeof(remote), "big.remote");
     path_of(back, sizeof(back), "big.back");
-    write_local(src, data, BIG_SIZE);
+    tf_write(src, data, BIG_SIZE);
     free(data);
     ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
     ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));

@@ -178,23 +178,6 @@ path_of(char *out, size_t cap, const char *name)
     assert_true(n > 0 && (size_t)n < cap);
 }
 
-static void
-write_local(const char *path, const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-    assert_true(fd >= 0);
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-    close(fd);
-}
-
 /* Reads a small file into a static buffer ("" when missing). */
 static const char *
 slurp(const char *path)
@@ -234,7 +217,7 @@ run_sftp(const char *direct, const char *batch)
 
     path_of(bfile, sizeof(bfile), "batch");
     path_of(out, sizeof(out), "sftp.out");
-    write_local(bfile, batch, strlen(batch));
+    tf_write(bfile, batch, strlen(batch));
     unlink(out);
     argv[n++] = (char *)SFTP_PATH;
     argv[n++] = (char *)"-b";
@@ -323,13 +306,13 @@ batch_every_command(const char *direct)
     for (size_t i = 0; i < N_SIZES; i++) {
         snprintf(p, sizeof(p), "%s/l_%zu", work, i);
         tf_fill(data, SIZES[i], (uint32_t)i + 11);
-        write_local(p, data, SIZES[i]);
+        tf_write(p, data, SIZES[i]);
     }
     /* partial copies for reput (remote) and reget (local) */
     path_of(p, sizeof(p), "partial_remote");
-    write_local(p, data, SIZES[N_SIZES - 1] / 3);
+    tf_write(p, data, SIZES[N_SIZES - 1] / 3);
     path_of(p, sizeof(p), "partial_local");
-    write_local(p, data, SIZES[N_SIZES - 1] / 2);
+    tf_write(p, data, SIZES[N_SIZES - 1] / 2);
     free(data);
 
 #define B(...) (o += (size_t)snprintf(batch + o, sizeof(batch) - o, __VA_ARGS__))
@@ -425,10 +408,10 @@ test_sftps_openssh_permission_denied(void **state)
         return;
     }
     path_of(p, sizeof(p), "secret");
-    write_local(p, "no", 2);
+    tf_write(p, "no", 2);
     assert_int_equal(chmod(p, 0600), 0);
     path_of(p, sizeof(p), "src");
-    write_local(p, "data", 4);
+    tf_write(p, "data", 4);
     assert_int_equal(chmod(base_dir, 0755), 0);
     snprintf(cmd, sizeof(cmd), "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
         "%s -d %s", SERVER, work);
@@ -469,7 +452,7 @@ test_sftps_openssh_read_only(void **state)
     (void)state;
     use_dir("openssh_read_only");
     path_of(p, sizeof(p), "file");
-    write_local(p, "keep", 4);
+    tf_write(p, "keep", 4);
     snprintf(cmd, sizeof(cmd), "%s -R -d %s", SERVER, work);
     snprintf(batch, sizeof(batch),
         "get file %s/copy\n"
@@ -509,9 +492,9 @@ test_sftps_openssh_confined(void **state)
     assert_int_equal(mkdir(root, 0755), 0);
     assert_int_equal(mkdir(out, 0755), 0);
     path_of(p, sizeof(p), "out/secret");
-    write_local(p, "outside", 7);
+    tf_write(p, "outside", 7);
     path_of(p, sizeof(p), "root/file");
-    write_local(p, "inside", 6);
+    tf_write(p, "inside", 6);
     path_of(p, sizeof(p), "root/abs");
     assert_int_equal(symlink(out, p), 0);
     path_of(p, sizeof(p), "root/rel");
@@ -796,7 +779,7 @@ ops_files(struct amk_sftp *s)
         path_of(src, sizeof(src), "src");
         path_of(remote, sizeof(remote), "remote");
         path_of(back, sizeof(back), "back");
-        write_local(src, data, SIZES[i]);
+        tf_write(src, data, SIZES[i]);
         ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
         ASSERT_OK(amk_sftp_stat(s, remote, &a));
         assert_int_equal(a.size, SIZES[i]);
@@ -831,7 +814,7 @@ ops_resume(struct amk_sftp *s)
     path_of(src, sizeof(src), "resume.src");
     path_of(remote, sizeof(remote), "resume.remote");
     path_of(back, sizeof(back), "resume.back");
-    write_local(src, data, size);
+    tf_write(src, data, size);
     assert_int_equal(chmod(src, 0751), 0);
     assert_int_equal(utimensat(AT_FDCWD, src, ts, 0), 0);
     ASSERT_AMK(AMK_ETIMEOUT, amk_sftp_put(s, src, remote, 0, abort_at_half, NULL));
@@ -863,7 +846,7 @@ ops_big(struct amk_sftp *s)
     path_of(src, sizeof(src), "big.src");
     path_of(remote, sizeof(remote), "big.remote");
     path_of(back, sizeof(back), "big.back");
-    write_local(src, data, BIG_SIZE);
+    tf_write(src, data, BIG_SIZE);
     free(data);
     ASSERT_OK(amk_sftp_put(s, src, remote, 0, NULL, NULL));
     ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
@@ -923,7 +906,7 @@ test_sftps_amiko_client_read_only(void **state)
     (void)state;
     use_dir("amiko_client_read_only");
     path_of(p, sizeof(p), "file");
-    write_local(p, "ro", 2);
+    tf_write(p, "ro", 2);
     local_start(&ls, "-R", "-d", work, NULL);
     ASSERT_OK(amk_sftp_new_io(&s, fd_read, fd_write, &ls));
     ASSERT_AMK(AMK_EACCES, amk_sftp_open(s, "file", AMK_SFTP_WRITE, 0, &f));
@@ -961,9 +944,9 @@ race_run(int confined)
     snprintf(dl, sizeof(dl), "%s/dlink", root);
     assert_int_equal(mkdir(d, 0755), 0);
     snprintf(p, sizeof(p), "%s/f", d);
-    write_local(p, "inside", 6);
+    tf_write(p, "inside", 6);
     snprintf(p, sizeof(p), "%s/f", out);
-    write_local(p, "OUTSIDE", 7);
+    tf_write(p, "OUTSIDE", 7);
     assert_int_equal(symlink(out, dl), 0);
     swapper = fork();
     assert_true(swapper >= 0);

@@ -742,7 +742,7 @@ copy_file(const char *from, const char *to, mode_t mode)
     size_t len;
     char *d = tf_read(from, &len);
 
-    cli_write(to, d, len);
+    tf_write(to, d, len);
     free(d);
     assert_int_equal(chmod(to, mode), 0);
 }
