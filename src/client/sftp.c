@@ -729,6 +729,24 @@ amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
     return call_status(s, AMK_SSH_FXP_SYMLINK, &q, linkpath);
 }
 
+/* The one name of NAME reply @p rep into *@p out (the caller frees it); a
+ * STATUS is the request's error about @p path. */
+static int
+take_one_name(struct amk_sftp *s, struct amk_sftp_reply *rep, const char *path, char **out)
+{
+    int r;
+
+    if (rep->type != AMK_SSH_FXP_NAME) {
+        r = amk_sftp_status(s, rep, path);
+        return r != AMK_OK ? r : amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of a name");
+    }
+    if (rep->count != 1)
+        return amk_sftp_fail(s, AMK_EPROTO, "sftp: a name reply without exactly one name");
+    *out = rep->names[0].filename;
+    rep->names[0].filename = NULL;
+    return AMK_OK;
+}
+
 /* REALPATH / READLINK: a NAME of exactly one entry (draft-02 §6.11, §6.10). */
 static int
 one_name(struct amk_sftp *s, uint8_t type, const char *path, char **out)
@@ -741,22 +759,8 @@ one_name(struct amk_sftp *s, uint8_t type, const char *path, char **out)
         *out = NULL;
     if (s == NULL || path == NULL || out == NULL)
         return AMK_EINVAL;
-    if ((r = amk_sftp_call(s, type, &q, &rep)) != AMK_OK)
-        goto out;
-    if (rep.type != AMK_SSH_FXP_NAME) {
-        r = amk_sftp_status(s, &rep, path);
-        if (r == AMK_OK)
-            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of a name");
-        goto out;
-    }
-    if (rep.count != 1) {
-        r = amk_sftp_fail(s, AMK_EPROTO, "sftp: a name reply without exactly one name");
-        goto out;
-    }
-    *out = rep.names[0].filename;
-    rep.names[0].filename = NULL;
-    r = AMK_OK;
-out:
+    if ((r = amk_sftp_call(s, type, &q, &rep)) == AMK_OK)
+        r = take_one_name(s, &rep, path, out);
     amk_sftp_reply_clear(&rep);
     return r;
 }
@@ -818,23 +822,9 @@ ext_one_name(struct amk_sftp *s, const char *ext, const char *arg, char **out)
         return AMK_EINVAL;
     amk_buf_init(&d);
     memset(&rep, 0, sizeof(rep));
-    if ((r = amk_buf_put_cstring(&d, arg)) != AMK_OK ||
-        (r = amk_sftp_call_ext(s, ext, &d, &rep)) != AMK_OK)
-        goto out;
-    if (rep.type != AMK_SSH_FXP_NAME) {
-        r = amk_sftp_status(s, &rep, arg);
-        if (r == AMK_OK)
-            r = amk_sftp_fail(s, AMK_EPROTO, "sftp: status OK instead of a name");
-        goto out;
-    }
-    if (rep.count != 1) {
-        r = amk_sftp_fail(s, AMK_EPROTO, "sftp: a name reply without exactly one name");
-        goto out;
-    }
-    *out = rep.names[0].filename;
-    rep.names[0].filename = NULL;
-    r = AMK_OK;
-out:
+    if ((r = amk_buf_put_cstring(&d, arg)) == AMK_OK &&
+        (r = amk_sftp_call_ext(s, ext, &d, &rep)) == AMK_OK)
+        r = take_one_name(s, &rep, arg, out);
     amk_sftp_reply_clear(&rep);
     amk_buf_release(&d);
     return r;
