@@ -59,5 +59,4 @@ int cli_wait(pid_t pid);
 /* cli_spawn + cli_wait. */
 int cli_run(const char *const *argv, const char *in_file);
 
-
 #endif

@@ -2,8 +2,9 @@
  * Test files for the interop tests: deterministic contents to transfer, and
  * the comparison of a copy with its source. One copy of each, where the
  * tests used to carry their own (fill, make_file, sha256_file,
- * *_same_file, *_files_equal, slurp, write_local). tf_read, tf_write and
- * tf_make fail the running cmocka test; the others return what went wrong.
+ * *_same_file, *_files_equal, slurp, cli_write, write_local). tf_read,
+ * tf_write and tf_make fail the running cmocka test; the others return
+ * what went wrong.
  */
 #ifndef AMK_TESTS_FILE_UTIL_H
 #define AMK_TESTS_FILE_UTIL_H

@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -32,15 +31,10 @@
 #include <unistd.h>
 
 #include "auth_driver.h"
-#include "channel/conn.h"
-#include "client/sftp_channel.h"
-#include "io/session.h"
 #include "keys/key.h"
 #include "sshd_fixture.h"
 #include "file_util.h"
 #include "sftp_ops.h"
-#include "transport/pkt_sink.h"
-#include "transport/transport.h"
 
 #ifndef AMK_SFTP_SERVER_PATH
 #error "AMK_SFTP_SERVER_PATH must name the amiko-sftp-server binary"
