@@ -752,7 +752,11 @@ class Bench:
                     if sha256_file(dst) != src_sum:
                         raise Failed("checksum mismatch")
                     table.add(label, rnd, size / MiB / secs, ccpu, scpu)
-                    log(f"{table.key} {label}: {size / MiB / secs:.1f} MiB/s")
+                    # CPU per GiB in the log: what tells a slow server from a slow client
+                    cpu = f", client {ccpu * GiB / size:.2f} CPU s/GiB" if ccpu is not None else ""
+                    if scpu is not None:
+                        cpu += f", server {scpu * GiB / size:.2f}"
+                    log(f"{table.key} {label}: {size / MiB / secs:.1f} MiB/s{cpu}")
                 except Failed as e:
                     if fresh_server:
                         server.stop()
