@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "sshd_fixture.h"
-#include "file_util.h"   /* tf_read, tf_write, tf_make, tf_same: these tests use them */
+#include "file_util.h"   /* tf_read, tf_write, tf_make, tf_size, tf_same: these tests use them */
 
 #define CLI_RUN_TIMEOUT_MS 50000
 

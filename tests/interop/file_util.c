@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/hash.h"
@@ -115,6 +116,14 @@ tf_make(const char *path, uint64_t size, uint32_t seed)
     }
     finish(fd, path);
     free(buf);
+}
+
+off_t
+tf_size(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
 int

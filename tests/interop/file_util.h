@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The contents of @p path, NUL-terminated (free it), its length in *@p len
  * (may be NULL). Fails the running test when it cannot be read. */
@@ -28,6 +29,10 @@ void tf_fill(uint8_t *p, size_t n, uint32_t seed);
  * for @p seed, written 1 MiB at a time, so any size fits. Fails the running
  * test when it cannot. */
 void tf_make(const char *path, uint64_t size, uint32_t seed);
+
+/* The size of @p path (following a symlink), or -1 when it does not exist
+ * or cannot be reached. */
+off_t tf_size(const char *path);
 
 /* The SHA-256 of @p path's contents in @p out and its length in *@p size.
  * 0, or -1 when it cannot be read. */

@@ -92,14 +92,6 @@ expect_cp(int want, const char *const *extra)
     }
 }
 
-static off_t
-size_of(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 ? st.st_size : -1;
-}
-
 /* --- Sizes, both directions --------------------------------------------- */
 
 static void
@@ -120,12 +112,12 @@ test_cp_sizes_both_ways(void **state)
     rpath(b, sizeof(b), "single.copy");
     assert_true(tf_same(a, b));
     /* no progress output: stderr is not a terminal */
-    assert_int_equal(size_of(cli_err_path), 0);
-    assert_int_equal(size_of(cli_out_path), 0);
+    assert_int_equal(tf_size(cli_err_path), 0);
+    assert_int_equal(tf_size(cli_out_path), 0);
     lpath(b, sizeof(b), "single.back");
     expect_cp(0, (const char *[]){ spec, b, NULL });
     assert_true(tf_same(a, b));
-    assert_int_equal(size_of(cli_err_path), 0);
+    assert_int_equal(tf_size(cli_err_path), 0);
 
     /* every size, several sources into a remote directory */
     for (size_t i = 0; i < n; i++) {
@@ -183,7 +175,7 @@ test_cp_sizes_both_ways(void **state)
         lpath(a, sizeof(a), "globbed/f32769");
         assert_true(tf_same(names[4], a));
         lpath(a, sizeof(a), "globbed/f1");
-        assert_int_equal(size_of(a), -1);
+        assert_int_equal(tf_size(a), -1);
         rspec(glob, sizeof(glob), "nomatch*");
         expect_cp(1, (const char *[]){ glob, gdir, NULL });
     }
@@ -257,7 +249,7 @@ test_cp_recursive_preserve(void **state)
     rpath(q, sizeof(q), "copy/sub/b");
     check_attrs(q, 0600, t2);
     rpath(q, sizeof(q), "copy/sub/deep/c");
-    assert_int_equal(size_of(q), 0);
+    assert_int_equal(tf_size(q), 0);
     check_attrs(q, 0604, 0);
     rpath(q, sizeof(q), "copy/sub");
     check_attrs(q, 0711, t3);
@@ -314,13 +306,13 @@ kill_midway(const char *src, const char *dst, const char *watch)
     argv[n++] = dst;
     argv[n] = NULL;
     pid = cli_spawn(argv, NULL);
-    for (int i = 0; i < 20000 && size_of(watch) < KILL_AT; i++)
+    for (int i = 0; i < 20000 && tf_size(watch) < KILL_AT; i++)
         usleep(1000);
     kill(pid, SIGKILL);
     status = cli_wait(pid);
     assert_int_equal(status, 128 + SIGKILL);
-    assert_true(size_of(watch) >= KILL_AT);
-    assert_true(size_of(watch) < (off_t)RESUME_SIZE);
+    assert_true(tf_size(watch) >= KILL_AT);
+    assert_true(tf_size(watch) < (off_t)RESUME_SIZE);
 }
 
 static void
@@ -338,10 +330,10 @@ test_cp_resume_after_kill(void **state)
 
     /* put: killed midway, the final name does not exist, the part does */
     kill_midway(l, spec, part);
-    assert_int_equal(size_of(r), -1);
+    assert_int_equal(tf_size(r), -1);
     expect_cp(0, (const char *[]){ "--resume", l, spec, NULL });
     assert_true(tf_same(l, r));
-    assert_int_equal(size_of(part), -1);
+    assert_int_equal(tf_size(part), -1);
 
     /* get: killed midway, resumed to an identical file */
     lpath(back, sizeof(back), "big.back");

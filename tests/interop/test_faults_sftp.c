@@ -99,15 +99,6 @@ path_of(char *out, size_t cap, const char *name)
     sshd_fixture_path(&fx, name, out, cap);
 }
 
-static uint64_t
-size_of(const char *path)
-{
-    struct stat st;
-
-    assert_int_equal(stat(path, &st), 0);
-    return (uint64_t)st.st_size;
-}
-
 /* Whether @p part is byte for byte the start of @p whole. */
 static void
 assert_prefix(const char *part, const char *whole)
@@ -236,9 +227,9 @@ cut_and_resume(const struct cut *k, const char *src, const char *dst)
     /* the target is a clean prefix; a get's is exactly what it reported */
     assert_prefix(dst, src);
     if (k->put)
-        assert_true(size_of(dst) >= p.done);
+        assert_true(tf_size(dst) >= (off_t)p.done);
     else
-        assert_true(size_of(dst) == p.done);
+        assert_true(tf_size(dst) == (off_t)p.done);
 
     /* resumed on a new connection: identical */
     c = client_connected(0);
