@@ -684,6 +684,7 @@ class Bench:
         self.args, self.env = args, env
         self.quick = args.quick
         self.runs = args.runs or (2 if self.quick else 5)
+        self.together_runs = args.pair_runs or (self.runs if self.quick else 11)
         self.size = (128 if self.quick else 1024) * MiB
         self.lfp_size = (16 if self.quick else 256) * MiB
         self.tree_files = 300 if self.quick else 2000
@@ -722,12 +723,14 @@ class Bench:
         """(round, order) for each run: @items in an order rotated by one per round. Items
         whose label is in @together run first, back to back, rotated among themselves: this
         machine's slow phases last several transfers, so figures compared per round are
-        taken seconds apart rather than a round (~70 s with Paramiko's) apart."""
+        taken seconds apart rather than a round (~70 s with Paramiko's) apart. They also run
+        self.together_runs rounds where the rest run self.runs: one slow phase can decide a
+        median of five ratios, and eleven rounds of three transfers cost ~3 minutes."""
         first = [i for i in items if i[0] in together]
         rest = [i for i in items if i[0] not in together]
-        for rnd in range(self.runs):
+        for rnd in range(max(self.runs, self.together_runs) if first else self.runs):
             order = []
-            for group in (first, rest):
+            for group in (first, rest if rnd < self.runs else []):
                 k = rnd % len(group) if group else 0
                 order += group[k:] + group[:k]
             yield rnd, order
@@ -1261,17 +1264,25 @@ def headline(bench):
     return lines
 
 
+def pair_runs_text(bench):
+    """', 11 for ...' when workload 1's compared three ran more rounds than the rest."""
+    if max(bench.runs, bench.together_runs) == bench.runs:
+        return ""
+    return (f", {bench.together_runs} for workload 1's amiko, OpenSSH sftp and `ssh cat`")
+
+
 def report(bench, command, started, elapsed, draw=True):
     out = [GEN_START, "",
            f"## {started:%Y-%m-%d %H:%M} UTC: {'quick' if bench.quick else 'full'} run "
-           f"({bench.runs} runs per figure, {elapsed / 60:.1f} min)", "",
+           f"({bench.runs} runs per figure{pair_runs_text(bench)}, {elapsed / 60:.1f} min)", "",
            f"Command: `{command}`", ""]
     out += machine()
     out += ["",
             "How to read it: each figure is the median of the runs, with min and max; runs are "
             "interleaved (each round runs every implementation once, in a rotated order; "
             "in workload 1, amiko, OpenSSH's sftp and `ssh cat` run first, back to back, so "
-            "that the figures compared per round are taken seconds apart). "
+            "that the figures compared per round are taken seconds apart, and run "
+            f"{max(bench.runs, bench.together_runs)} rounds). "
             "\"vs OpenSSH\" is the median over rounds of the ratio to OpenSSH's figure in the same "
             "round, turned so that above 1 is better (faster, or less memory/CPU). Files live in "
             "/dev/shm and every transfer is checked against the source's SHA-256. "
@@ -1339,7 +1350,8 @@ def write_results(bench, command, started, elapsed):
     splice(os.path.join(HERE, "RESULTS.md"), GEN_START, GEN_END, lines, first_time)
 
     readme = [README_START,
-              f"Headline figures from `{command}` ({started:%Y-%m-%d}, {bench.runs} runs each, medians; "
+              f"Headline figures from `{command}` ({started:%Y-%m-%d}, {bench.runs} runs each"
+              f"{pair_runs_text(bench)}, medians; "
               "amiko vs OpenSSH above 1 is better). Full tables, machine and charts: "
               "[bench/RESULTS.md](bench/RESULTS.md).", ""] + headline(bench) + [README_END]
     path = os.path.join(ROOT, "README.md")
@@ -1364,6 +1376,9 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes and 2 runs per figure: a first look in under 5 minutes")
     ap.add_argument("--runs", type=int, default=0, help="runs per figure (default 5, --quick 2)")
+    ap.add_argument("--pair-runs", type=int, default=0,
+                    help="rounds of workload 1's amiko, OpenSSH sftp and `ssh cat`, the figures "
+                    "issue #6 compares (default 11, --quick: as --runs); at least --runs")
     ap.add_argument("--only", default="",
                     help="comma-separated workloads to run (default all): " + ",".join(WORKLOADS))
     ap.add_argument("--impl", default="",
@@ -1379,6 +1394,8 @@ def main():
         ap.error(f"unknown workload(s): {','.join(sorted(bad))} (known: {','.join(WORKLOADS)})")
     if args.runs < 0 or args.runs > 100:
         ap.error("--runs must be 1..100")
+    if args.pair_runs < 0 or args.pair_runs > 100:
+        ap.error("--pair-runs must be 1..100")
     args.build = os.path.abspath(args.build)
     if not os.access(os.path.join(args.build, "bench", "amiko-bench"), os.X_OK):
         ap.error(f"no {args.build}/bench/amiko-bench: build first (make build)")
