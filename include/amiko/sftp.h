@@ -286,9 +286,14 @@ AMK_API int amk_sftp_opendir(struct amk_sftp *sftp, const char *path,
 AMK_API int amk_sftp_readdir(struct amk_sftp_file *dir, struct amk_sftp_name *entry, int *more)
     AMK_MUST_CHECK;
 /** Every entry of @p path with its attributes ("." and ".." left out), in
- * *@p names (*@p n of them); free with amk_sftp_names_free(). */
+ * *@p names (*@p n of them); free with amk_sftp_names_free(). AMK_ELIMIT
+ * past AMK_SFTP_LIST_MAX_ENTRIES entries or AMK_SFTP_LIST_MAX_BYTES of
+ * names (a server that never ends a listing; amk_sftp_readdir() streams
+ * a directory of any size). */
 AMK_API int amk_sftp_listdir(struct amk_sftp *sftp, const char *path,
     struct amk_sftp_name **names, size_t *n) AMK_MUST_CHECK;
+#define AMK_SFTP_LIST_MAX_ENTRIES ((size_t)1024 * 1024)     /**< amk_sftp_listdir() */
+#define AMK_SFTP_LIST_MAX_BYTES ((size_t)256 * 1024 * 1024) /**< amk_sftp_listdir() */
 AMK_API void amk_sftp_names_free(struct amk_sftp_name *names, size_t n);
 
 /**
@@ -407,7 +412,9 @@ AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
 
 /** Flags of amk_sftp_get() and amk_sftp_put(). */
 #define AMK_SFTP_XFER_RESUME 0x1u    /**< go on from the target's current size */
-#define AMK_SFTP_XFER_PRESERVE 0x2u  /**< give the target the source's mode and times */
+/** Give the target the source's mode and times. Only the permission bits:
+ *  a get never makes a local file setuid, setgid or sticky. */
+#define AMK_SFTP_XFER_PRESERVE 0x2u
 
 /**
  * Copies remote @p remote to local @p local (truncated unless
@@ -512,6 +519,12 @@ AMK_API void amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts);
  * AMK_SFTP_TREE_RESUME a local file is taken as a prefix of its remote
  * one and the copy goes on from its end. The whole tree is listed before
  * anything is copied, so the progress callback gets tree totals.
+ * Names that come from the server are never followed through local
+ * symlinks (@p local itself may be one): below @p local, a symlink where
+ * a directory or a file is to be written is reported as an error and
+ * left alone, and a listing that names an entry twice (a symlink, then a
+ * directory to write through it) is refused as AMK_EPROTO. Modes taken
+ * from the server are permission bits only (no setuid, setgid, sticky).
  * @p opts may be NULL (no flags, stop at the first failure).
  * Blocking mode only, as amk_sftp_walk(): AMK_ESTATE on a non-blocking
  * ::amk_sftp, and AMK_ESTATE (stopping there) if the stream returns

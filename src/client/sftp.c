@@ -128,16 +128,27 @@ amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
 }
 
 void
-amk_sftp_give_up_pending(struct amk_sftp *s)
+amk_sftp_give_up_others(struct amk_sftp *s, unsigned keep)
 {
     struct amk_sftp_pend_list *l = s->pend_list;
 
-    amk_sftp_transfer_free(s->pend_xfer);   /* clears s->pend_xfer */
-    s->pend_list = NULL;
-    amk_sftp_pend_list_free(l);
-    if (s->pend_active && amk_sftpc_forget(s->eng, s->pend_id) != AMK_OK)
-        (void)amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a pending request");
-    s->pend_active = 0;
+    if (!(keep & AMK_SFTP_PEND_XFER))
+        amk_sftp_transfer_free(s->pend_xfer);   /* clears s->pend_xfer */
+    if (!(keep & AMK_SFTP_PEND_LIST)) {
+        s->pend_list = NULL;
+        amk_sftp_pend_list_free(l);
+    }
+    if (!(keep & AMK_SFTP_PEND_CALL)) {
+        if (s->pend_active && amk_sftpc_forget(s->eng, s->pend_id) != AMK_OK)
+            (void)amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a pending request");
+        s->pend_active = 0;
+    }
+}
+
+void
+amk_sftp_give_up_pending(struct amk_sftp *s)
+{
+    amk_sftp_give_up_others(s, 0);
 }
 
 /* FNV-1a over @p len bytes at @p p, continuing from @p h. */
@@ -210,6 +221,10 @@ amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     memset(rep, 0, sizeof(*rep));
     if ((r = amk_sftp_started(s)) != AMK_OK)
         return r;
+    /* a pending get, put, pread or pwrite is given up by any call of one
+     * request, and a pending listdir by any but its own (their data must
+     * not land in a buffer the caller has moved on from) */
+    amk_sftp_give_up_others(s, AMK_SFTP_PEND_CALL | (s->listing ? AMK_SFTP_PEND_LIST : 0));
     if (s->pend_active && s->pend_type == type && s->pend_key == key) {
         /* the same call again after AMK_EAGAIN: its request is out */
         id = s->pend_id;
@@ -396,6 +411,8 @@ amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
     }
     s->st = *st;
     s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
+    s->list_max_entries = AMK_SFTP_LIST_MAX_ENTRIES;
+    s->list_max_bytes = AMK_SFTP_LIST_MAX_BYTES;
     if ((r = amk_sftpc_new(&s->eng)) != AMK_OK)
         goto out;
     amk_sftpc_set_data_fn(s->eng, amk_sftp_sink_data, s);

@@ -87,8 +87,14 @@ amk_sftp_close(struct amk_sftp_file *f)
     q.handle_len = f->handle_len;
     if ((r = amk_sftp_call(f->sftp, AMK_SSH_FXP_CLOSE, &q, &rep)) == AMK_EAGAIN)
         return r;       /* call again: f stays */
-    if (r == AMK_OK)
+    if (r == AMK_OK) {
         r = amk_sftp_status(f->sftp, &rep, "close");
+    } else if (r == AMK_ELIMIT && f->sftp->err == AMK_OK) {
+        /* every request slot taken by transfers: the CLOSE goes with the
+         * next request rather than never (f is freed either way) */
+        amk_sftpc_close_later(f->sftp->eng, f->handle, f->handle_len);
+        r = AMK_OK;
+    }
     amk_sftp_reply_clear(&rep);
     amk_sftp_xfer_forget_file(f->sftp, f);
     amk_sftp_names_free(f->names, f->n_names);
@@ -236,9 +242,11 @@ static int
 mem_xfer(struct amk_sftp_file *f, int put, void *buf, size_t len, uint64_t offset, size_t *got)
 {
     struct amk_sftp *s = f->sftp;
-    struct amk_sftp_transfer *t = s->pend_xfer;
+    struct amk_sftp_transfer *t;
     int r;
 
+    amk_sftp_give_up_others(s, AMK_SFTP_PEND_XFER);
+    t = s->pend_xfer;
     if (t != NULL && !amk_sftp_xfer_matches(t, f, put, buf, len, offset)) {
         amk_sftp_transfer_free(t);      /* given up */
         t = NULL;
@@ -393,6 +401,7 @@ struct amk_sftp_pend_list {
     struct amk_sftp_file *d;
     struct amk_sftp_name *list;
     size_t count, cap;
+    size_t bytes;           /* of the names' strings, against AMK_SFTP_LIST_MAX_BYTES */
     int r;                  /* the listing's result, once closing */
     int closing;
 };
@@ -401,17 +410,9 @@ struct amk_sftp_pend_list {
 static void
 close_nowait(struct amk_sftp_file *f)
 {
-    struct amk_sftp_req q;
-    uint32_t id;
-
     if (f == NULL)
         return;
-    memset(&q, 0, sizeof(q));
-    q.handle = f->handle;
-    q.handle_len = f->handle_len;
-    if (f->sftp->err == AMK_OK && amk_sftpc_send(f->sftp->eng, AMK_SSH_FXP_CLOSE, &q, &id) ==
-        AMK_OK && amk_sftpc_forget(f->sftp->eng, id) != AMK_OK)
-        (void)amk_sftp_fail(f->sftp, AMK_EINTERNAL, "sftp: lost a request");
+    amk_sftpc_close_later(f->sftp->eng, f->handle, f->handle_len);
     amk_sftp_xfer_forget_file(f->sftp, f);
     amk_sftp_names_free(f->names, f->n_names);
     free(f);
@@ -432,6 +433,13 @@ amk_sftp_pend_list_free(struct amk_sftp_pend_list *l)
 static int
 list_add(struct amk_sftp_pend_list *l, struct amk_sftp_file *d, const struct amk_sftp_name *e)
 {
+    /* a server that never sends EOF must not take all our memory */
+    struct amk_sftp *s = d->sftp;
+
+    l->bytes += strlen(e->filename) + (e->longname != NULL ? strlen(e->longname) : 0) + 2;
+    if (l->count >= s->list_max_entries || l->bytes > s->list_max_bytes)
+        return amk_error_set(&s->detail, AMK_ELIMIT, "sftp: listing of %s: over %zu entries "
+            "or %zu bytes of names", l->path, s->list_max_entries, s->list_max_bytes);
     if (l->count == l->cap) {
         size_t ncap = l->cap == 0 ? 16 : l->cap * 2;
         struct amk_sftp_name *nl = realloc(l->list, ncap * sizeof(*nl));
@@ -446,19 +454,13 @@ list_add(struct amk_sftp_pend_list *l, struct amk_sftp_file *d, const struct amk
     return AMK_OK;
 }
 
-int
-amk_sftp_listdir(struct amk_sftp *s, const char *path, struct amk_sftp_name **names, size_t *n)
+static int
+listdir_run(struct amk_sftp *s, const char *path, struct amk_sftp_name **names, size_t *n)
 {
     struct amk_sftp_pend_list *l;
     struct amk_sftp_name e;
     int r, more;
 
-    if (names != NULL)
-        *names = NULL;
-    if (n != NULL)
-        *n = 0;
-    if (s == NULL || path == NULL || names == NULL || n == NULL)
-        return AMK_EINVAL;
     l = s->pend_list;
     if (l != NULL && strcmp(l->path, path) != 0) {
         s->pend_list = NULL;
@@ -507,6 +509,24 @@ amk_sftp_listdir(struct amk_sftp *s, const char *path, struct amk_sftp_name **na
 out:
     s->pend_list = NULL;
     amk_sftp_pend_list_free(l);
+    return r;
+}
+
+int
+amk_sftp_listdir(struct amk_sftp *s, const char *path, struct amk_sftp_name **names, size_t *n)
+{
+    int r;
+
+    if (names != NULL)
+        *names = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (s == NULL || path == NULL || names == NULL || n == NULL)
+        return AMK_EINVAL;
+    amk_sftp_give_up_others(s, AMK_SFTP_PEND_LIST | AMK_SFTP_PEND_CALL);
+    s->listing = 1;     /* its own OPENDIR, READDIR and CLOSE keep pend_list */
+    r = listdir_run(s, path, names, n);
+    s->listing = 0;
     return r;
 }
 

@@ -81,6 +81,9 @@ struct amk_sftp {
     /* Calls of several requests, resumed the same way. */
     struct amk_sftp_transfer *pend_xfer;    /* get, put, pread, pwrite */
     struct amk_sftp_pend_list *pend_list;   /* listdir */
+    int listing;                /* in amk_sftp_listdir(): its own calls keep pend_list */
+    /* amk_sftp_listdir()'s bounds (AMK_SFTP_LIST_MAX_*; a unit test lowers them) */
+    size_t list_max_entries, list_max_bytes;
     /* The transfer whose progress callback runs (amk_sftp_transfer_current()). */
     struct amk_sftp_transfer *current;
     struct amk_sftp_sink sink[AMK_SFTPC_INFLIGHT_MAX];
@@ -113,6 +116,12 @@ int amk_sftp_is_blocking(const struct amk_sftp *s);
  * (its transfer freed, its request's reply dropped when it comes), for a
  * caller that will not make it again (a tree transfer stopping). */
 void amk_sftp_give_up_pending(struct amk_sftp *s);
+/* A call starts: gives up the pending calls of the kinds not in @p keep
+ * (amiko/sftp.h, "Non-blocking": another call gives a pending one up). */
+#define AMK_SFTP_PEND_CALL 0x1u     /* pend_active: one request */
+#define AMK_SFTP_PEND_XFER 0x2u     /* pend_xfer */
+#define AMK_SFTP_PEND_LIST 0x4u     /* pend_list */
+void amk_sftp_give_up_others(struct amk_sftp *s, unsigned keep);
 /* Sends a request; waits for its reply. */
 int amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     struct amk_sftp_reply *rep) AMK_SFTP_MUST_CHECK;
@@ -141,6 +150,12 @@ int amk_sftp_xfer_mem(struct amk_sftp_file *f, int put, void *buf, size_t len, u
 /* Steps @p t until it is finished (AMK_OK or its error) or, non-blocking,
  * the stream would wait (AMK_EAGAIN). */
 int amk_sftp_xfer_run1(struct amk_sftp_transfer *t) AMK_SFTP_MUST_CHECK;
+/* amk_sftp_get() flag of tree copies: @p local is a name from the server,
+ * not the caller's, so a symlink there is not written through (O_NOFOLLOW). */
+#define AMK_SFTP_XFER_NOFOLLOW 0x100u
+/* amk_sftp_get() that also takes AMK_SFTP_XFER_NOFOLLOW. */
+int amk_sftp_get_below(struct amk_sftp *s, const char *remote, const char *local, unsigned flags,
+    amk_sftp_progress_fn progress, void *user) AMK_SFTP_MUST_CHECK;
 /* amk_sftp_put(), giving a new @p remote the permission bits @p mode
  * (-1: the local file's plus owner write, as amk_sftp_put() does). */
 int amk_sftp_put_mode(struct amk_sftp *s, const char *local, const char *remote, unsigned flags,

@@ -113,8 +113,12 @@ report(struct tree_xfer *x, const char *path, int code, const char *message)
         x->first_err = code;
     if (x->s->err != AMK_OK)
         return x->stop = x->s->err;
-    if (x->o.on_error == NULL)
+    if (x->o.on_error == NULL) {
+        /* amk_sftp_last_error() says what stopped it (a refusal's detail is there already) */
+        if (message != NULL && strcmp(message, amk_sftp_last_error(x->s)) != 0)
+            amk_error_set(&x->s->detail, code, "sftp: %s: %s", path, message);
         return x->stop = code;
+    }
     r = x->o.on_error(x->o.error_user, path, code, message);
     if (r != AMK_OK)
         x->stop = r;
@@ -279,6 +283,34 @@ amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts)
 
 /* --- Listing ----------------------------------------------------------- */
 
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 1 when a listing names an entry twice (AMK_ENOMEM on no memory). A
+ * server that lists "x" as a symlink and then as a directory would have us
+ * make the link and write the directory's files through it, anywhere. */
+static int
+has_duplicate(const struct amk_sftp_name *names, size_t n)
+{
+    const char **v;
+    int dup = 0;
+
+    if (n < 2)
+        return 0;
+    if ((v = malloc(n * sizeof(*v))) == NULL)
+        return AMK_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = names[i].filename;
+    qsort(v, n, sizeof(*v), cmp_names);
+    for (size_t i = 1; i < n && !dup; i++)
+        dup = strcmp(v[i - 1], v[i]) == 0;
+    free(v);
+    return dup;
+}
+
 /* Lists remote directory @p top/@p rel into x, recursively. */
 static int
 list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_node, int depth)
@@ -300,6 +332,16 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_no
         r = report_remote(x, dir, r);
         free(dir);
         return r == AMK_OK ? AMK_OK : x->stop;
+    }
+    if ((r = has_duplicate(names, n)) != 0) {
+        /* none of it is used: which of the two is the real one is unknown */
+        if (r > 0) {
+            r = report(x, dir, AMK_EPROTO, "the server listed a name twice");
+            r = r == AMK_OK ? AMK_OK : x->stop;
+        }
+        amk_sftp_names_free(names, n);
+        free(dir);
+        return r;
     }
     free(dir);
     for (size_t i = 0; i < n && r == AMK_OK; i++) {
@@ -429,10 +471,23 @@ get_dir(struct tree_xfer *x, size_t i, const char *dst)
     /* the source's mode (the umask applies), writable by us while we fill it */
     mode_t mode = x->v[i].have_mode ? (mode_t)((x->v[i].mode & 0777) | 0700) : 0777;
 
-    if (mkdir(dst, mode) == 0 || (errno == EEXIST && stat(dst, &st) == 0 &&
-            S_ISDIR(st.st_mode))) {
+    if (mkdir(dst, mode) == 0) {
         x->v[i].made = 1;
         return AMK_OK;
+    }
+    /* an existing directory is merged into; the top may be the caller's
+     * symlink to one, a name from the server below it may not */
+    if (errno == EEXIST && (i == 0 ? stat(dst, &st) : lstat(dst, &st)) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            x->v[i].made = 1;
+            return AMK_OK;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            skip_below(x, i);
+            return report(x, dst, AMK_EIO, "a symlink is there, and a directory named by the "
+                "server is not written through one");
+        }
+        errno = EEXIST;
     }
     skip_below(x, i);
     return report_local(x, dst, "cannot create directory");
@@ -460,7 +515,7 @@ set_local_attrs(struct tree_xfer *x, const struct node *nd, const char *path)
 {
     struct timespec ts[2];
 
-    if (nd->have_mode && chmod(path, nd->mode) != 0)
+    if (nd->have_mode && chmod(path, nd->mode & 0777) != 0)   /* no setuid from a server */
         return report_local(x, path, "cannot set the mode of");
     if (nd->have_times) {
         ts[0].tv_sec = nd->atime;
@@ -545,7 +600,9 @@ get_one(struct tree_xfer *x, size_t i, const char *src, const char *dst)
         fl |= AMK_SFTP_XFER_RESUME;
     if (x->o.flags & AMK_SFTP_TREE_PRESERVE)
         fl |= AMK_SFTP_XFER_PRESERVE;
-    r = amk_sftp_get(x->s, src, dst, fl, file_progress, x);
+    if (i != 0)
+        fl |= AMK_SFTP_XFER_NOFOLLOW;   /* dst is a name from the server */
+    r = amk_sftp_get_below(x->s, src, dst, fl, file_progress, x);
     if (x->stop != AMK_OK)
         return x->stop;
     if (r != AMK_OK)

@@ -200,8 +200,8 @@ start_file(struct amk_sftp *s, enum xkind kind, const char *remote, const char *
 
     if (out != NULL)
         *out = NULL;
-    if (s == NULL || remote == NULL || local == NULL || out == NULL ||
-        (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
+    if (s == NULL || remote == NULL || local == NULL || out == NULL || (flags &
+            ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE | AMK_SFTP_XFER_NOFOLLOW)) != 0)
         return AMK_EINVAL;
     if ((r = xfer_new(s, kind, flags, &t)) != AMK_OK)
         return r;
@@ -217,6 +217,11 @@ int
 amk_sftp_transfer_start_get(struct amk_sftp *s, const char *remote, const char *local,
     unsigned flags, struct amk_sftp_transfer **out)
 {
+    if ((flags & AMK_SFTP_XFER_NOFOLLOW) != 0) {   /* not public */
+        if (out != NULL)
+            *out = NULL;
+        return AMK_EINVAL;
+    }
     return start_file(s, XK_GET, remote, local, flags, out);
 }
 
@@ -224,6 +229,11 @@ int
 amk_sftp_transfer_start_put(struct amk_sftp *s, const char *local, const char *remote,
     unsigned flags, struct amk_sftp_transfer **out)
 {
+    if ((flags & AMK_SFTP_XFER_NOFOLLOW) != 0) {
+        if (out != NULL)
+            *out = NULL;
+        return AMK_EINVAL;
+    }
     return start_file(s, XK_PUT, remote, local, flags, out);
 }
 
@@ -318,9 +328,6 @@ clean_end(const struct amk_sftp_transfer *t)
 void
 amk_sftp_transfer_free(struct amk_sftp_transfer *t)
 {
-    struct amk_sftp_req q;
-    uint32_t id;
-
     if (t == NULL)
         return;
     if (t->result == AMK_EAGAIN) {
@@ -331,15 +338,10 @@ amk_sftp_transfer_free(struct amk_sftp_transfer *t)
             }
         }
         drop_inflight(t);
-        /* close our handle without waiting for the answer */
-        if (t->have_handle && t->s->err == AMK_OK) {
-            memset(&q, 0, sizeof(q));
-            q.handle = t->handle;
-            q.handle_len = t->handle_len;
-            if (amk_sftpc_send(t->s->eng, AMK_SSH_FXP_CLOSE, &q, &id) == AMK_OK &&
-                amk_sftpc_forget(t->s->eng, id) != AMK_OK)
-                (void)amk_sftp_fail(t->s, AMK_EINTERNAL, "sftp: lost a request");
-        }
+        /* close our handle without waiting for the answer (an OPEN still
+         * out is closed by the engine when its HANDLE comes) */
+        if (t->have_handle)
+            amk_sftpc_close_later(t->s->eng, t->handle, t->handle_len);
     }
     if (t->fd >= 0)
         close(t->fd);
@@ -802,7 +804,12 @@ get_open_local(struct amk_sftp_transfer *t)
     struct stat st;
 
     t->fd = open(t->local, O_WRONLY | O_CREAT | O_CLOEXEC |
-        ((t->flags & AMK_SFTP_XFER_RESUME) ? 0 : O_TRUNC), create_mode(t));
+        ((t->flags & AMK_SFTP_XFER_RESUME) ? 0 : O_TRUNC) |
+        ((t->flags & AMK_SFTP_XFER_NOFOLLOW) ? O_NOFOLLOW : 0), create_mode(t));
+    if (t->fd < 0 && errno == ELOOP && (t->flags & AMK_SFTP_XFER_NOFOLLOW) && t->err == AMK_OK)
+        return xfail(t, amk_error_set(&t->s->detail, AMK_EIO, "sftp: cannot create %s: a "
+            "symlink is there, and a name from the server is not written through one",
+            t->local));
     if (t->fd < 0)
         return xfail_msg(t, AMK_EIO, "cannot create", t->local);
     if (t->flags & AMK_SFTP_XFER_RESUME) {
@@ -829,7 +836,9 @@ get_finish_local(struct amk_sftp_transfer *t)
         (void)xfail_msg(t, AMK_EIO, "cannot truncate", t->local);
     if (t->err != AMK_OK || !(t->flags & AMK_SFTP_XFER_PRESERVE))
         return;
-    if ((t->ra.flags & AMK_SFTP_ATTR_PERMISSIONS) && fchmod(t->fd, t->ra.permissions & 07777) != 0)
+    /* the permission bits only: a server does not get to make a local
+     * file setuid, setgid or sticky (OpenSSH's sftp masks them too) */
+    if ((t->ra.flags & AMK_SFTP_ATTR_PERMISSIONS) && fchmod(t->fd, t->ra.permissions & 0777) != 0)
         (void)xfail_msg(t, AMK_EIO, "cannot chmod", t->local);
     if (t->ra.flags & AMK_SFTP_ATTR_ACMODTIME) {
         ts[0].tv_sec = t->ra.atime;
@@ -1033,6 +1042,10 @@ pump(struct amk_sftp_transfer *t)
             r = t->s->err;
             drop_inflight(t);
             (void)xfail(t, r);
+            /* replies land at their offsets: what came after a lost one
+             * is cut, so that the file is a prefix a resume can go on from */
+            if (t->kind == XK_GET)
+                get_finish_local(t);
             t->state = XS_DONE;
         }
         if (t->state == XS_DONE) {
@@ -1207,9 +1220,11 @@ static int
 whole_file(struct amk_sftp *s, enum xkind kind, const char *remote, const char *local,
     unsigned flags, long mode, amk_sftp_progress_fn progress, void *user)
 {
-    struct amk_sftp_transfer *t = s->pend_xfer;
+    struct amk_sftp_transfer *t;
     int r;
 
+    amk_sftp_give_up_others(s, AMK_SFTP_PEND_XFER);
+    t = s->pend_xfer;
     if (t != NULL && (t->kind != kind || t->flags != flags || t->create_mode != mode ||
             t->remote == NULL || strcmp(t->remote, remote) != 0 || strcmp(t->local, local) != 0)) {
         amk_sftp_transfer_free(t);      /* given up */
@@ -1242,6 +1257,16 @@ amk_sftp_get(struct amk_sftp *s, const char *remote, const char *local, unsigned
 {
     if (s == NULL || remote == NULL || local == NULL ||
         (flags & ~(AMK_SFTP_XFER_RESUME | AMK_SFTP_XFER_PRESERVE)) != 0)
+        return AMK_EINVAL;
+    return whole_file(s, XK_GET, remote, local, flags, -1, progress, user);
+}
+
+int
+amk_sftp_get_below(struct amk_sftp *s, const char *remote, const char *local, unsigned flags,
+    amk_sftp_progress_fn progress, void *user)
+{
+    if (s == NULL || remote == NULL || local == NULL || (flags & ~(AMK_SFTP_XFER_RESUME |
+            AMK_SFTP_XFER_PRESERVE | AMK_SFTP_XFER_NOFOLLOW)) != 0)
         return AMK_EINVAL;
     return whole_file(s, XK_GET, remote, local, flags, -1, progress, user);
 }

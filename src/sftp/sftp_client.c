@@ -35,8 +35,20 @@ struct wpend {
     size_t start, handle_len, cap;
 };
 
+/* Handles whose CLOSE could not be queued when they were orphaned (a WRITE
+ * was being filled in, or every slot was taken): it goes with the next
+ * request. Past ORPHANS_MAX at once a handle stays open until the session
+ * ends, a bounded leak where the alternative is unbounded memory. */
+#define ORPHANS_MAX 8
+struct orphan {
+    uint8_t handle[AMK_SFTP_HANDLE_MAX];
+    size_t len;
+};
+
 struct amk_sftpc {
     struct amk_buf out;         /* requests not yet sent */
+    struct orphan orphans[ORPHANS_MAX];
+    size_t n_orphans;
     /* The packet being assembled, length included. A plain array, not an
      * amk_buf: file data is not key material, and wiping a quarter
      * megabyte per DATA reply cost more than the copy it holds. */
@@ -217,6 +229,52 @@ data_to_sink(struct amk_sftpc *c, const uint8_t *body, size_t len)
     return 1;
 }
 
+static int send_req(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req,
+    uint32_t *id);
+
+/* Queues CLOSE of an orphan handle with its reply dropped; AMK_ELIMIT or
+ * AMK_ESTATE when it cannot go now. */
+static int
+close_now(struct amk_sftpc *c, const uint8_t *handle, size_t len)
+{
+    struct amk_sftp_req q;
+    uint32_t id;
+    int r;
+
+    memset(&q, 0, sizeof(q));
+    q.handle = handle;
+    q.handle_len = len;
+    if ((r = send_req(c, AMK_SSH_FXP_CLOSE, &q, &id)) != AMK_OK)
+        return r;
+    return amk_sftpc_forget(c, id);
+}
+
+/* Sends the CLOSEs that had to wait. */
+static void
+orphans_flush(struct amk_sftpc *c)
+{
+    while (c->n_orphans > 0 && c->err == AMK_OK && c->w.slot == NULL) {
+        struct orphan *o = &c->orphans[c->n_orphans - 1];
+        if (close_now(c, o->handle, o->len) != AMK_OK)
+            return;
+        c->n_orphans--;
+    }
+}
+
+void
+amk_sftpc_close_later(struct amk_sftpc *c, const uint8_t *handle, size_t len)
+{
+    if (c == NULL || handle == NULL || len == 0 || len > AMK_SFTP_HANDLE_MAX ||
+        c->err != AMK_OK || !c->ready)
+        return;         /* a dead session closes every handle with it */
+    if (c->w.slot == NULL && close_now(c, handle, len) == AMK_OK)
+        return;
+    if (c->n_orphans < ORPHANS_MAX) {
+        memcpy(c->orphans[c->n_orphans].handle, handle, len);
+        c->orphans[c->n_orphans++].len = len;
+    }
+}
+
 /* One whole packet body (type first). */
 static int
 handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
@@ -254,9 +312,13 @@ handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
         return fail(c, AMK_EPROTO, "reply type not allowed for the request", t);
     }
     if (s->state == SLOT_FORGOTTEN) {
-        amk_sftp_reply_clear(&rep);
         s->state = SLOT_FREE;
         c->inflight--;
+        /* a given-up OPEN or OPENDIR: nobody will close what it opened */
+        if (rep.type == AMK_SSH_FXP_HANDLE)
+            amk_sftpc_close_later(c, rep.handle, rep.handle_len);
+        amk_sftp_reply_clear(&rep);
+        orphans_flush(c);
         return AMK_OK;
     }
     s->rep = rep;
@@ -459,11 +521,20 @@ amk_sftpc_write_end(struct amk_sftpc *c, size_t got, uint32_t *id)
     s->state = SLOT_PENDING;
     c->inflight++;
     *id = s->id;
+    orphans_flush(c);
     return AMK_OK;
 }
 
 int
 amk_sftpc_send(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req, uint32_t *id)
+{
+    if (c != NULL && c->err == AMK_OK && c->ready)
+        orphans_flush(c);
+    return send_req(c, type, req, id);
+}
+
+static int
+send_req(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req *req, uint32_t *id)
 {
     struct slot *s = NULL;
     uint32_t nid;
@@ -543,9 +614,14 @@ amk_sftpc_forget(struct amk_sftpc *c, uint32_t id)
     if (s == NULL || s->state == SLOT_FORGOTTEN)
         return AMK_EINVAL;
     if (s->state == SLOT_DONE) {
-        amk_sftp_reply_clear(&s->rep);
+        struct amk_sftp_reply rep = s->rep;
+
+        memset(&s->rep, 0, sizeof(s->rep));
         s->state = SLOT_FREE;
         c->inflight--;
+        if (rep.type == AMK_SSH_FXP_HANDLE)
+            amk_sftpc_close_later(c, rep.handle, rep.handle_len);
+        amk_sftp_reply_clear(&rep);
         return AMK_OK;
     }
     s->state = SLOT_FORGOTTEN;

@@ -119,6 +119,11 @@ int amk_sftpc_next_done(const struct amk_sftpc *c, uint32_t *id) AMK_SFTP_MUST_C
 /* Gives up on request @p id: its reply is dropped when (or if already)
  * it arrives. AMK_EINVAL for an id not outstanding. */
 int amk_sftpc_forget(struct amk_sftpc *c, uint32_t id) AMK_SFTP_MUST_CHECK;
+/* Closes @p handle, which nobody will use again, without waiting: CLOSE
+ * goes now or with the next request, and its reply is dropped. A HANDLE
+ * reply to a forgotten request is closed this way by the engine itself.
+ * Nothing to do on a failed engine (the session takes its handles along). */
+void amk_sftpc_close_later(struct amk_sftpc *c, const uint8_t *handle, size_t len);
 
 int amk_sftpc_error(const struct amk_sftpc *c);
 const char *amk_sftpc_last_error(const struct amk_sftpc *c);

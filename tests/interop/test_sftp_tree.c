@@ -9,7 +9,9 @@
  * --inplace resumes the final name; a replaced file keeps its mode
  * without PRESERVE; errors per path with the server's
  * message: missing files, permission denied, a directory that is not
- * empty where a file should go; examples/sftp_tree.c run as a program.
+ * empty where a file should go, symlinks in the target where the tree
+ * has a directory or a file (not written through);
+ * examples/sftp_tree.c run as a program.
  *
  * Permission denied needs a user the files refuse: as root (CI) the test
  * runs OpenSSH's sftp-server as nobody (setpriv) over a socketpair with
@@ -560,6 +562,38 @@ test_tree_errors_per_path(void **state)
     ASSERT_AMK(AMK_EIO, amk_sftp_tree_get(sftp, src, dst, &o));
     assert_int_equal(w.errors, 1);
     assert_non_null(strstr(w.last_msg, "Is a directory"));
+    /* symlinks already in the target where the tree has a directory and a
+     * file (left by an earlier copy that made them from a server's
+     * listing): names from the server are not written through them */
+    make_dir("victim", 0755);
+    make_dir("src2", 0755);
+    make_dir("src2/evil", 0755);
+    make_file("src2/evil/pwn", 10, 4, 0644, 0);
+    make_file("src2/f", 10, 5, 0644, 0);
+    make_dir("dst2", 0755);
+    at(src, "victim");
+    at(dst, "dst2/evil");
+    assert_int_equal(symlink(src, dst), 0);
+    at(src, "victim/outside");
+    at(dst, "dst2/f");
+    assert_int_equal(symlink(src, dst), 0);
+    at(src, "src2");
+    at(dst, "dst2");
+    opts_for(&o, &w, AMK_SFTP_TREE_RECURSIVE);
+    ASSERT_AMK(AMK_EIO, amk_sftp_tree_get(sftp, src, dst, &o));
+    assert_int_equal(w.errors, 2);
+    assert_non_null(strstr(w.last_msg, "symlink"));
+    assert_int_equal(size_of("victim/pwn"), -1);
+    assert_int_equal(size_of("victim/outside"), -1);
+    /* the destination itself may be the caller's symlink to a directory */
+    make_dir("real", 0755);
+    at(src, "real");
+    at(dst, "via");
+    assert_int_equal(symlink(src, dst), 0);
+    at(src, "src2/evil");
+    opts_for(&o, &w, AMK_SFTP_TREE_RECURSIVE);
+    ASSERT_OK(amk_sftp_tree_get(sftp, src, dst, &o));
+    same("src2/evil/pwn", "real/pwn");
 }
 
 /* --- Permission denied -------------------------------------------------------- */

@@ -9,6 +9,7 @@
  * with its own minimal encoder, independent of src/sftp.
  */
 #include "test_helper.h"
+#include "sftp_wire.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -29,28 +30,6 @@ struct script {
     int short_reads;
     unsigned reads, writes;
 };
-
-static uint32_t
-get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static size_t
-put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-    return 4;
-}
 
 static void
 emit(struct script *sc, const uint8_t *p, size_t n, int hold)

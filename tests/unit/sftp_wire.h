@@ -1,0 +1,32 @@
+/* Big-endian fields for the scripted SFTP servers of the unit tests
+ * (test_sftp_file.c, test_sftp_hostile_server.c), which speak the wire
+ * format with their own encoder, independent of src/sftp. */
+#ifndef AMK_TEST_SFTP_WIRE_H
+#define AMK_TEST_SFTP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+static inline uint32_t
+get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+static inline size_t
+put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return 4;
+}
+
+#endif

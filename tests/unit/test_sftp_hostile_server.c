@@ -1,0 +1,719 @@
+/*
+ * The SFTP client against a scripted server that does what OpenSSH's
+ * sftp-server never does on purpose: drops the stream after an
+ * out-of-order reply, answers a request the caller has given up, lists a
+ * name twice (a symlink, then a directory to write through it), sends a
+ * setuid mode, never ends a listing. Each test failed before the fix it
+ * names (a review of 2026-12-07). The script speaks draft-02's wire format
+ * with its own minimal encoder, independent of src/sftp; amk_sftp_new_io()
+ * carries it.
+ */
+#include "test_helper.h"
+#include "sftp_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/sftp_int.h"
+
+#define FSIZE 200000
+
+struct hs;
+typedef void (*serve_fn)(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len);
+
+struct hs {
+    uint8_t in[1 << 20];
+    size_t in_len;
+    uint8_t *out;
+    size_t out_len, out_off, out_cap;
+    uint8_t held[1 << 20];      /* replies kept back until the script lets them go */
+    size_t held_len;
+    serve_fn serve;
+    int closed;                 /* read gives 0 (end of stream) once out is drained */
+    int nonblock;               /* read gives AMK_EAGAIN once out is drained */
+    uint8_t file[FSIZE];
+    unsigned opens, opendirs, closes, readdirs[8];
+};
+
+static size_t
+put_str(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    put32(p, (uint32_t)n);
+    memcpy(p + 4, s, n);
+    return 4 + n;
+}
+
+/* Queues packet @p p (length field first, filled in here). */
+static void
+emit(struct hs *h, uint8_t *p, size_t n, int hold)
+{
+    put32(p, (uint32_t)(n - 4));
+    if (hold) {
+        assert_true(h->held_len + n <= sizeof(h->held));
+        memcpy(h->held + h->held_len, p, n);
+        h->held_len += n;
+        return;
+    }
+    if (h->out_len + n > h->out_cap) {
+        h->out_cap = (h->out_len + n) * 2;
+        h->out = realloc(h->out, h->out_cap);
+        assert_non_null(h->out);
+    }
+    memcpy(h->out + h->out_len, p, n);
+    h->out_len += n;
+}
+
+static void
+release(struct hs *h)
+{
+    uint8_t *p = malloc(h->held_len);
+    size_t n = h->held_len;
+
+    assert_non_null(p);
+    memcpy(p, h->held, n);
+    h->held_len = 0;
+    for (size_t off = 0; off < n;) {
+        size_t len = 4 + get32(p + off);
+        emit(h, p + off, len, 0);
+        off += len;
+    }
+    free(p);
+}
+
+static void
+r_status(struct hs *h, uint32_t id, uint32_t code)
+{
+    uint8_t p[64];
+    size_t n = 4;
+
+    p[n++] = 101;
+    n += put32(p + n, id);
+    n += put32(p + n, code);
+    n += put_str(p + n, "");
+    n += put_str(p + n, "");
+    emit(h, p, n, 0);
+}
+
+static void
+r_handle(struct hs *h, uint32_t id, char c, int hold)
+{
+    uint8_t p[64];
+    size_t n = 4;
+
+    p[n++] = 102;
+    n += put32(p + n, id);
+    n += put32(p + n, 1);
+    p[n++] = (uint8_t)c;
+    emit(h, p, n, hold);
+}
+
+/* ATTRS with size and permissions. */
+static void
+r_attrs(struct hs *h, uint32_t id, uint64_t size, uint32_t perm)
+{
+    uint8_t p[64];
+    size_t n = 4;
+
+    p[n++] = 105;
+    n += put32(p + n, id);
+    n += put32(p + n, 0x1 | 0x4);
+    n += put32(p + n, (uint32_t)(size >> 32));
+    n += put32(p + n, (uint32_t)size);
+    n += put32(p + n, perm);
+    emit(h, p, n, 0);
+}
+
+static void
+r_data(struct hs *h, uint32_t id, const uint8_t *d, size_t len, int hold)
+{
+    uint8_t *p = malloc(len + 13);
+    size_t n = 4;
+
+    assert_non_null(p);
+    p[n++] = 103;
+    n += put32(p + n, id);
+    n += put32(p + n, (uint32_t)len);
+    memcpy(p + n, d, len);
+    n += len;
+    emit(h, p, n, hold);
+    free(p);
+}
+
+struct ent {
+    const char *name;
+    uint32_t perm;
+};
+
+/* NAME with @p k entries (longname = name; size 5 and the mode). */
+static void
+r_names(struct hs *h, uint32_t id, const struct ent *e, size_t k, int hold)
+{
+    uint8_t p[4096];
+    size_t n = 4;
+
+    p[n++] = 104;
+    n += put32(p + n, id);
+    n += put32(p + n, (uint32_t)k);
+    for (size_t i = 0; i < k; i++) {
+        assert_true(n + 2 * strlen(e[i].name) + 32 < sizeof(p));
+        n += put_str(p + n, e[i].name);
+        n += put_str(p + n, e[i].name);
+        n += put32(p + n, 0x1 | 0x4);
+        n += put32(p + n, 0);
+        n += put32(p + n, 5);
+        n += put32(p + n, e[i].perm);
+    }
+    emit(h, p, n, hold);
+}
+
+/* The path of a request that starts with one (OPEN, OPENDIR, STAT, ...). */
+static void
+path_of(const uint8_t *b, char *out, size_t cap)
+{
+    uint32_t n = get32(b + 5);
+
+    assert_true(n < cap);
+    memcpy(out, b + 9, n);
+    out[n] = '\0';
+}
+
+static ssize_t
+hs_write(void *user, const void *buf, size_t len)
+{
+    struct hs *h = user;
+    size_t off = 0;
+
+    assert_true(h->in_len + len <= sizeof(h->in));
+    memcpy(h->in + h->in_len, buf, len);
+    h->in_len += len;
+    while (h->in_len - off >= 4) {
+        uint32_t plen = get32(h->in + off);
+        const uint8_t *b = h->in + off + 4;
+        if (h->in_len - off - 4 < plen)
+            break;
+        if (b[0] == 1) {                /* INIT: VERSION 3, no extensions */
+            uint8_t p[16];
+            size_t n = 4;
+            p[n++] = 2;
+            n += put32(p + n, 3);
+            emit(h, p, n, 0);
+        } else {
+            if (b[0] == 4)
+                h->closes++;
+            h->serve(h, b[0], get32(b + 1), b, plen);
+        }
+        off += 4 + plen;
+    }
+    memmove(h->in, h->in + off, h->in_len - off);
+    h->in_len -= off;
+    return (ssize_t)len;
+}
+
+static ssize_t
+hs_read(void *user, void *buf, size_t len)
+{
+    struct hs *h = user;
+    size_t n = h->out_len - h->out_off;
+
+    if (n == 0) {
+        if (h->nonblock)
+            return AMK_EAGAIN;
+        if (h->closed)
+            return 0;
+        fail_msg("the client waits for a reply the script never sends");
+    }
+    if (n > len)
+        n = len;
+    memcpy(buf, h->out + h->out_off, n);
+    h->out_off += n;
+    if (h->out_off == h->out_len)
+        h->out_off = h->out_len = 0;
+    return (ssize_t)n;
+}
+
+static struct hs *
+hs_new(serve_fn serve, int nonblock, struct amk_sftp **s)
+{
+    struct hs *h = calloc(1, sizeof(*h));
+
+    assert_non_null(h);
+    h->serve = serve;
+    h->nonblock = nonblock;
+    for (size_t i = 0; i < FSIZE; i++)
+        h->file[i] = (uint8_t)(i * 7 + i / 251 + 1);    /* never 0: a hole shows */
+    ASSERT_OK(amk_sftp_new_io(s, hs_read, hs_write, h));
+    if (nonblock) {
+        int r;
+        while ((r = amk_sftp_ready(*s)) == AMK_EAGAIN)
+            ;
+        ASSERT_OK(r);
+    }
+    return h;
+}
+
+static void
+hs_free(struct hs *h)
+{
+    free(h->out);
+    free(h);
+}
+
+/* A scratch directory under /tmp, removed by rm_tree(). */
+static void
+scratch(char *dir)
+{
+    strcpy(dir, "/tmp/amk_hostile_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+}
+
+static void
+rm_tree(const char *dir)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* --- A get whose stream ends after an out-of-order reply -------------- */
+
+static void
+serve_dies(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    (void)len;
+    if (type == 3) {
+        r_handle(h, id, 'f', 0);
+    } else if (type == 8) {
+        r_attrs(h, id, FSIZE, 0100644);
+    } else if (type == 5) {
+        uint64_t off = get64(b + 10);
+        uint32_t want = get32(b + 18);
+        /* the second piece answered, the first never: then the stream ends */
+        if (off == 32768) {
+            r_data(h, id, h->file + off, want, 0);
+            h->closed = 1;
+        }
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Fixed: pump()'s path for a failed session did not cut the local file
+ * where its clean prefix ends, leaving 32 KiB of zeros before data. */
+static void
+test_get_dropped_stream_leaves_clean_prefix(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_dies, 0, &s);
+    char dir[64], path[96];
+    uint8_t *got = malloc(FSIZE);
+    struct stat st;
+    ssize_t n;
+    int fd;
+    (void)state;
+
+    assert_non_null(got);
+    scratch(dir);
+    snprintf(path, sizeof(path), "%s/out", dir);
+    ASSERT_AMK(AMK_ECLOSED, amk_sftp_get(s, "/f", path, 0, NULL, NULL));
+    assert_int_equal(stat(path, &st), 0);
+    /* nothing before offset 32768 came: the clean prefix is empty */
+    assert_int_equal(st.st_size, 0);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, got, FSIZE);
+    assert_int_equal(n, 0);
+    close(fd);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+    free(got);
+}
+
+/* --- Calls given up by another call ------------------------------------ */
+
+static void
+serve_holds_data(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    (void)len;
+    if (type == 3) {
+        r_handle(h, id, 'f', 0);
+    } else if (type == 5) {
+        r_data(h, id, h->file + get64(b + 10), get32(b + 18), 1);
+    } else if (type == 17) {       /* STAT: the held DATA goes first */
+        release(h);
+        r_attrs(h, id, 1, 0100644);
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Fixed: a pread given up by a stat kept its pieces, and their DATA was
+ * copied into the caller's buffer during the stat (after a free(), a
+ * write to freed memory). */
+static void
+test_pread_given_up_leaves_buffer_alone(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_holds_data, 1, &s);
+    struct amk_sftp_file *f = NULL;
+    struct amk_sftp_attrs a;
+    uint8_t *buf = malloc(65536);
+    size_t got = 0;
+    int r;
+    (void)state;
+
+    assert_non_null(buf);
+    while ((r = amk_sftp_open(s, "/f", AMK_SFTP_READ, 0, &f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_pread(f, buf, 65536, 0, &got));
+    memset(buf, 'X', 65536);
+    while ((r = amk_sftp_stat(s, "/g", &a)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    for (size_t i = 0; i < 65536; i++)
+        if (buf[i] != 'X')
+            fail_msg("byte %zu of a given-up pread's buffer was written", i);
+    amk_sftp_free(s);
+    hs_free(h);
+    free(buf);
+}
+
+static void
+serve_listing(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    static const struct ent first[] = { { "a", 0100644 }, { "b", 0100644 } };
+    static const struct ent second[] = { { "c", 0100644 }, { "d", 0100644 } };
+    (void)len;
+
+    if (type == 11) {               /* OPENDIR: handle '0', '1', ... */
+        r_handle(h, id, (char)('0' + h->opendirs++), 0);
+    } else if (type == 12) {        /* READDIR: two batches per handle, then EOF */
+        unsigned k = (unsigned)(b[9] - '0');
+        assert_true(k < 8);
+        if (h->readdirs[k] == 0)
+            r_names(h, id, first, 2, k == 0);  /* the first handle's is held */
+        else if (h->readdirs[k] == 1)
+            r_names(h, id, second, 2, 0);
+        else
+            r_status(h, id, 1);
+        h->readdirs[k]++;
+    } else if (type == 17) {
+        release(h);
+        r_attrs(h, id, 1, 0100644);
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Fixed: a listdir given up by a stat resumed afterwards from its old
+ * state; the batch answered meanwhile was dropped, so "a" and "b" were
+ * missing from a listing that returned AMK_OK. */
+static void
+test_listdir_given_up_starts_over(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_listing, 1, &s);
+    struct amk_sftp_name *names = NULL;
+    struct amk_sftp_attrs a;
+    size_t n = 0;
+    int r;
+    (void)state;
+
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_listdir(s, "/d", &names, &n));
+    while ((r = amk_sftp_stat(s, "/x", &a)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    while ((r = amk_sftp_listdir(s, "/d", &names, &n)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    assert_int_equal(n, 4);
+    assert_string_equal(names[0].filename, "a");
+    assert_string_equal(names[3].filename, "d");
+    amk_sftp_names_free(names, n);
+    assert_int_equal(h->opendirs, 2);
+    /* both handles closed: the given-up one without waiting */
+    assert_int_equal(h->closes, 2);
+    amk_sftp_free(s);
+    hs_free(h);
+}
+
+static void
+serve_holds_handle(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    (void)b;
+    (void)len;
+    if (type == 3) {
+        h->opens++;
+        r_handle(h, id, 'f', 1);
+    } else if (type == 17) {
+        release(h);
+        r_attrs(h, id, 1, 0100644);
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Fixed: the HANDLE answering a given-up OPEN was dropped, and the file
+ * stayed open on the server (repeated, up to its limit of handles). */
+static void
+test_handle_of_given_up_open_is_closed(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_holds_handle, 1, &s);
+    struct amk_sftp_transfer *t = NULL;
+    struct amk_sftp_attrs a;
+    char dir[64], path[96];
+    int r;
+    (void)state;
+
+    scratch(dir);
+    snprintf(path, sizeof(path), "%s/out", dir);
+    ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path, 0, &t));
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step(t));
+    amk_sftp_transfer_free(t);      /* its OPEN is out */
+    while ((r = amk_sftp_stat(s, "/x", &a)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    while ((r = amk_sftp_stat(s, "/y", &a)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    assert_int_equal(h->opens, 1);
+    assert_int_equal(h->closes, 1);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
+/* --- Trees: names from the server are not followed --------------------- */
+
+static char victim[64];
+
+/* /r lists "evil" twice when asked to: a symlink to victim, then a
+ * directory holding "pwn"; else a directory "evil" and a file "f". */
+static int list_twice;
+
+static void
+serve_tree(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    char path[256] = "";
+    (void)len;
+
+    if (type == 17 || type == 7 || type == 11 || type == 19 || type == 3)
+        path_of(b, path, sizeof(path));
+    if (type == 17 || type == 7) {
+        r_attrs(h, id, 5, strcmp(path, "/r") == 0 ? 040755 : 0100644);
+    } else if (type == 11) {
+        r_handle(h, id, strcmp(path, "/r") == 0 ? 'r' : 'e', 0);
+    } else if (type == 12) {
+        if (h->readdirs[b[9] == 'r']++ > 0) {
+            r_status(h, id, 1);
+        } else if (b[9] == 'r' && list_twice) {
+            const struct ent e[] = { { "evil", 0120777 }, { "evil", 040755 } };
+            r_names(h, id, e, 2, 0);
+        } else if (b[9] == 'r') {
+            const struct ent e[] = { { "evil", 040755 }, { "f", 0100644 } };
+            r_names(h, id, e, 2, 0);
+        } else {
+            const struct ent e[] = { { "pwn", 0100644 } };
+            r_names(h, id, e, 1, 0);
+        }
+    } else if (type == 19) {        /* READLINK */
+        const struct ent e[] = { { victim, 0 } };
+        r_names(h, id, e, 1, 0);
+    } else if (type == 3) {
+        r_handle(h, id, 'f', 0);
+    } else if (type == 8) {
+        r_attrs(h, id, 5, 0100644);
+    } else if (type == 5) {
+        if (get64(b + 10) == 0)
+            r_data(h, id, (const uint8_t *)"PWNED", 5, 0);
+        else
+            r_status(h, id, 1);
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+static int
+go_on(void *user, const char *path, int code, const char *message)
+{
+    (void)path;
+    (void)code;
+    (void)message;
+    (*(int *)user)++;
+    return AMK_OK;
+}
+
+/* Fixed: a listing with "evil" as a symlink to any directory and then as
+ * a directory made the link and wrote evil/pwn through it. */
+static void
+test_tree_get_refuses_a_name_listed_twice(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_tree, 0, &s);
+    struct amk_sftp_tree_opts o;
+    char dir[64], dst[96], pwn[96];
+    struct stat st;
+    (void)state;
+
+    scratch(dir);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    assert_int_equal(mkdir(victim, 0700), 0);
+    snprintf(dst, sizeof(dst), "%s/dst", dir);
+    snprintf(pwn, sizeof(pwn), "%s/pwn", victim);
+    list_twice = 1;
+    amk_sftp_tree_opts_init(&o);
+    o.flags = AMK_SFTP_TREE_RECURSIVE;
+    ASSERT_AMK(AMK_EPROTO, amk_sftp_tree_get(s, "/r", dst, &o));
+    assert_non_null(strstr(amk_sftp_last_error(s), "twice"));
+    assert_int_equal(stat(pwn, &st), -1);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
+/* Fixed: a symlink already in the target (left by an earlier copy from
+ * the same server, say) where the server names a directory or a file
+ * was written through. */
+static void
+test_tree_get_does_not_write_through_local_symlinks(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_tree, 0, &s);
+    struct amk_sftp_tree_opts o;
+    char dir[64], dst[96], path[128];
+    struct stat st;
+    int errors = 0;
+    (void)state;
+
+    scratch(dir);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    assert_int_equal(mkdir(victim, 0700), 0);
+    snprintf(dst, sizeof(dst), "%s/dst", dir);
+    assert_int_equal(mkdir(dst, 0700), 0);
+    snprintf(path, sizeof(path), "%s/evil", dst);
+    assert_int_equal(symlink(victim, path), 0);
+    snprintf(path, sizeof(path), "%s/f", dst);
+    snprintf(victim + strlen(victim), sizeof(victim) - strlen(victim), "/outside");
+    assert_int_equal(symlink(victim, path), 0);
+    list_twice = 0;
+    amk_sftp_tree_opts_init(&o);
+    o.flags = AMK_SFTP_TREE_RECURSIVE;
+    o.on_error = go_on;
+    o.error_user = &errors;
+    ASSERT_AMK(AMK_EIO, amk_sftp_tree_get(s, "/r", dst, &o));
+    assert_int_equal(errors, 2);
+    snprintf(path, sizeof(path), "%s/victim/pwn", dir);
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(stat(victim, &st), -1);     /* victim/outside */
+    /* the links are left as they were */
+    snprintf(path, sizeof(path), "%s/f", dst);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
+/* --- Modes and bounds --------------------------------------------------- */
+
+static void
+serve_setuid(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    (void)len;
+    if (type == 3) {
+        r_handle(h, id, 'f', 0);
+    } else if (type == 8) {
+        r_attrs(h, id, 5, 0104755);         /* setuid, and executable */
+    } else if (type == 5) {
+        if (get64(b + 10) == 0)
+            r_data(h, id, h->file, 5, 0);
+        else
+            r_status(h, id, 1);
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Fixed: PRESERVE applied the server's mode & 07777, setuid included. */
+static void
+test_get_preserve_takes_no_setuid(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_setuid, 0, &s);
+    char dir[64], path[96];
+    struct stat st;
+    (void)state;
+
+    scratch(dir);
+    snprintf(path, sizeof(path), "%s/out", dir);
+    ASSERT_OK(amk_sftp_get(s, "/f", path, AMK_SFTP_XFER_PRESERVE, NULL, NULL));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    assert_int_equal(st.st_size, 5);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
+static void
+serve_endless(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    static const struct ent e[] = { { "0123456789", 0100644 }, { "abcdefghij", 0100644 },
+        { "ABCDEFGHIJ", 0100644 }, { "klmnopqrst", 0100644 } };
+    (void)b;
+    (void)len;
+    if (type == 11)
+        r_handle(h, id, 'd', 0);
+    else if (type == 12)
+        r_names(h, id, e, 4, 0);    /* the same four forever: never EOF */
+    else
+        r_status(h, id, 0);
+}
+
+/* Fixed: amk_sftp_listdir() grew its list without bound. */
+static void
+test_listdir_of_a_listing_without_end_is_bounded(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_endless, 0, &s);
+    struct amk_sftp_name *names = NULL;
+    size_t n = 0;
+    (void)state;
+
+    s->list_max_entries = 1000;
+    ASSERT_AMK(AMK_ELIMIT, amk_sftp_listdir(s, "/d", &names, &n));
+    assert_null(names);
+    assert_int_equal(n, 0);
+    assert_int_equal(h->closes, 1);
+    assert_non_null(strstr(amk_sftp_last_error(s), "entries"));
+    s->list_max_entries = AMK_SFTP_LIST_MAX_ENTRIES;
+    s->list_max_bytes = 10000;
+    ASSERT_AMK(AMK_ELIMIT, amk_sftp_listdir(s, "/d", &names, &n));
+    assert_int_equal(h->closes, 2);
+    amk_sftp_free(s);
+    hs_free(h);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_dropped_stream_leaves_clean_prefix),
+        cmocka_unit_test(test_pread_given_up_leaves_buffer_alone),
+        cmocka_unit_test(test_listdir_given_up_starts_over),
+        cmocka_unit_test(test_handle_of_given_up_open_is_closed),
+        cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
+        cmocka_unit_test(test_tree_get_does_not_write_through_local_symlinks),
+        cmocka_unit_test(test_get_preserve_takes_no_setuid),
+        cmocka_unit_test(test_listdir_of_a_listing_without_end_is_bounded),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
