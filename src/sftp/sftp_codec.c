@@ -606,7 +606,9 @@ amk_sftp_status_to_err(uint32_t status)
     case FX_EOF: return AMK_ECLOSED;
     case FX_NO_SUCH_FILE: return AMK_ENOENT;
     case FX_PERMISSION_DENIED: return AMK_EACCES;
-    case FX_BAD_MESSAGE: return AMK_EPROTO;
+    /* the server's word that it could not parse one request: a refusal
+     * of it, not a broken stream (AMK_EPROTO is fatal in amiko/sftp.h) */
+    case FX_BAD_MESSAGE: return AMK_EREMOTE;
     case FX_NO_CONNECTION: return AMK_ECLOSED;
     case FX_CONNECTION_LOST: return AMK_ECLOSED;
     case FX_OP_UNSUPPORTED: return AMK_ENOTSUP;

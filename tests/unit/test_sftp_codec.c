@@ -404,7 +404,7 @@ test_sftp_status_to_err_every_code(void **state)
     assert_int_equal(amk_sftp_status_to_err(2), AMK_ENOENT);
     assert_int_equal(amk_sftp_status_to_err(3), AMK_EACCES);
     assert_int_equal(amk_sftp_status_to_err(4), AMK_EREMOTE);
-    assert_int_equal(amk_sftp_status_to_err(5), AMK_EPROTO);
+    assert_int_equal(amk_sftp_status_to_err(5), AMK_EREMOTE);   /* BAD_MESSAGE: a refusal, not fatal */
     assert_int_equal(amk_sftp_status_to_err(6), AMK_ECLOSED);
     assert_int_equal(amk_sftp_status_to_err(7), AMK_ECLOSED);
     assert_int_equal(amk_sftp_status_to_err(8), AMK_ENOTSUP);

@@ -3,7 +3,7 @@
  * sftp-server never does on purpose: drops the stream after an
  * out-of-order reply, answers a request the caller has given up, lists a
  * name twice (a symlink, then a directory to write through it), sends a
- * setuid mode, never ends a listing. Each test failed before the fix it
+ * setuid mode, never ends a listing, says BAD_MESSAGE. Each test failed before the fix it
  * names (a review of 2026-12-07). The script speaks draft-02's wire format
  * with its own minimal encoder, independent of src/sftp; amk_sftp_new_io()
  * carries it.
@@ -701,6 +701,38 @@ test_listdir_of_a_listing_without_end_is_bounded(void **state)
     hs_free(h);
 }
 
+static void
+serve_bad_message(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    char path[64];
+    (void)len;
+
+    path_of(b, path, sizeof(path));
+    if (type == 17 && strcmp(path, "/bad") == 0)
+        r_status(h, id, 5);             /* SSH_FX_BAD_MESSAGE */
+    else if (type == 17)
+        r_attrs(h, id, 1, 0100644);
+    else
+        r_status(h, id, 0);
+}
+
+/* Fixed: SSH_FX_BAD_MESSAGE gave AMK_EPROTO, which amiko/sftp.h calls
+ * fatal, while the session went on: it is a refusal (AMK_EREMOTE). */
+static void
+test_bad_message_status_is_a_refusal(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_bad_message, 0, &s);
+    struct amk_sftp_attrs a;
+    (void)state;
+
+    ASSERT_AMK(AMK_EREMOTE, amk_sftp_stat(s, "/bad", &a));
+    assert_int_equal(amk_sftp_last_status(s), 5);
+    ASSERT_OK(amk_sftp_stat(s, "/good", &a));
+    amk_sftp_free(s);
+    hs_free(h);
+}
+
 int
 main(void)
 {
@@ -713,6 +745,7 @@ main(void)
         cmocka_unit_test(test_tree_get_does_not_write_through_local_symlinks),
         cmocka_unit_test(test_get_preserve_takes_no_setuid),
         cmocka_unit_test(test_listdir_of_a_listing_without_end_is_bounded),
+        cmocka_unit_test(test_bad_message_status_is_a_refusal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
