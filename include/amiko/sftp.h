@@ -411,7 +411,10 @@ AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
 /* --- Whole files ------------------------------------------------------ */
 
 /** Flags of amk_sftp_get() and amk_sftp_put(). */
-#define AMK_SFTP_XFER_RESUME 0x1u    /**< go on from the target's current size */
+/** Go on from the target's current size. A get refuses (AMK_EINVAL) when
+ *  the local file is longer than the remote one, or the server gives no
+ *  size to check it against. */
+#define AMK_SFTP_XFER_RESUME 0x1u
 /** Give the target the source's mode and times. Only the permission bits:
  *  a get never makes a local file setuid, setgid or sticky. */
 #define AMK_SFTP_XFER_PRESERVE 0x2u

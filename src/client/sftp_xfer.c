@@ -819,6 +819,11 @@ get_open_local(struct amk_sftp_transfer *t)
         if ((t->ra.flags & AMK_SFTP_ATTR_SIZE) && t->start > t->ra.size)
             return xfail(t, amk_error_set(&t->s->detail, AMK_EINVAL,
                 "sftp: %s is longer than %s: not a partial copy", t->local, t->remote));
+        /* without the remote size a longer local file would be kept as it
+         * is (the first READ says EOF); OpenSSH's reget refuses too */
+        if (!(t->ra.flags & AMK_SFTP_ATTR_SIZE) && t->start > 0)
+            return xfail(t, amk_error_set(&t->s->detail, AMK_EINVAL,
+                "sftp: cannot resume %s: the server gave no size for %s", t->local, t->remote));
     }
     return AMK_OK;
 }

@@ -733,6 +733,59 @@ test_bad_message_status_is_a_refusal(void **state)
     hs_free(h);
 }
 
+static void
+serve_no_size(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    (void)b;
+    (void)len;
+    if (type == 3) {
+        r_handle(h, id, 'f', 0);
+    } else if (type == 8) {             /* FSTAT: permissions, no size */
+        uint8_t p[32];
+        size_t n = 4;
+        p[n++] = 105;
+        n += put32(p + n, id);
+        n += put32(p + n, 0x4);
+        n += put32(p + n, 0100644);
+        emit(h, p, n, 0);
+    } else if (type == 5) {
+        r_status(h, id, 1);             /* EOF at once: a remote file shorter than ours */
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Fixed: resuming without the remote size kept a local file longer than
+ * the remote one and returned AMK_OK (OpenSSH's reget refuses). */
+static void
+test_resume_without_remote_size_is_refused(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_no_size, 0, &s);
+    char dir[64], path[96];
+    struct stat st;
+    int fd;
+    (void)state;
+
+    scratch(dir);
+    snprintf(path, sizeof(path), "%s/partial", dir);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    close(fd);
+    ASSERT_AMK(AMK_EINVAL, amk_sftp_get(s, "/f", path, AMK_SFTP_XFER_RESUME, NULL, NULL));
+    assert_non_null(strstr(amk_sftp_last_error(s), "no size"));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 10);
+    /* a fresh get of the same file is fine: it has no length to trust */
+    ASSERT_OK(amk_sftp_get(s, "/f", path, 0, NULL, NULL));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
 int
 main(void)
 {
@@ -746,6 +799,7 @@ main(void)
         cmocka_unit_test(test_get_preserve_takes_no_setuid),
         cmocka_unit_test(test_listdir_of_a_listing_without_end_is_bounded),
         cmocka_unit_test(test_bad_message_status_is_a_refusal),
+        cmocka_unit_test(test_resume_without_remote_size_is_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
