@@ -6,7 +6,8 @@
  * -r with nested directories and symlinks, -p checked with stat,
  * --resume after a killed transfer (both directions) giving an identical
  * file, an interrupted put leaving no file under the final name, exit
- * codes 1 (transfer errors) and 255 (connection and authentication), no
+ * codes 1 (transfer errors) and 255 (connection and authentication), the
+ * user name from the password database when USER is unset, no
  * progress output when stderr is not a terminal and a progress bar under
  * a pty (script -qc) whose last figure is the file's size, put and get
  * (a finished file once counted twice showed 2x the size). Files live in
@@ -402,6 +403,26 @@ test_cp_exit_codes(void **state)
     }
     /* an unknown -o option: 255, as ssh */
     expect_cp(255, (const char *[]){ "-o", "NoSuchOption=1", l, spec, NULL });
+    /* USER and LOGNAME unset and no user@ in the operand: the user this
+     * runs as (getpwuid), as scp, not "no user name" */
+    {
+        char *const env[] = { "USER", "LOGNAME", NULL };
+        const char *argv[CLI_MAX_ARGS];
+        char nouser[1100], r[1024];
+        int n = cli_args(argv, "cp"), st;
+        lpath(l, sizeof(l), "x");
+        snprintf(nouser, sizeof(nouser), "127.0.0.1:%s/r/nouser", work);
+        argv[n++] = l;
+        argv[n++] = nouser;
+        argv[n] = NULL;
+        st = cli_wait(cli_spawn_env(argv, NULL, env));
+        e = tf_read(cli_err_path, NULL);
+        if (st != 0)
+            fail_msg("amiko cp without USER exited %d:\n%s", st, e);
+        free(e);
+        rpath(r, sizeof(r), "nouser");
+        assert_true(tf_same(l, r));
+    }
 }
 
 /* --- Progress under a pty -------------------------------------------------- */

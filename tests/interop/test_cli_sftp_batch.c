@@ -12,7 +12,8 @@
  * size, contents, symlink targets, preserved times). Then OpenSSH's error
  * rules in batch mode: a failing command ends the batch with status 1
  * (rmdir of a non-empty directory, rm of a missing file, get of a missing
- * file), unless it starts with '-'. And wildcards, in the same way: local
+ * file), unless it starts with '-'; without USER in the environment the
+ * user comes from the password database. And wildcards, in the same way: local
  * ones for put, remote ones for ls, get, rm, chmod and chown.
  */
 #include "test_helper.h"
@@ -440,6 +441,28 @@ test_sftp_batch_errors_as_openssh(void **state)
                 c, status[0], after[0], status[1], after[1]);
         /* the cases with an unprefixed failure stop there */
         assert_int_equal(status[1], c == 2 ? 0 : 1);
+    }
+    /* USER and LOGNAME unset and no user@: the user this runs as
+     * (getpwuid), as OpenSSH's sftp, not "no user name" */
+    {
+        char *const env[] = { "USER", "LOGNAME", NULL };
+        const char *argv[CLI_MAX_ARGS];
+        char batch[BUF], *out, *err;
+        const char *lines[] = { "pwd", NULL };
+        int n = cli_args(argv, "sftp"), st;
+        snprintf(batch, sizeof(batch), "%s/batch.nouser", base);
+        write_batch(batch, lines, base);
+        argv[n++] = "-b";
+        argv[n++] = batch;
+        argv[n++] = "127.0.0.1";
+        argv[n] = NULL;
+        st = cli_wait(cli_spawn_env(argv, NULL, env));
+        out = tf_read(cli_out_path, NULL);
+        err = tf_read(cli_err_path, NULL);
+        if (st != 0 || strstr(out, "Remote working directory: /") == NULL)
+            fail_msg("amiko sftp without USER exited %d:\n%s%s", st, out, err);
+        free(out);
+        free(err);
     }
 }
 
