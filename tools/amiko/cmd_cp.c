@@ -24,7 +24,6 @@
  * authenticating failed.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,20 +108,6 @@ parse_operand(const char *arg, struct cp_operand *op)
     }
     op->path = colon[1] != '\0' ? colon + 1 : ".";
     return 0;
-}
-
-/* The last component of @p path (trailing slashes ignored), in a new string. */
-static char *
-base_name(const char *path)
-{
-    char *copy = strdup(path), *b, *out;
-
-    if (copy == NULL)
-        return NULL;
-    b = basename(copy);
-    out = strdup(b);
-    free(copy);
-    return out;
 }
 
 /*
@@ -366,8 +351,19 @@ amk_cmd_cp(int argc, char **argv)
         int failed;
 
         if (into_dir) {
-            if ((name = base_name(srcs.v[i])) == NULL ||
-                (dst = xfer_join_path(ops[n_ops - 1].path, name)) == NULL) {
+            if ((name = xfer_base_name(srcs.v[i])) == NULL) {
+                status = CP_EXIT_FAIL;
+                break;
+            }
+            if (!xfer_name_ok(name)) {
+                /* "dir/.." into t/ would write t/..: scp refuses such names too */
+                tool_error(SUB, "%s: cannot copy into a directory under the name \"%s\"",
+                    srcs.v[i], name);
+                free(name);
+                status = CP_EXIT_FAIL;
+                continue;
+            }
+            if ((dst = xfer_join_path(ops[n_ops - 1].path, name)) == NULL) {
                 free(name);
                 status = CP_EXIT_FAIL;
                 break;

@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <glob.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,17 +110,6 @@ abs_path(const char *cwd, const char *path)
     if ((p = malloc(need)) != NULL)
         snprintf(p, need, "%s%s%s", cwd, cwd[strlen(cwd) - 1] == '/' ? "" : "/", path);
     return p;
-}
-
-static char *
-base_of(const char *path)
-{
-    char *copy = strdup(path), *out = NULL;
-
-    if (copy != NULL)
-        out = strdup(basename(copy));
-    free(copy);
-    return out;
 }
 
 /* --- Messages --------------------------------------------------------------- */
@@ -249,18 +237,17 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     const char *target, int get)
 {
     struct amk_sftp_tree_opts o = *opts;
-    char *src = NULL, *dst = NULL, *name = NULL;
+    char *src = NULL, *dst = NULL, *name = NULL, *into_remote = NULL;
+    const char *into = NULL;    /* the directory the source goes into under its name */
     int r, rc = -1;
 
-    if ((name = base_of(src_arg)) == NULL)
+    if ((name = xfer_base_name(src_arg)) == NULL)
         goto out;
     if (get) {
         if ((src = abs_path(sh->cwd, src_arg)) == NULL)
             goto out;
-        if (target == NULL)
-            dst = strdup(name);         /* in the local working directory */
-        else if (local_is_dir(target))
-            dst = abs_path(target, name);
+        if (target == NULL || local_is_dir(target))
+            into = target != NULL ? target : ".";   /* "." : the local working directory */
         else
             dst = strdup(target);
     } else {
@@ -268,12 +255,19 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
         if ((src = strdup(src_arg)) == NULL)
             goto out;
         t = target != NULL ? abs_path(sh->cwd, target) : strdup(sh->cwd);
-        if (t != NULL && remote_is_dir(sh, t)) {
-            dst = abs_path(t, name);
-            free(t);
-        } else {
+        if (t != NULL && remote_is_dir(sh, t))
+            into = into_remote = t;
+        else
             dst = t;
+    }
+    if (into != NULL) {
+        if (!xfer_name_ok(name)) {
+            /* "dir/.." into t would write t/..: OpenSSH refuses such names too */
+            fprintf(stderr, "%s: cannot %s into a directory under the name \"%s\"\n", src_arg,
+                get ? "fetch" : "upload", name);
+            goto out;
         }
+        dst = get && target == NULL ? strdup(name) : abs_path(into, name);
     }
     if (src == NULL || dst == NULL)
         goto out;
@@ -295,6 +289,7 @@ out:
     free(src);
     free(dst);
     free(name);
+    free(into_remote);
     return rc;
 }
 

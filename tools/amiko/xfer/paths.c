@@ -48,6 +48,26 @@ xfer_join_path(const char *dir, const char *name)
     return p;
 }
 
+char *
+xfer_base_name(const char *path)
+{
+    size_t end = strlen(path), start;
+
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    return strndup(path + start, end - start);
+}
+
+int
+xfer_name_ok(const char *name)
+{
+    return name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+        strcmp(name, "..") != 0;
+}
+
 int
 xfer_has_wildcard(const char *s)
 {
@@ -66,6 +86,14 @@ path_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Drops the paths of @p l from index @p first on. */
+static void
+paths_truncate(struct xfer_paths *l, size_t first)
+{
+    while (l->n > first)
+        free(l->v[--l->n]);
+}
+
 int
 xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
     struct xfer_paths *out, char *err, size_t errcap)
@@ -74,7 +102,7 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
     struct amk_sftp_name *names = NULL;
     size_t n = 0, first = out->n;
     char *typed, *listed;
-    int r;
+    int r, failed = 0;
 
     if (err != NULL && errcap > 0)
         err[0] = '\0';
@@ -100,22 +128,32 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
         free(listed);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !failed; i++) {
         const char *fn = names[i].filename;
-        if (strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0 || !xfer_name_matches(pat, fn))
+        if (strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0)
             continue;
-        if (xfer_paths_add(out, typed == NULL ? strdup(fn) : xfer_join_path(typed, fn)) != 0) {
+        if (!xfer_name_ok(fn)) {
+            /* fnmatch() lets '*' match a '/', and "x/.." ends as ".." under
+             * the target: a hostile server's way out of it. Named as
+             * OpenSSH's sftp-client.c does; nothing of this listing is used. */
+            if (err != NULL)
+                snprintf(err, errcap, "Server sent suspect path \"%s\" during readdir of \"%s\"",
+                    fn, listed);
+            failed = 1;
+        } else if (xfer_name_matches(pat, fn) &&
+            xfer_paths_add(out, typed == NULL ? strdup(fn) : xfer_join_path(typed, fn)) != 0) {
             if (err != NULL)
                 snprintf(err, errcap, "%s: out of memory", path);
-            amk_sftp_names_free(names, n);
-            free(typed);
-            free(listed);
-            return -1;
+            failed = 1;
         }
     }
     amk_sftp_names_free(names, n);
     free(typed);
     free(listed);
+    if (failed) {
+        paths_truncate(out, first);
+        return -1;
+    }
     if (out->n - first > 1)     /* out->v is NULL while the list is empty */
         qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
     return (int)(out->n - first < (size_t)2147483647 ? out->n - first : 2147483647);

@@ -30,6 +30,17 @@ void xfer_paths_free(struct xfer_paths *l);
 /* "dir/name" in a new string (no doubled slash); NULL without memory. */
 char *xfer_join_path(const char *dir, const char *name);
 
+/* The last component of @p path (trailing slashes ignored; "" for "/"),
+ * in a new string; NULL without memory. */
+char *xfer_base_name(const char *path);
+
+/*
+ * 1 when @p name can name an entry of a directory it is joined to: not
+ * empty, not "." or "..", no '/'. A base name that is not (a source
+ * "dir/..", a server's "x/..") would land outside the target directory.
+ */
+int xfer_name_ok(const char *name);
+
 /* 1 when @p s has a wildcard character (* ? [). */
 int xfer_has_wildcard(const char *s);
 
@@ -43,8 +54,10 @@ int xfer_name_matches(const char *pat, const char *name);
  * name), sorted. The directory is read at @p cwd/dir when @p cwd is not
  * NULL and the directory part is relative, else as typed (the server
  * resolves it). Returns the number of paths added, 0 when the pattern
- * matches nothing, or -1 when the directory cannot be read or memory ran
- * out; @p err then holds why.
+ * matches nothing, or -1 when the directory cannot be read, memory ran
+ * out, or the listing has a name that is not xfer_name_ok() other than
+ * "." and ".." (nothing is added then: the server is lying); @p err then
+ * holds why.
  */
 int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
     struct xfer_paths *out, char *err, size_t errcap);
