@@ -2,7 +2,8 @@
  * Interop: `amiko cp` run as a process against a real OpenSSH sshd (its
  * sftp-server): both directions, files of 0, 1, 32767, 32768, 32769 and
  * 1 MiB + 1 bytes compared by SHA-256, several sources into a directory,
- * a wildcard in a remote source,
+ * a wildcard in a remote source (and one matching nothing taken as a name,
+ * as scp: "file[1].txt"),
  * -r with nested directories and symlinks, -p checked with stat,
  * --resume after a killed transfer (both directions) giving an identical
  * file, an interrupted put leaving no file under the final name, exit
@@ -179,6 +180,14 @@ test_cp_sizes_both_ways(void **state)
         assert_int_equal(tf_size(a), -1);
         rspec(glob, sizeof(glob), "nomatch*");
         expect_cp(1, (const char *[]){ glob, gdir, NULL });
+        /* a pattern that matches nothing is the name itself, as scp
+         * (GLOB_NOCHECK): "file[1].txt" ("[1]" matches only "1") */
+        rpath(a, sizeof(a), "file[1].txt");
+        tf_make(a, 100, 21);
+        rspec(glob, sizeof(glob), "file[1].txt");
+        expect_cp(0, (const char *[]){ glob, gdir, NULL });
+        lpath(b, sizeof(b), "globbed/file[1].txt");
+        assert_true(tf_same(a, b));
     }
 }
 

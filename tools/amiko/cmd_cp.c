@@ -10,7 +10,8 @@
  * path is the login directory). Several sources, or a target that is a
  * directory, copy into it under each source's own name; wildcards in
  * the last component of a remote source (* ? [...]) are matched against
- * its directory on the server. -r copies
+ * its directory on the server, and a pattern that matches nothing is
+ * taken as a name, as scp does ("file[1].txt"). -r copies
  * directories with everything under them (symlinks kept as symlinks), -p
  * keeps modes and times, --resume goes on with partial copies left by an
  * interrupted run, --inplace writes final names directly (puts are
@@ -111,22 +112,20 @@ parse_operand(const char *arg, struct cp_operand *op)
 }
 
 /*
- * A remote source with wildcards, expanded as scp does (xfer/paths.h).
- * 0, or -1 (after a message) when nothing matches or the directory
- * cannot be read.
+ * A remote source with wildcards, expanded as scp does (xfer/paths.h),
+ * with GLOB_NOCHECK as scp: a pattern that matches nothing is taken as
+ * a name ("file[1].txt"), which the copy then finds or reports missing.
+ * 0, or -1 (after a message) when the directory cannot be read.
  */
 static int
 expand_remote(struct amk_sftp *sftp, const char *path, struct xfer_paths *out)
 {
     char err[512];
-    int n = xfer_glob_remote(sftp, path, NULL, out, err, sizeof(err));
+    int n = xfer_glob_remote(sftp, path, NULL, XFER_GLOB_NOCHECK, out, err, sizeof(err));
 
     if (n > 0)
         return 0;
-    if (n == 0)
-        tool_error(SUB, "%s: no match", path);
-    else
-        tool_error(SUB, "%s", err[0] != '\0' ? err : "out of memory");
+    tool_error(SUB, "%s", err[0] != '\0' ? err : "out of memory");
     return -1;
 }
 

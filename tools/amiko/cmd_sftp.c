@@ -172,14 +172,13 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
     struct xfer_paths *out)
 {
     char err[512];
-    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, out, err, sizeof(err));
+    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, keep_literal ? XFER_GLOB_NOCHECK : 0, out,
+        err, sizeof(err));
 
     if (n < 0) {
         fprintf(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
         return -1;
     }
-    if (n == 0 && keep_literal)
-        return xfer_paths_add(out, strdup(arg));
     if (n == 0) {
         char *abs = abs_path(sh->cwd, arg);
         fprintf(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);

@@ -95,7 +95,7 @@ paths_truncate(struct xfer_paths *l, size_t first)
 }
 
 int
-xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
+xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
     struct xfer_paths *out, char *err, size_t errcap)
 {
     const char *slash = strrchr(path, '/'), *pat = slash != NULL ? slash + 1 : path;
@@ -154,6 +154,8 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
         paths_truncate(out, first);
         return -1;
     }
+    if (out->n == first && (flags & XFER_GLOB_NOCHECK))
+        return xfer_paths_add(out, strdup(path)) == 0 ? 1 : -1;
     if (out->n - first > 1)     /* out->v is NULL while the list is empty */
         qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
     return (int)(out->n - first < (size_t)2147483647 ? out->n - first : 2147483647);

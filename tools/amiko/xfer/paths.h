@@ -47,19 +47,25 @@ int xfer_has_wildcard(const char *s);
 /* 1 when @p name matches the pattern @p pat (fnmatch with FNM_PERIOD). */
 int xfer_name_matches(const char *pat, const char *name);
 
+/* xfer_glob_remote(): a pattern that matches nothing stands for itself
+ * (glob(3)'s GLOB_NOCHECK, which scp and OpenSSH's sftp rm / chmod use):
+ * "file[1].txt" is then that file, and a missing one is reported by the
+ * operation on it. */
+#define XFER_GLOB_NOCHECK 0x1u
+
 /*
  * Adds the remote paths that @p path stands for to @p out: @p path itself
  * when its last component has no wildcard, else each match in its
  * directory, written as typed (the directory part of @p path, then the
  * name), sorted. The directory is read at @p cwd/dir when @p cwd is not
  * NULL and the directory part is relative, else as typed (the server
- * resolves it). Returns the number of paths added, 0 when the pattern
- * matches nothing, or -1 when the directory cannot be read, memory ran
+ * resolves it). @p flags: XFER_GLOB_*. Returns the number of paths added,
+ * 0 when the pattern matches nothing (without XFER_GLOB_NOCHECK), or -1 when the directory cannot be read, memory ran
  * out, or the listing has a name that is not xfer_name_ok() other than
  * "." and ".." (nothing is added then: the server is lying); @p err then
  * holds why.
  */
-int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
+int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
     struct xfer_paths *out, char *err, size_t errcap);
 
 #endif
