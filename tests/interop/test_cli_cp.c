@@ -188,6 +188,11 @@ test_cp_sizes_both_ways(void **state)
         expect_cp(0, (const char *[]){ glob, gdir, NULL });
         lpath(b, sizeof(b), "globbed/file[1].txt");
         assert_true(tf_same(a, b));
+        /* escaped, as scp's glob: the same file, to a new name */
+        rspec(glob, sizeof(glob), "file\\[1\\].txt");
+        lpath(b, sizeof(b), "globbed/escaped");
+        expect_cp(0, (const char *[]){ glob, b, NULL });
+        assert_true(tf_same(a, b));
     }
 }
 

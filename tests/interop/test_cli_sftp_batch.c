@@ -14,7 +14,8 @@
  * (rmdir of a non-empty directory, rm of a missing file, get of a missing
  * file), unless it starts with '-'; without USER in the environment the
  * user comes from the password database. And wildcards, in the same way: local
- * ones for put, remote ones for ls, get, rm, chmod and chown.
+ * ones for put, remote ones for ls, get, rm, chmod and chown; quoted or
+ * escaped wildcards are plain characters.
  */
 #include "test_helper.h"
 
@@ -403,6 +404,68 @@ test_sftp_batch_wildcards_as_openssh(void **state)
     free(na);
 }
 
+/* Quoted and escaped wildcards name files, as OpenSSH's makeargv keeps
+ * them escaped for its glob: `rm 'a*'` and `rm b\*` remove only "a*" and
+ * "b*", `get 'a*' x` is one file, "file[1].txt" is fetched by quoting or
+ * escaping. (Not `'x\y'`: OpenSSH's sftp drops a single-quoted backslash,
+ * amiko keeps it.) */
+static const char *const batch_quoted[] = {
+    "lcd %D/l",
+    "cd %D/r",
+    "get 'a*' got1",
+    "get \"file[1].txt\"",
+    "get file\\[1\\].txt fb",
+    "put 'p*'",
+    "put \"p*\" 'up*'",
+    "mkdir 'm*'",
+    "rename 'm*' 'n?'",
+    "ln -s 'file[1].txt' 'l*'",
+    "chmod 600 \"file[1].txt\"",
+    "rm 'a*'",
+    "rm b\\*",
+    "rm x\\\\y",
+    "ls",
+    NULL,
+};
+
+static void
+make_quoted(const char *dir)
+{
+    char p[BUF];
+
+    snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/r' && echo star > 'a*' && "
+        "echo ab > ab && echo bstar > 'b*' && echo bc > bc && echo one > 'file[1].txt' && "
+        "echo bs > 'x\\y' && chmod 644 * && cd ../l && echo pstar > 'p*' && echo pq > pq && "
+        "chmod 644 *", dir, dir, dir);
+    assert_int_equal(system(p), 0);
+}
+
+static void
+test_sftp_batch_quoted_as_openssh(void **state)
+{
+    static char ta[65536], tb[65536];
+    char *na;
+
+    (void)state;
+    compare_batch("qamiko", "qossh", batch_quoted, make_quoted, &na, ta, tb, sizeof(ta), 0);
+    /* what the batch should have made, checked on amiko's side */
+    assert_non_null(strstr(ta, "l/got1 100644 5"));
+    assert_non_null(strstr(ta, "l/file[1].txt 100644 4"));
+    assert_non_null(strstr(ta, "l/fb 100644 4"));
+    assert_non_null(strstr(ta, "r/ab 100644"));
+    assert_non_null(strstr(ta, "r/bc 100644"));
+    assert_null(strstr(ta, "r/a* "));
+    assert_null(strstr(ta, "r/b* "));
+    assert_null(strstr(ta, "r/x\\y"));
+    assert_non_null(strstr(ta, "r/p* 100644 6"));
+    assert_null(strstr(ta, "r/pq "));
+    assert_non_null(strstr(ta, "r/up* 100644 6"));
+    assert_non_null(strstr(ta, "r/n? 40755"));
+    assert_non_null(strstr(ta, "r/file[1].txt 100600 4"));
+    assert_non_null(strstr(ta, " file[1].txt 0\n"));    /* the symlink l*: its target */
+    free(na);
+}
+
 /* A failing command ends the batch with 1 (both clients), a '-' one does not. */
 static void
 test_sftp_batch_errors_as_openssh(void **state)
@@ -495,6 +558,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_batch_every_command_as_openssh),
         cmocka_unit_test(test_sftp_batch_errors_as_openssh),
         cmocka_unit_test(test_sftp_batch_wildcards_as_openssh),
+        cmocka_unit_test(test_sftp_batch_quoted_as_openssh),
     };
 
     if (argc > 1)

@@ -11,7 +11,8 @@
  * directory, copy into it under each source's own name; wildcards in
  * the last component of a remote source (* ? [...]) are matched against
  * its directory on the server, and a pattern that matches nothing is
- * taken as a name, as scp does ("file[1].txt"). -r copies
+ * taken as a name, as scp does ("file[1].txt"); a backslash there makes
+ * the next character plain, as in scp's glob ('h:file\[1\].txt'). -r copies
  * directories with everything under them (symlinks kept as symlinks), -p
  * keeps modes and times, --resume goes on with partial copies left by an
  * interrupted run, --inplace writes final names directly (puts are

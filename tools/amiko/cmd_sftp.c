@@ -12,7 +12,9 @@
  * bye. Arguments may be quoted ('...' or "...") or escaped with '\'.
  * Wildcards (* ? [...]) in the last component of a path expand as in
  * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
- * ones for put.
+ * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
+ * removes the file a*), as is a backslash in single quotes (OpenSSH's
+ * sftp drops that one).
  *
  * As OpenSSH's sftp: in batch mode each command is echoed after
  * "sftp> ", and the first failing command ends the session with exit
@@ -59,13 +61,32 @@ amk_cmd_sftp_usage(FILE *f)
 
 /* --- Words and paths ------------------------------------------------------ */
 
-/* Splits @p line into words in place (quotes and backslashes); the count or -1. */
+/* Characters that stay escaped when quoted or after a backslash: the
+ * wildcards and the escape itself, which the path functions honour. */
 static int
-split_words(char *line, char **argv, int max)
+kept_escaped(char c)
 {
-    char *r = line, *w = line;
+    return c == '*' || c == '?' || c == '[' || c == ']' || c == '\\';
+}
+
+/*
+ * Splits @p line into words in @p buf (@p cap bytes, at least twice the
+ * line plus @p max), as OpenSSH sftp's makeargv: quotes ('...' or "...")
+ * group, a backslash outside single quotes makes the next character
+ * plain. A wildcard or backslash that was quoted or escaped keeps a
+ * backslash before it, so that `rm 'a*'` and `rm a\*` name the file "a*"
+ * rather than match "ab" (xfer/paths.h); xfer_unescape() gives the
+ * literal word. The count, or -1 (an open quote, too many words).
+ */
+static int
+split_words(const char *line, char *buf, size_t cap, char **argv, int max)
+{
+    const char *r = line;
+    char *w = buf;
     int n = 0;
 
+    if (cap < 2 * strlen(line) + (size_t)max + 1)
+        return -1;
     for (;;) {
         char quote = 0;
         while (*r == ' ' || *r == '\t')
@@ -76,17 +97,25 @@ split_words(char *line, char **argv, int max)
             return -1;
         argv[n++] = w;
         while (*r != '\0' && *r != '\n' && *r != '\r' && (quote || (*r != ' ' && *r != '\t'))) {
+            char c;
+            int plain = quote != 0;
             if (quote && *r == quote) {
                 quote = 0;
                 r++;
-            } else if (!quote && (*r == '"' || *r == '\'')) {
-                quote = *r++;
-            } else if (*r == '\\' && quote != '\'' && r[1] != '\0') {
-                *w++ = r[1];
-                r += 2;
-            } else {
-                *w++ = *r++;
+                continue;
             }
+            if (!quote && (*r == '"' || *r == '\'')) {
+                quote = *r++;
+                continue;
+            }
+            if (*r == '\\' && quote != '\'' && r[1] != '\0') {
+                r++;
+                plain = 1;
+            }
+            c = *r++;
+            if (plain && kept_escaped(c))
+                *w++ = '\\';
+            *w++ = c;
         }
         if (quote)
             return -1;
@@ -95,6 +124,14 @@ split_words(char *line, char **argv, int max)
         *w++ = '\0';
     }
     return n;
+}
+
+/* Removes the escapes of @p argv[@p from..@p argc) (xfer_unescape). */
+static void
+unescape_words(int argc, char **argv, int from)
+{
+    for (int i = from; i < argc; i++)
+        xfer_unescape(argv[i]);
 }
 
 /* @p path made absolute against @p cwd, in a new string. */
@@ -181,6 +218,8 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
     }
     if (n == 0) {
         char *abs = abs_path(sh->cwd, arg);
+        if (abs != NULL)
+            xfer_unescape(abs);
         fprintf(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
         free(abs);
         return -1;
@@ -188,20 +227,25 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
     return 0;
 }
 
-/* The local paths @p arg stands for (glob(3)); a pattern that matches
- * nothing stands for itself. 0, or -1 without memory. */
+/* The local paths @p arg stands for (glob(3), escapes honoured); a
+ * pattern that matches nothing, or has no wildcard, stands for itself
+ * (unescaped). 0, or -1 without memory. */
 static int
 glob_local(const char *arg, struct xfer_paths *out)
 {
     glob_t g;
-    int r = glob(arg, GLOB_NOCHECK, NULL, &g), rc = 0;
+    char *literal;
+    int rc = 0;
 
-    if (r != 0)
-        return xfer_paths_add(out, strdup(arg));
-    for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-        rc = xfer_paths_add(out, strdup(g.gl_pathv[i]));
-    globfree(&g);
-    return rc;
+    if (xfer_has_wildcard(arg) && glob(arg, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
+            rc = xfer_paths_add(out, strdup(g.gl_pathv[i]));
+        globfree(&g);
+        return rc;
+    }
+    if ((literal = strdup(arg)) != NULL)
+        xfer_unescape(literal);
+    return xfer_paths_add(out, literal);
 }
 
 /* --- Transfers --------------------------------------------------------------- */
@@ -326,6 +370,7 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
             get ? "local" : "remote");
         return -1;
     }
+    unescape_words(argc, argv, i + 1);     /* the target is a name */
     target = i + 1 < argc ? argv[i + 1] : NULL;
     if ((get ? glob_remote(sh, argv[0], argv[i], 0, &srcs) : glob_local(argv[i], &srcs)) != 0) {
         xfer_paths_free(&srcs);
@@ -401,10 +446,14 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     if (arg != NULL) {
         const char *slash = strrchr(arg, '/'), *last = slash != NULL ? slash + 1 : arg;
         if (xfer_has_wildcard(last)) {
-            pat = last;
+            pat = last;         /* matched with its escapes; the directory is literal */
             if (slash != NULL && (dirarg = slash == arg ? strdup("/") :
                     strndup(arg, (size_t)(slash - arg))) == NULL)
                 return -1;
+            if (dirarg != NULL)
+                xfer_unescape(dirarg);
+        } else {
+            xfer_unescape(argv[i]);
         }
     }
     /* names show under the path as typed (a pattern's directory part) */
@@ -699,6 +748,7 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
         fprintf(stderr, "usage: %s %s path\n", argv[0], ac.own ? "uid" : "mode");
         return -1;
     }
+    xfer_unescape(argv[1]);
     errno = 0;
     v = strtoul(argv[1], &end, ac.own ? 10 : 8);
     if (errno != 0 || *end != '\0' || end == argv[1] || (!ac.own && v > 07777) ||
@@ -736,10 +786,10 @@ help(void)
 
 /* Runs one command line: 0, -1 for a failure, 1 to end the session. */
 static int
-run_line(struct sftp_sh *sh, char *line)
+run_line(struct sftp_sh *sh, const char *line)
 {
-    char *argv[MAX_ARGS], cwd[4096];
-    int argc = split_words(line, argv, MAX_ARGS);
+    char *argv[MAX_ARGS], cwd[4096], words[2 * MAX_LINE + MAX_ARGS];
+    int argc = split_words(line, words, sizeof(words), argv, MAX_ARGS);
     const char *c;
 
     if (argc < 0) {
@@ -749,6 +799,12 @@ run_line(struct sftp_sh *sh, char *line)
     if (argc == 0)
         return 0;
     c = argv[0];
+    xfer_unescape(argv[0]);
+    /* the paths of these may be patterns: they unescape the rest themselves */
+    if (strcmp(c, "ls") != 0 && strcmp(c, "dir") != 0 && strcmp(c, "get") != 0 &&
+        strcmp(c, "put") != 0 && strcmp(c, "rm") != 0 && strcmp(c, "chmod") != 0 &&
+        strcmp(c, "chown") != 0)
+        unescape_words(argc, argv, 1);
     if (strcmp(c, "exit") == 0 || strcmp(c, "quit") == 0 || strcmp(c, "bye") == 0)
         return 1;
     if (strcmp(c, "help") == 0 || strcmp(c, "?") == 0) {

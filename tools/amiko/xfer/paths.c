@@ -71,7 +71,37 @@ xfer_name_ok(const char *name)
 int
 xfer_has_wildcard(const char *s)
 {
-    return strpbrk(s, "*?[") != NULL;
+    for (; *s != '\0'; s++) {
+        if (*s == '\\' && s[1] != '\0')
+            s++;                /* escaped: a plain character */
+        else if (*s == '*' || *s == '?' || *s == '[')
+            return 1;
+    }
+    return 0;
+}
+
+void
+xfer_unescape(char *s)
+{
+    char *w = s;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '\\' && s[1] != '\0')
+            s++;
+        *w++ = *s;
+    }
+    *w = '\0';
+}
+
+/* @p s without its escapes, in a new string. */
+static char *
+unescaped(const char *s)
+{
+    char *p = strdup(s);
+
+    if (p != NULL)
+        xfer_unescape(p);
+    return p;
 }
 
 int
@@ -107,12 +137,15 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsig
     if (err != NULL && errcap > 0)
         err[0] = '\0';
     if (!xfer_has_wildcard(pat))
-        return xfer_paths_add(out, strdup(path)) == 0 ? 1 : -1;
-    /* the directory as typed (NULL: the working directory), and where it is read */
+        return xfer_paths_add(out, unescaped(path)) == 0 ? 1 : -1;
+    /* the directory as typed (NULL: the working directory; its wildcards
+     * are plain characters), and where it is read */
     typed = slash == NULL ? NULL : slash == path ? strdup("/") :
         strndup(path, (size_t)(slash - path));
     if (slash != NULL && typed == NULL)
         return -1;
+    if (typed != NULL)
+        xfer_unescape(typed);
     if (cwd != NULL && (typed == NULL || typed[0] != '/'))
         listed = typed == NULL ? strdup(cwd) : xfer_join_path(cwd, typed);
     else
@@ -155,7 +188,7 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsig
         return -1;
     }
     if (out->n == first && (flags & XFER_GLOB_NOCHECK))
-        return xfer_paths_add(out, strdup(path)) == 0 ? 1 : -1;
+        return xfer_paths_add(out, unescaped(path)) == 0 ? 1 : -1;
     if (out->n - first > 1)     /* out->v is NULL while the list is empty */
         qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
     return (int)(out->n - first < (size_t)2147483647 ? out->n - first : 2147483647);

@@ -5,7 +5,9 @@
  * against its directory's listing, as scp and OpenSSH's sftp do: matches
  * sorted, dot files only for a pattern that starts with a dot
  * (fnmatch's FNM_PERIOD). Wildcards in the directory part are taken
- * literally.
+ * literally. A backslash makes the next character plain, as in glob(3):
+ * "file\[1\].txt" and, from amiko sftp's quotes, "a\*" name those
+ * files; the paths these functions give have the escapes removed.
  */
 #ifndef AMIKO_XFER_PATHS_H
 #define AMIKO_XFER_PATHS_H
@@ -41,10 +43,16 @@ char *xfer_base_name(const char *path);
  */
 int xfer_name_ok(const char *name);
 
-/* 1 when @p s has a wildcard character (* ? [). */
+/* 1 when @p s has a wildcard character (* ? [) that is not escaped. */
 int xfer_has_wildcard(const char *s);
 
-/* 1 when @p name matches the pattern @p pat (fnmatch with FNM_PERIOD). */
+/* Removes the escapes from @p s in place: "\c" becomes "c" (a final
+ * lone backslash stays): the literal name a pattern without wildcards
+ * stands for. */
+void xfer_unescape(char *s);
+
+/* 1 when @p name matches the pattern @p pat (fnmatch with FNM_PERIOD;
+ * escapes honoured). */
 int xfer_name_matches(const char *pat, const char *name);
 
 /* xfer_glob_remote(): a pattern that matches nothing stands for itself
@@ -55,7 +63,7 @@ int xfer_name_matches(const char *pat, const char *name);
 
 /*
  * Adds the remote paths that @p path stands for to @p out: @p path itself
- * when its last component has no wildcard, else each match in its
+ * (unescaped) when its last component has no wildcard, else each match in its
  * directory, written as typed (the directory part of @p path, then the
  * name), sorted. The directory is read at @p cwd/dir when @p cwd is not
  * NULL and the directory part is relative, else as typed (the server
