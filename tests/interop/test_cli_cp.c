@@ -8,7 +8,8 @@
  * --resume after a killed transfer (both directions) giving an identical
  * file, an interrupted put leaving no file under the final name, exit
  * codes 1 (transfer errors) and 255 (connection and authentication), the
- * user name from the password database when USER is unset, no
+ * user name from the password database when USER is unset, a server's
+ * name with control characters escaped in messages, no
  * progress output when stderr is not a terminal and a progress bar under
  * a pty (script -qc) whose last figure is the file's size, put and get
  * (a finished file once counted twice showed 2x the size). Files live in
@@ -386,6 +387,21 @@ test_cp_exit_codes(void **state)
         expect_cp(1, (const char *[]){ l, ok, dir, NULL });
         rpath(r, sizeof(r), "x");
         assert_true(tf_same(ok, r));
+    }
+    /* a server's name with ESC and BEL (here a directory copied without
+     * -r) is named in the message escaped, never raw */
+    {
+        char d[1024], ldir[1024];
+        rpath(d, sizeof(d), "d\033]0;t\007");
+        assert_int_equal(mkdir(d, 0755), 0);
+        rspec(spec, sizeof(spec), "d*");
+        lpath(ldir, sizeof(ldir), "");
+        expect_cp(1, (const char *[]){ spec, ldir, NULL });
+        e = tf_read(cli_err_path, NULL);
+        if (strstr(e, "/d\\033]0;t\\007") == NULL || strchr(e, '\033') != NULL ||
+            strchr(e, '\007') != NULL)
+            fail_msg("the name is not escaped: %zu bytes of stderr", strlen(e));
+        free(e);
     }
     /* a remote target in a missing directory: 1 */
     lpath(l, sizeof(l), "x");

@@ -15,7 +15,8 @@
  * file), unless it starts with '-'; without USER in the environment the
  * user comes from the password database. And wildcards, in the same way: local
  * ones for put, remote ones for ls, get, rm, chmod and chown; quoted or
- * escaped wildcards are plain characters.
+ * escaped wildcards are plain characters. Names with control characters
+ * show escaped (\033).
  */
 #include "test_helper.h"
 
@@ -466,6 +467,55 @@ test_sftp_batch_quoted_as_openssh(void **state)
     free(na);
 }
 
+/* File names with ESC and BEL (a screen clear, a title change) are shown
+ * escaped, as OpenSSH's sftp does (\033, \007): in ls, ls -l and in
+ * messages, never as the raw bytes a terminal would act on. */
+static void
+test_sftp_batch_escapes_names(void **state)
+{
+    static const char *const lines[] = {
+        "cd %D/r",
+        "ls",
+        "ls -l",
+        "ls *x*",
+        "lcd %D/l",
+        "-get d*",
+        "get *x*",
+        NULL,
+    };
+    char dir[BUF], batch[BUF], p[BUF * 2], *out, *err;
+    int st;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/escapes", base);
+    snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/r' && printf esc > "
+        "\"$(printf 'e\\033[2Jx\\007y')\" && mkdir \"$(printf 'd\\033]0;t\\007')\"", dir, dir, dir);
+    assert_int_equal(system(p), 0);
+    snprintf(batch, sizeof(batch), "%s/batch", dir);
+    write_batch(batch, lines, dir);
+    st = run_client(1, batch, &out);
+    err = tf_read(cli_err_path, NULL);
+    assert_int_equal(st, 0);
+    /* ls, ls -l, ls with a pattern: three times escaped, never raw */
+    {
+        int count = 0;
+        for (const char *q = out; (q = strstr(q, "e\\033[2Jx\\007y")) != NULL; q++)
+            count++;
+        assert_true(count >= 3);
+    }
+    assert_null(strchr(out, '\033'));
+    assert_null(strchr(out, '\007'));
+    /* the message of the failed get (a directory without -r) names it escaped */
+    assert_non_null(strstr(err, "/d\\033]0;t\\007: is a directory"));
+    assert_null(strchr(err, '\033'));
+    assert_null(strchr(err, '\007'));
+    /* and the file is still fetched under its own name */
+    snprintf(p, sizeof(p), "%s/l/e\033[2Jx\007y", dir);
+    assert_int_equal(tf_size(p), 3);
+    free(out);
+    free(err);
+}
+
 /* A failing command ends the batch with 1 (both clients), a '-' one does not. */
 static void
 test_sftp_batch_errors_as_openssh(void **state)
@@ -559,6 +609,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_batch_errors_as_openssh),
         cmocka_unit_test(test_sftp_batch_wildcards_as_openssh),
         cmocka_unit_test(test_sftp_batch_quoted_as_openssh),
+        cmocka_unit_test(test_sftp_batch_escapes_names),
     };
 
     if (argc > 1)

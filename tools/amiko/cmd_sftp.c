@@ -37,6 +37,7 @@
 #include "tool_ssh.h"
 #include "xfer/paths.h"
 #include "xfer/progress.h"
+#include "xfer/vis.h"
 
 #define SUB "sftp"
 #define SFTP_EXIT_FAIL 1
@@ -173,9 +174,9 @@ remote_fail(struct sftp_sh *sh, const char *what, const char *path, int r)
     uint32_t st = amk_sftp_last_status(sh->sftp);
 
     if (st != 0)
-        fprintf(stderr, "remote %s \"%s\": %s\n", what, path, fx_text(st));
+        xfer_fprintf_vis(stderr, "remote %s \"%s\": %s\n", what, path, fx_text(st));
     else
-        fprintf(stderr, "remote %s \"%s\": %s\n", what, path,
+        xfer_fprintf_vis(stderr, "remote %s \"%s\": %s\n", what, path,
             amk_sftp_last_error(sh->sftp)[0] != '\0' ? amk_sftp_last_error(sh->sftp) :
             amk_strerror(r));
     return -1;
@@ -213,14 +214,14 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
         err, sizeof(err));
 
     if (n < 0) {
-        fprintf(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
+        xfer_fprintf_vis(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
         return -1;
     }
     if (n == 0) {
         char *abs = abs_path(sh->cwd, arg);
         if (abs != NULL)
             xfer_unescape(abs);
-        fprintf(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
+        xfer_fprintf_vis(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
         free(abs);
         return -1;
     }
@@ -269,7 +270,7 @@ on_error(void *user, const char *path, int code, const char *message)
     if (sh->bar.drawn && write(STDOUT_FILENO, "\n", 1) < 0)
         sh->bar.drawn = 0;
     sh->bar.drawn = 0;
-    fprintf(stderr, "%s: %s\n", path, message);
+    xfer_fprintf_vis(stderr, "%s: %s\n", path, message);
     return AMK_OK;
 }
 
@@ -306,7 +307,7 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     if (into != NULL) {
         if (!xfer_name_ok(name)) {
             /* "dir/.." into t would write t/..: OpenSSH refuses such names too */
-            fprintf(stderr, "%s: cannot %s into a directory under the name \"%s\"\n", src_arg,
+            xfer_fprintf_vis(stderr, "%s: cannot %s into a directory under the name \"%s\"\n", src_arg,
                 get ? "fetch" : "upload", name);
             goto out;
         }
@@ -315,14 +316,14 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     if (src == NULL || dst == NULL)
         goto out;
     if (!sh->quiet)
-        printf("%s %s to %s\n", get ? "Fetching" : "Uploading", src, dst);
+        xfer_fprintf_vis(stdout, "%s %s to %s\n", get ? "Fetching" : "Uploading", src, dst);
     fflush(stdout);
     o.progress = on_progress;
     o.progress_user = sh;
     o.on_error = on_error;
     o.error_user = sh;
     xfer_progress_init(&sh->bar, sh->show_bar, STDOUT_FILENO, 0, xfer_now_ns());
-    snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);
+    snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);     /* escaped when drawn */
     r = get ? amk_sftp_tree_get(sh->sftp, src, dst, &o) :
         amk_sftp_tree_put(sh->sftp, src, dst, &o);
     if (sh->bar.enabled && (r == AMK_OK || sh->bar.drawn))
@@ -380,7 +381,7 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
         char *t = get ? NULL : abs_path(sh->cwd, target);
         int is_dir = get ? local_is_dir(target) : t != NULL && remote_is_dir(sh, t);
         if (!is_dir) {
-            fprintf(stderr, "Multiple source paths, but destination \"%s\" is not a "
+            xfer_fprintf_vis(stderr, "Multiple source paths, but destination \"%s\" is not a "
                 "directory\n", get ? target : t != NULL ? t : target);
             free(t);
             xfer_paths_free(&srcs);
@@ -470,7 +471,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
         }
         if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
             /* a file: its name as given */
-            printf("%s\n", arg != NULL ? arg : path);
+            xfer_fprintf_vis(stdout, "%s\n", arg != NULL ? arg : path);
             free(path);
             return 0;
         }
@@ -493,7 +494,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
      * over the full width; for a pattern it measures the matches' absolute
      * paths (its glob's), though it prints them as typed */
     for (size_t k = 0; k < n; k++) {
-        size_t w = strlen(names[k].filename) + (pat != NULL ? strlen(path) + 1 :
+        size_t w = xfer_vis(NULL, 0, names[k].filename) + (pat != NULL ? strlen(path) + 1 :
             prefix_len > 0 ? prefix_len + 1 : 0);
         if (ls_shown(names[k].filename, pat, aflag) && w > width)
             width = w;
@@ -503,7 +504,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     for (size_t k = 0; k < n; k++) {
         const char *fn = names[k].filename, *ln = names[k].longname;
         size_t ll, fl = strlen(fn);
-        char shown_name[MAX_LINE];
+        char shown_name[MAX_LINE], safe[4 * MAX_LINE];
         if (!ls_shown(fn, pat, aflag))
             continue;
         if (prefix_len > 0)
@@ -514,13 +515,14 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
         if (lflag) {
             /* the server's line, its trailing name replaced by ours */
             if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, fn) == 0)
-                printf("%.*s%s\n", (int)(ll - fl), ln, shown_name);
+                xfer_fprintf_vis(stdout, "%.*s%s\n", (int)(ll - fl), ln, shown_name);
             else
-                printf("%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
+                xfer_fprintf_vis(stdout, "%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
             shown++;
             continue;
         }
-        printf("%-*s", (int)colspace, shown_name);
+        xfer_vis(safe, sizeof(safe), shown_name);     /* names come from the server */
+        printf("%-*s", (int)colspace, safe);
         if (++shown % per_line == 0)
             printf("\n");
     }
@@ -529,7 +531,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     amk_sftp_names_free(names, n);
     if (pat != NULL && shown == 0) {
         char *abs = abs_path(sh->cwd, arg);
-        fprintf(stderr, "Can't ls: \"%s\" not found\n", abs != NULL ? abs : arg);
+        xfer_fprintf_vis(stderr, "Can't ls: \"%s\" not found\n", abs != NULL ? abs : arg);
         free(abs);
         free(path);
         free(dirarg);
@@ -601,7 +603,7 @@ cmd_cd(struct sftp_sh *sh, int argc, char **argv)
     }
     free(path);
     if (!remote_is_dir(sh, real)) {
-        fprintf(stderr, "Can't change directory: \"%s\" is not a directory\n", real);
+        xfer_fprintf_vis(stderr, "Can't change directory: \"%s\" is not a directory\n", real);
         free(real);
         return -1;
     }
@@ -691,7 +693,7 @@ rm_one(struct sftp_sh *sh, const char *path, void *ctx)
 
     (void)ctx;
     if (!sh->quiet)
-        printf("Removing %s\n", path);
+        xfer_fprintf_vis(stdout, "Removing %s\n", path);
     if ((r = amk_sftp_remove(sh->sftp, path)) != AMK_OK)
         return remote_fail(sh, "delete", path, r);
     return 0;
@@ -722,7 +724,7 @@ attr_one(struct sftp_sh *sh, const char *path, void *ctx)
     int r;
 
     if (!sh->quiet)
-        printf("Changing %s on %s\n", ac->own ? "owner" : "mode", path);
+        xfer_fprintf_vis(stdout, "Changing %s on %s\n", ac->own ? "owner" : "mode", path);
     if (ac->own) {
         /* SETSTAT carries uid and gid together: keep the gid */
         r = amk_sftp_stat(sh->sftp, path, &a);
@@ -753,7 +755,7 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
     v = strtoul(argv[1], &end, ac.own ? 10 : 8);
     if (errno != 0 || *end != '\0' || end == argv[1] || (!ac.own && v > 07777) ||
         v > UINT32_MAX) {
-        fprintf(stderr, "%s: bad %s \"%s\"\n", argv[0], ac.own ? "uid" : "mode", argv[1]);
+        xfer_fprintf_vis(stderr, "%s: bad %s \"%s\"\n", argv[0], ac.own ? "uid" : "mode", argv[1]);
         return -1;
     }
     ac.value = (uint32_t)v;
@@ -812,7 +814,7 @@ run_line(struct sftp_sh *sh, const char *line)
         return 0;
     }
     if (strcmp(c, "pwd") == 0) {
-        printf("Remote working directory: %s\n", sh->cwd);
+        xfer_fprintf_vis(stdout, "Remote working directory: %s\n", sh->cwd);
         return 0;
     }
     if (strcmp(c, "lpwd") == 0) {
@@ -830,7 +832,7 @@ run_line(struct sftp_sh *sh, const char *line)
             return -1;
         }
         if ((lcd ? chdir(argv[1]) : mkdir(argv[1], 0777)) != 0) {
-            fprintf(stderr, "Couldn't %s \"%s\": %s\n", lcd ? "change local directory to" :
+            xfer_fprintf_vis(stderr, "Couldn't %s \"%s\": %s\n", lcd ? "change local directory to" :
                 "create local directory", argv[1], strerror(errno));
             return -1;
         }

@@ -1,5 +1,6 @@
 /* The transfer progress bar. See progress.h. */
 #include "progress.h"
+#include "vis.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -76,10 +77,10 @@ void
 xfer_format_line(char *buf, size_t cap, unsigned cols, const char *name, uint64_t done,
     uint64_t total, double rate, int finished, double elapsed_s)
 {
-    char size[16], rs[24], t[16];
+    char size[16], rs[24], t[16], safe[4 * MAX_LINE];
     unsigned pct = total == 0 ? 100 : done >= total ? 100 :
         (unsigned)((double)done * 100.0 / (double)total);
-    size_t name_w, nl = strlen(name);
+    size_t name_w, nl;
 
     if (cols < MIN_COLS)
         cols = MIN_COLS;
@@ -97,6 +98,11 @@ xfer_format_line(char *buf, size_t cap, unsigned cols, const char *name, uint64_
         xfer_format_time(t, sizeof(t), elapsed_s);
     else
         xfer_format_time(t, sizeof(t), xfer_eta(done, total, rate));
+    /* the name comes from the server: no escape sequence reaches the
+     * terminal, and its width is the escaped one */
+    xfer_vis(safe, sizeof(safe), name);
+    name = safe;
+    nl = strlen(name);
     if (nl > name_w)
         name += nl - name_w;    /* keep the end: the file's own name */
     snprintf(buf, cap, "%-*.*s %3u%% %8s %10s %8s%s", (int)name_w, (int)name_w, name, pct,

@@ -56,7 +56,8 @@ void xfer_format_time(char *buf, size_t cap, double seconds);
 double xfer_eta(uint64_t done, uint64_t total, double rate);
 /*
  * The whole line for a terminal @p cols wide (without '\r' or newline):
- * the name cut from the left to fit, the percentage, the size done, the
+ * the name escaped (xfer/vis.h) and cut from the left to fit, the
+ * percentage, the size done, the
  * rate ("--" before one is known) and the ETA, or with @p finished the
  * time taken @p elapsed_s.
  */
