@@ -10,9 +10,10 @@
  * codes 1 (transfer errors) and 255 (connection and authentication), the
  * user name from the password database when USER is unset, a server's
  * name with control characters escaped in messages, no
- * progress output when stderr is not a terminal and a progress bar under
- * a pty (script -qc) whose last figure is the file's size, put and get
- * (a finished file once counted twice showed 2x the size). Files live in
+ * progress output when stdout is not a terminal and, as scp, a progress
+ * bar on stdout under a pty (script -qc) whose last figure is the file's
+ * size, put and get (a finished file once counted twice showed 2x the
+ * size), also with stderr in a file, and none with stdout in one. Files live in
  * a temporary directory under /dev/shm when present; the server sees the
  * same file system.
  * The amiko binary is AMK_TOOL_PATH (set by CMake); argv[1] picks a case.
@@ -114,7 +115,7 @@ test_cp_sizes_both_ways(void **state)
     expect_cp(0, (const char *[]){ a, spec, NULL });
     rpath(b, sizeof(b), "single.copy");
     assert_true(tf_same(a, b));
-    /* no progress output: stderr is not a terminal */
+    /* no progress output: stdout is not a terminal */
     assert_int_equal(tf_size(cli_err_path), 0);
     assert_int_equal(tf_size(cli_out_path), 0);
     lpath(b, sizeof(b), "single.back");
@@ -457,9 +458,11 @@ test_cp_exit_codes(void **state)
 
 /* --- Progress under a pty -------------------------------------------------- */
 
-/* The shell command line of amiko cp @p l to @p spec (with -q when @p quiet). */
+/* The shell command line of amiko cp @p l to @p spec (with -q when
+ * @p quiet), then @p redirect (shell redirections, may be ""). */
 static void
-script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet)
+script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet,
+    const char *redirect)
 {
     const char *argv[CLI_MAX_ARGS];
     int n = cli_args(argv, "cp");
@@ -467,7 +470,8 @@ script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet)
     snprintf(cmd, cap, "HOME='%s'", fx.dir);
     for (int i = 0; i < n; i++)
         snprintf(cmd + strlen(cmd), cap - strlen(cmd), " '%s'", argv[i]);
-    snprintf(cmd + strlen(cmd), cap - strlen(cmd), "%s '%s' '%s'", quiet ? " -q" : "", l, spec);
+    snprintf(cmd + strlen(cmd), cap - strlen(cmd), "%s '%s' '%s' %s", quiet ? " -q" : "", l, spec,
+        redirect);
 }
 
 /* The last line drawn in @p out (after the last '\r') shows @p size as
@@ -507,8 +511,8 @@ test_cp_progress_on_a_terminal(void **state)
     tf_make(l, 3 * MIB, 11);
     rspec(spec, sizeof(spec), "p");
     lpath(log, sizeof(log), "typescript");
-    /* stderr is the pty script(1) made: a bar, ending at 100% */
-    script_cmd(cmd, sizeof(cmd), l, spec, 0);
+    /* stdout is the pty script(1) made: a bar, ending at 100% */
+    script_cmd(cmd, sizeof(cmd), l, spec, 0, "");
     assert_int_equal(cli_run(sargv, NULL), 0);
     out = tf_read(log, NULL);
     if (strstr(out, "100%") == NULL || strstr(out, "/s") == NULL || strstr(out, "3.0MB") == NULL)
@@ -519,19 +523,41 @@ test_cp_progress_on_a_terminal(void **state)
     {
         char back[1024];
         lpath(back, sizeof(back), "p.back");
-        script_cmd(cmd, sizeof(cmd), spec, back, 0);
+        script_cmd(cmd, sizeof(cmd), spec, back, 0, "");
         assert_int_equal(cli_run(sargv, NULL), 0);
         out = tf_read(log, NULL);
         expect_final_size(out, "3.0MB");
         free(out);
     }
     /* -q: none */
-    script_cmd(cmd, sizeof(cmd), l, spec, 1);
+    script_cmd(cmd, sizeof(cmd), l, spec, 1, "");
     assert_int_equal(cli_run(sargv, NULL), 0);
     out = tf_read(log, NULL);
     if (strstr(out, "100%") != NULL)
         fail_msg("progress despite -q:\n%s", out);
     free(out);
+    /* as scp, the bar is on stdout: still drawn with stderr in a file,
+     * and nothing goes to that file */
+    {
+        char errf[1024], redirect[1100];
+        lpath(errf, sizeof(errf), "stderr");
+        snprintf(redirect, sizeof(redirect), "2>'%s'", errf);
+        script_cmd(cmd, sizeof(cmd), l, spec, 0, redirect);
+        assert_int_equal(cli_run(sargv, NULL), 0);
+        out = tf_read(log, NULL);
+        expect_final_size(out, "3.0MB");
+        free(out);
+        assert_int_equal(tf_size(errf), 0);
+        /* and none with stdout in a file, though stderr is the terminal */
+        snprintf(redirect, sizeof(redirect), ">'%s'", errf);
+        script_cmd(cmd, sizeof(cmd), l, spec, 0, redirect);
+        assert_int_equal(cli_run(sargv, NULL), 0);
+        out = tf_read(log, NULL);
+        if (strstr(out, "100%") != NULL)
+            fail_msg("progress with stdout in a file:\n%s", out);
+        free(out);
+        assert_int_equal(tf_size(errf), 0);
+    }
 }
 
 /* --- Fixture -------------------------------------------------------------- */

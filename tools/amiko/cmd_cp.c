@@ -20,8 +20,8 @@
  * those of `amiko ssh` (tool_ssh.h). -l limits the rate to that many
  * Kbit/s, as scp's -l.
  *
- * A progress bar is drawn on stderr when it is a terminal and -q was not
- * given. Exit status: 0, 1 when something was not copied (each failing
+ * A progress bar is drawn on stdout when it is a terminal, the process is
+ * in its foreground and -q was not given, as scp does (xfer/progress.h). Exit status: 0, 1 when something was not copied (each failing
  * path is named with the server's message), 255 when connecting or
  * authenticating failed.
  */
@@ -162,7 +162,7 @@ on_error(void *user, const char *path, int code, const char *message)
     struct cp_run *run = user;
 
     (void)code;
-    if (run->bar.drawn && write(STDERR_FILENO, "\n", 1) < 0)
+    if (run->bar.drawn && write(run->bar.fd, "\n", 1) < 0)   /* end the bar's line */
         run->bar.drawn = 0;
     run->bar.drawn = 0;
     tool_error(SUB, "%s: %s", path, message);
@@ -183,7 +183,7 @@ copy_one(struct cp_run *run, const char *src, const char *dst, int get, unsigned
     o.progress_user = run;
     o.on_error = on_error;
     o.error_user = run;
-    xfer_progress_init(&run->bar, run->show, STDERR_FILENO, 0, xfer_now_ns());
+    xfer_progress_init(&run->bar, run->show, STDOUT_FILENO, 0, xfer_now_ns());
     run->limit_start_ns = run->bar.start_ns;
     snprintf(run->bar.name, sizeof(run->bar.name), "%s", src);
     r = get ? amk_sftp_tree_get(run->sftp, src, dst, &o) :
@@ -333,7 +333,8 @@ amk_cmd_cp(int argc, char **argv)
         status = TOOL_SSH_EXIT_FAIL;
         goto out;
     }
-    run.show = !quiet && isatty(STDERR_FILENO);
+    /* scp's rule: the bar goes to stdout, and only to a terminal */
+    run.show = !quiet && isatty(STDOUT_FILENO);
     status = 0;
     for (int i = 0; i < n_ops - 1; i++) {
         if (get ? expand_remote(run.sftp, ops[i].path, &srcs) != 0 :

@@ -173,6 +173,14 @@ draw(struct xfer_progress *p, int finished, uint64_t now_ns)
     p->drawn_ns = now_ns;
 }
 
+/* scp's can_output(): the terminal is ours to draw on only while this
+ * process group is its foreground one. */
+static int
+in_foreground(int fd)
+{
+    return tcgetpgrp(fd) == getpgrp();
+}
+
 void
 xfer_progress_update(struct xfer_progress *p, const char *name, uint64_t done, uint64_t now_ns)
 {
@@ -180,7 +188,7 @@ xfer_progress_update(struct xfer_progress *p, const char *name, uint64_t done, u
     if (name != NULL)
         snprintf(p->name, sizeof(p->name), "%s", name);
     xfer_rate_sample(p, done, now_ns);
-    if (!p->enabled)
+    if (!p->enabled || !in_foreground(p->fd))
         return;
     if (p->drawn && now_ns < p->drawn_ns + XFER_REDRAW_NS && done < p->total)
         return;
@@ -190,7 +198,7 @@ xfer_progress_update(struct xfer_progress *p, const char *name, uint64_t done, u
 void
 xfer_progress_finish(struct xfer_progress *p, uint64_t now_ns)
 {
-    if (!p->enabled)
+    if (!p->enabled || !in_foreground(p->fd))
         return;
     draw(p, 1, now_ns);
 }
