@@ -12,7 +12,8 @@
  * size, contents, symlink targets, preserved times). Then OpenSSH's error
  * rules in batch mode: a failing command ends the batch with status 1
  * (rmdir of a non-empty directory, rm of a missing file, get of a missing
- * file), unless it starts with '-'; without USER in the environment the
+ * file), unless it starts with '-', with amiko's messages for a missing
+ * directory or file; without USER in the environment the
  * user comes from the password database. And wildcards, in the same way: local
  * ones for put, remote ones for ls, get, rm, chmod and chown; quoted or
  * escaped wildcards are plain characters. Names with control characters
@@ -60,6 +61,8 @@ static const char *const batch_all[] = {
     "ln renamed hard",
     "chmod 640 renamed",
     "chown 0 renamed",
+    "ls -l renamed",
+    "ls -l tree/a/big",
     "-rmdir d",
     "rmdir d/sub",
     "rmdir d",
@@ -554,6 +557,27 @@ test_sftp_batch_errors_as_openssh(void **state)
                 c, status[0], after[0], status[1], after[1]);
         /* the cases with an unprefixed failure stop there */
         assert_int_equal(status[1], c == 2 ? 0 : 1);
+    }
+    /* amiko's messages: cd of a missing directory says it is missing (not
+     * "not a directory"), a get of a missing file names it once */
+    {
+        const char *lines[] = { "-cd %D/r/nothing", "-get %D/r/nothing %D/l/x", NULL };
+        char dir[BUF], batch[BUF], p[BUF * 2], *out, *err;
+        int count = 0;
+        snprintf(dir, sizeof(dir), "%s/errmsg", base);
+        snprintf(p, sizeof(p), "mkdir -p '%s/r' '%s/l'", dir, dir);
+        assert_int_equal(system(p), 0);
+        snprintf(batch, sizeof(batch), "%s/batch", dir);
+        write_batch(batch, lines, dir);
+        assert_int_equal(run_client(1, batch, &out), 0);
+        err = tf_read(cli_err_path, NULL);
+        for (const char *q = err; (q = strstr(q, "/r/nothing")) != NULL; q++)
+            count++;
+        if (strstr(err, "No such file") == NULL || strstr(err, "not a directory") != NULL ||
+            count != 2)
+            fail_msg("messages:\n%s", err);
+        free(out);
+        free(err);
     }
     /* USER and LOGNAME unset and no user@: the user this runs as
      * (getpwuid), as OpenSSH's sftp, not "no user name" */

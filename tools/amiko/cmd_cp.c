@@ -160,12 +160,13 @@ static int
 on_error(void *user, const char *path, int code, const char *message)
 {
     struct cp_run *run = user;
+    char line[XFER_MESSAGE_MAX];
 
     (void)code;
     if (run->bar.drawn && write(run->bar.fd, "\n", 1) < 0)   /* end the bar's line */
         run->bar.drawn = 0;
     run->bar.drawn = 0;
-    tool_error(SUB, "%s: %s", path, message);
+    tool_error(SUB, "%s", xfer_path_message(line, sizeof(line), path, message));
     run->errors++;
     return AMK_OK;
 }

@@ -265,12 +265,13 @@ static int
 on_error(void *user, const char *path, int code, const char *message)
 {
     struct sftp_sh *sh = user;
+    char line[XFER_MESSAGE_MAX];
 
     (void)code;
     if (sh->bar.drawn && write(STDOUT_FILENO, "\n", 1) < 0)
         sh->bar.drawn = 0;
     sh->bar.drawn = 0;
-    xfer_fprintf_vis(stderr, "%s: %s\n", path, message);
+    xfer_fprintf_vis(stderr, "%s\n", xfer_path_message(line, sizeof(line), path, message));
     return AMK_OK;
 }
 
@@ -415,6 +416,51 @@ ls_shown(const char *fn, const char *pat, int aflag)
     return fn[0] != '.' || aflag;
 }
 
+/* One `ls -l` line: the server's long line for @p nm, its trailing name
+ * replaced by @p shown (the name as the user typed it); escaped. */
+static void
+print_long(const struct amk_sftp_name *nm, const char *shown)
+{
+    const char *ln = nm->longname;
+    size_t ll, fl = strlen(nm->filename);
+
+    if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, nm->filename) == 0)
+        xfer_fprintf_vis(stdout, "%.*s%s\n", (int)(ll - fl), ln, shown);
+    else
+        xfer_fprintf_vis(stdout, "%s\n", ln != NULL && ln[0] != '\0' ? ln : shown);
+}
+
+/*
+ * ls -l of a file (@p path absolute, @p shown as typed): STAT has no long
+ * line, so it comes from the file's directory listing, as OpenSSH's sftp
+ * prints a long line for a file too. 0, or -1 when the listing cannot be
+ * read or lacks the name.
+ */
+static int
+ls_long_file(struct sftp_sh *sh, const char *path, const char *shown)
+{
+    const char *slash = strrchr(path, '/');
+    struct amk_sftp_name *names = NULL;
+    char *dir, *base = xfer_base_name(path);
+    size_t n = 0;
+    int rc = -1;
+
+    dir = slash == NULL || slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    if (dir != NULL && base != NULL && base[0] != '\0' &&
+        amk_sftp_listdir(sh->sftp, dir, &names, &n) == AMK_OK) {
+        for (size_t k = 0; k < n && rc != 0; k++) {
+            if (strcmp(names[k].filename, base) == 0) {
+                print_long(&names[k], shown);
+                rc = 0;
+            }
+        }
+        amk_sftp_names_free(names, n);
+    }
+    free(dir);
+    free(base);
+    return rc;
+}
+
 /*
  * ls [-l] [-a] [path]: a directory's names in columns (or the server's
  * long lines), a file's name, or with wildcards in the last component the
@@ -470,8 +516,9 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             return -1;
         }
         if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
-            /* a file: its name as given */
-            xfer_fprintf_vis(stdout, "%s\n", arg != NULL ? arg : path);
+            /* a file: its name as given (its long line with -l) */
+            if (!lflag || ls_long_file(sh, path, arg != NULL ? arg : path) != 0)
+                xfer_fprintf_vis(stdout, "%s\n", arg != NULL ? arg : path);
             free(path);
             return 0;
         }
@@ -502,8 +549,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
     colspace = LS_COLS / per_line;
     for (size_t k = 0; k < n; k++) {
-        const char *fn = names[k].filename, *ln = names[k].longname;
-        size_t ll, fl = strlen(fn);
+        const char *fn = names[k].filename;
         char shown_name[MAX_LINE], safe[4 * MAX_LINE];
         if (!ls_shown(fn, pat, aflag))
             continue;
@@ -513,11 +559,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
         else
             snprintf(shown_name, sizeof(shown_name), "%s", fn);
         if (lflag) {
-            /* the server's line, its trailing name replaced by ours */
-            if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, fn) == 0)
-                xfer_fprintf_vis(stdout, "%.*s%s\n", (int)(ll - fl), ln, shown_name);
-            else
-                xfer_fprintf_vis(stdout, "%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
+            print_long(&names[k], shown_name);
             shown++;
             continue;
         }
@@ -587,6 +629,7 @@ cmd_df(struct sftp_sh *sh, int argc, char **argv)
 static int
 cmd_cd(struct sftp_sh *sh, int argc, char **argv)
 {
+    struct amk_sftp_attrs a;
     char *path, *real = NULL;
     int r;
 
@@ -602,7 +645,13 @@ cmd_cd(struct sftp_sh *sh, int argc, char **argv)
         return -1;
     }
     free(path);
-    if (!remote_is_dir(sh, real)) {
+    /* the server may resolve a path that does not exist: stat says so */
+    if ((r = amk_sftp_stat(sh->sftp, real, &a)) != AMK_OK) {
+        remote_fail(sh, "stat", real, r);
+        free(real);
+        return -1;
+    }
+    if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
         xfer_fprintf_vis(stderr, "Can't change directory: \"%s\" is not a directory\n", real);
         free(real);
         return -1;

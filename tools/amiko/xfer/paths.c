@@ -68,6 +68,18 @@ xfer_name_ok(const char *name)
         strcmp(name, "..") != 0;
 }
 
+const char *
+xfer_path_message(char *buf, size_t cap, const char *path, const char *message)
+{
+    size_t pl = strlen(path);
+
+    if (strncmp(message, path, pl) == 0 && message[pl] == ':' && message[pl + 1] == ' ')
+        snprintf(buf, cap, "%s", message);
+    else
+        snprintf(buf, cap, "%s: %s", path, message);
+    return buf;
+}
+
 int
 xfer_has_wildcard(const char *s)
 {

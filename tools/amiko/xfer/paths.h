@@ -43,6 +43,15 @@ char *xfer_base_name(const char *path);
  */
 int xfer_name_ok(const char *name);
 
+#define XFER_MESSAGE_MAX 2048
+
+/*
+ * "path: message" in @p buf (@p cap bytes), or @p message alone when it
+ * already starts with "path: " (the library's messages often name the
+ * path themselves: "/r/x: No such file"); returns @p buf.
+ */
+const char *xfer_path_message(char *buf, size_t cap, const char *path, const char *message);
+
 /* 1 when @p s has a wildcard character (* ? [) that is not escaped. */
 int xfer_has_wildcard(const char *s);
 
