@@ -82,8 +82,14 @@ cli_teardown(struct sshd_fixture *fx, const char *base)
 pid_t
 cli_spawn(const char *const *argv, const char *in_file)
 {
+    return cli_spawn_env(argv, in_file, NULL);
+}
+
+pid_t
+cli_spawn_env(const char *const *argv, const char *in_file, char *const *env)
+{
     struct proc_io io = { .in = in_file, .out = cli_out_path, .err = cli_err_path,
-        .home = fix->dir };
+        .home = fix->dir, .env = env };
     pid_t pid = proc_spawn((char *const *)argv, &io);
 
     assert_true(pid >= 0);

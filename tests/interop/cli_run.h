@@ -53,6 +53,9 @@ int cli_args(const char **argv, const char *sub);
 /* Starts @p argv (NULL-terminated) with stdin from @p in_file (NULL:
  * /dev/null); its pid. */
 pid_t cli_spawn(const char *const *argv, const char *in_file);
+/* cli_spawn with @p env applied to its environment (proc_io's env:
+ * "NAME=value" added, "NAME" removed; NULL-terminated). */
+pid_t cli_spawn_env(const char *const *argv, const char *in_file, char *const *env);
 /* Waits (bounded) for @p pid: its exit status or 128+signal; fails the
  * test on a timeout. */
 int cli_wait(pid_t pid);

@@ -26,8 +26,12 @@ proc_child_env(const char *home, char *const env[])
     unsetenv("SSH_ASKPASS");
     unsetenv("SSH_ASKPASS_REQUIRE");
     unsetenv("DISPLAY");
-    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-        putenv(env[i]);
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        if (strchr(env[i], '=') == NULL)
+            unsetenv(env[i]);
+        else
+            putenv(env[i]);
+    }
 }
 
 static int

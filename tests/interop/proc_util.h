@@ -23,16 +23,17 @@ struct proc_io {
                                  * path as out: one descriptor for both */
     int append;                 /* open out / err with O_APPEND (else O_TRUNC) */
     const char *home;           /* HOME of the program; NULL: inherited */
-    char *const *env;           /* "NAME=value" strings added to its environment,
-                                 * NULL-terminated; NULL: none */
+    char *const *env;           /* "NAME=value" strings added to its environment
+                                 * ("NAME" alone: NAME removed), NULL-terminated;
+                                 * NULL: none */
 };
 
 /*
  * In a freshly forked child: dies with the parent (PR_SET_PDEATHSIG),
  * HOME set to @p home (NULL: unchanged), SSH_AUTH_SOCK, SSH_ASKPASS,
  * SSH_ASKPASS_REQUIRE and DISPLAY removed (a developer's agent or askpass
- * must not answer for the test), then @p env ("NAME=value", may be NULL)
- * added. For fixtures that set the streams up themselves (pipes).
+ * must not answer for the test), then @p env ("NAME=value" added, "NAME"
+ * removed; may be NULL) applied. For fixtures that set the streams up themselves (pipes).
  */
 void proc_child_env(const char *home, char *const env[]);
 

@@ -2,14 +2,18 @@
  * Interop: `amiko cp` run as a process against a real OpenSSH sshd (its
  * sftp-server): both directions, files of 0, 1, 32767, 32768, 32769 and
  * 1 MiB + 1 bytes compared by SHA-256, several sources into a directory,
- * a wildcard in a remote source,
+ * a wildcard in a remote source (and one matching nothing taken as a name,
+ * as scp: "file[1].txt"),
  * -r with nested directories and symlinks, -p checked with stat,
  * --resume after a killed transfer (both directions) giving an identical
  * file, an interrupted put leaving no file under the final name, exit
- * codes 1 (transfer errors) and 255 (connection and authentication), no
- * progress output when stderr is not a terminal and a progress bar under
- * a pty (script -qc) whose last figure is the file's size, put and get
- * (a finished file once counted twice showed 2x the size). Files live in
+ * codes 1 (transfer errors) and 255 (connection and authentication), the
+ * user name from the password database when USER is unset, a server's
+ * name with control characters escaped in messages, no
+ * progress output when stdout is not a terminal and, as scp, a progress
+ * bar on stdout under a pty (script -qc) whose last figure is the file's
+ * size, put and get (a finished file once counted twice showed 2x the
+ * size), also with stderr in a file, and none with stdout in one. Files live in
  * a temporary directory under /dev/shm when present; the server sees the
  * same file system.
  * The amiko binary is AMK_TOOL_PATH (set by CMake); argv[1] picks a case.
@@ -111,7 +115,7 @@ test_cp_sizes_both_ways(void **state)
     expect_cp(0, (const char *[]){ a, spec, NULL });
     rpath(b, sizeof(b), "single.copy");
     assert_true(tf_same(a, b));
-    /* no progress output: stderr is not a terminal */
+    /* no progress output: stdout is not a terminal */
     assert_int_equal(tf_size(cli_err_path), 0);
     assert_int_equal(tf_size(cli_out_path), 0);
     lpath(b, sizeof(b), "single.back");
@@ -178,6 +182,19 @@ test_cp_sizes_both_ways(void **state)
         assert_int_equal(tf_size(a), -1);
         rspec(glob, sizeof(glob), "nomatch*");
         expect_cp(1, (const char *[]){ glob, gdir, NULL });
+        /* a pattern that matches nothing is the name itself, as scp
+         * (GLOB_NOCHECK): "file[1].txt" ("[1]" matches only "1") */
+        rpath(a, sizeof(a), "file[1].txt");
+        tf_make(a, 100, 21);
+        rspec(glob, sizeof(glob), "file[1].txt");
+        expect_cp(0, (const char *[]){ glob, gdir, NULL });
+        lpath(b, sizeof(b), "globbed/file[1].txt");
+        assert_true(tf_same(a, b));
+        /* escaped, as scp's glob: the same file, to a new name */
+        rspec(glob, sizeof(glob), "file\\[1\\].txt");
+        lpath(b, sizeof(b), "globbed/escaped");
+        expect_cp(0, (const char *[]){ glob, b, NULL });
+        assert_true(tf_same(a, b));
     }
 }
 
@@ -372,6 +389,21 @@ test_cp_exit_codes(void **state)
         rpath(r, sizeof(r), "x");
         assert_true(tf_same(ok, r));
     }
+    /* a server's name with ESC and BEL (here a directory copied without
+     * -r) is named in the message escaped, never raw */
+    {
+        char d[1024], ldir[1024];
+        rpath(d, sizeof(d), "d\033]0;t\007");
+        assert_int_equal(mkdir(d, 0755), 0);
+        rspec(spec, sizeof(spec), "d*");
+        lpath(ldir, sizeof(ldir), "");
+        expect_cp(1, (const char *[]){ spec, ldir, NULL });
+        e = tf_read(cli_err_path, NULL);
+        if (strstr(e, "/d\\033]0;t\\007") == NULL || strchr(e, '\033') != NULL ||
+            strchr(e, '\007') != NULL)
+            fail_msg("the name is not escaped: %zu bytes of stderr", strlen(e));
+        free(e);
+    }
     /* a remote target in a missing directory: 1 */
     lpath(l, sizeof(l), "x");
     rspec(spec, sizeof(spec), "no/such/dir/x");
@@ -402,13 +434,35 @@ test_cp_exit_codes(void **state)
     }
     /* an unknown -o option: 255, as ssh */
     expect_cp(255, (const char *[]){ "-o", "NoSuchOption=1", l, spec, NULL });
+    /* USER and LOGNAME unset and no user@ in the operand: the user this
+     * runs as (getpwuid), as scp, not "no user name" */
+    {
+        char *const env[] = { "USER", "LOGNAME", NULL };
+        const char *argv[CLI_MAX_ARGS];
+        char nouser[1100], r[1024];
+        int n = cli_args(argv, "cp"), st;
+        lpath(l, sizeof(l), "x");
+        snprintf(nouser, sizeof(nouser), "127.0.0.1:%s/r/nouser", work);
+        argv[n++] = l;
+        argv[n++] = nouser;
+        argv[n] = NULL;
+        st = cli_wait(cli_spawn_env(argv, NULL, env));
+        e = tf_read(cli_err_path, NULL);
+        if (st != 0)
+            fail_msg("amiko cp without USER exited %d:\n%s", st, e);
+        free(e);
+        rpath(r, sizeof(r), "nouser");
+        assert_true(tf_same(l, r));
+    }
 }
 
 /* --- Progress under a pty -------------------------------------------------- */
 
-/* The shell command line of amiko cp @p l to @p spec (with -q when @p quiet). */
+/* The shell command line of amiko cp @p l to @p spec (with -q when
+ * @p quiet), then @p redirect (shell redirections, may be ""). */
 static void
-script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet)
+script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet,
+    const char *redirect)
 {
     const char *argv[CLI_MAX_ARGS];
     int n = cli_args(argv, "cp");
@@ -416,7 +470,8 @@ script_cmd(char *cmd, size_t cap, const char *l, const char *spec, int quiet)
     snprintf(cmd, cap, "HOME='%s'", fx.dir);
     for (int i = 0; i < n; i++)
         snprintf(cmd + strlen(cmd), cap - strlen(cmd), " '%s'", argv[i]);
-    snprintf(cmd + strlen(cmd), cap - strlen(cmd), "%s '%s' '%s'", quiet ? " -q" : "", l, spec);
+    snprintf(cmd + strlen(cmd), cap - strlen(cmd), "%s '%s' '%s' %s", quiet ? " -q" : "", l, spec,
+        redirect);
 }
 
 /* The last line drawn in @p out (after the last '\r') shows @p size as
@@ -456,8 +511,8 @@ test_cp_progress_on_a_terminal(void **state)
     tf_make(l, 3 * MIB, 11);
     rspec(spec, sizeof(spec), "p");
     lpath(log, sizeof(log), "typescript");
-    /* stderr is the pty script(1) made: a bar, ending at 100% */
-    script_cmd(cmd, sizeof(cmd), l, spec, 0);
+    /* stdout is the pty script(1) made: a bar, ending at 100% */
+    script_cmd(cmd, sizeof(cmd), l, spec, 0, "");
     assert_int_equal(cli_run(sargv, NULL), 0);
     out = tf_read(log, NULL);
     if (strstr(out, "100%") == NULL || strstr(out, "/s") == NULL || strstr(out, "3.0MB") == NULL)
@@ -468,19 +523,41 @@ test_cp_progress_on_a_terminal(void **state)
     {
         char back[1024];
         lpath(back, sizeof(back), "p.back");
-        script_cmd(cmd, sizeof(cmd), spec, back, 0);
+        script_cmd(cmd, sizeof(cmd), spec, back, 0, "");
         assert_int_equal(cli_run(sargv, NULL), 0);
         out = tf_read(log, NULL);
         expect_final_size(out, "3.0MB");
         free(out);
     }
     /* -q: none */
-    script_cmd(cmd, sizeof(cmd), l, spec, 1);
+    script_cmd(cmd, sizeof(cmd), l, spec, 1, "");
     assert_int_equal(cli_run(sargv, NULL), 0);
     out = tf_read(log, NULL);
     if (strstr(out, "100%") != NULL)
         fail_msg("progress despite -q:\n%s", out);
     free(out);
+    /* as scp, the bar is on stdout: still drawn with stderr in a file,
+     * and nothing goes to that file */
+    {
+        char errf[1024], redirect[1100];
+        lpath(errf, sizeof(errf), "stderr");
+        snprintf(redirect, sizeof(redirect), "2>'%s'", errf);
+        script_cmd(cmd, sizeof(cmd), l, spec, 0, redirect);
+        assert_int_equal(cli_run(sargv, NULL), 0);
+        out = tf_read(log, NULL);
+        expect_final_size(out, "3.0MB");
+        free(out);
+        assert_int_equal(tf_size(errf), 0);
+        /* and none with stdout in a file, though stderr is the terminal */
+        snprintf(redirect, sizeof(redirect), ">'%s'", errf);
+        script_cmd(cmd, sizeof(cmd), l, spec, 0, redirect);
+        assert_int_equal(cli_run(sargv, NULL), 0);
+        out = tf_read(log, NULL);
+        if (strstr(out, "100%") != NULL)
+            fail_msg("progress with stdout in a file:\n%s", out);
+        free(out);
+        assert_int_equal(tf_size(errf), 0);
+    }
 }
 
 /* --- Fixture -------------------------------------------------------------- */

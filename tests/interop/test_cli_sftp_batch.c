@@ -12,8 +12,12 @@
  * size, contents, symlink targets, preserved times). Then OpenSSH's error
  * rules in batch mode: a failing command ends the batch with status 1
  * (rmdir of a non-empty directory, rm of a missing file, get of a missing
- * file), unless it starts with '-'. And wildcards, in the same way: local
- * ones for put, remote ones for ls, get, rm, chmod and chown.
+ * file), unless it starts with '-', with amiko's messages for a missing
+ * directory or file; without USER in the environment the
+ * user comes from the password database. And wildcards, in the same way: local
+ * ones for put, remote ones for ls, get, rm, chmod and chown; quoted or
+ * escaped wildcards are plain characters. Names with control characters
+ * show escaped (\033).
  */
 #include "test_helper.h"
 
@@ -57,6 +61,8 @@ static const char *const batch_all[] = {
     "ln renamed hard",
     "chmod 640 renamed",
     "chown 0 renamed",
+    "ls -l renamed",
+    "ls -l tree/a/big",
     "-rmdir d",
     "rmdir d/sub",
     "rmdir d",
@@ -402,6 +408,117 @@ test_sftp_batch_wildcards_as_openssh(void **state)
     free(na);
 }
 
+/* Quoted and escaped wildcards name files, as OpenSSH's makeargv keeps
+ * them escaped for its glob: `rm 'a*'` and `rm b\*` remove only "a*" and
+ * "b*", `get 'a*' x` is one file, "file[1].txt" is fetched by quoting or
+ * escaping. (Not `'x\y'`: OpenSSH's sftp drops a single-quoted backslash,
+ * amiko keeps it.) */
+static const char *const batch_quoted[] = {
+    "lcd %D/l",
+    "cd %D/r",
+    "get 'a*' got1",
+    "get \"file[1].txt\"",
+    "get file\\[1\\].txt fb",
+    "put 'p*'",
+    "put \"p*\" 'up*'",
+    "mkdir 'm*'",
+    "rename 'm*' 'n?'",
+    "ln -s 'file[1].txt' 'l*'",
+    "chmod 600 \"file[1].txt\"",
+    "rm 'a*'",
+    "rm b\\*",
+    "rm x\\\\y",
+    "ls",
+    NULL,
+};
+
+static void
+make_quoted(const char *dir)
+{
+    char p[BUF];
+
+    snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/r' && echo star > 'a*' && "
+        "echo ab > ab && echo bstar > 'b*' && echo bc > bc && echo one > 'file[1].txt' && "
+        "echo bs > 'x\\y' && chmod 644 * && cd ../l && echo pstar > 'p*' && echo pq > pq && "
+        "chmod 644 *", dir, dir, dir);
+    assert_int_equal(system(p), 0);
+}
+
+static void
+test_sftp_batch_quoted_as_openssh(void **state)
+{
+    static char ta[65536], tb[65536];
+    char *na;
+
+    (void)state;
+    compare_batch("qamiko", "qossh", batch_quoted, make_quoted, &na, ta, tb, sizeof(ta), 0);
+    /* what the batch should have made, checked on amiko's side */
+    assert_non_null(strstr(ta, "l/got1 100644 5"));
+    assert_non_null(strstr(ta, "l/file[1].txt 100644 4"));
+    assert_non_null(strstr(ta, "l/fb 100644 4"));
+    assert_non_null(strstr(ta, "r/ab 100644"));
+    assert_non_null(strstr(ta, "r/bc 100644"));
+    assert_null(strstr(ta, "r/a* "));
+    assert_null(strstr(ta, "r/b* "));
+    assert_null(strstr(ta, "r/x\\y"));
+    assert_non_null(strstr(ta, "r/p* 100644 6"));
+    assert_null(strstr(ta, "r/pq "));
+    assert_non_null(strstr(ta, "r/up* 100644 6"));
+    assert_non_null(strstr(ta, "r/n? 40755"));
+    assert_non_null(strstr(ta, "r/file[1].txt 100600 4"));
+    assert_non_null(strstr(ta, " file[1].txt 0\n"));    /* the symlink l*: its target */
+    free(na);
+}
+
+/* File names with ESC and BEL (a screen clear, a title change) are shown
+ * escaped, as OpenSSH's sftp does (\033, \007): in ls, ls -l and in
+ * messages, never as the raw bytes a terminal would act on. */
+static void
+test_sftp_batch_escapes_names(void **state)
+{
+    static const char *const lines[] = {
+        "cd %D/r",
+        "ls",
+        "ls -l",
+        "ls *x*",
+        "lcd %D/l",
+        "-get d*",
+        "get *x*",
+        NULL,
+    };
+    char dir[BUF], batch[BUF], p[BUF * 2], *out, *err;
+    int st;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/escapes", base);
+    snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/r' && printf esc > "
+        "\"$(printf 'e\\033[2Jx\\007y')\" && mkdir \"$(printf 'd\\033]0;t\\007')\"", dir, dir, dir);
+    assert_int_equal(system(p), 0);
+    snprintf(batch, sizeof(batch), "%s/batch", dir);
+    write_batch(batch, lines, dir);
+    st = run_client(1, batch, &out);
+    err = tf_read(cli_err_path, NULL);
+    assert_int_equal(st, 0);
+    /* ls, ls -l, ls with a pattern: three times escaped, never raw */
+    {
+        int count = 0;
+        for (const char *q = out; (q = strstr(q, "e\\033[2Jx\\007y")) != NULL; q++)
+            count++;
+        assert_true(count >= 3);
+    }
+    assert_null(strchr(out, '\033'));
+    assert_null(strchr(out, '\007'));
+    /* the message of the failed get (a directory without -r) names it escaped */
+    assert_non_null(strstr(err, "/d\\033]0;t\\007: is a directory"));
+    assert_null(strchr(err, '\033'));
+    assert_null(strchr(err, '\007'));
+    /* and the file is still fetched under its own name */
+    snprintf(p, sizeof(p), "%s/l/e\033[2Jx\007y", dir);
+    assert_int_equal(tf_size(p), 3);
+    free(out);
+    free(err);
+}
+
 /* A failing command ends the batch with 1 (both clients), a '-' one does not. */
 static void
 test_sftp_batch_errors_as_openssh(void **state)
@@ -441,6 +558,49 @@ test_sftp_batch_errors_as_openssh(void **state)
         /* the cases with an unprefixed failure stop there */
         assert_int_equal(status[1], c == 2 ? 0 : 1);
     }
+    /* amiko's messages: cd of a missing directory says it is missing (not
+     * "not a directory"), a get of a missing file names it once */
+    {
+        const char *lines[] = { "-cd %D/r/nothing", "-get %D/r/nothing %D/l/x", NULL };
+        char dir[BUF], batch[BUF], p[BUF * 2], *out, *err;
+        int count = 0;
+        snprintf(dir, sizeof(dir), "%s/errmsg", base);
+        snprintf(p, sizeof(p), "mkdir -p '%s/r' '%s/l'", dir, dir);
+        assert_int_equal(system(p), 0);
+        snprintf(batch, sizeof(batch), "%s/batch", dir);
+        write_batch(batch, lines, dir);
+        assert_int_equal(run_client(1, batch, &out), 0);
+        err = tf_read(cli_err_path, NULL);
+        for (const char *q = err; (q = strstr(q, "/r/nothing")) != NULL; q++)
+            count++;
+        if (strstr(err, "No such file") == NULL || strstr(err, "not a directory") != NULL ||
+            count != 2)
+            fail_msg("messages:\n%s", err);
+        free(out);
+        free(err);
+    }
+    /* USER and LOGNAME unset and no user@: the user this runs as
+     * (getpwuid), as OpenSSH's sftp, not "no user name" */
+    {
+        char *const env[] = { "USER", "LOGNAME", NULL };
+        const char *argv[CLI_MAX_ARGS];
+        char batch[BUF], *out, *err;
+        const char *lines[] = { "pwd", NULL };
+        int n = cli_args(argv, "sftp"), st;
+        snprintf(batch, sizeof(batch), "%s/batch.nouser", base);
+        write_batch(batch, lines, base);
+        argv[n++] = "-b";
+        argv[n++] = batch;
+        argv[n++] = "127.0.0.1";
+        argv[n] = NULL;
+        st = cli_wait(cli_spawn_env(argv, NULL, env));
+        out = tf_read(cli_out_path, NULL);
+        err = tf_read(cli_err_path, NULL);
+        if (st != 0 || strstr(out, "Remote working directory: /") == NULL)
+            fail_msg("amiko sftp without USER exited %d:\n%s%s", st, out, err);
+        free(out);
+        free(err);
+    }
 }
 
 static int
@@ -472,6 +632,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_batch_every_command_as_openssh),
         cmocka_unit_test(test_sftp_batch_errors_as_openssh),
         cmocka_unit_test(test_sftp_batch_wildcards_as_openssh),
+        cmocka_unit_test(test_sftp_batch_quoted_as_openssh),
+        cmocka_unit_test(test_sftp_batch_escapes_names),
     };
 
     if (argc > 1)

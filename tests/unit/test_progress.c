@@ -1,11 +1,13 @@
 /*
  * The progress bar of amiko cp / sftp (tools/amiko/xfer/progress.c):
  * sizes, times, ETA, the smoothed rate from byte counts and a clock
- * passed in, and the whole line's layout.
+ * passed in, and the whole line's layout; server names escaped
+ * (tools/amiko/xfer/vis.c) in the line and for messages.
  */
 #include "test_helper.h"
 
 #include "xfer/progress.h"
+#include "xfer/vis.h"
 
 #define S XFER_NS_PER_S
 
@@ -164,6 +166,77 @@ test_progress_disabled_draws_nothing(void **state)
     assert_true(p.rate > 49.0 && p.rate < 51.0);
 }
 
+/* A name from the server with ESC, BEL and DEL reaches the line escaped. */
+static void
+test_progress_line_escapes_the_name(void **state)
+{
+    char line[512];
+
+    (void)state;
+    xfer_format_line(line, sizeof(line), 80, "a\033]0;pwn\007\033[2Jb\177", 1, 2, 1.0, 0, 0);
+    assert_null(strchr(line, '\033'));
+    assert_null(strchr(line, '\007'));
+    assert_null(strchr(line, '\177'));
+    assert_non_null(strstr(line, "a\\033]0;pwn\\007\\033[2Jb\\177 "));
+    assert_int_equal(strlen(line), 79);
+}
+
+static void
+test_vis_escapes_controls_only(void **state)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        { "plain.txt", "plain.txt" },
+        { "\033[31m", "\\033[31m" },
+        { "tab\there", "tab\\011here" },
+        { "new\nline\r", "new\\012line\\015" },
+        { "del\177", "del\\177" },
+        { "back\\slash", "back\\slash" },          /* left alone, as OpenSSH */
+        { "caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93" },  /* UTF-8 */
+        { "", "" },
+    };
+    char buf[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(xfer_vis(buf, sizeof(buf), cases[i].in), strlen(cases[i].want));
+        assert_string_equal(buf, cases[i].want);
+        /* measuring only */
+        assert_int_equal(xfer_vis(NULL, 0, cases[i].in), strlen(cases[i].want));
+    }
+    /* a short buffer: cut before an escape that does not fit whole */
+    assert_int_equal(xfer_vis(buf, 5, "ab\033c"), 7);
+    assert_string_equal(buf, "ab");
+    assert_int_equal(xfer_vis(buf, 7, "ab\033c"), 7);
+    assert_string_equal(buf, "ab\\033");
+    assert_int_equal(xfer_vis(buf, 1, "abc"), 3);
+    assert_string_equal(buf, "");
+}
+
+/* xfer_fprintf_vis: the whole line escaped but its final newline, however long. */
+static void
+test_vis_fprintf(void **state)
+{
+    char *out = NULL, big[3000];
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+
+    (void)state;
+    assert_non_null(f);
+    xfer_fprintf_vis(f, "Removing %s\n", "/r/x\033[2J\n");
+    memset(big, 'x', sizeof(big) - 2);
+    big[sizeof(big) - 2] = '\007';
+    big[sizeof(big) - 1] = '\0';
+    xfer_fprintf_vis(f, "%s|", big);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(strncmp(out, "Removing /r/x\\033[2J\\012\n", 25), 0);
+    assert_int_equal(len, 25 + sizeof(big) - 2 + 4 + 1);
+    assert_null(strchr(out, '\007'));
+    assert_int_equal(strcmp(out + len - 5, "\\007|"), 0);
+    free(out);
+}
+
 int
 main(void)
 {
@@ -174,6 +247,9 @@ main(void)
         cmocka_unit_test(test_progress_rate_smoothing),
         cmocka_unit_test(test_progress_line_layout),
         cmocka_unit_test(test_progress_disabled_draws_nothing),
+        cmocka_unit_test(test_progress_line_escapes_the_name),
+        cmocka_unit_test(test_vis_escapes_controls_only),
+        cmocka_unit_test(test_vis_fprintf),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,9 @@
  * path is the login directory). Several sources, or a target that is a
  * directory, copy into it under each source's own name; wildcards in
  * the last component of a remote source (* ? [...]) are matched against
- * its directory on the server. -r copies
+ * its directory on the server, and a pattern that matches nothing is
+ * taken as a name, as scp does ("file[1].txt"); a backslash there makes
+ * the next character plain, as in scp's glob ('h:file\[1\].txt'). -r copies
  * directories with everything under them (symlinks kept as symlinks), -p
  * keeps modes and times, --resume goes on with partial copies left by an
  * interrupted run, --inplace writes final names directly (puts are
@@ -18,13 +20,12 @@
  * those of `amiko ssh` (tool_ssh.h). -l limits the rate to that many
  * Kbit/s, as scp's -l.
  *
- * A progress bar is drawn on stderr when it is a terminal and -q was not
- * given. Exit status: 0, 1 when something was not copied (each failing
+ * A progress bar is drawn on stdout when it is a terminal, the process is
+ * in its foreground and -q was not given, as scp does (xfer/progress.h). Exit status: 0, 1 when something was not copied (each failing
  * path is named with the server's message), 255 when connecting or
  * authenticating failed.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,37 +112,21 @@ parse_operand(const char *arg, struct cp_operand *op)
     return 0;
 }
 
-/* The last component of @p path (trailing slashes ignored), in a new string. */
-static char *
-base_name(const char *path)
-{
-    char *copy = strdup(path), *b, *out;
-
-    if (copy == NULL)
-        return NULL;
-    b = basename(copy);
-    out = strdup(b);
-    free(copy);
-    return out;
-}
-
 /*
- * A remote source with wildcards, expanded as scp does (xfer/paths.h).
- * 0, or -1 (after a message) when nothing matches or the directory
- * cannot be read.
+ * A remote source with wildcards, expanded as scp does (xfer/paths.h),
+ * with GLOB_NOCHECK as scp: a pattern that matches nothing is taken as
+ * a name ("file[1].txt"), which the copy then finds or reports missing.
+ * 0, or -1 (after a message) when the directory cannot be read.
  */
 static int
 expand_remote(struct amk_sftp *sftp, const char *path, struct xfer_paths *out)
 {
     char err[512];
-    int n = xfer_glob_remote(sftp, path, NULL, out, err, sizeof(err));
+    int n = xfer_glob_remote(sftp, path, NULL, XFER_GLOB_NOCHECK, out, err, sizeof(err));
 
     if (n > 0)
         return 0;
-    if (n == 0)
-        tool_error(SUB, "%s: no match", path);
-    else
-        tool_error(SUB, "%s", err[0] != '\0' ? err : "out of memory");
+    tool_error(SUB, "%s", err[0] != '\0' ? err : "out of memory");
     return -1;
 }
 
@@ -175,12 +160,13 @@ static int
 on_error(void *user, const char *path, int code, const char *message)
 {
     struct cp_run *run = user;
+    char line[XFER_MESSAGE_MAX];
 
     (void)code;
-    if (run->bar.drawn && write(STDERR_FILENO, "\n", 1) < 0)
+    if (run->bar.drawn && write(run->bar.fd, "\n", 1) < 0)   /* end the bar's line */
         run->bar.drawn = 0;
     run->bar.drawn = 0;
-    tool_error(SUB, "%s: %s", path, message);
+    tool_error(SUB, "%s", xfer_path_message(line, sizeof(line), path, message));
     run->errors++;
     return AMK_OK;
 }
@@ -198,7 +184,7 @@ copy_one(struct cp_run *run, const char *src, const char *dst, int get, unsigned
     o.progress_user = run;
     o.on_error = on_error;
     o.error_user = run;
-    xfer_progress_init(&run->bar, run->show, STDERR_FILENO, 0, xfer_now_ns());
+    xfer_progress_init(&run->bar, run->show, STDOUT_FILENO, 0, xfer_now_ns());
     run->limit_start_ns = run->bar.start_ns;
     snprintf(run->bar.name, sizeof(run->bar.name), "%s", src);
     r = get ? amk_sftp_tree_get(run->sftp, src, dst, &o) :
@@ -348,7 +334,8 @@ amk_cmd_cp(int argc, char **argv)
         status = TOOL_SSH_EXIT_FAIL;
         goto out;
     }
-    run.show = !quiet && isatty(STDERR_FILENO);
+    /* scp's rule: the bar goes to stdout, and only to a terminal */
+    run.show = !quiet && isatty(STDOUT_FILENO);
     status = 0;
     for (int i = 0; i < n_ops - 1; i++) {
         if (get ? expand_remote(run.sftp, ops[i].path, &srcs) != 0 :
@@ -366,8 +353,19 @@ amk_cmd_cp(int argc, char **argv)
         int failed;
 
         if (into_dir) {
-            if ((name = base_name(srcs.v[i])) == NULL ||
-                (dst = xfer_join_path(ops[n_ops - 1].path, name)) == NULL) {
+            if ((name = xfer_base_name(srcs.v[i])) == NULL) {
+                status = CP_EXIT_FAIL;
+                break;
+            }
+            if (!xfer_name_ok(name)) {
+                /* "dir/.." into t/ would write t/..: scp refuses such names too */
+                tool_error(SUB, "%s: cannot copy into a directory under the name \"%s\"",
+                    srcs.v[i], name);
+                free(name);
+                status = CP_EXIT_FAIL;
+                continue;
+            }
+            if ((dst = xfer_join_path(ops[n_ops - 1].path, name)) == NULL) {
                 free(name);
                 status = CP_EXIT_FAIL;
                 break;

@@ -12,7 +12,9 @@
  * bye. Arguments may be quoted ('...' or "...") or escaped with '\'.
  * Wildcards (* ? [...]) in the last component of a path expand as in
  * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
- * ones for put.
+ * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
+ * removes the file a*), as is a backslash in single quotes (OpenSSH's
+ * sftp drops that one).
  *
  * As OpenSSH's sftp: in batch mode each command is echoed after
  * "sftp> ", and the first failing command ends the session with exit
@@ -22,7 +24,6 @@
  */
 #include <errno.h>
 #include <glob.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include "tool_ssh.h"
 #include "xfer/paths.h"
 #include "xfer/progress.h"
+#include "xfer/vis.h"
 
 #define SUB "sftp"
 #define SFTP_EXIT_FAIL 1
@@ -60,13 +62,32 @@ amk_cmd_sftp_usage(FILE *f)
 
 /* --- Words and paths ------------------------------------------------------ */
 
-/* Splits @p line into words in place (quotes and backslashes); the count or -1. */
+/* Characters that stay escaped when quoted or after a backslash: the
+ * wildcards and the escape itself, which the path functions honour. */
 static int
-split_words(char *line, char **argv, int max)
+kept_escaped(char c)
 {
-    char *r = line, *w = line;
+    return c == '*' || c == '?' || c == '[' || c == ']' || c == '\\';
+}
+
+/*
+ * Splits @p line into words in @p buf (@p cap bytes, at least twice the
+ * line plus @p max), as OpenSSH sftp's makeargv: quotes ('...' or "...")
+ * group, a backslash outside single quotes makes the next character
+ * plain. A wildcard or backslash that was quoted or escaped keeps a
+ * backslash before it, so that `rm 'a*'` and `rm a\*` name the file "a*"
+ * rather than match "ab" (xfer/paths.h); xfer_unescape() gives the
+ * literal word. The count, or -1 (an open quote, too many words).
+ */
+static int
+split_words(const char *line, char *buf, size_t cap, char **argv, int max)
+{
+    const char *r = line;
+    char *w = buf;
     int n = 0;
 
+    if (cap < 2 * strlen(line) + (size_t)max + 1)
+        return -1;
     for (;;) {
         char quote = 0;
         while (*r == ' ' || *r == '\t')
@@ -77,17 +98,25 @@ split_words(char *line, char **argv, int max)
             return -1;
         argv[n++] = w;
         while (*r != '\0' && *r != '\n' && *r != '\r' && (quote || (*r != ' ' && *r != '\t'))) {
+            char c;
+            int plain = quote != 0;
             if (quote && *r == quote) {
                 quote = 0;
                 r++;
-            } else if (!quote && (*r == '"' || *r == '\'')) {
-                quote = *r++;
-            } else if (*r == '\\' && quote != '\'' && r[1] != '\0') {
-                *w++ = r[1];
-                r += 2;
-            } else {
-                *w++ = *r++;
+                continue;
             }
+            if (!quote && (*r == '"' || *r == '\'')) {
+                quote = *r++;
+                continue;
+            }
+            if (*r == '\\' && quote != '\'' && r[1] != '\0') {
+                r++;
+                plain = 1;
+            }
+            c = *r++;
+            if (plain && kept_escaped(c))
+                *w++ = '\\';
+            *w++ = c;
         }
         if (quote)
             return -1;
@@ -96,6 +125,14 @@ split_words(char *line, char **argv, int max)
         *w++ = '\0';
     }
     return n;
+}
+
+/* Removes the escapes of @p argv[@p from..@p argc) (xfer_unescape). */
+static void
+unescape_words(int argc, char **argv, int from)
+{
+    for (int i = from; i < argc; i++)
+        xfer_unescape(argv[i]);
 }
 
 /* @p path made absolute against @p cwd, in a new string. */
@@ -111,17 +148,6 @@ abs_path(const char *cwd, const char *path)
     if ((p = malloc(need)) != NULL)
         snprintf(p, need, "%s%s%s", cwd, cwd[strlen(cwd) - 1] == '/' ? "" : "/", path);
     return p;
-}
-
-static char *
-base_of(const char *path)
-{
-    char *copy = strdup(path), *out = NULL;
-
-    if (copy != NULL)
-        out = strdup(basename(copy));
-    free(copy);
-    return out;
 }
 
 /* --- Messages --------------------------------------------------------------- */
@@ -148,9 +174,9 @@ remote_fail(struct sftp_sh *sh, const char *what, const char *path, int r)
     uint32_t st = amk_sftp_last_status(sh->sftp);
 
     if (st != 0)
-        fprintf(stderr, "remote %s \"%s\": %s\n", what, path, fx_text(st));
+        xfer_fprintf_vis(stderr, "remote %s \"%s\": %s\n", what, path, fx_text(st));
     else
-        fprintf(stderr, "remote %s \"%s\": %s\n", what, path,
+        xfer_fprintf_vis(stderr, "remote %s \"%s\": %s\n", what, path,
             amk_sftp_last_error(sh->sftp)[0] != '\0' ? amk_sftp_last_error(sh->sftp) :
             amk_strerror(r));
     return -1;
@@ -184,37 +210,43 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
     struct xfer_paths *out)
 {
     char err[512];
-    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, out, err, sizeof(err));
+    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, keep_literal ? XFER_GLOB_NOCHECK : 0, out,
+        err, sizeof(err));
 
     if (n < 0) {
-        fprintf(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
+        xfer_fprintf_vis(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
         return -1;
     }
-    if (n == 0 && keep_literal)
-        return xfer_paths_add(out, strdup(arg));
     if (n == 0) {
         char *abs = abs_path(sh->cwd, arg);
-        fprintf(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
+        if (abs != NULL)
+            xfer_unescape(abs);
+        xfer_fprintf_vis(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
         free(abs);
         return -1;
     }
     return 0;
 }
 
-/* The local paths @p arg stands for (glob(3)); a pattern that matches
- * nothing stands for itself. 0, or -1 without memory. */
+/* The local paths @p arg stands for (glob(3), escapes honoured); a
+ * pattern that matches nothing, or has no wildcard, stands for itself
+ * (unescaped). 0, or -1 without memory. */
 static int
 glob_local(const char *arg, struct xfer_paths *out)
 {
     glob_t g;
-    int r = glob(arg, GLOB_NOCHECK, NULL, &g), rc = 0;
+    char *literal;
+    int rc = 0;
 
-    if (r != 0)
-        return xfer_paths_add(out, strdup(arg));
-    for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
-        rc = xfer_paths_add(out, strdup(g.gl_pathv[i]));
-    globfree(&g);
-    return rc;
+    if (xfer_has_wildcard(arg) && glob(arg, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
+            rc = xfer_paths_add(out, strdup(g.gl_pathv[i]));
+        globfree(&g);
+        return rc;
+    }
+    if ((literal = strdup(arg)) != NULL)
+        xfer_unescape(literal);
+    return xfer_paths_add(out, literal);
 }
 
 /* --- Transfers --------------------------------------------------------------- */
@@ -233,12 +265,13 @@ static int
 on_error(void *user, const char *path, int code, const char *message)
 {
     struct sftp_sh *sh = user;
+    char line[XFER_MESSAGE_MAX];
 
     (void)code;
     if (sh->bar.drawn && write(STDOUT_FILENO, "\n", 1) < 0)
         sh->bar.drawn = 0;
     sh->bar.drawn = 0;
-    fprintf(stderr, "%s: %s\n", path, message);
+    xfer_fprintf_vis(stderr, "%s\n", xfer_path_message(line, sizeof(line), path, message));
     return AMK_OK;
 }
 
@@ -249,18 +282,17 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     const char *target, int get)
 {
     struct amk_sftp_tree_opts o = *opts;
-    char *src = NULL, *dst = NULL, *name = NULL;
+    char *src = NULL, *dst = NULL, *name = NULL, *into_remote = NULL;
+    const char *into = NULL;    /* the directory the source goes into under its name */
     int r, rc = -1;
 
-    if ((name = base_of(src_arg)) == NULL)
+    if ((name = xfer_base_name(src_arg)) == NULL)
         goto out;
     if (get) {
         if ((src = abs_path(sh->cwd, src_arg)) == NULL)
             goto out;
-        if (target == NULL)
-            dst = strdup(name);         /* in the local working directory */
-        else if (local_is_dir(target))
-            dst = abs_path(target, name);
+        if (target == NULL || local_is_dir(target))
+            into = target != NULL ? target : ".";   /* "." : the local working directory */
         else
             dst = strdup(target);
     } else {
@@ -268,24 +300,31 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
         if ((src = strdup(src_arg)) == NULL)
             goto out;
         t = target != NULL ? abs_path(sh->cwd, target) : strdup(sh->cwd);
-        if (t != NULL && remote_is_dir(sh, t)) {
-            dst = abs_path(t, name);
-            free(t);
-        } else {
+        if (t != NULL && remote_is_dir(sh, t))
+            into = into_remote = t;
+        else
             dst = t;
+    }
+    if (into != NULL) {
+        if (!xfer_name_ok(name)) {
+            /* "dir/.." into t would write t/..: OpenSSH refuses such names too */
+            xfer_fprintf_vis(stderr, "%s: cannot %s into a directory under the name \"%s\"\n", src_arg,
+                get ? "fetch" : "upload", name);
+            goto out;
         }
+        dst = get && target == NULL ? strdup(name) : abs_path(into, name);
     }
     if (src == NULL || dst == NULL)
         goto out;
     if (!sh->quiet)
-        printf("%s %s to %s\n", get ? "Fetching" : "Uploading", src, dst);
+        xfer_fprintf_vis(stdout, "%s %s to %s\n", get ? "Fetching" : "Uploading", src, dst);
     fflush(stdout);
     o.progress = on_progress;
     o.progress_user = sh;
     o.on_error = on_error;
     o.error_user = sh;
     xfer_progress_init(&sh->bar, sh->show_bar, STDOUT_FILENO, 0, xfer_now_ns());
-    snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);
+    snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);     /* escaped when drawn */
     r = get ? amk_sftp_tree_get(sh->sftp, src, dst, &o) :
         amk_sftp_tree_put(sh->sftp, src, dst, &o);
     if (sh->bar.enabled && (r == AMK_OK || sh->bar.drawn))
@@ -295,6 +334,7 @@ out:
     free(src);
     free(dst);
     free(name);
+    free(into_remote);
     return rc;
 }
 
@@ -332,6 +372,7 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
             get ? "local" : "remote");
         return -1;
     }
+    unescape_words(argc, argv, i + 1);     /* the target is a name */
     target = i + 1 < argc ? argv[i + 1] : NULL;
     if ((get ? glob_remote(sh, argv[0], argv[i], 0, &srcs) : glob_local(argv[i], &srcs)) != 0) {
         xfer_paths_free(&srcs);
@@ -341,7 +382,7 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
         char *t = get ? NULL : abs_path(sh->cwd, target);
         int is_dir = get ? local_is_dir(target) : t != NULL && remote_is_dir(sh, t);
         if (!is_dir) {
-            fprintf(stderr, "Multiple source paths, but destination \"%s\" is not a "
+            xfer_fprintf_vis(stderr, "Multiple source paths, but destination \"%s\" is not a "
                 "directory\n", get ? target : t != NULL ? t : target);
             free(t);
             xfer_paths_free(&srcs);
@@ -373,6 +414,51 @@ ls_shown(const char *fn, const char *pat, int aflag)
     if (pat != NULL)
         return strcmp(fn, ".") != 0 && strcmp(fn, "..") != 0 && xfer_name_matches(pat, fn);
     return fn[0] != '.' || aflag;
+}
+
+/* One `ls -l` line: the server's long line for @p nm, its trailing name
+ * replaced by @p shown (the name as the user typed it); escaped. */
+static void
+print_long(const struct amk_sftp_name *nm, const char *shown)
+{
+    const char *ln = nm->longname;
+    size_t ll, fl = strlen(nm->filename);
+
+    if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, nm->filename) == 0)
+        xfer_fprintf_vis(stdout, "%.*s%s\n", (int)(ll - fl), ln, shown);
+    else
+        xfer_fprintf_vis(stdout, "%s\n", ln != NULL && ln[0] != '\0' ? ln : shown);
+}
+
+/*
+ * ls -l of a file (@p path absolute, @p shown as typed): STAT has no long
+ * line, so it comes from the file's directory listing, as OpenSSH's sftp
+ * prints a long line for a file too. 0, or -1 when the listing cannot be
+ * read or lacks the name.
+ */
+static int
+ls_long_file(struct sftp_sh *sh, const char *path, const char *shown)
+{
+    const char *slash = strrchr(path, '/');
+    struct amk_sftp_name *names = NULL;
+    char *dir, *base = xfer_base_name(path);
+    size_t n = 0;
+    int rc = -1;
+
+    dir = slash == NULL || slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    if (dir != NULL && base != NULL && base[0] != '\0' &&
+        amk_sftp_listdir(sh->sftp, dir, &names, &n) == AMK_OK) {
+        for (size_t k = 0; k < n && rc != 0; k++) {
+            if (strcmp(names[k].filename, base) == 0) {
+                print_long(&names[k], shown);
+                rc = 0;
+            }
+        }
+        amk_sftp_names_free(names, n);
+    }
+    free(dir);
+    free(base);
+    return rc;
 }
 
 /*
@@ -407,10 +493,14 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     if (arg != NULL) {
         const char *slash = strrchr(arg, '/'), *last = slash != NULL ? slash + 1 : arg;
         if (xfer_has_wildcard(last)) {
-            pat = last;
+            pat = last;         /* matched with its escapes; the directory is literal */
             if (slash != NULL && (dirarg = slash == arg ? strdup("/") :
                     strndup(arg, (size_t)(slash - arg))) == NULL)
                 return -1;
+            if (dirarg != NULL)
+                xfer_unescape(dirarg);
+        } else {
+            xfer_unescape(argv[i]);
         }
     }
     /* names show under the path as typed (a pattern's directory part) */
@@ -426,8 +516,9 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             return -1;
         }
         if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
-            /* a file: its name as given */
-            printf("%s\n", arg != NULL ? arg : path);
+            /* a file: its name as given (its long line with -l) */
+            if (!lflag || ls_long_file(sh, path, arg != NULL ? arg : path) != 0)
+                xfer_fprintf_vis(stdout, "%s\n", arg != NULL ? arg : path);
             free(path);
             return 0;
         }
@@ -450,7 +541,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
      * over the full width; for a pattern it measures the matches' absolute
      * paths (its glob's), though it prints them as typed */
     for (size_t k = 0; k < n; k++) {
-        size_t w = strlen(names[k].filename) + (pat != NULL ? strlen(path) + 1 :
+        size_t w = xfer_vis(NULL, 0, names[k].filename) + (pat != NULL ? strlen(path) + 1 :
             prefix_len > 0 ? prefix_len + 1 : 0);
         if (ls_shown(names[k].filename, pat, aflag) && w > width)
             width = w;
@@ -458,9 +549,8 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
     colspace = LS_COLS / per_line;
     for (size_t k = 0; k < n; k++) {
-        const char *fn = names[k].filename, *ln = names[k].longname;
-        size_t ll, fl = strlen(fn);
-        char shown_name[MAX_LINE];
+        const char *fn = names[k].filename;
+        char shown_name[MAX_LINE], safe[4 * MAX_LINE];
         if (!ls_shown(fn, pat, aflag))
             continue;
         if (prefix_len > 0)
@@ -469,15 +559,12 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
         else
             snprintf(shown_name, sizeof(shown_name), "%s", fn);
         if (lflag) {
-            /* the server's line, its trailing name replaced by ours */
-            if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, fn) == 0)
-                printf("%.*s%s\n", (int)(ll - fl), ln, shown_name);
-            else
-                printf("%s\n", ln != NULL && ln[0] != '\0' ? ln : shown_name);
+            print_long(&names[k], shown_name);
             shown++;
             continue;
         }
-        printf("%-*s", (int)colspace, shown_name);
+        xfer_vis(safe, sizeof(safe), shown_name);     /* names come from the server */
+        printf("%-*s", (int)colspace, safe);
         if (++shown % per_line == 0)
             printf("\n");
     }
@@ -486,7 +573,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     amk_sftp_names_free(names, n);
     if (pat != NULL && shown == 0) {
         char *abs = abs_path(sh->cwd, arg);
-        fprintf(stderr, "Can't ls: \"%s\" not found\n", abs != NULL ? abs : arg);
+        xfer_fprintf_vis(stderr, "Can't ls: \"%s\" not found\n", abs != NULL ? abs : arg);
         free(abs);
         free(path);
         free(dirarg);
@@ -542,6 +629,7 @@ cmd_df(struct sftp_sh *sh, int argc, char **argv)
 static int
 cmd_cd(struct sftp_sh *sh, int argc, char **argv)
 {
+    struct amk_sftp_attrs a;
     char *path, *real = NULL;
     int r;
 
@@ -557,8 +645,14 @@ cmd_cd(struct sftp_sh *sh, int argc, char **argv)
         return -1;
     }
     free(path);
-    if (!remote_is_dir(sh, real)) {
-        fprintf(stderr, "Can't change directory: \"%s\" is not a directory\n", real);
+    /* the server may resolve a path that does not exist: stat says so */
+    if ((r = amk_sftp_stat(sh->sftp, real, &a)) != AMK_OK) {
+        remote_fail(sh, "stat", real, r);
+        free(real);
+        return -1;
+    }
+    if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
+        xfer_fprintf_vis(stderr, "Can't change directory: \"%s\" is not a directory\n", real);
         free(real);
         return -1;
     }
@@ -648,7 +742,7 @@ rm_one(struct sftp_sh *sh, const char *path, void *ctx)
 
     (void)ctx;
     if (!sh->quiet)
-        printf("Removing %s\n", path);
+        xfer_fprintf_vis(stdout, "Removing %s\n", path);
     if ((r = amk_sftp_remove(sh->sftp, path)) != AMK_OK)
         return remote_fail(sh, "delete", path, r);
     return 0;
@@ -679,7 +773,7 @@ attr_one(struct sftp_sh *sh, const char *path, void *ctx)
     int r;
 
     if (!sh->quiet)
-        printf("Changing %s on %s\n", ac->own ? "owner" : "mode", path);
+        xfer_fprintf_vis(stdout, "Changing %s on %s\n", ac->own ? "owner" : "mode", path);
     if (ac->own) {
         /* SETSTAT carries uid and gid together: keep the gid */
         r = amk_sftp_stat(sh->sftp, path, &a);
@@ -705,11 +799,12 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
         fprintf(stderr, "usage: %s %s path\n", argv[0], ac.own ? "uid" : "mode");
         return -1;
     }
+    xfer_unescape(argv[1]);
     errno = 0;
     v = strtoul(argv[1], &end, ac.own ? 10 : 8);
     if (errno != 0 || *end != '\0' || end == argv[1] || (!ac.own && v > 07777) ||
         v > UINT32_MAX) {
-        fprintf(stderr, "%s: bad %s \"%s\"\n", argv[0], ac.own ? "uid" : "mode", argv[1]);
+        xfer_fprintf_vis(stderr, "%s: bad %s \"%s\"\n", argv[0], ac.own ? "uid" : "mode", argv[1]);
         return -1;
     }
     ac.value = (uint32_t)v;
@@ -742,10 +837,10 @@ help(void)
 
 /* Runs one command line: 0, -1 for a failure, 1 to end the session. */
 static int
-run_line(struct sftp_sh *sh, char *line)
+run_line(struct sftp_sh *sh, const char *line)
 {
-    char *argv[MAX_ARGS], cwd[4096];
-    int argc = split_words(line, argv, MAX_ARGS);
+    char *argv[MAX_ARGS], cwd[4096], words[2 * MAX_LINE + MAX_ARGS];
+    int argc = split_words(line, words, sizeof(words), argv, MAX_ARGS);
     const char *c;
 
     if (argc < 0) {
@@ -755,6 +850,12 @@ run_line(struct sftp_sh *sh, char *line)
     if (argc == 0)
         return 0;
     c = argv[0];
+    xfer_unescape(argv[0]);
+    /* the paths of these may be patterns: they unescape the rest themselves */
+    if (strcmp(c, "ls") != 0 && strcmp(c, "dir") != 0 && strcmp(c, "get") != 0 &&
+        strcmp(c, "put") != 0 && strcmp(c, "rm") != 0 && strcmp(c, "chmod") != 0 &&
+        strcmp(c, "chown") != 0)
+        unescape_words(argc, argv, 1);
     if (strcmp(c, "exit") == 0 || strcmp(c, "quit") == 0 || strcmp(c, "bye") == 0)
         return 1;
     if (strcmp(c, "help") == 0 || strcmp(c, "?") == 0) {
@@ -762,7 +863,7 @@ run_line(struct sftp_sh *sh, char *line)
         return 0;
     }
     if (strcmp(c, "pwd") == 0) {
-        printf("Remote working directory: %s\n", sh->cwd);
+        xfer_fprintf_vis(stdout, "Remote working directory: %s\n", sh->cwd);
         return 0;
     }
     if (strcmp(c, "lpwd") == 0) {
@@ -780,7 +881,7 @@ run_line(struct sftp_sh *sh, char *line)
             return -1;
         }
         if ((lcd ? chdir(argv[1]) : mkdir(argv[1], 0777)) != 0) {
-            fprintf(stderr, "Couldn't %s \"%s\": %s\n", lcd ? "change local directory to" :
+            xfer_fprintf_vis(stderr, "Couldn't %s \"%s\": %s\n", lcd ? "change local directory to" :
                 "create local directory", argv[1], strerror(errno));
             return -1;
         }

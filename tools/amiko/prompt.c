@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tool.h"
+#include "xfer/vis.h"
 
 void
 tool_error(const char *sub, const char *fmt, ...)
@@ -16,7 +17,8 @@ tool_error(const char *sub, const char *fmt, ...)
 
     fprintf(stderr, "amiko %s: ", sub);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    /* messages name paths and carry the server's words: escaped */
+    xfer_vfprintf_vis(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }

@@ -53,7 +53,8 @@ int tool_read_passphrase(const char *prompt, char *buf, size_t cap);
 /* Asks a yes/no question on the terminal; 1 for yes. 0 without a terminal. */
 int tool_confirm(const char *question);
 
-/* Prints "amiko <sub>: <message>" to stderr. */
+/* Prints "amiko <sub>: <message>" to stderr, the message with control
+ * characters escaped (xfer/vis.h): it may carry names from a server. */
 void tool_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

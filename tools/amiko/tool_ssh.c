@@ -2,6 +2,7 @@
  * See tool_ssh.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,10 +424,16 @@ tool_ssh_connect(struct tool_ssh_opts *o, struct amk_client **out)
 
     *out = NULL;
     g_opts = o;
-    if (user == NULL || user[0] == '\0')
-        user = getlogin();
-    if (user == NULL) {
-        tool_error(o->sub, "no user name: use -l or user@host");
+    if (user == NULL || user[0] == '\0') {
+        /* as ssh: the user this process runs as (USER may be unset, e.g.
+         * under cron or env -i, and getlogin() needs a login session) */
+        struct passwd *pw = getpwuid(getuid());
+        user = pw != NULL ? pw->pw_name : NULL;
+    }
+    if (user == NULL || user[0] == '\0') {
+        /* only ssh has -l (cp's -l is its rate limit) */
+        tool_error(o->sub, "no user name for uid %u: use user@host%s or -o User=name",
+            (unsigned)getuid(), strcmp(o->sub, "ssh") == 0 ? ", -l user" : "");
         return AMK_EINVAL;
     }
     if ((r = amk_client_new(&c)) != AMK_OK || (r = configure(c, o)) != AMK_OK) {

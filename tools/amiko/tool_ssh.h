@@ -31,7 +31,7 @@ struct amk_client;
 struct tool_ssh_opts {
     const char *sub;                /* the subcommand, for messages */
     const char *host;
-    char *user;                     /* NULL: $USER */
+    char *user;                     /* NULL: $USER, else the uid's name */
     unsigned port;
     const char *identities[TOOL_SSH_MAX_IDENTITIES];
     size_t n_identities;

@@ -48,10 +48,72 @@ xfer_join_path(const char *dir, const char *name)
     return p;
 }
 
+char *
+xfer_base_name(const char *path)
+{
+    size_t end = strlen(path), start;
+
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    return strndup(path + start, end - start);
+}
+
+int
+xfer_name_ok(const char *name)
+{
+    return name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+        strcmp(name, "..") != 0;
+}
+
+const char *
+xfer_path_message(char *buf, size_t cap, const char *path, const char *message)
+{
+    size_t pl = strlen(path);
+
+    if (strncmp(message, path, pl) == 0 && message[pl] == ':' && message[pl + 1] == ' ')
+        snprintf(buf, cap, "%s", message);
+    else
+        snprintf(buf, cap, "%s: %s", path, message);
+    return buf;
+}
+
 int
 xfer_has_wildcard(const char *s)
 {
-    return strpbrk(s, "*?[") != NULL;
+    for (; *s != '\0'; s++) {
+        if (*s == '\\' && s[1] != '\0')
+            s++;                /* escaped: a plain character */
+        else if (*s == '*' || *s == '?' || *s == '[')
+            return 1;
+    }
+    return 0;
+}
+
+void
+xfer_unescape(char *s)
+{
+    char *w = s;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '\\' && s[1] != '\0')
+            s++;
+        *w++ = *s;
+    }
+    *w = '\0';
+}
+
+/* @p s without its escapes, in a new string. */
+static char *
+unescaped(const char *s)
+{
+    char *p = strdup(s);
+
+    if (p != NULL)
+        xfer_unescape(p);
+    return p;
 }
 
 int
@@ -66,25 +128,36 @@ path_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Drops the paths of @p l from index @p first on. */
+static void
+paths_truncate(struct xfer_paths *l, size_t first)
+{
+    while (l->n > first)
+        free(l->v[--l->n]);
+}
+
 int
-xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
+xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
     struct xfer_paths *out, char *err, size_t errcap)
 {
     const char *slash = strrchr(path, '/'), *pat = slash != NULL ? slash + 1 : path;
     struct amk_sftp_name *names = NULL;
     size_t n = 0, first = out->n;
     char *typed, *listed;
-    int r;
+    int r, failed = 0;
 
     if (err != NULL && errcap > 0)
         err[0] = '\0';
     if (!xfer_has_wildcard(pat))
-        return xfer_paths_add(out, strdup(path)) == 0 ? 1 : -1;
-    /* the directory as typed (NULL: the working directory), and where it is read */
+        return xfer_paths_add(out, unescaped(path)) == 0 ? 1 : -1;
+    /* the directory as typed (NULL: the working directory; its wildcards
+     * are plain characters), and where it is read */
     typed = slash == NULL ? NULL : slash == path ? strdup("/") :
         strndup(path, (size_t)(slash - path));
     if (slash != NULL && typed == NULL)
         return -1;
+    if (typed != NULL)
+        xfer_unescape(typed);
     if (cwd != NULL && (typed == NULL || typed[0] != '/'))
         listed = typed == NULL ? strdup(cwd) : xfer_join_path(cwd, typed);
     else
@@ -100,22 +173,34 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
         free(listed);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !failed; i++) {
         const char *fn = names[i].filename;
-        if (strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0 || !xfer_name_matches(pat, fn))
+        if (strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0)
             continue;
-        if (xfer_paths_add(out, typed == NULL ? strdup(fn) : xfer_join_path(typed, fn)) != 0) {
+        if (!xfer_name_ok(fn)) {
+            /* fnmatch() lets '*' match a '/', and "x/.." ends as ".." under
+             * the target: a hostile server's way out of it. Named as
+             * OpenSSH's sftp-client.c does; nothing of this listing is used. */
+            if (err != NULL)
+                snprintf(err, errcap, "Server sent suspect path \"%s\" during readdir of \"%s\"",
+                    fn, listed);
+            failed = 1;
+        } else if (xfer_name_matches(pat, fn) &&
+            xfer_paths_add(out, typed == NULL ? strdup(fn) : xfer_join_path(typed, fn)) != 0) {
             if (err != NULL)
                 snprintf(err, errcap, "%s: out of memory", path);
-            amk_sftp_names_free(names, n);
-            free(typed);
-            free(listed);
-            return -1;
+            failed = 1;
         }
     }
     amk_sftp_names_free(names, n);
     free(typed);
     free(listed);
+    if (failed) {
+        paths_truncate(out, first);
+        return -1;
+    }
+    if (out->n == first && (flags & XFER_GLOB_NOCHECK))
+        return xfer_paths_add(out, unescaped(path)) == 0 ? 1 : -1;
     if (out->n - first > 1)     /* out->v is NULL while the list is empty */
         qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
     return (int)(out->n - first < (size_t)2147483647 ? out->n - first : 2147483647);

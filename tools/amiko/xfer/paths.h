@@ -5,7 +5,9 @@
  * against its directory's listing, as scp and OpenSSH's sftp do: matches
  * sorted, dot files only for a pattern that starts with a dot
  * (fnmatch's FNM_PERIOD). Wildcards in the directory part are taken
- * literally.
+ * literally. A backslash makes the next character plain, as in glob(3):
+ * "file\[1\].txt" and, from amiko sftp's quotes, "a\*" name those
+ * files; the paths these functions give have the escapes removed.
  */
 #ifndef AMIKO_XFER_PATHS_H
 #define AMIKO_XFER_PATHS_H
@@ -30,23 +32,57 @@ void xfer_paths_free(struct xfer_paths *l);
 /* "dir/name" in a new string (no doubled slash); NULL without memory. */
 char *xfer_join_path(const char *dir, const char *name);
 
-/* 1 when @p s has a wildcard character (* ? [). */
+/* The last component of @p path (trailing slashes ignored; "" for "/"),
+ * in a new string; NULL without memory. */
+char *xfer_base_name(const char *path);
+
+/*
+ * 1 when @p name can name an entry of a directory it is joined to: not
+ * empty, not "." or "..", no '/'. A base name that is not (a source
+ * "dir/..", a server's "x/..") would land outside the target directory.
+ */
+int xfer_name_ok(const char *name);
+
+#define XFER_MESSAGE_MAX 2048
+
+/*
+ * "path: message" in @p buf (@p cap bytes), or @p message alone when it
+ * already starts with "path: " (the library's messages often name the
+ * path themselves: "/r/x: No such file"); returns @p buf.
+ */
+const char *xfer_path_message(char *buf, size_t cap, const char *path, const char *message);
+
+/* 1 when @p s has a wildcard character (* ? [) that is not escaped. */
 int xfer_has_wildcard(const char *s);
 
-/* 1 when @p name matches the pattern @p pat (fnmatch with FNM_PERIOD). */
+/* Removes the escapes from @p s in place: "\c" becomes "c" (a final
+ * lone backslash stays): the literal name a pattern without wildcards
+ * stands for. */
+void xfer_unescape(char *s);
+
+/* 1 when @p name matches the pattern @p pat (fnmatch with FNM_PERIOD;
+ * escapes honoured). */
 int xfer_name_matches(const char *pat, const char *name);
+
+/* xfer_glob_remote(): a pattern that matches nothing stands for itself
+ * (glob(3)'s GLOB_NOCHECK, which scp and OpenSSH's sftp rm / chmod use):
+ * "file[1].txt" is then that file, and a missing one is reported by the
+ * operation on it. */
+#define XFER_GLOB_NOCHECK 0x1u
 
 /*
  * Adds the remote paths that @p path stands for to @p out: @p path itself
- * when its last component has no wildcard, else each match in its
+ * (unescaped) when its last component has no wildcard, else each match in its
  * directory, written as typed (the directory part of @p path, then the
  * name), sorted. The directory is read at @p cwd/dir when @p cwd is not
  * NULL and the directory part is relative, else as typed (the server
- * resolves it). Returns the number of paths added, 0 when the pattern
- * matches nothing, or -1 when the directory cannot be read or memory ran
- * out; @p err then holds why.
+ * resolves it). @p flags: XFER_GLOB_*. Returns the number of paths added,
+ * 0 when the pattern matches nothing (without XFER_GLOB_NOCHECK), or -1 when the directory cannot be read, memory ran
+ * out, or the listing has a name that is not xfer_name_ok() other than
+ * "." and ".." (nothing is added then: the server is lying); @p err then
+ * holds why.
  */
-int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd,
+int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
     struct xfer_paths *out, char *err, size_t errcap);
 
 #endif

@@ -1,5 +1,6 @@
 /* The transfer progress bar. See progress.h. */
 #include "progress.h"
+#include "vis.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -76,10 +77,10 @@ void
 xfer_format_line(char *buf, size_t cap, unsigned cols, const char *name, uint64_t done,
     uint64_t total, double rate, int finished, double elapsed_s)
 {
-    char size[16], rs[24], t[16];
+    char size[16], rs[24], t[16], safe[4 * MAX_LINE];
     unsigned pct = total == 0 ? 100 : done >= total ? 100 :
         (unsigned)((double)done * 100.0 / (double)total);
-    size_t name_w, nl = strlen(name);
+    size_t name_w, nl;
 
     if (cols < MIN_COLS)
         cols = MIN_COLS;
@@ -97,6 +98,11 @@ xfer_format_line(char *buf, size_t cap, unsigned cols, const char *name, uint64_
         xfer_format_time(t, sizeof(t), elapsed_s);
     else
         xfer_format_time(t, sizeof(t), xfer_eta(done, total, rate));
+    /* the name comes from the server: no escape sequence reaches the
+     * terminal, and its width is the escaped one */
+    xfer_vis(safe, sizeof(safe), name);
+    name = safe;
+    nl = strlen(name);
     if (nl > name_w)
         name += nl - name_w;    /* keep the end: the file's own name */
     snprintf(buf, cap, "%-*.*s %3u%% %8s %10s %8s%s", (int)name_w, (int)name_w, name, pct,
@@ -167,6 +173,14 @@ draw(struct xfer_progress *p, int finished, uint64_t now_ns)
     p->drawn_ns = now_ns;
 }
 
+/* scp's can_output(): the terminal is ours to draw on only while this
+ * process group is its foreground one. */
+static int
+in_foreground(int fd)
+{
+    return tcgetpgrp(fd) == getpgrp();
+}
+
 void
 xfer_progress_update(struct xfer_progress *p, const char *name, uint64_t done, uint64_t now_ns)
 {
@@ -174,7 +188,7 @@ xfer_progress_update(struct xfer_progress *p, const char *name, uint64_t done, u
     if (name != NULL)
         snprintf(p->name, sizeof(p->name), "%s", name);
     xfer_rate_sample(p, done, now_ns);
-    if (!p->enabled)
+    if (!p->enabled || !in_foreground(p->fd))
         return;
     if (p->drawn && now_ns < p->drawn_ns + XFER_REDRAW_NS && done < p->total)
         return;
@@ -184,7 +198,7 @@ xfer_progress_update(struct xfer_progress *p, const char *name, uint64_t done, u
 void
 xfer_progress_finish(struct xfer_progress *p, uint64_t now_ns)
 {
-    if (!p->enabled)
+    if (!p->enabled || !in_foreground(p->fd))
         return;
     draw(p, 1, now_ns);
 }

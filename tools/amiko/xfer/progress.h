@@ -1,11 +1,15 @@
 /*
  * The progress bar of `amiko cp` and `amiko sftp` get/put: one line on
- * stderr, redrawn in place, with the name, percentage, bytes, a smoothed
+ * stdout, redrawn in place, with the name, percentage, bytes, a smoothed
  * rate and the time left (or, at the end, the time taken):
  *
  *   dir/file.bin                 45%   12.0MB   3.4MB/s   00:12 ETA
  *
- * Drawn only when enabled (stderr is a terminal and -q was not given).
+ * Drawn only when enabled (the caller's rule: stdout is a terminal and
+ * -q was not given) and, as OpenSSH's progressmeter.c, only while the
+ * process is in the terminal's foreground process group: a transfer
+ * sent to the background (^Z, bg) goes on without writing over the
+ * shell's line.
  * The formatting functions are pure (no clock, no I/O) so they can be
  * tested; the rate comes from byte counts and a monotonic clock
  * (CLOCK_MONOTONIC) passed in by the caller.
@@ -23,7 +27,7 @@
 
 struct xfer_progress {
     int enabled;
-    int fd;                 /* where to draw (2) */
+    int fd;                 /* where to draw (1) */
     unsigned cols;          /* terminal width */
     uint64_t start_ns;      /* when the transfer began */
     uint64_t sample_ns;     /* time of the last rate sample */
@@ -56,7 +60,8 @@ void xfer_format_time(char *buf, size_t cap, double seconds);
 double xfer_eta(uint64_t done, uint64_t total, double rate);
 /*
  * The whole line for a terminal @p cols wide (without '\r' or newline):
- * the name cut from the left to fit, the percentage, the size done, the
+ * the name escaped (xfer/vis.h) and cut from the left to fit, the
+ * percentage, the size done, the
  * rate ("--" before one is known) and the ETA, or with @p finished the
  * time taken @p elapsed_s.
  */

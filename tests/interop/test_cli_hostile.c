@@ -1,0 +1,183 @@
+/*
+ * Interop: `amiko cp` and `amiko sftp` as processes against a hostile
+ * SFTP server (fake_sftp_server.h: amiko's SSH server with a scripted
+ * sftp subsystem), for what a real sshd cannot send. Its /dir lists
+ * "zzgood" (a file) and "zzescape/.." (a directory holding "pwned"):
+ * fnmatch without FNM_PATHNAME lets "z*" match the second, whose last
+ * component is "..", so copying it "into" a target directory would write
+ * next to the target. Both commands MUST refuse it, naming the suspect
+ * path as OpenSSH does ("Server sent suspect path ... during readdir"),
+ * and refuse a source whose own name is "..", while the honest file
+ * still copies. The amiko binary is AMK_TOOL_PATH (set by CMake).
+ */
+#include "test_helper.h"
+
+/* paths are built in fixed buffers far larger than the temporary directory */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+#include "fake_sftp_server.h"
+#include "sshd_fixture.h"
+
+#define BUF 1200
+
+static const struct fake_sftp_entry tree[] = {
+    { "/", "dir", 1, NULL },
+    { "/dir", "zzgood", 0, "good\n" },
+    { "/dir", "zzescape/..", 1, NULL },
+    { "/dir/zzescape/..", "pwned", 0, "pwned\n" },
+};
+
+static struct sshd_fixture fx;      /* its directory and user key; sshd never runs */
+static struct fake_sftp_server srv;
+static char base[256], host[128];
+
+/* A fresh directory WORK = base/@p name with an empty WORK/t in it. */
+static void
+use_dir(char *work, size_t cap, const char *name)
+{
+    char cmd[BUF * 2];
+
+    snprintf(work, cap, "%s/%s", base, name);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s/t'", work, work);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Runs amiko @p sub with the connection arguments and @p extra; its status. */
+static int
+run(const char *sub, const char *const *extra)
+{
+    const char *argv[CLI_MAX_ARGS];
+    int n = cli_args(argv, sub);
+
+    for (size_t i = 0; extra[i] != NULL && n < CLI_MAX_ARGS - 1; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    return cli_run(argv, NULL);
+}
+
+static void
+expect_status(int want, int got)
+{
+    if (got != want) {
+        char *e = tf_read(cli_err_path, NULL);
+        print_message("stderr:\n%s", e);
+        free(e);
+        fail_msg("amiko exited %d, expected %d", got, want);
+    }
+}
+
+/* Nothing was written beside the target directory. */
+static void
+expect_no_escape(const char *work)
+{
+    char p[BUF];
+
+    snprintf(p, sizeof(p), "%s/pwned", work);
+    if (access(p, F_OK) == 0)
+        fail_msg("%s was written: the copy left its target directory", p);
+}
+
+static void
+expect_stderr(const char *needle)
+{
+    char *e = tf_read(cli_err_path, NULL);
+
+    int found = strstr(e, needle) != NULL;
+
+    if (!found)
+        print_message("stderr:\n%s", e);
+    free(e);
+    if (!found)
+        fail_msg("stderr does not say \"%s\"", needle);
+}
+
+static void
+test_cli_hostile_cp_suspect_names(void **state)
+{
+    char work[BUF], t[BUF], src[BUF], p[BUF];
+
+    (void)state;
+    use_dir(work, sizeof(work), "cp");
+    snprintf(t, sizeof(t), "%s/t/", work);
+    /* the honest file copies: the server works */
+    snprintf(src, sizeof(src), "%s:/dir/zzgood", host);
+    expect_status(0, run("cp", (const char *[]){ "-r", src, t, NULL }));
+    snprintf(p, sizeof(p), "%s/t/zzgood", work);
+    assert_int_equal(tf_size(p), 5);
+    /* a wildcard matching "zzescape/..": refused with the suspect name */
+    snprintf(src, sizeof(src), "%s:/dir/z*", host);
+    expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));
+    expect_no_escape(work);
+    expect_stderr("suspect path \"zzescape/..\"");
+    /* a source whose own name is "..": refused */
+    snprintf(src, sizeof(src), "%s:/dir/zzescape/..", host);
+    expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));
+    expect_no_escape(work);
+    expect_stderr("\"..\"");
+}
+
+static void
+test_cli_hostile_sftp_suspect_names(void **state)
+{
+    char work[BUF], batch[BUF], p[BUF];
+    FILE *f;
+
+    (void)state;
+    use_dir(work, sizeof(work), "sftp");
+    snprintf(batch, sizeof(batch), "%s/batch", work);
+    assert_non_null(f = fopen(batch, "w"));
+    fprintf(f, "lcd %s/t\n-get -r /dir/z*\n-get -r /dir/zzescape/..\nget /dir/zzgood\n", work);
+    assert_int_equal(fclose(f), 0);
+    expect_status(0, run("sftp", (const char *[]){ "-b", batch, host, NULL }));
+    expect_no_escape(work);
+    expect_stderr("suspect path \"zzescape/..\"");
+    expect_stderr("\"..\"");
+    snprintf(p, sizeof(p), "%s/t/zzgood", work);
+    assert_int_equal(tf_size(p), 5);
+}
+
+static int
+group_setup(void **state)
+{
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    if (!sshd_fixture_available()) {
+        fprintf(stderr, "skipped: OpenSSH (ssh-keygen) is not installed\n");
+        exit(FIXTURE_SKIP);
+    }
+    snprintf(base, sizeof(base), "%s/amiko-hostile-XXXXXX", dir);
+    if (mkdtemp(base) == NULL || sshd_fixture_init(&fx) != 0 ||
+        fake_sftp_start(&srv, tree, sizeof(tree) / sizeof(tree[0]), fx.known_hosts) != 0)
+        return -1;
+    fx.port = srv.port;
+    cli_init(AMK_TOOL_PATH, &fx, base);
+    snprintf(host, sizeof(host), "%s@127.0.0.1", fx.user);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    fake_sftp_stop(&srv);
+    cli_teardown(&fx, base);
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_hostile_cp_suspect_names),
+        cmocka_unit_test(test_cli_hostile_sftp_suspect_names),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
