@@ -379,6 +379,9 @@ test_pread_given_up_leaves_buffer_alone(void **state)
     for (size_t i = 0; i < 65536; i++)
         if (buf[i] != 'X')
             fail_msg("byte %zu of a given-up pread's buffer was written", i);
+    while ((r = amk_sftp_close(f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
     amk_sftp_free(s);
     hs_free(h);
     free(buf);
@@ -492,7 +495,7 @@ test_handle_of_given_up_open_is_closed(void **state)
 
 /* --- Trees: names from the server are not followed --------------------- */
 
-static char victim[64];
+static char victim[128];
 
 /* /r lists "evil" twice when asked to: a symlink to victim, then a
  * directory holding "pwn"; else a directory "evil" and a file "f". */
@@ -558,7 +561,7 @@ test_tree_get_refuses_a_name_listed_twice(void **state)
     struct amk_sftp *s = NULL;
     struct hs *h = hs_new(serve_tree, 0, &s);
     struct amk_sftp_tree_opts o;
-    char dir[64], dst[96], pwn[96];
+    char dir[64], dst[128], pwn[192];
     struct stat st;
     (void)state;
 
@@ -587,7 +590,7 @@ test_tree_get_does_not_write_through_local_symlinks(void **state)
     struct amk_sftp *s = NULL;
     struct hs *h = hs_new(serve_tree, 0, &s);
     struct amk_sftp_tree_opts o;
-    char dir[64], dst[96], path[128];
+    char dir[64], dst[128], path[256];
     struct stat st;
     int errors = 0;
     (void)state;
