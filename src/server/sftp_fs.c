@@ -786,8 +786,8 @@ fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, 
 {
     int in = ((struct fs_file *)from)->fd, out = ((struct fs_file *)to)->fd;
     uint8_t *buf = NULL;
-    uint64_t left = len;
-    struct stat st;
+    uint64_t left, avail;
+    struct stat st, st2;
     int e = 0, plain = 0;
 
     (void)user;
@@ -795,14 +795,26 @@ fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, 
         return EINVAL;
     /* Regular files only: a device or FIFO as the source could make the
      * copy endless (/dev/zero with length 0). */
-    if (fstat(in, &st) != 0)
+    if (fstat(in, &st) != 0 || fstat(out, &st2) != 0)
         return errno;
     if (!S_ISREG(st.st_mode))
         return EINVAL;
-    /* extensions-00 §7: length 0 copies to the end of the file (its
-     * size now: a file growing meanwhile does not extend the copy). */
-    if (len == 0)
-        left = (uint64_t)st.st_size > from_off ? (uint64_t)st.st_size - from_off : 0;
+    /* extensions-00 §7: length 0 copies to the end of the file. Any
+     * length stops there too, at the size the source has now: copying a
+     * file onto its own tail would otherwise feed on what it wrote and
+     * never end. */
+    avail = (uint64_t)st.st_size > from_off ? (uint64_t)st.st_size - from_off : 0;
+    left = len == 0 || len > avail ? avail : len;
+    /* The same file with overlapping ranges: refused, as OpenSSH's
+     * sftp-server refuses copying onto the same handle (and
+     * copy_file_range(2) refuses overlaps). */
+    if (left > 0 && st.st_dev == st2.st_dev && st.st_ino == st2.st_ino &&
+        from_off < to_off + left && to_off < from_off + left)
+        return EINVAL;
+    /* The copy runs inside the server's event loop: bounded per request
+     * (see AMK_SFTPS_COPY_MAX), a longer one is refused before any byte. */
+    if (left > AMK_SFTPS_COPY_MAX)
+        return EFBIG;
     while (left > 0) {
         size_t want = left > COPY_CHUNK ? COPY_CHUNK : (size_t)left;
         ssize_t n;

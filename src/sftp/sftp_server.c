@@ -883,7 +883,14 @@ do_extended(struct amk_sftps *s, const struct amk_sftp_request *q)
             return reply_bad_handle(s, q->id);
         if (s->read_only)
             return reply_read_only(s, q->id);
-        return reply_errno(s, q->id, o->copy_data(s->fs, h->obj, off, len, h2->obj, off2));
+        e = o->copy_data(s->fs, h->obj, off, len, h2->obj, off2);
+        _Static_assert(AMK_SFTPS_COPY_MAX == (uint64_t)64 * 1024 * 1024, "message below");
+        if (e == EFBIG)
+            return reply_status(s, q->id, AMK_SSH_FX_FAILURE,
+                "copy-data of more than 64 MiB in one request");
+        if (e == EINVAL && h->obj == h2->obj)
+            return reply_status(s, q->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
+        return reply_errno(s, q->id, e);
     }
     if (ext_name_is(q, "users-groups-by-id@openssh.com")) {
         if (o->user_name == NULL || o->group_name == NULL)
