@@ -692,6 +692,13 @@ ext_users_groups(struct amk_sftps *s, uint32_t id, struct amk_buf *in)
         r = ext_bad(s, "users-groups-by-id@openssh.com", r != AMK_OK ? r : AMK_EFORMAT);
         goto out;
     }
+    /* each id is a lookup (maybe NSS over the network) inside the event
+     * loop: a bounded number per request */
+    if (amk_buf_len(&uids) / 4 > AMK_SFTPS_IDS_MAX || amk_buf_len(&gids) / 4 > AMK_SFTPS_IDS_MAX) {
+        _Static_assert(AMK_SFTPS_IDS_MAX == 256, "message below");
+        r = reply_status(s, id, AMK_SSH_FX_FAILURE, "Too many ids (at most 256 uids and 256 gids)");
+        goto out;
+    }
     if ((r = amk_buf_set_max(&rep, AMK_SFTP_PACKET_MAX - 16)) != AMK_OK ||
         (r = amk_buf_set_max(&names, AMK_SFTP_PACKET_MAX - 16)) != AMK_OK)
         goto out;

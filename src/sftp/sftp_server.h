@@ -48,6 +48,10 @@
  * is refused (FAILURE) rather than stalling the others; a client copies a
  * bigger file in several requests. At ~400 MB/s this is ~0.2 s. */
 #define AMK_SFTPS_COPY_MAX ((uint64_t)64 * 1024 * 1024)
+/* uids, and gids, one users-groups-by-id@openssh.com request may name (each
+ * is a passwd / group lookup in the caller's loop): more is refused with
+ * FAILURE. OpenSSH's sftp asks for the few owners of one listing. */
+#define AMK_SFTPS_IDS_MAX 256
 
 /* One directory entry from the backend's readdir. */
 struct amk_sftps_dirent {
