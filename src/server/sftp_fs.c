@@ -21,11 +21,14 @@
 #define FS_PATH_MAX (AMK_SFTPS_PATH_MAX * 2 + 2)
 #define PROC_FD_MAX 64
 #define COPY_CHUNK ((size_t)1024 * 1024)
+#define RESOLVE_TRIES 16
 /* ls -l shows the year instead of the time beyond half a year. */
 #define SIX_MONTHS ((time_t)182 * 24 * 3600)
 
 struct amk_sftp_fs {
     int root_fd;                /* the confinement root, or -1 */
+    dev_t root_dev;             /* its identity: ".." of the root is itself */
+    ino_t root_ino;
     char root_real[PATH_MAX];   /* its real path ("" when not confined) */
     char home[AMK_SFTPS_PATH_MAX + 1]; /* start directory, absolute, client's view */
     /* one-entry caches for ls -l owner names */
@@ -73,9 +76,16 @@ fs_resolve(const struct amk_sftp_fs *fs, const char *full, int flags, mode_t mod
         how.flags = (uint64_t)(flags | O_CLOEXEC);
         how.mode = (flags & O_CREAT) ? (uint64_t)mode : 0;
         how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        do {
+        /* EAGAIN is openat2's "a rename or mount raced the resolution,
+         * try again" - but also a lease's EWOULDBLOCK (the same value)
+         * under O_NONBLOCK, which lasts as long as the lease: a few
+         * retries, then the error (a FAILURE status) instead of a spin
+         * of the event loop. */
+        for (int tries = 0; tries < RESOLVE_TRIES; tries++) {
             *fd = (int)syscall(SYS_openat2, fs->root_fd, full, &how, sizeof(how));
-        } while (*fd < 0 && (errno == EAGAIN || errno == EINTR));
+            if (*fd >= 0 || (errno != EAGAIN && errno != EINTR))
+                break;
+        }
     } else {
         do {
             *fd = open(full, flags | O_CLOEXEC, mode);
@@ -174,19 +184,56 @@ stat_fd(int fd, struct amk_sftp_attrs *a)
 }
 
 /*
+ * The mode bits a client may set. Confined: permissions and sticky, no
+ * set-user-ID or set-group-ID: the root directory promises the client
+ * stays inside it, and a set-id file planted there (root-owned, when the
+ * server runs as root) would run with its owner's rights for anyone on
+ * the host. Unconfined, the process's own rights are the policy, as with
+ * OpenSSH's sftp-server (a user may mark their own files set-id anyway,
+ * and a client of an unconfined root server can already write anywhere).
+ */
+static mode_t
+fs_mode(const struct amk_sftp_fs *fs, uint32_t permissions)
+{
+    return (mode_t)(permissions & (fs->root_fd >= 0 ? 01777u : 07777u));
+}
+
+/*
+ * Confined, UIDGID may only restate the owner and group of @p fd's object
+ * (the link itself for an O_PATH | O_NOFOLLOW one): a server running as
+ * root would otherwise give files inside the root to any user, or take
+ * them. EPERM (PERMISSION_DENIED) for a change; checked before anything
+ * of the request is applied. Unconfined: as above, the kernel decides.
+ */
+static int
+fs_owner_check(const struct amk_sftp_fs *fs, int fd, const struct amk_sftp_attrs *a)
+{
+    struct stat st;
+
+    if (fs->root_fd < 0 || !(a->flags & AMK_SFTP_ATTR_UIDGID))
+        return 0;
+    if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+        return errno;
+    return (uint32_t)st.st_uid == a->uid && (uint32_t)st.st_gid == a->gid ? 0 : EPERM;
+}
+
+/*
  * Applies @p a to the object of @p fd (an O_PATH or open descriptor that
  * is not a symlink) through /proc/self/fd, in OpenSSH's order: size,
  * permissions, times, owner.
  */
 static int
-apply_attrs(int fd, const struct amk_sftp_attrs *a)
+apply_attrs(const struct amk_sftp_fs *fs, int fd, const struct amk_sftp_attrs *a)
 {
     char pp[PROC_FD_MAX];
+    int e;
 
+    if ((e = fs_owner_check(fs, fd, a)) != 0)
+        return e;
     proc_path(fd, pp, sizeof(pp));
     if ((a->flags & AMK_SFTP_ATTR_SIZE) && truncate(pp, (off_t)a->size) != 0)
         return errno;
-    if ((a->flags & AMK_SFTP_ATTR_PERMISSIONS) && chmod(pp, (mode_t)(a->permissions & 07777)) != 0)
+    if ((a->flags & AMK_SFTP_ATTR_PERMISSIONS) && chmod(pp, fs_mode(fs, a->permissions)) != 0)
         return errno;
     if (a->flags & AMK_SFTP_ATTR_ACMODTIME) {
         struct timespec ts[2] = { { .tv_sec = a->atime }, { .tv_sec = a->mtime } };
@@ -322,17 +369,19 @@ fs_open(void *user, const char *path, uint32_t pflags, const struct amk_sftp_att
     if (pflags & AMK_SFTP_EXCL)
         flags |= O_EXCL;
     if (a->flags & AMK_SFTP_ATTR_PERMISSIONS)
-        mode = (mode_t)(a->permissions & 07777);
+        mode = fs_mode(fs, a->permissions);
     if ((f = malloc(sizeof(*f))) == NULL)
         return ENOMEM;
-    /* O_NONBLOCK: opening a FIFO must not hang the server (and reads of
-     * one answer EAGAIN); it is dropped again for everything else. */
+    /* O_NONBLOCK: opening a FIFO must not hang the server. It stays for
+     * everything but a regular file: a read of a FIFO or of a character
+     * device with nothing to give (a tty, /dev/kmsg) answers EAGAIN
+     * instead of stopping the event loop. A regular file never waits for
+     * data: there the flag is dropped, so its I/O is plain. */
     if ((e = fs_open_path(fs, path, flags | O_NONBLOCK, mode, &fd)) != 0) {
         free(f);
         return e;
     }
-    if (fstat(fd, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
-        (fl = fcntl(fd, F_GETFL)) >= 0)
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (fl = fcntl(fd, F_GETFL)) >= 0)
         (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     f->fd = fd;
     *fh = f;
@@ -363,7 +412,10 @@ fs_pread(void *user, void *fh, void *buf, size_t len, uint64_t off, size_t *got)
     *got = 0;
     if (off > (uint64_t)INT64_MAX)
         return EINVAL;
-    /* Fill the request when the file has the bytes (fewer round trips). */
+    /* Fill the request when the file has the bytes (fewer round trips),
+     * but a device that has no more for now (EAGAIN: it is non-blocking,
+     * see fs_open) ends the fill with what it gave; with nothing, the
+     * READ fails and the client may ask again. */
     while (done < len) {
         n = pread(f->fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
         if (n < 0 && errno == EINTR)
@@ -414,12 +466,14 @@ fs_fstat(void *user, void *fh, struct amk_sftp_attrs *a)
 static int
 fs_fsetstat(void *user, void *fh, const struct amk_sftp_attrs *a)
 {
-    int fd = ((struct fs_file *)fh)->fd;
+    struct amk_sftp_fs *fs = user;
+    int fd = ((struct fs_file *)fh)->fd, e;
 
-    (void)user;
+    if ((e = fs_owner_check(fs, fd, a)) != 0)
+        return e;
     if ((a->flags & AMK_SFTP_ATTR_SIZE) && ftruncate(fd, (off_t)a->size) != 0)
         return errno;
-    if ((a->flags & AMK_SFTP_ATTR_PERMISSIONS) && fchmod(fd, (mode_t)(a->permissions & 07777)) != 0)
+    if ((a->flags & AMK_SFTP_ATTR_PERMISSIONS) && fchmod(fd, fs_mode(fs, a->permissions)) != 0)
         return errno;
     if (a->flags & AMK_SFTP_ATTR_ACMODTIME) {
         struct timespec ts[2] = { { .tv_sec = a->atime }, { .tv_sec = a->mtime } };
@@ -454,6 +508,20 @@ fs_opendir(void *user, const char *path, void **dh)
     return 0;
 }
 
+/*
+ * lstat of entry @p name of @p d. ".." of the confinement root is the
+ * root itself, as resolution sees it: the real parent is outside the
+ * client's tree and its attributes are none of its business.
+ */
+static int
+entry_stat(const struct amk_sftp_fs *fs, struct fs_dir *d, const char *name, struct stat *st)
+{
+    if (fs->root_fd >= 0 && strcmp(name, "..") == 0 && fstat(dirfd(d->d), st) == 0 &&
+        st->st_dev == fs->root_dev && st->st_ino == fs->root_ino)
+        return 0;
+    return fstatat(dirfd(d->d), name, st, AT_SYMLINK_NOFOLLOW);
+}
+
 static int
 fs_readdir(void *user, void *dh, struct amk_sftps_dirent *ent, int *eof)
 {
@@ -476,7 +544,7 @@ fs_readdir(void *user, void *dh, struct amk_sftps_dirent *ent, int *eof)
     }
     memcpy(ent->name, de->d_name, strlen(de->d_name) + 1);
     /* the entry itself, never what a symlink points at */
-    if (fstatat(dirfd(d->d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (entry_stat(fs, d, de->d_name, &st) == 0) {
         attrs_from_stat(&st, &ent->attrs);
         long_name(fs, de->d_name, &st, ent->longname, sizeof(ent->longname));
     } else {
@@ -526,7 +594,7 @@ fs_setstat(void *user, const char *path, int follow, const struct amk_sftp_attrs
         goto out;
     }
     if (!S_ISLNK(st.st_mode)) {
-        e = apply_attrs(fd, a);
+        e = apply_attrs(user, fd, a);
         goto out;
     }
     /* lsetstat on a symlink: Linux has no link modes or sizes; times and
@@ -535,6 +603,8 @@ fs_setstat(void *user, const char *path, int follow, const struct amk_sftp_attrs
         e = EOPNOTSUPP;
         goto out;
     }
+    if ((e = fs_owner_check(user, fd, a)) != 0)
+        goto out;
     if ((e = fs_split(user, path, &dfd, name, sizeof(name))) != 0)
         goto out;
     if (a->flags & AMK_SFTP_ATTR_ACMODTIME) {
@@ -570,7 +640,7 @@ static int
 fs_mkdir(void *user, const char *path, const struct amk_sftp_attrs *a)
 {
     char name[NAME_MAX + 1];
-    mode_t mode = (a->flags & AMK_SFTP_ATTR_PERMISSIONS) ? (mode_t)(a->permissions & 07777) : 0777;
+    mode_t mode = (a->flags & AMK_SFTP_ATTR_PERMISSIONS) ? fs_mode(user, a->permissions) : 0777;
     int dfd, e;
 
     if ((e = fs_split(user, path, &dfd, name, sizeof(name))) == 0 && mkdirat(dfd, name, mode) != 0)
@@ -786,8 +856,8 @@ fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, 
 {
     int in = ((struct fs_file *)from)->fd, out = ((struct fs_file *)to)->fd;
     uint8_t *buf = NULL;
-    uint64_t left = len;
-    struct stat st;
+    uint64_t left, avail;
+    struct stat st, st2;
     int e = 0, plain = 0;
 
     (void)user;
@@ -795,14 +865,26 @@ fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, 
         return EINVAL;
     /* Regular files only: a device or FIFO as the source could make the
      * copy endless (/dev/zero with length 0). */
-    if (fstat(in, &st) != 0)
+    if (fstat(in, &st) != 0 || fstat(out, &st2) != 0)
         return errno;
     if (!S_ISREG(st.st_mode))
         return EINVAL;
-    /* extensions-00 §7: length 0 copies to the end of the file (its
-     * size now: a file growing meanwhile does not extend the copy). */
-    if (len == 0)
-        left = (uint64_t)st.st_size > from_off ? (uint64_t)st.st_size - from_off : 0;
+    /* extensions-00 §7: length 0 copies to the end of the file. Any
+     * length stops there too, at the size the source has now: copying a
+     * file onto its own tail would otherwise feed on what it wrote and
+     * never end. */
+    avail = (uint64_t)st.st_size > from_off ? (uint64_t)st.st_size - from_off : 0;
+    left = len == 0 || len > avail ? avail : len;
+    /* The same file with overlapping ranges: refused, as OpenSSH's
+     * sftp-server refuses copying onto the same handle (and
+     * copy_file_range(2) refuses overlaps). */
+    if (left > 0 && st.st_dev == st2.st_dev && st.st_ino == st2.st_ino &&
+        from_off < to_off + left && to_off < from_off + left)
+        return EINVAL;
+    /* The copy runs inside the server's event loop: bounded per request
+     * (see AMK_SFTPS_COPY_MAX), a longer one is refused before any byte. */
+    if (left > AMK_SFTPS_COPY_MAX)
+        return EFBIG;
     while (left > 0) {
         size_t want = left > COPY_CHUNK ? COPY_CHUNK : (size_t)left;
         ssize_t n;
@@ -923,6 +1005,7 @@ amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start, c
 {
     struct amk_sftp_fs *fs = NULL;
     char cwd[PATH_MAX], canon[AMK_SFTPS_PATH_MAX + 1];
+    struct stat rst;
     int r = AMK_EINTERNAL, fd = -1, e;
 
     if (err != NULL && err_cap > 0)
@@ -935,12 +1018,14 @@ amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start, c
     fs->root_fd = -1;
     if (root != NULL) {
         if ((fs->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-            realpath(root, fs->root_real) == NULL) {
+            fstat(fs->root_fd, &rst) != 0 || realpath(root, fs->root_real) == NULL) {
             if (err != NULL)
                 (void)snprintf(err, err_cap, "root %s: %s", root, strerror(errno));
             r = AMK_EINVAL;
             goto out;
         }
+        fs->root_dev = rst.st_dev;
+        fs->root_ino = rst.st_ino;
         (void)snprintf(fs->home, sizeof(fs->home), "/");
         /* probe openat2: the confinement depends on it */
         if ((e = fs_resolve(fs, "/", O_PATH | O_DIRECTORY, 0, &fd)) != 0) {

@@ -11,8 +11,19 @@
  * the descriptor that resolution returned (an O_PATH descriptor of the
  * object, or of its parent directory with the *at() call for the last
  * name, AT_SYMLINK_NOFOLLOW where the operation is on a link itself).
- * REALPATH answers relative to the root. Needs Linux 5.6 or later
- * (ENOSYS otherwise: amk_sftp_fs_new() fails with AMK_ENOTSUP).
+ * REALPATH answers relative to the root, and READDIR gives ".." of the
+ * root the root's own attributes. Confined, modes lose their set-user-ID
+ * and set-group-ID bits (permissions and sticky kept) and UIDGID may only
+ * restate the current owner and group (PERMISSION_DENIED otherwise): a
+ * server running as root must not plant set-id or given-away files inside
+ * the root. Unconfined, the process's own rights decide, as with OpenSSH's
+ * sftp-server. Needs Linux 5.6 or later (ENOSYS otherwise:
+ * amk_sftp_fs_new() fails with AMK_ENOTSUP).
+ *
+ * Nothing blocks the caller's loop: files other than regular ones stay
+ * non-blocking (a READ with nothing to give fails, or returns what there
+ * was), an OPEN refused by a lease fails rather than waiting, and
+ * copy-data is bounded (AMK_SFTPS_COPY_MAX).
  *
  * Relative paths are taken from the start directory (@p start, default:
  * "/" when confined, the process's working directory otherwise), which is

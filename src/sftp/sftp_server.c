@@ -692,6 +692,13 @@ ext_users_groups(struct amk_sftps *s, uint32_t id, struct amk_buf *in)
         r = ext_bad(s, "users-groups-by-id@openssh.com", r != AMK_OK ? r : AMK_EFORMAT);
         goto out;
     }
+    /* each id is a lookup (maybe NSS over the network) inside the event
+     * loop: a bounded number per request */
+    if (amk_buf_len(&uids) / 4 > AMK_SFTPS_IDS_MAX || amk_buf_len(&gids) / 4 > AMK_SFTPS_IDS_MAX) {
+        _Static_assert(AMK_SFTPS_IDS_MAX == 256, "message below");
+        r = reply_status(s, id, AMK_SSH_FX_FAILURE, "Too many ids (at most 256 uids and 256 gids)");
+        goto out;
+    }
     if ((r = amk_buf_set_max(&rep, AMK_SFTP_PACKET_MAX - 16)) != AMK_OK ||
         (r = amk_buf_set_max(&names, AMK_SFTP_PACKET_MAX - 16)) != AMK_OK)
         goto out;
@@ -883,7 +890,14 @@ do_extended(struct amk_sftps *s, const struct amk_sftp_request *q)
             return reply_bad_handle(s, q->id);
         if (s->read_only)
             return reply_read_only(s, q->id);
-        return reply_errno(s, q->id, o->copy_data(s->fs, h->obj, off, len, h2->obj, off2));
+        e = o->copy_data(s->fs, h->obj, off, len, h2->obj, off2);
+        _Static_assert(AMK_SFTPS_COPY_MAX == (uint64_t)64 * 1024 * 1024, "message below");
+        if (e == EFBIG)
+            return reply_status(s, q->id, AMK_SSH_FX_FAILURE,
+                "copy-data of more than 64 MiB in one request");
+        if (e == EINVAL && h->obj == h2->obj)
+            return reply_status(s, q->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
+        return reply_errno(s, q->id, e);
     }
     if (ext_name_is(q, "users-groups-by-id@openssh.com")) {
         if (o->user_name == NULL || o->group_name == NULL)

@@ -43,6 +43,15 @@
 #define AMK_SFTPS_NAME_MAX 1024                    /* longest directory entry name */
 #define AMK_SFTPS_LONGNAME_MAX (AMK_SFTPS_NAME_MAX + 256)
 #define AMK_SFTPS_READDIR_MAX 128                  /* entries per READDIR reply */
+/* Bytes one copy-data request may copy: requests run to completion inside
+ * the caller's loop (one thread serves every connection), so a longer copy
+ * is refused (FAILURE) rather than stalling the others; a client copies a
+ * bigger file in several requests. At ~400 MB/s this is ~0.2 s. */
+#define AMK_SFTPS_COPY_MAX ((uint64_t)64 * 1024 * 1024)
+/* uids, and gids, one users-groups-by-id@openssh.com request may name (each
+ * is a passwd / group lookup in the caller's loop): more is refused with
+ * FAILURE. OpenSSH's sftp asks for the few owners of one listing. */
+#define AMK_SFTPS_IDS_MAX 256
 
 /* One directory entry from the backend's readdir. */
 struct amk_sftps_dirent {
@@ -99,7 +108,10 @@ struct amk_sftps_fs_ops {
     int (*fstatvfs)(void *user, void *fh, struct amk_sftp_statvfs *st);
     int (*fsync)(void *user, void *fh);
     /* copy-data: @p len bytes (0: to the end) of @p from at @p from_off
-     * into @p to at @p to_off. */
+     * into @p to at @p to_off, never past the end the source has when
+     * the copy starts. EINVAL for the same file with overlapping ranges;
+     * EFBIG, before copying anything, for more than AMK_SFTPS_COPY_MAX
+     * bytes. */
     int (*copy_data)(void *user, void *from, uint64_t from_off, uint64_t len, void *to,
         uint64_t to_off);
     /* The home directory of @p name ("" for the server's own user) as a
