@@ -346,7 +346,8 @@ class AmikoServe(Server):
         exe = self.available(self.env.args.build)
         return [exe, "serve", "-p", str(self.port), "-h", self.env.hostkey,
                 "--authorized-keys", self.env.authorized_keys,
-                "-o", "MaxSessions=64", "-o", "MaxStartups=1000"]  # 64: amiko serve's cap
+                "-o", "MaxSessions=64", "-o", "MaxStartups=1000"] \
+            + (["--allow-root"] if os.geteuid() == 0 else [])  # serve refuses root without it
 
 
 # ---------------------------------------------------------------- clients

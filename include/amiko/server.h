@@ -342,7 +342,12 @@ AMK_API int amk_server_set_env_allow(struct amk_server *s, const char *patterns)
  * Enables (1) or disables (0, the default) the built-in "sftp" subsystem.
  * @p root (may be NULL) confines clients to that directory (seen as "/":
  * neither "..", absolute paths nor symlinks can leave it; Linux 5.6+);
- * @p read_only refuses every modifying request.
+ * @p read_only refuses every modifying request. Both bind only SFTP:
+ * exec and shell (amk_server_set_exec()) are not confined, so a server
+ * that relies on them should also call amk_server_set_sftp_only().
+ * Without a root, SFTP starts in the home of the server's user. All
+ * sessions together hold at most half of RLIMIT_NOFILE handles (OPEN
+ * past it: FAILURE, "Too many open files").
  * @return AMK_OK; AMK_EINVAL (root not a directory); AMK_ENOMEM.
  */
 AMK_API int amk_server_set_sftp(struct amk_server *s, int enable, const char *root,

@@ -8,6 +8,7 @@
  *   server_auth.c      user authentication glue (callbacks, authorized_keys)
  *   server_chan.c      session channels: ready handler, SFTP, application channels
  *   server_sftp.c      the built-in SFTP subsystem over a channel
+ *   server_sftp_budget.c  the server-wide budget of SFTP handles (a backend wrapper)
  *   server_hostkeys.c  hostkeys-00 / hostkeys-prove-00@openssh.com
  *   server_reap.c      processes of closed sessions: SIGHUP, deadline, SIGKILL, reap
  */
@@ -22,6 +23,7 @@
 #include <amiko/server.h>
 
 #include "channel/conn.h"
+#include "sftp/sftp_server.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -57,6 +59,14 @@
 /* The receive window of a session channel: sshd's 2 MiB. Bounds what a
  * client can make us buffer (window x MaxSessions per connection). */
 #define SRV_WINDOW_DEFAULT ((uint32_t)2 * 1024 * 1024)
+/* accept() out of descriptors (EMFILE, ENFILE) or memory: the listeners
+ * leave the epoll set for a pause, doubling from the least to the most
+ * while it keeps failing, since a level-triggered listener with a pending
+ * connection would wake every wait and spin. Its log line comes at most
+ * once per SRV_ACCEPT_LOG_MS, with the count of failures in between. */
+#define SRV_ACCEPT_PAUSE_MIN_MS 100
+#define SRV_ACCEPT_PAUSE_MAX_MS 1000
+#define SRV_ACCEPT_LOG_MS 10000
 /* Epoll events handled per wait. */
 #define SRV_EVENTS 64
 /* How long a closed session's process has after SIGHUP before SIGKILL,
@@ -199,6 +209,13 @@ struct amk_server {
     uint8_t *rbuf;              /* SRV_READ_CHUNK, shared by every connection */
     int serving_one;            /* amk_server_serve_one(): accept one only */
     int accepted_one;
+    /* accept() paused for lack of descriptors (SRV_ACCEPT_PAUSE_*) */
+    uint64_t accept_resume_ms;  /* when the listeners come back; 0: not paused */
+    unsigned accept_pause_ms;   /* the last pause; 0 after an accept succeeded */
+    uint64_t accept_log_ms;     /* the next time the failure may be logged */
+    unsigned long accept_quiet; /* failures not logged since the last line */
+    size_t sftp_handles;        /* open in all SFTP sessions (server_sftp_budget.c) */
+    int sftp_budget_logged;     /* the budget's refusal was logged */
 };
 
 /* server.c */
@@ -261,6 +278,20 @@ int amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out);
  * negative: the connection failed. @p more is set when work is left. */
 int amk_srv_sftp_pump(struct srv_sftp *f, int *more);
 void amk_srv_sftp_free(struct srv_sftp *f);
+
+/* server_sftp_budget.c */
+struct amk_sftp_fs;
+/* The backend an SFTP session's engine uses: the POSIX one (@p fs) with
+ * OPEN / OPENDIR counted against the server's budget. */
+struct srv_sftp_budget {
+    struct amk_server *srv;
+    struct amk_sftp_fs *fs;
+    struct amk_sftps_fs_ops ops;    /* pass with the struct as user */
+};
+void amk_srv_sftp_budget_init(struct srv_sftp_budget *b, struct amk_server *s,
+    struct amk_sftp_fs *fs);
+/* Handles all SFTP sessions may hold open together: half of RLIMIT_NOFILE. */
+size_t amk_srv_sftp_handles_max(void);
 
 /* server_hostkeys.c */
 /* Keys one hostkeys-prove request may name, and requests per connection. */

@@ -130,6 +130,49 @@ should_drop(struct amk_server *s)
     return rand_percent(s) < p;
 }
 
+/* The listeners' epoll interest: all of them, but in
+ * amk_server_serve_one() only the first until its client came. */
+static void
+watch_listeners(struct amk_server *s, int on)
+{
+    for (size_t i = 0; i < s->n_listen; i++) {
+        int want = on && (!s->serving_one || (i == 0 && !s->accepted_one));
+
+        (void)amk_srv_epoll_set(s, EPOLL_CTL_MOD, s->listen_fd[i], want ? EPOLLIN : 0,
+            amk_srv_ev_data(SRV_EV_LISTEN, (uint32_t)i, 0));
+    }
+}
+
+/* accept() failed for lack of descriptors or memory: retrying at once
+ * would fail again, and the pending connection keeps the listener
+ * readable, so stop watching it for a while (see SRV_ACCEPT_PAUSE_MIN_MS);
+ * closed connections and SFTP handles give descriptors back meanwhile. */
+static void
+pause_accept(struct amk_server *s, int err)
+{
+    uint64_t now = amk_srv_now_ms();
+
+    s->accept_pause_ms = s->accept_pause_ms == 0 ? SRV_ACCEPT_PAUSE_MIN_MS :
+        s->accept_pause_ms * 2 > SRV_ACCEPT_PAUSE_MAX_MS ? SRV_ACCEPT_PAUSE_MAX_MS :
+        s->accept_pause_ms * 2;
+    s->accept_resume_ms = now + s->accept_pause_ms;
+    amk_srv_note_deadline(s, s->accept_resume_ms);
+    watch_listeners(s, 0);
+    if (now < s->accept_log_ms) {
+        s->accept_quiet++;
+        return;
+    }
+    if (s->accept_quiet > 0)
+        amk_log(&s->log, AMK_LOG_WARN, "accept: %s; not accepting for %u ms "
+            "(%lu more such failures in the last %u s)", strerror(err), s->accept_pause_ms,
+            s->accept_quiet, SRV_ACCEPT_LOG_MS / 1000);
+    else
+        amk_log(&s->log, AMK_LOG_WARN, "accept: %s; not accepting for %u ms", strerror(err),
+            s->accept_pause_ms);
+    s->accept_quiet = 0;
+    s->accept_log_ms = now + SRV_ACCEPT_LOG_MS;
+}
+
 static void
 do_accept(struct amk_server *s, size_t li)
 {
@@ -139,16 +182,19 @@ do_accept(struct amk_server *s, size_t li)
         struct srv_conn *c = NULL;
         int fd, one = 1;
 
-        if (s->serving_one && s->accepted_one)
-            return;
+        if ((s->serving_one && s->accepted_one) || s->accept_resume_ms != 0)
+            return;     /* (paused: another listener's event of the same wait) */
         fd = accept4(s->listen_fd[li], (struct sockaddr *)&ss, &len,
             SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accept(s, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                 errno != ECONNABORTED)
                 amk_log(&s->log, AMK_LOG_WARN, "accept: %s", strerror(errno));
             return;
         }
+        s->accept_pause_ms = 0;
         if (should_drop(s)) {
             char ip[64] = "?";
             if (ss.ss_family == AF_INET)
@@ -213,6 +259,12 @@ run_timers(struct amk_server *s, uint64_t now)
         amk_srv_note_deadline(s, c->deadline);
     }
     amk_srv_reap_timers(s, now);
+    if (s->accept_resume_ms != 0 && s->accept_resume_ms <= now) {
+        s->accept_resume_ms = 0;
+        watch_listeners(s, 1);
+    } else if (s->accept_resume_ms != 0) {
+        amk_srv_note_deadline(s, s->accept_resume_ms);
+    }
 }
 
 int
@@ -347,9 +399,7 @@ amk_server_serve_one(struct amk_server *s)
                 amk_srv_ev_data(SRV_EV_LISTEN, 0, 0));
         r = amk_srv_loop_turn(s, -1);
     }
-    for (size_t i = 0; i < s->n_listen; i++)
-        (void)amk_srv_epoll_set(s, EPOLL_CTL_MOD, s->listen_fd[i], EPOLLIN,
-            amk_srv_ev_data(SRV_EV_LISTEN, (uint32_t)i, 0));
     s->serving_one = 0;
+    watch_listeners(s, s->accept_resume_ms == 0);
     return r;
 }

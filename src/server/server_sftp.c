@@ -1,7 +1,8 @@
 /*
  * The built-in "sftp" subsystem of a server channel: the sans-I/O SFTP
  * server engine (src/sftp/sftp_server.c) over the POSIX backend
- * (sftp_fs.c, confined to the configured root), fed from the channel's
+ * (sftp_fs.c, confined to the configured root; its OPENs counted against
+ * the server's handle budget, server_sftp_budget.c), fed from the channel's
  * received data and answering into the channel within its window.
  * Input is taken only while the engine accepts it (its output is
  * bounded), so a client that does not read its replies stops being read:
@@ -9,8 +10,11 @@
  */
 #include "server/server_int.h"
 
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "channel/conn.h"
 #include "server/sftp_fs.h"
@@ -43,6 +47,7 @@ struct srv_sftp {
     struct srv_conn *c;
     uint32_t id;
     struct amk_sftp_fs *fs;
+    struct srv_sftp_budget budget;  /* the engine's backend: fs, counted */
     struct amk_sftps *e;
     uint8_t *stash;         /* input the engine did not take yet */
     size_t stash_len;
@@ -50,13 +55,35 @@ struct srv_sftp {
     int window_done;        /* SFTP_WINDOW asked for, or not to be */
 };
 
+/*
+ * The SFTP start directory ("~", REALPATH ".", home-directory): the root
+ * when confined; otherwise the home of the server's user, where sshd's
+ * sftp-server and this server's exec sessions start (not the directory
+ * the server happened to be started from). NULL: the backend's default.
+ */
+static const char *
+start_dir(const struct amk_server *s, char *buf, size_t cap)
+{
+    struct passwd pw, *res = NULL;
+    char tmp[4096];
+
+    if (s->sftp_root != NULL)
+        return NULL;
+    if (getpwuid_r(geteuid(), &pw, tmp, sizeof(tmp), &res) != 0 || res == NULL ||
+        res->pw_dir == NULL || res->pw_dir[0] != '/' ||
+        snprintf(buf, cap, "%s", res->pw_dir) >= (int)cap)
+        return "/";
+    return buf;
+}
+
 int
 amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
 {
     struct amk_server *s = c->srv;
     struct amk_sftps_config cfg;
     struct srv_sftp *f;
-    char err[256];
+    char err[256], home[AMK_SFTPS_PATH_MAX + 1];
+    const char *start = start_dir(s, home, sizeof(home));
     int r;
 
     *out = NULL;
@@ -65,7 +92,14 @@ amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
     f->c = c;
     f->id = id;
     err[0] = '\0';
-    if ((r = amk_sftp_fs_new(&f->fs, s->sftp_root, NULL, err, sizeof(err))) != AMK_OK) {
+    r = amk_sftp_fs_new(&f->fs, s->sftp_root, start, err, sizeof(err));
+    if (r == AMK_EINVAL && start != NULL && strcmp(start, "/") != 0) {
+        /* a home that is gone: "/", as sshd's chdir fallback */
+        amk_log(&s->log, AMK_LOG_INFO, "conn#%llu sftp: %s; starting in /",
+            (unsigned long long)c->id, err);
+        r = amk_sftp_fs_new(&f->fs, s->sftp_root, "/", err, sizeof(err));
+    }
+    if (r != AMK_OK) {
         amk_log(&s->log, AMK_LOG_WARN, "conn#%llu sftp: %s", (unsigned long long)c->id, err);
         free(f);
         return r;
@@ -75,7 +109,8 @@ amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
     /* One large reply ahead of the channel: with SRV_OUT_SOFT, what a READ
      * preads is still in the cache when it is encrypted and sent. */
     cfg.out_max = SFTP_OUT_MAX;
-    if ((r = amk_sftps_new(&f->e, amk_sftp_fs_ops(), f->fs, &cfg)) != AMK_OK) {
+    amk_srv_sftp_budget_init(&f->budget, s, f->fs);
+    if ((r = amk_sftps_new(&f->e, &f->budget.ops, &f->budget, &cfg)) != AMK_OK) {
         amk_sftp_fs_free(f->fs);
         free(f);
         return r;

@@ -90,7 +90,7 @@ hc_server_start(struct hc_server *h, const char *const *opts)
 {
     char port_file[FIXTURE_PATH_MAX], hostkey[FIXTURE_PATH_MAX], ak[FIXTURE_PATH_MAX];
     char pw[] = HC_PW_USER ":" HC_PW_PASS;
-    const char *argv[16 + 2 * HC_MAX_OPTS];
+    const char *argv[20 + 2 * HC_MAX_OPTS];
     int64_t deadline = amk_io_deadline(HC_WAIT_MS);
     unsigned port = 0;
     size_t n = 0;
@@ -116,6 +116,9 @@ hc_server_start(struct hc_server *h, const char *const *opts)
     argv[n++] = pw;
     argv[n++] = "--root";
     argv[n++] = h->root;
+    argv[n++] = "--allow-exec";     /* the channel tests run commands too */
+    if (geteuid() == 0)     /* CI runs as root, which serve refuses by default */
+        argv[n++] = "--allow-root";
     for (size_t i = 0; opts != NULL && opts[i] != NULL; i++) {
         if (i >= HC_MAX_OPTS)
             return -1;

@@ -244,6 +244,9 @@ spawn_serve(const struct serve_fixture *f, unsigned host_keys, const char *const
     argv[n++] = f->port_file;
     argv[n++] = "--authorized-keys";
     argv[n++] = f->authorized_keys;
+    /* CI runs the tests as root, which serve refuses by default */
+    if (geteuid() == 0)
+        argv[n++] = "--allow-root";
     for (size_t i = 0; i < N_HOST_KEY_FILES; i++) {
         if (!(host_keys & (1u << i)))
             continue;

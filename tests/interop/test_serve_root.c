@@ -5,7 +5,9 @@
  * renames and symlinks made toward the outside; nothing outside is read,
  * written or changed. `--read-only` refuses every change and still
  * serves reads. `--sftp-only` refuses `ssh host cmd` and a shell (nothing
- * runs) while sftp still works.
+ * runs) while sftp still works; so do `--root` and `--read-only` alone
+ * (a command would read and change files outside the root, or write under
+ * --read-only), unless `--allow-exec` asks for commands too.
  *
  * (The race that swaps a directory for a symlink while the server walks
  * it is test_sftp_server's, against the same engine and backend.)
@@ -52,12 +54,18 @@ show_failure(const char *what)
 }
 
 static void
+start_args(const char *const *args)
+{
+    if (serve_fixture_start(&fx, SERVE_HK_ED25519, args) != 0)
+        fail_msg("amiko serve %s %s did not start", args[0], args[1] != NULL ? args[1] : "");
+}
+
+static void
 start(const char *flag)
 {
     const char *args[] = { "--root", root, flag, NULL };
 
-    if (serve_fixture_start(&fx, SERVE_HK_ED25519, args) != 0)
-        fail_msg("amiko serve --root %s %s did not start", root, flag != NULL ? flag : "");
+    start_args(args);
 }
 
 /* sftp -b @p batch; output (stdout and stderr) to out_path; its status. */
@@ -291,26 +299,32 @@ test_read_only_refuses_changes(void **state)
     unlink(got);
 }
 
+/*
+ * Neither `ssh host cmd` nor a shell (with a pty) runs anything: the
+ * command reads the file outside the root and touches a marker; ssh
+ * fails, prints nothing of the file, and the marker is never made.
+ * sftp still works. @p what names the serve flags for messages.
+ */
 static void
-test_sftp_only_refuses_exec_and_shell(void **state)
+expect_no_commands(const char *what)
 {
-    char marker[FIXTURE_PATH_MAX + 16], cmd[2 * FIXTURE_PATH_MAX];
+    char marker[FIXTURE_PATH_MAX + 16], cmd[4 * FIXTURE_PATH_MAX];
     struct serve_argv a;
     int rc;
 
-    (void)state;
-    start("--sftp-only");
-    serve_fixture_work_path(&fx, "sftp_only_marker", marker, sizeof(marker));
-    snprintf(cmd, sizeof(cmd), "touch '%s'", marker);
+    serve_fixture_work_path(&fx, "no_cmd_marker", marker, sizeof(marker));
+    (void)unlink(marker);
+    snprintf(cmd, sizeof(cmd), "cat '%s/secret'; touch '%s'", outside, marker);
     serve_argv_client(&a, &fx, SSH_PATH, NULL);
     serve_argv_add(&a, fx.dest);
     serve_argv_add(&a, cmd);
     rc = serve_run(&fx, a.v, NULL, out_path, err_path, NULL, RUN_MS);
-    if (rc == 0 || exists(marker)) {
-        show_failure("ssh cmd under --sftp-only");
-        fail_msg("ssh exited %d; the command %s", rc, exists(marker) ? "ran" : "did not run");
+    if (rc == 0 || exists(marker) || count_output("outside") != 0) {
+        show_failure(what);
+        fail_msg("%s: ssh exited %d; the command %s", what, rc,
+            exists(marker) ? "ran" : "did not run");
     }
-    /* a shell, with and without a pty */
+    /* a shell, with a pty */
     serve_argv_client(&a, &fx, SSH_PATH, NULL);
     serve_argv_add(&a, "-tt");
     serve_argv_add(&a, fx.dest);
@@ -322,11 +336,64 @@ test_sftp_only_refuses_exec_and_shell(void **state)
         assert_int_equal(serve_write_file(in, script, strlen(script)), 0);
         rc = serve_run(&fx, a.v, in, out_path, err_path, NULL, RUN_MS);
     }
-    assert_int_not_equal(rc, 0);
-    assert_false(exists(marker));
+    if (rc == 0 || exists(marker)) {
+        show_failure(what);
+        fail_msg("%s: a shell ran (ssh -tt exited %d)", what, rc);
+    }
     /* sftp still works */
-    assert_int_equal(sftp_batch("pwd\nls\n"), 0);
+    if (sftp_batch("pwd\nls\n") != 0) {
+        show_failure(what);
+        fail_msg("%s: sftp failed", what);
+    }
     expect_output("Remote working directory: /");
+}
+
+static void
+test_sftp_only_refuses_exec_and_shell(void **state)
+{
+    (void)state;
+    start("--sftp-only");
+    expect_no_commands("--root --sftp-only");
+}
+
+/* --root alone: a command would read outside the root, so none runs. */
+static void
+test_root_refuses_exec_and_shell(void **state)
+{
+    (void)state;
+    start(NULL);
+    expect_no_commands("--root");
+}
+
+/* --read-only alone (no root): a command could write, so none runs. */
+static void
+test_read_only_refuses_exec_and_shell(void **state)
+{
+    const char *args[] = { "--read-only", NULL };
+
+    (void)state;
+    start_args(args);
+    expect_no_commands("--read-only");
+}
+
+/* --allow-exec: commands run again (unconfined, as documented). */
+static void
+test_allow_exec_runs_commands(void **state)
+{
+    char cmd[2 * FIXTURE_PATH_MAX];
+    struct serve_argv a;
+
+    (void)state;
+    start("--allow-exec");
+    snprintf(cmd, sizeof(cmd), "cat '%s/secret'", outside);
+    serve_argv_client(&a, &fx, SSH_PATH, NULL);
+    serve_argv_add(&a, fx.dest);
+    serve_argv_add(&a, cmd);
+    if (serve_run(&fx, a.v, NULL, out_path, err_path, NULL, RUN_MS) != 0) {
+        show_failure("--root --allow-exec");
+        fail_msg("ssh cmd failed under --allow-exec");
+    }
+    expect_output("outside");
 }
 
 static int
@@ -402,6 +469,9 @@ main(void)
         cmocka_unit_test(test_root_scp_confined),
         cmocka_unit_test(test_read_only_refuses_changes),
         cmocka_unit_test(test_sftp_only_refuses_exec_and_shell),
+        cmocka_unit_test(test_root_refuses_exec_and_shell),
+        cmocka_unit_test(test_read_only_refuses_exec_and_shell),
+        cmocka_unit_test(test_allow_exec_runs_commands),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -5,7 +5,8 @@
  * stderr and exit code, refuses an unknown user, and exits 0 on SIGTERM.
  * With two host keys, ssh -o UpdateHostKeys=yes learns the second
  * (hostkeys-00 / hostkeys-prove-00@openssh.com). An unknown -o option is
- * a usage error (exit 2). The broad matrix
+ * a usage error (exit 2). Run as root without --allow-root it refuses to
+ * start (exit 1, no listener). The broad matrix
  * (sftp, scp, keyscan, paramiko, algorithms) is tests/interop/test_serve_*.
  */
 #include "test_helper.h"
@@ -65,6 +66,9 @@ start_serve(const char *portf, const char *log, const char *const *args, int *po
     pid_t pid;
     FILE *f;
 
+    /* CI runs as root, which serve refuses by default */
+    if (geteuid() == 0)
+        argv[n++] = "--allow-root";
     for (size_t i = 0; args[i] != NULL && n < 23; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -226,7 +230,8 @@ static void
 test_serve_unknown_option_is_usage_error(void **state)
 {
     char out[300], err[300], *text;
-    const char *argv[] = { AMK_CLI_PATH, "serve", "-p", "0", "-o", "NoSuchOption=1", NULL };
+    const char *argv[] = { AMK_CLI_PATH, "serve", "-p", "0", "-o", "NoSuchOption=1",
+        geteuid() == 0 ? "--allow-root" : NULL, NULL };
 
     (void)state;
     path(out, sizeof(out), "u.out");
@@ -238,6 +243,30 @@ test_serve_unknown_option_is_usage_error(void **state)
     free(text);
 }
 
+/* As root, without --allow-root: exit 1 before listening, saying why and
+ * what to pass. (Skipped when not root: nothing to refuse.) */
+static void
+test_serve_refuses_root(void **state)
+{
+    char out[300], err[300], portf[300], *text;
+    const char *argv[] = { AMK_CLI_PATH, "serve", "-p", "0", "--port-file", portf, NULL };
+
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    path(out, sizeof(out), "r.out");
+    path(err, sizeof(err), "r.err");
+    path(portf, sizeof(portf), "r.port");
+    (void)unlink(portf);
+    assert_int_equal(run(argv, NULL, out, err), 1);
+    text = tf_read(err, NULL);
+    if (strstr(text, "refusing to run as root") == NULL || strstr(text, "--allow-root") == NULL
+        || strstr(text, "listening") != NULL)
+        fail_msg("stderr: %s", text);
+    free(text);
+    assert_int_equal(access(portf, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -245,6 +274,7 @@ main(void)
         cmocka_unit_test(test_serve_ssh_exec_and_sigterm),
         cmocka_unit_test(test_serve_update_host_keys),
         cmocka_unit_test(test_serve_unknown_option_is_usage_error),
+        cmocka_unit_test(test_serve_refuses_root),
     };
     char cmd[300];
     int failed;

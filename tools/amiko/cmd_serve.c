@@ -3,8 +3,8 @@
  *
  *   amiko serve [-p port] [-b address] [-h hostkey]... [--authorized-keys file]
  *               [--password user:password]... [--password-file file]
- *               [--root dir] [--sftp-only]
- *               [--read-only] [--port-file file] [-o Option=value]... [-v]
+ *               [--root dir] [--read-only] [--sftp-only | --allow-exec]
+ *               [--allow-root] [--port-file file] [-o Option=value]... [-v]
  *
  * Listens on 127.0.0.1:2222 unless told otherwise (-p 0: a free port).
  * Without -h it makes an ephemeral Ed25519 host key. The user running it
@@ -16,6 +16,12 @@
  * pipes) and the built-in SFTP server. -o takes sshd_config names. One
  * log line per connection event goes to stderr; SIGINT / SIGTERM stop it
  * (exit 0).
+ *
+ * Strict defaults, as a server's should be: --root and --read-only bind
+ * only the SFTP server, so they turn exec and shell off (a command would
+ * read and write anything the user can); --allow-exec turns them back on,
+ * unconfined. The server never changes uid, so every client acts as the
+ * user running it: as root it refuses to start without --allow-root.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -137,8 +143,8 @@ amk_cmd_serve_usage(FILE *f)
     fprintf(f,
         "usage: amiko serve [-p port] [-b address] [-h hostkey]... [--authorized-keys file]\n"
         "                   [--password user:password]... [--password-file file]\n"
-        "                   [--root dir] [--sftp-only]\n"
-        "                   [--read-only] [--port-file file] [-o Option=value]... [-v]\n"
+        "                   [--root dir] [--read-only] [--sftp-only | --allow-exec]\n"
+        "                   [--allow-root] [--port-file file] [-o Option=value]... [-v]\n"
         "\n"
         "  -p port             port to listen on (default 2222; 0: a free port)\n"
         "  -b address          address to listen on (default 127.0.0.1)\n"
@@ -147,9 +153,13 @@ amk_cmd_serve_usage(FILE *f)
         "  --password u:p      allow user u with password p (password, keyboard-interactive)\n"
         "  --password-file f   the same for each line user:password of f (mode 0600 or stricter;\n"
         "                      keeps passwords out of ps)\n"
-        "  --root dir          confine SFTP to dir\n"
+        "  --root dir          confine SFTP to dir (implies --sftp-only unless --allow-exec)\n"
+        "  --read-only         SFTP refuses every change (implies --sftp-only unless --allow-exec)\n"
         "  --sftp-only         allow only the sftp subsystem (no exec or shell)\n"
-        "  --read-only         SFTP refuses every change\n"
+        "  --allow-exec        with --root or --read-only: allow exec and shell anyway; commands\n"
+        "                      are NOT confined to the root and may change any file the user can\n"
+        "  --allow-root        start even when run as root; every client then acts as root\n"
+        "                      (the server never changes uid), so only for throwaway machines\n"
         "  --port-file file    write the port to file once listening\n"
         "  -o Option=value     KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms, LoginGraceTime,\n"
         "                      MaxAuthTries, MaxStartups, MaxSessions, ClientAliveInterval,\n"
@@ -337,6 +347,8 @@ amk_cmd_serve(int argc, char **argv)
         { "root", required_argument, NULL, 'R' },
         { "sftp-only", no_argument, NULL, 'S' },
         { "read-only", no_argument, NULL, 'W' },
+        { "allow-exec", no_argument, NULL, 'X' },
+        { "allow-root", no_argument, NULL, 'U' },
         { "port-file", required_argument, NULL, 'F' },
         { "help", no_argument, NULL, 'H' },
         { NULL, 0, NULL, 0 },
@@ -349,7 +361,8 @@ amk_cmd_serve(int argc, char **argv)
     const char *address = "127.0.0.1", *ak = NULL, *root = NULL, *port_file = NULL;
     char ak_default[4096];
     unsigned long port = SERVE_DEFAULT_PORT;
-    int sftp_only = 0, read_only = 0, c, rc = TOOL_EXIT_FAIL, r;
+    int sftp_only = 0, read_only = 0, allow_exec = 0, allow_root = 0, exec_on;
+    int c, rc = TOOL_EXIT_FAIL, r;
     struct passwd *pw = getpwuid(geteuid());
     struct sigaction sa;
 
@@ -400,6 +413,8 @@ amk_cmd_serve(int argc, char **argv)
         case 'R': root = optarg; break;
         case 'S': sftp_only = 1; break;
         case 'W': read_only = 1; break;
+        case 'X': allow_exec = 1; break;
+        case 'U': allow_root = 1; break;
         case 'F': port_file = optarg; break;
         case 'H':
             amk_cmd_serve_usage(stdout);
@@ -414,6 +429,18 @@ amk_cmd_serve(int argc, char **argv)
     if (optind != argc) {
         amk_cmd_serve_usage(stderr);
         rc = TOOL_EXIT_USAGE;
+        goto out;
+    }
+    if (sftp_only && allow_exec) {
+        tool_error("serve", "--sftp-only and --allow-exec contradict each other");
+        rc = TOOL_EXIT_USAGE;
+        goto out;
+    }
+    /* --root and --read-only confine only SFTP: a command would bypass them */
+    exec_on = !sftp_only && (allow_exec || (root == NULL && !read_only));
+    if (geteuid() == 0 && !allow_root) {
+        tool_error("serve", "refusing to run as root: every client would act as root (the "
+            "server never changes uid); run it as an ordinary user, or pass --allow-root");
         goto out;
     }
     if (pw == NULL) {
@@ -471,8 +498,8 @@ amk_cmd_serve(int argc, char **argv)
     }
     if (amk_server_set_authorized_keys(srv, pw->pw_name, ak) != AMK_OK
         || (o.n_pw > 0 && amk_server_set_password_callback(srv, password_cb, &o) != AMK_OK)
-        || amk_server_set_exec(srv, !sftp_only) != AMK_OK
-        || amk_server_set_sftp_only(srv, sftp_only) != AMK_OK
+        || amk_server_set_exec(srv, exec_on) != AMK_OK
+        || amk_server_set_sftp_only(srv, !exec_on) != AMK_OK
         || amk_server_set_env_allow(srv, "LANG,LC_*,TERM") != AMK_OK)
         goto out;
     if (amk_server_set_sftp(srv, 1, root, read_only) != AMK_OK) {
