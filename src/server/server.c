@@ -69,6 +69,7 @@ amk_server_new(struct amk_server **out)
         return AMK_ENOMEM;
     s->epfd = s->wakefd = -1;
     amk_logger_init(&s->log);
+    amk_srv_sftp_budget_init(s);
     s->lim_grace_ms = DEF_GRACE_MS;
     s->lim_auth_tries = DEF_AUTH_TRIES;
     s->lim_start = DEF_START;

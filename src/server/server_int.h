@@ -8,7 +8,6 @@
  *   server_auth.c      user authentication glue (callbacks, authorized_keys)
  *   server_chan.c      session channels: ready handler, SFTP, application channels
  *   server_sftp.c      the built-in SFTP subsystem over a channel
- *   server_sftp_budget.c  the server-wide budget of SFTP handles (a backend wrapper)
  *   server_hostkeys.c  hostkeys-00 / hostkeys-prove-00@openssh.com
  *   server_reap.c      processes of closed sessions: SIGHUP, deadline, SIGKILL, reap
  */
@@ -23,6 +22,7 @@
 #include <amiko/server.h>
 
 #include "channel/conn.h"
+#include "server/sftp_fs.h"
 #include "sftp/sftp_server.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -214,8 +214,7 @@ struct amk_server {
     unsigned accept_pause_ms;   /* the last pause; 0 after an accept succeeded */
     uint64_t accept_log_ms;     /* the next time the failure may be logged */
     unsigned long accept_quiet; /* failures not logged since the last line */
-    size_t sftp_handles;        /* open in all SFTP sessions (server_sftp_budget.c) */
-    int sftp_budget_logged;     /* the budget's refusal was logged */
+    struct amk_sftp_fs_budget sftp_budget;  /* handles open in all SFTP sessions */
 };
 
 /* server.c */
@@ -279,19 +278,9 @@ int amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out);
 int amk_srv_sftp_pump(struct srv_sftp *f, int *more);
 void amk_srv_sftp_free(struct srv_sftp *f);
 
-/* server_sftp_budget.c */
-struct amk_sftp_fs;
-/* The backend an SFTP session's engine uses: the POSIX one (@p fs) with
- * OPEN / OPENDIR counted against the server's budget. */
-struct srv_sftp_budget {
-    struct amk_server *srv;
-    struct amk_sftp_fs *fs;
-    struct amk_sftps_fs_ops ops;    /* pass with the struct as user */
-};
-void amk_srv_sftp_budget_init(struct srv_sftp_budget *b, struct amk_server *s,
-    struct amk_sftp_fs *fs);
-/* Handles all SFTP sessions may hold open together: half of RLIMIT_NOFILE. */
-size_t amk_srv_sftp_handles_max(void);
+/* Sets up s->sftp_budget: the handles all SFTP sessions may hold open
+ * together, half of RLIMIT_NOFILE (server_sftp.c). */
+void amk_srv_sftp_budget_init(struct amk_server *s);
 
 /* server_hostkeys.c */
 /* Keys one hostkeys-prove request may name, and requests per connection. */

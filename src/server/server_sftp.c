@@ -2,7 +2,7 @@
  * The built-in "sftp" subsystem of a server channel: the sans-I/O SFTP
  * server engine (src/sftp/sftp_server.c) over the POSIX backend
  * (sftp_fs.c, confined to the configured root; its OPENs counted against
- * the server's handle budget, server_sftp_budget.c), fed from the channel's
+ * the server's handle budget), fed from the channel's
  * received data and answering into the channel within its window.
  * Input is taken only while the engine accepts it (its output is
  * bounded), so a client that does not read its replies stops being read:
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "channel/conn.h"
@@ -47,13 +48,56 @@ struct srv_sftp {
     struct srv_conn *c;
     uint32_t id;
     struct amk_sftp_fs *fs;
-    struct srv_sftp_budget budget;  /* the engine's backend: fs, counted */
     struct amk_sftps *e;
     uint8_t *stash;         /* input the engine did not take yet */
     size_t stash_len;
     int eof, ended;
     int window_done;        /* SFTP_WINDOW asked for, or not to be */
 };
+
+/*
+ * The server-wide budget of SFTP handles. Each SFTP session may open
+ * AMK_SFTPS_HANDLES_DEFAULT handles, but a few sessions together could
+ * then take every descriptor of the process (four sessions of 256 under
+ * `ulimit -n 1024`), and the server could no longer accept connections or
+ * start sessions. Past the budget, OPEN and OPENDIR fail with EMFILE (a
+ * FAILURE status, "Too many open files") until some handle is closed.
+ *
+ * The budget is half of RLIMIT_NOFILE, read at each open (so a limit
+ * changed with prlimit(1) counts at once); the other half is for what
+ * the server itself needs: a socket per connection, a pty or pipes and a
+ * pidfd per session process, the root descriptor of each confined SFTP
+ * session and the descriptors an operation holds while it resolves a
+ * path.
+ */
+static size_t
+handles_max(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur / 2 > SIZE_MAX)
+        return SIZE_MAX;
+    return (size_t)(rl.rlim_cur / 2);
+}
+
+static void
+budget_refused(void *user, size_t open)
+{
+    struct amk_server *s = user;
+
+    amk_log(&s->log, AMK_LOG_WARN, "sftp: %zu handles open in all sessions, half of the "
+        "descriptor limit: opens refused until some are closed", open);
+}
+
+void
+amk_srv_sftp_budget_init(struct amk_server *s)
+{
+    memset(&s->sftp_budget, 0, sizeof(s->sftp_budget));
+    s->sftp_budget.max = handles_max;
+    s->sftp_budget.refused = budget_refused;
+    s->sftp_budget.user = s;
+}
 
 /*
  * The SFTP start directory ("~", REALPATH ".", home-directory): the root
@@ -109,8 +153,8 @@ amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
     /* One large reply ahead of the channel: with SRV_OUT_SOFT, what a READ
      * preads is still in the cache when it is encrypted and sent. */
     cfg.out_max = SFTP_OUT_MAX;
-    amk_srv_sftp_budget_init(&f->budget, s, f->fs);
-    if ((r = amk_sftps_new(&f->e, &f->budget.ops, &f->budget, &cfg)) != AMK_OK) {
+    amk_sftp_fs_set_budget(f->fs, &s->sftp_budget);
+    if ((r = amk_sftps_new(&f->e, amk_sftp_fs_ops(), f->fs, &cfg)) != AMK_OK) {
         amk_sftp_fs_free(f->fs);
         free(f);
         return r;

@@ -35,6 +35,7 @@ struct amk_sftp_fs {
     uint32_t c_uid, c_gid;
     int c_uid_ok, c_gid_ok;
     char c_user[64], c_group[64];
+    struct amk_sftp_fs_budget *budget;  /* NULL: not counted */
 };
 
 struct fs_file {
@@ -341,6 +342,45 @@ long_name(struct amk_sftp_fs *fs, const char *name, const struct stat *st, char 
         ulen, user, glen, group, (unsigned long long)st->st_size, date, name);
 }
 
+/* --- The shared budget of descriptors --------------------------------------- */
+
+void
+amk_sftp_fs_set_budget(struct amk_sftp_fs *fs, struct amk_sftp_fs_budget *b)
+{
+    fs->budget = b;
+}
+
+/* Takes one open file or directory from the budget; EMFILE when none is left. */
+static int
+budget_take(struct amk_sftp_fs *fs)
+{
+    struct amk_sftp_fs_budget *b = fs->budget;
+
+    if (b == NULL)
+        return 0;
+    if (b->open >= b->max()) {
+        if (!b->told && b->refused != NULL)
+            b->refused(b->user, b->open);
+        b->told = 1;
+        return EMFILE;
+    }
+    b->open++;
+    return 0;
+}
+
+static void
+budget_give(struct amk_sftp_fs *fs)
+{
+    struct amk_sftp_fs_budget *b = fs->budget;
+
+    if (b == NULL)
+        return;
+    if (b->open > 0)
+        b->open--;
+    if (b->open < b->max() / 2)
+        b->told = 0;    /* a later shortage is news again */
+}
+
 /* --- Operations -------------------------------------------------------------- */
 
 static int
@@ -370,8 +410,12 @@ fs_open(void *user, const char *path, uint32_t pflags, const struct amk_sftp_att
         flags |= O_EXCL;
     if (a->flags & AMK_SFTP_ATTR_PERMISSIONS)
         mode = fs_mode(fs, a->permissions);
-    if ((f = malloc(sizeof(*f))) == NULL)
+    if ((e = budget_take(fs)) != 0)
+        return e;
+    if ((f = malloc(sizeof(*f))) == NULL) {
+        budget_give(fs);
         return ENOMEM;
+    }
     /* O_NONBLOCK: opening a FIFO must not hang the server. It stays for
      * everything but a regular file: a read of a FIFO or of a character
      * device with nothing to give (a tty, /dev/kmsg) answers EAGAIN
@@ -379,6 +423,7 @@ fs_open(void *user, const char *path, uint32_t pflags, const struct amk_sftp_att
      * data: there the flag is dropped, so its I/O is plain. */
     if ((e = fs_open_path(fs, path, flags | O_NONBLOCK, mode, &fd)) != 0) {
         free(f);
+        budget_give(fs);
         return e;
     }
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (fl = fcntl(fd, F_GETFL)) >= 0)
@@ -394,7 +439,7 @@ fs_close(void *user, void *fh)
     struct fs_file *f = fh;
     int e = 0;
 
-    (void)user;
+    budget_give(user);      /* the engine drops the handle whatever close answers */
     if (close(f->fd) != 0)
         e = errno;
     free(f);
@@ -492,16 +537,22 @@ fs_opendir(void *user, const char *path, void **dh)
     struct fs_dir *d;
     int fd, e;
 
-    if ((e = fs_open_path(user, path, O_RDONLY | O_DIRECTORY, 0, &fd)) != 0)
+    if ((e = budget_take(user)) != 0)
         return e;
+    if ((e = fs_open_path(user, path, O_RDONLY | O_DIRECTORY, 0, &fd)) != 0) {
+        budget_give(user);
+        return e;
+    }
     if ((d = malloc(sizeof(*d))) == NULL) {
         close_fd(fd);
+        budget_give(user);
         return ENOMEM;
     }
     if ((d->d = fdopendir(fd)) == NULL) {
         e = errno;
         close_fd(fd);
         free(d);
+        budget_give(user);
         return e;
     }
     *dh = d;
@@ -560,7 +611,7 @@ fs_closedir(void *user, void *dh)
     struct fs_dir *d = dh;
     int e = 0;
 
-    (void)user;
+    budget_give(user);
     if (closedir(d->d) != 0)
         e = errno;
     free(d);

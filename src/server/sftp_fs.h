@@ -47,6 +47,23 @@ int amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *star
     char *err, size_t err_cap) __attribute__((warn_unused_result));
 void amk_sftp_fs_free(struct amk_sftp_fs *fs);
 
+/*
+ * Descriptors several backends share (one server's SFTP sessions): past
+ * max() files and directories open in all of them, OPEN and OPENDIR fail
+ * with EMFILE until one is closed. refused() (may be NULL) is told once
+ * per shortage, and again only after the count fell under half of max().
+ */
+struct amk_sftp_fs_budget {
+    size_t open;
+    size_t (*max)(void);
+    void (*refused)(void *user, size_t open);
+    void *user;
+    int told;
+};
+/* Counts @p fs's open files and directories against @p b (NULL: none);
+ * @p b outlives @p fs. */
+void amk_sftp_fs_set_budget(struct amk_sftp_fs *fs, struct amk_sftp_fs_budget *b);
+
 /* The operations table to pass to amk_sftps_new() with the fs as user. */
 const struct amk_sftps_fs_ops *amk_sftp_fs_ops(void);
 
