@@ -10,7 +10,8 @@ usage: bench/ab.py BUILD ROUNDS SIZE_MIB 'label:ENV=V,ENV2=V' ...
   Per variant ENV: BUILD (amiko-bench's build), SBUILD (amiko serve's),
   PUT=1, LFP=1 (50 ms of round trip through faultproxy), PERF=1 (perf
   record of the server into perf-LABEL-ROUND.data here), WARM=MiB (write
-  and remove that much in /dev/shm first); any AMK_* or AMIKO_* is set in
+  and remove that much in /dev/shm first), CPERF=1 (perf record of amiko's
+  client into perf-client-LABEL-ROUND.data here); any AMK_* or AMIKO_* is set in
   the client's environment for that variant. SERVE=1 in the environment:
   `amiko serve` instead of sshd.
 Every copy is checked against the source's SHA-256. Prints each
@@ -66,6 +67,9 @@ def one(env, server, amiko, ossh, label, e, build, rnd, src, dst):
             secs, ccpu = ossh.transfer(OPENSSH[label], port, src, dst)
         else:
             amiko.prog = [os.path.join(e.get("BUILD", build), "bench", "amiko-bench")]
+            if e.get("CPERF"):
+                amiko.prog = ["perf", "record", "-q", "-e", "cpu-clock", "-g",
+                              "-o", f"perf-client-{label}-{rnd}.data", "--"] + amiko.prog
             extra = {k: v for k, v in e.items() if k.startswith(("AMK_", "AMIKO_"))}
             os.environ.update(extra)
             try:
@@ -110,7 +114,7 @@ def main():
                 secs, ccpu, scpu = one(env, server, amiko, ossh, label, e, build, rnd, src, dst)
                 if run.sha256_file(dst) != src_sum:
                     sys.exit(f"round {rnd} {label}: the copy differs from the source")
-                res[label].append((size / run.MiB / secs, scpu / gib))
+                res[label].append((size / run.MiB / secs, scpu / gib, ccpu / gib))
                 print(f"round {rnd} {label}: {res[label][-1][0]:.1f} MiB/s, server "
                       f"{scpu / gib:.2f} s/GiB, client {ccpu / gib:.2f} s/GiB", flush=True)
                 run.rm(dst)
@@ -120,7 +124,8 @@ def main():
         rates = [x[0] for x in res[label]]
         print(f"{label:20s} median {statistics.median(rates):7.1f} MiB/s  "
               f"[{min(rates):.0f}-{max(rates):.0f}]  "
-              f"server {statistics.median(x[1] for x in res[label]):.2f} s/GiB")
+              f"server {statistics.median(x[1] for x in res[label]):.2f} s/GiB, "
+              f"client {statistics.median(x[2] for x in res[label]):.2f} s/GiB")
 
 
 if __name__ == "__main__":
