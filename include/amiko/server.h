@@ -345,10 +345,13 @@ AMK_API int amk_server_set_env_allow(struct amk_server *s, const char *patterns)
  * @p read_only refuses every modifying request. Both bind only SFTP:
  * exec and shell (amk_server_set_exec()) are not confined, so a server
  * that relies on them should also call amk_server_set_sftp_only().
+ * The root is opened here, once: the sessions stay in that directory even
+ * if its path is renamed or replaced (by a symlink, say) afterwards.
  * Without a root, SFTP starts in the home of the server's user. All
  * sessions together hold at most half of RLIMIT_NOFILE handles (OPEN
  * past it: FAILURE, "Too many open files").
- * @return AMK_OK; AMK_EINVAL (root not a directory); AMK_ENOMEM.
+ * @return AMK_OK; AMK_EINVAL (root not a directory, or not openable);
+ *         AMK_ENOMEM.
  */
 AMK_API int amk_server_set_sftp(struct amk_server *s, int enable, const char *root,
     int read_only) AMK_MUST_CHECK;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ amk_server_new(struct amk_server **out)
         return r;
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return AMK_ENOMEM;
-    s->epfd = s->wakefd = -1;
+    s->epfd = s->wakefd = s->sftp_root_fd = -1;
     amk_logger_init(&s->log);
     amk_srv_sftp_budget_init(s);
     s->lim_grace_ms = DEF_GRACE_MS;
@@ -136,7 +137,8 @@ amk_server_free(struct amk_server *s)
     free(s->ak_path);
     free(s->auth_methods);
     free(s->shell);
-    free(s->sftp_root);
+    if (s->sftp_root_fd >= 0)
+        close(s->sftp_root_fd);
     free_strv(s->env_allow);
     free(s->rbuf);
     memset(s->delay_key, 0, sizeof(s->delay_key));
@@ -487,15 +489,21 @@ nomem:
 int
 amk_server_set_sftp(struct amk_server *s, int enable, const char *root, int read_only)
 {
-    struct stat st;
+    int fd = -1;
 
     if (s == NULL)
         return AMK_EINVAL;
-    if (root != NULL && (stat(root, &st) != 0 || !S_ISDIR(st.st_mode)))
-        return amk_error_set(&s->err, AMK_EINVAL, "SFTP root %s is not a directory", root);
+    /* Opened now, once: every session is confined to this directory, even
+     * if its path is later renamed or swapped for a symlink. */
+    if (root != NULL && (fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return amk_error_set(&s->err, AMK_EINVAL, "SFTP root %s is not a directory: %s", root,
+            strerror(errno));
+    if (s->sftp_root_fd >= 0)
+        close(s->sftp_root_fd);
+    s->sftp_root_fd = fd;
     s->sftp_enabled = enable != 0;
     s->sftp_read_only = read_only != 0;
-    return set_str(&s->sftp_root, root);
+    return AMK_OK;
 }
 
 int

@@ -182,7 +182,8 @@ struct amk_server {
     uint8_t delay_key[32];
     /* sessions */
     int exec_enabled, sftp_enabled, sftp_read_only, sftp_only;
-    char *shell, *sftp_root;
+    char *shell;
+    int sftp_root_fd;           /* the SFTP root, opened once; -1: none */
     char **env_allow;           /* NULL-terminated; NULL: default */
     amk_server_session_fn session_cb;
     void *session_user;

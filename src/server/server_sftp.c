@@ -111,7 +111,7 @@ start_dir(const struct amk_server *s, char *buf, size_t cap)
     struct passwd pw, *res = NULL;
     char tmp[4096];
 
-    if (s->sftp_root != NULL)
+    if (s->sftp_root_fd >= 0)
         return NULL;
     if (getpwuid_r(geteuid(), &pw, tmp, sizeof(tmp), &res) != 0 || res == NULL ||
         res->pw_dir == NULL || res->pw_dir[0] != '/' ||
@@ -136,12 +136,12 @@ amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
     f->c = c;
     f->id = id;
     err[0] = '\0';
-    r = amk_sftp_fs_new(&f->fs, s->sftp_root, start, err, sizeof(err));
+    r = amk_sftp_fs_new_at(&f->fs, s->sftp_root_fd, start, err, sizeof(err));
     if (r == AMK_EINVAL && start != NULL && strcmp(start, "/") != 0) {
         /* a home that is gone: "/", as sshd's chdir fallback */
         amk_log(&s->log, AMK_LOG_INFO, "conn#%llu sftp: %s; starting in /",
             (unsigned long long)c->id, err);
-        r = amk_sftp_fs_new(&f->fs, s->sftp_root, "/", err, sizeof(err));
+        r = amk_sftp_fs_new_at(&f->fs, s->sftp_root_fd, "/", err, sizeof(err));
     }
     if (r != AMK_OK) {
         amk_log(&s->log, AMK_LOG_WARN, "conn#%llu sftp: %s", (unsigned long long)c->id, err);

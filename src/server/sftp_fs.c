@@ -1050,8 +1050,44 @@ amk_sftp_fs_ops(void)
     return &FS_OPS;
 }
 
+/* @p fs's root_real: the path of its root descriptor as the kernel names
+ * it now, so that a root renamed before this session still maps back. */
+static int
+fs_root_real(struct amk_sftp_fs *fs)
+{
+    char pp[PROC_FD_MAX];
+    ssize_t n;
+
+    proc_path(fs->root_fd, pp, sizeof(pp));
+    if ((n = readlink(pp, fs->root_real, sizeof(fs->root_real) - 1)) < 0)
+        return errno;
+    fs->root_real[n] = '\0';
+    return fs->root_real[0] == '/' ? 0 : ENOENT;
+}
+
 int
 amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start, char *err,
+    size_t err_cap)
+{
+    int fd = -1, r;
+
+    if (err != NULL && err_cap > 0)
+        err[0] = '\0';
+    if (out == NULL)
+        return AMK_EINVAL;
+    *out = NULL;
+    if (root != NULL && (fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        if (err != NULL)
+            (void)snprintf(err, err_cap, "root %s: %s", root, strerror(errno));
+        return AMK_EINVAL;
+    }
+    r = amk_sftp_fs_new_at(out, fd, start, err, err_cap);
+    close_fd(fd);
+    return r;
+}
+
+int
+amk_sftp_fs_new_at(struct amk_sftp_fs **out, int root_fd, const char *start, char *err,
     size_t err_cap)
 {
     struct amk_sftp_fs *fs = NULL;
@@ -1067,11 +1103,18 @@ amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start, c
     if ((fs = calloc(1, sizeof(*fs))) == NULL)
         return AMK_ENOMEM;
     fs->root_fd = -1;
-    if (root != NULL) {
-        if ((fs->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-            fstat(fs->root_fd, &rst) != 0 || realpath(root, fs->root_real) == NULL) {
+    if (root_fd >= 0) {
+        /* our own descriptor of the caller's: the confinement is that
+         * directory, whatever its path names later */
+        if ((fs->root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0)) < 0 || fstat(fs->root_fd, &rst) != 0)
+            e = errno;
+        else if (!S_ISDIR(rst.st_mode))
+            e = ENOTDIR;
+        else
+            e = fs_root_real(fs);
+        if (e != 0) {
             if (err != NULL)
-                (void)snprintf(err, err_cap, "root %s: %s", root, strerror(errno));
+                (void)snprintf(err, err_cap, "root: %s", strerror(e));
             r = AMK_EINVAL;
             goto out;
         }
@@ -1081,7 +1124,7 @@ amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start, c
         /* probe openat2: the confinement depends on it */
         if ((e = fs_resolve(fs, "/", O_PATH | O_DIRECTORY, 0, &fd)) != 0) {
             if (err != NULL)
-                (void)snprintf(err, err_cap, "openat2 on %s: %s", root, strerror(e));
+                (void)snprintf(err, err_cap, "openat2 on %s: %s", fs->root_real, strerror(e));
             r = e == ENOSYS ? AMK_ENOTSUP : AMK_EINVAL;
             goto out;
         }

@@ -5,9 +5,10 @@
  *
  * Confinement (root != NULL): the client sees @p root as "/". Every path
  * is resolved by openat2(2) with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
- * relative to a descriptor of the root opened once, so neither "..",
- * absolute paths nor symlinks (absolute or relative, however nested) can
- * leave it, and no check-then-use race exists: each operation works on
+ * relative to a descriptor of the root opened once (by the server, at
+ * start-up: amk_sftp_fs_new_at()), so neither "..", absolute paths nor
+ * symlinks (absolute or relative, however nested) can leave it, and no
+ * check-then-use race exists: each operation works on
  * the descriptor that resolution returned (an O_PATH descriptor of the
  * object, or of its parent directory with the *at() call for the last
  * name, AT_SYMLINK_NOFOLLOW where the operation is on a link itself).
@@ -44,6 +45,14 @@ struct amk_sftp_fs;
  * @p err); AMK_ENOTSUP (no openat2); AMK_ENOMEM.
  */
 int amk_sftp_fs_new(struct amk_sftp_fs **out, const char *root, const char *start,
+    char *err, size_t err_cap) __attribute__((warn_unused_result));
+/*
+ * The same with the root given as a descriptor of a directory (-1: no
+ * confinement), which the backend dup()s: a server opens its root once at
+ * start-up, so that a path swapped later (for a symlink, say) does not
+ * move the confinement of the sessions after it.
+ */
+int amk_sftp_fs_new_at(struct amk_sftp_fs **out, int root_fd, const char *start,
     char *err, size_t err_cap) __attribute__((warn_unused_result));
 void amk_sftp_fs_free(struct amk_sftp_fs *fs);
 

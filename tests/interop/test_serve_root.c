@@ -9,8 +9,10 @@
  * (a command would read and change files outside the root, or write under
  * --read-only), unless `--allow-exec` asks for commands too.
  *
- * (The race that swaps a directory for a symlink while the server walks
- * it is test_sftp_server's, against the same engine and backend.)
+ * The root is opened once, at start-up: swapped for a symlink afterwards,
+ * it still confines new sessions to the original directory. (The race
+ * that swaps a directory for a symlink while the server walks it is
+ * test_sftp_server's, against the same engine and backend.)
  */
 #include "test_helper.h"
 
@@ -396,6 +398,38 @@ test_allow_exec_runs_commands(void **state)
     expect_output("outside");
 }
 
+/*
+ * The root is the directory that was there at start-up: its path renamed
+ * and replaced by a symlink to the outside afterwards (by whoever can
+ * write its parent), new sessions still see the old directory, not the
+ * outside. Before, each session reopened the root by its path.
+ */
+static void
+test_root_swapped_after_start(void **state)
+{
+    char moved[FIXTURE_PATH_MAX + 8];
+    int st, swapped;
+
+    (void)state;
+    start(NULL);
+    snprintf(moved, sizeof(moved), "%s.moved", root);
+    swapped = rename(root, moved) == 0 && symlink(outside, root) == 0;
+    st = swapped ? sftp_batch("ls -1 /\n") : -1;
+    /* put the fixture back before any assertion, for the tests after */
+    (void)unlink(root);
+    if (rename(moved, root) != 0 || !swapped)
+        fail_msg("could not swap %s for a symlink", root);
+    if (st != 0) {
+        show_failure("sftp ls after the swap");
+        fail_msg("sftp failed after the root was swapped");
+    }
+    expect_output("made_by_test");      /* the original root's entries */
+    if (count_output("secret") != 0) {
+        show_failure("the outside was listed");
+        fail_msg("the swapped-in symlink moved the confinement to %s", outside);
+    }
+}
+
 static int
 group_setup(void **state)
 {
@@ -472,6 +506,7 @@ main(void)
         cmocka_unit_test(test_root_refuses_exec_and_shell),
         cmocka_unit_test(test_read_only_refuses_exec_and_shell),
         cmocka_unit_test(test_allow_exec_runs_commands),
+        cmocka_unit_test(test_root_swapped_after_start),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
