@@ -23,13 +23,17 @@
  *   call, or the same one with other arguments) gives the first call up
  *   (its reply is dropped when it comes). amk_sftp_close()
  *   and amk_sftp_free() do not free what a pending call holds until it
- *   is finished or given up, and no memory is lost either way.
+ *   is finished or given up, and no memory is lost either way. A request
+ *   given up holds one of the ::amk_sftp's 256 request slots until its
+ *   reply comes; a call that finds every slot taken waits for such
+ *   replies, as for its own (AMK_EAGAIN), and never fails for it.
  *   amk_sftp_new_client() on a non-blocking client returns AMK_OK at once;
  *   the start-up (channel, subsystem, INIT / VERSION, limits) goes on in
  *   the calls that follow, which answer AMK_EAGAIN until it is done
  *   (amk_sftp_ready() drives it alone).
  * Transfers (amk_sftp_transfer_start_get() and the rest) are objects of
- * their own that several can drive at once on one ::amk_sftp.
+ * their own that several can drive at once on one ::amk_sftp; the calls
+ * above stay usable between their steps (see amk_sftp_transfer_step_all()).
  *
  * Errors: AMK_OK or a negative AMK_E... code. A refusal by the server is
  * not fatal to the ::amk_sftp: AMK_ENOENT (no such file), AMK_EACCES
@@ -381,7 +385,13 @@ AMK_API int amk_sftp_transfer_step(struct amk_sftp_transfer *t) AMK_MUST_CHECK;
  * skipped) on together, sharing the session fairly: each issues one
  * request in turn (round-robin) while it may have more in flight, so
  * none starves. A transfer that fails stops alone (amk_sftp_transfer_result());
- * the others go on. Modes as amk_sftp_transfer_step().
+ * the others go on. Modes as amk_sftp_transfer_step(). The READs and
+ * WRITEs of all transfers on one ::amk_sftp take at most 240 of its 256
+ * request slots (four or more at their full 64 share them), and their
+ * OPEN, FSTAT and CLOSE requests, like the first READ or WRITE of a
+ * transfer with none in flight, at most 252, so a call made between steps
+ * (amk_sftp_stat(), amk_sftp_open(), amk_sftp_close(), amk_sftp_readdir()
+ * ...) is sent at once, never held back by transfers.
  * @return AMK_EAGAIN while any is unfinished; AMK_OK when all are
  *         finished (each with its own result); AMK_EINVAL; a fatal error
  *         of the ::amk_sftp (which also ends them all).

@@ -210,6 +210,28 @@ call_key(uint8_t type, const struct amk_sftp_req *q)
     return h;
 }
 
+/*
+ * Queues request @p type, waiting for a free slot first if need be.
+ * Transfers never hold the last AMK_SFTP_CALL_SLOTS_SPARE slots
+ * (sftp_int.h), so when all are taken, some are held by given-up requests
+ * (calls given up, CLOSEs of orphan handles, pieces of freed transfers),
+ * each freed when its reply comes: waiting for replies frees one, as it
+ * would for any call (AMK_EAGAIN non-blocking; nothing is queued then).
+ */
+static int
+send_in_a_slot(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req, uint32_t *id)
+{
+    int r;
+
+    while ((r = amk_sftpc_send(s->eng, type, req, id)) == AMK_ELIMIT) {
+        if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
+            return r;
+        if ((r = amk_sftp_recv(s)) != AMK_OK)
+            return r;
+    }
+    return r;
+}
+
 int
 amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     struct amk_sftp_reply *rep)
@@ -232,8 +254,10 @@ amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
         if (s->pend_active && amk_sftpc_forget(s->eng, s->pend_id) != AMK_OK)
             return amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a pending request");
         s->pend_active = 0;
-        r = amk_sftpc_send(s->eng, type, req, &id);
-        if (r == AMK_EINVAL || r == AMK_ETOOBIG || r == AMK_ELIMIT || r == AMK_ESTATE)
+        r = send_in_a_slot(s, type, req, &id);
+        if (r == AMK_EAGAIN || s->err != AMK_OK)
+            return r;
+        if (r == AMK_EINVAL || r == AMK_ETOOBIG || r == AMK_ESTATE)
             return amk_error_set(&s->detail, r, "sftp: request not sent");
         if (r != AMK_OK)
             return amk_sftp_fail(s, r, "sftp");

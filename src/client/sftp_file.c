@@ -87,14 +87,10 @@ amk_sftp_close(struct amk_sftp_file *f)
     q.handle_len = f->handle_len;
     if ((r = amk_sftp_call(f->sftp, AMK_SSH_FXP_CLOSE, &q, &rep)) == AMK_EAGAIN)
         return r;       /* call again: f stays */
-    if (r == AMK_OK) {
+    /* no AMK_ELIMIT to handle: with every slot taken amk_sftp_call()
+     * waits for one (transfers always leave some) */
+    if (r == AMK_OK)
         r = amk_sftp_status(f->sftp, &rep, "close");
-    } else if (r == AMK_ELIMIT && f->sftp->err == AMK_OK) {
-        /* every request slot taken by transfers: the CLOSE goes with the
-         * next request rather than never (f is freed either way) */
-        amk_sftpc_close_later(f->sftp->eng, f->handle, f->handle_len);
-        r = AMK_OK;
-    }
     amk_sftp_reply_clear(&rep);
     amk_sftp_xfer_forget_file(f->sftp, f);
     amk_sftp_names_free(f->names, f->n_names);

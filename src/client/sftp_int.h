@@ -45,6 +45,27 @@ struct amk_sftp_stream {
 #define AMK_SFTP_IO_MAX ((size_t)256 * 1024)        /* our largest read or write */
 #define AMK_SFTP_WINDOW_BYTES ((size_t)16 * 1024 * 1024) /* bytes in flight in a transfer */
 
+/*
+ * Request slots transfers leave to others. The READs and WRITEs of
+ * transfers alone could take all AMK_SFTPC_INFLIGHT_MAX of the engine
+ * (four at their cap of 64), and a call made between their steps (stat,
+ * open, close, a listdir's READDIR) would find none: AMK_ELIMIT, which
+ * amiko/sftp.h does not give. So their pipelining stops
+ * AMK_SFTP_XFER_SLOTS_SPARE short of the top and waits for replies there,
+ * as at its own limit; their control requests (OPEN, FSTAT, FSETSTAT,
+ * CLOSE, one per transfer at a time) may use that reserve but for its last
+ * AMK_SFTP_CALL_SLOTS_SPARE. What transfers hold thus never reaches the
+ * top: a call that finds every slot taken knows that the rest are held by
+ * given-up requests, freed as their replies come, and waits for them
+ * (amk_sftp_call()). A transfer with nothing in flight may send one READ
+ * or WRITE as a control request may (sftp_xfer.c, has_room()). 16 leaves
+ * room for a dozen transfers' control requests at once, and is a quarter
+ * of one transfer's cap: fewer than four transfers at full depth never
+ * meet the bound.
+ */
+#define AMK_SFTP_XFER_SLOTS_SPARE 16
+#define AMK_SFTP_CALL_SLOTS_SPARE 4
+
 /* Start-up: INIT sent, then limits@openssh.com asked for, then ready. */
 enum amk_sftp_start {
     AMK_SFTP_START_VERSION = 0,

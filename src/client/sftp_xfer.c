@@ -5,7 +5,9 @@
  *
  * Each transfer keeps up to `limit` READ or WRITE requests in flight,
  * at most `cap` (16 MiB of requests, at most a quarter of the engine's
- * slots). Memory is bounded by the requests in flight.
+ * slots). Memory is bounded by the requests in flight. Together they
+ * leave the engine's last AMK_SFTP_XFER_SLOTS_SPARE slots to control
+ * requests and to calls made between steps (sftp_int.h).
  *
  * The limit paces itself on delay (TCP Vegas's rule, counted in
  * requests): each request's round trip against the shortest seen tells
@@ -530,7 +532,7 @@ send_read(struct amk_sftp_transfer *t, uint64_t off, size_t len)
     return piece_add(t, id, off, len);
 }
 
-/* Whether @p t may send one more READ / WRITE now. */
+/* Whether @p t has one more READ / WRITE to send (room allowing). */
 static int
 can_issue(const struct amk_sftp_transfer *t)
 {
@@ -539,6 +541,21 @@ can_issue(const struct amk_sftp_transfer *t)
     if (is_get(t))
         return t->next < t->end;
     return !t->src_end;
+}
+
+/* Whether the engine has a slot for one more READ / WRITE of @p t: not
+ * one of those kept for control requests and calls (sftp_int.h). With
+ * nothing in flight it may take one as a control request may, so that a
+ * transfer stepped alone while others fill the pipeline (a pread between
+ * steps of transfer objects, whose replies wait for their own steps) still
+ * moves, one request at a time, rather than wait for replies that never
+ * free a slot. */
+static int
+has_room(const struct amk_sftp_transfer *t)
+{
+    size_t spare = t->n == 0 ? AMK_SFTP_CALL_SLOTS_SPARE : AMK_SFTP_XFER_SLOTS_SPARE;
+
+    return amk_sftpc_inflight(t->s->eng) < AMK_SFTPC_INFLIGHT_MAX - spare;
 }
 
 /* Sends one READ or WRITE. AMK_OK (sent, or the source ended);
@@ -681,7 +698,8 @@ got_read(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_re
         return xfail(t, r);
     }
     if (rep->data_len < pc->len && pc->off + rep->data_len < t->end) {
-        /* a short read: ask for the rest at once, and ask less at a time */
+        /* a short read: ask for the rest at once, and ask less at a time
+         * (in the slot of the READ just answered: no room check) */
         t->limit = t->limit / 2 > INFLIGHT_MIN ? t->limit / 2 : INFLIGHT_MIN;
         if ((r = send_read(t, pc->off + rep->data_len, pc->len - rep->data_len)) != AMK_OK) {
             t->hole = min64(t->hole, pc->off + rep->data_len);
@@ -754,6 +772,9 @@ ctl(struct amk_sftp_transfer *t, uint8_t type, const struct amk_sftp_req *q,
 
     memset(rep, 0, sizeof(*rep));
     if (!t->ctl_out) {
+        /* the last slots stay for calls (sftp_int.h): wait for replies */
+        if (amk_sftpc_inflight(t->s->eng) >= AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_CALL_SLOTS_SPARE)
+            return AMK_EAGAIN;
         r = amk_sftpc_send(t->s->eng, type, q, &t->ctl_id);
         if (r == AMK_ELIMIT)
             return AMK_EAGAIN;
@@ -1103,7 +1124,7 @@ pump_and_issue(struct amk_sftp_transfer **ts, size_t n, size_t *rr)
         any = 0;
         for (size_t k = 0; k < n; k++) {
             struct amk_sftp_transfer *t = ts[(*rr + k) % n];
-            if (t == NULL || !can_issue(t))
+            if (t == NULL || !can_issue(t) || !has_room(t))
                 continue;
             if (issue_one(t) != AMK_OK)
                 break;      /* the engine is full (or failed) */

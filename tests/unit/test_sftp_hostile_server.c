@@ -34,7 +34,12 @@ struct hs {
     int closed;                 /* read gives 0 (end of stream) once out is drained */
     int nonblock;               /* read gives AMK_EAGAIN once out is drained */
     uint8_t file[FSIZE];
-    unsigned opens, opendirs, closes, readdirs[8];
+    unsigned opens, opendirs, closes, readdirs[8], stats;
+    /* requests of type hold_type (READ, STAT) kept unanswered until
+     * release_reqs() (DATA replies would not fit in held) */
+    struct { uint8_t type; uint32_t id, len; uint64_t off; } reqs[AMK_SFTPC_INFLIGHT_MAX];
+    size_t n_reqs;
+    uint8_t hold_type;
 };
 
 static size_t
@@ -493,6 +498,177 @@ test_handle_of_given_up_open_is_closed(void **state)
     rm_tree(dir);
 }
 
+/* --- Request slots while transfers fill the pipeline ---------------------- */
+
+/* Answers READ @p id of [@p off, +@p len) of the file as a server does:
+ * what there is of it, or EOF. */
+static void
+r_read(struct hs *h, uint32_t id, uint64_t off, uint32_t len)
+{
+    if (off >= FSIZE)
+        r_status(h, id, 1);
+    else
+        r_data(h, id, h->file + off, FSIZE - off < len ? (size_t)(FSIZE - off) : len, 0);
+}
+
+/* Answers the requests kept back, and keeps no more. */
+static void
+release_reqs(struct hs *h)
+{
+    for (size_t i = 0; i < h->n_reqs; i++) {
+        if (h->reqs[i].type == 5)
+            r_read(h, h->reqs[i].id, h->reqs[i].off, h->reqs[i].len);
+        else
+            r_attrs(h, h->reqs[i].id, 1, 0100644);
+    }
+    h->n_reqs = 0;
+    h->hold_type = 0;
+}
+
+static void
+serve_holds_reqs(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
+{
+    (void)len;
+    if (type == 17)
+        h->stats++;
+    if (type == h->hold_type) {
+        assert_true(h->n_reqs < AMK_SFTPC_INFLIGHT_MAX);
+        h->reqs[h->n_reqs].type = type;
+        h->reqs[h->n_reqs].id = id;
+        if (type == 5) {
+            h->reqs[h->n_reqs].off = get64(b + 10);
+            h->reqs[h->n_reqs].len = get32(b + 18);
+        }
+        h->n_reqs++;
+    } else if (type == 3) {
+        h->opens++;
+        r_handle(h, id, 'f', 0);
+    } else if (type == 8) {
+        r_attrs(h, id, FSIZE, 0100644);
+    } else if (type == 5) {
+        r_read(h, id, get64(b + 10), get32(b + 18));
+    } else if (type == 17) {
+        r_attrs(h, id, 1, 0100644);
+    } else {
+        r_status(h, id, 0);
+    }
+}
+
+/* Transfers that start at 4 READs in flight each (a get's INFLIGHT_START)
+ * and would take every request slot of the engine between them. */
+#define N_FILL (AMK_SFTPC_INFLIGHT_MAX / 4)
+
+/* Fixed: transfers' READs took all AMK_SFTPC_INFLIGHT_MAX slots, and a
+ * stat, open or close made between their steps failed with AMK_ELIMIT,
+ * which amiko/sftp.h does not give for them. */
+static void
+test_calls_find_a_slot_while_transfers_fill_the_pipeline(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_holds_reqs, 1, &s);
+    struct amk_sftp_transfer *ts[N_FILL];
+    struct amk_sftp_file *f = NULL;
+    struct amk_sftp_attrs a;
+    char dir[64], path[96];
+    uint8_t *got = malloc(FSIZE);
+    size_t n_reads;
+    int r;
+    (void)state;
+
+    assert_non_null(got);
+    scratch(dir);
+    h->hold_type = 5;
+    for (size_t i = 0; i < N_FILL; i++) {
+        snprintf(path, sizeof(path), "%s/%zu", dir, i);
+        ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path, 0, &ts[i]));
+    }
+    /* OPEN and FSTAT are answered at once, the READs never: step until
+     * the script has nothing more to say (a step reads once until the
+     * stream first says AMK_EAGAIN), then once more */
+    do {
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step_all(ts, N_FILL));
+    } while (h->out_len > h->out_off);
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step_all(ts, N_FILL));
+    /* between them they took the slots up to the pipeline's bound at least */
+    n_reads = h->n_reqs;
+    assert_true(n_reads >= AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_XFER_SLOTS_SPARE);
+    assert_int_equal(amk_sftpc_inflight(s->eng), n_reads);
+
+    /* calls of one request are sent at once and answered */
+    while ((r = amk_sftp_stat(s, "/x", &a)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    assert_int_equal(h->stats, 1);
+    while ((r = amk_sftp_open(s, "/g", AMK_SFTP_READ, 0, &f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    while ((r = amk_sftp_close(f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    assert_int_equal(h->closes, 1);
+    /* not into the last slots (a transfer with nothing in flight yet may
+     * go past the pipeline's bound, as a control request may); the READs
+     * held stayed held, and the calls' slots are free again */
+    assert_true(n_reads <= AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_CALL_SLOTS_SPARE);
+    assert_int_equal(h->n_reqs, n_reads);
+    assert_int_equal(amk_sftpc_inflight(s->eng), n_reads);
+
+    /* the transfers go on and finish whole */
+    release_reqs(h);
+    while ((r = amk_sftp_transfer_step_all(ts, N_FILL)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    for (size_t i = 0; i < N_FILL; i++) {
+        int fd;
+
+        ASSERT_OK(amk_sftp_transfer_result(ts[i]));
+        amk_sftp_transfer_free(ts[i]);
+        snprintf(path, sizeof(path), "%s/%zu", dir, i);
+        fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, got, FSIZE), FSIZE);
+        close(fd);
+        assert_memory_equal(got, h->file, FSIZE);
+    }
+    assert_int_equal(h->opens, N_FILL + 1);
+    assert_int_equal(h->closes, N_FILL + 1);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+    free(got);
+}
+
+/* Fixed: with every slot held by calls given up (their replies not yet
+ * come), the next call failed with AMK_ELIMIT; it waits for a reply to
+ * free one, as for its own. */
+static void
+test_call_waits_for_slots_held_by_given_up_calls(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_holds_reqs, 1, &s);
+    struct amk_sftp_attrs a;
+    char path[32];
+    int r;
+    (void)state;
+
+    h->hold_type = 17;
+    for (size_t i = 0; i < AMK_SFTPC_INFLIGHT_MAX; i++) {
+        snprintf(path, sizeof(path), "/%zu", i);
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_stat(s, path, &a));  /* gives the last one up */
+    }
+    assert_int_equal(amk_sftpc_inflight(s->eng), AMK_SFTPC_INFLIGHT_MAX);
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_stat(s, "/last", &a));
+    assert_int_equal(h->stats, AMK_SFTPC_INFLIGHT_MAX);     /* not sent yet */
+    release_reqs(h);
+    while ((r = amk_sftp_stat(s, "/last", &a)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    assert_int_equal(h->stats, AMK_SFTPC_INFLIGHT_MAX + 1);
+    assert_int_equal(amk_sftpc_inflight(s->eng), 0);
+    amk_sftp_free(s);
+    hs_free(h);
+}
+
 /* --- Trees: names from the server are not followed --------------------- */
 
 static char victim[128];
@@ -797,6 +973,8 @@ main(void)
         cmocka_unit_test(test_pread_given_up_leaves_buffer_alone),
         cmocka_unit_test(test_listdir_given_up_starts_over),
         cmocka_unit_test(test_handle_of_given_up_open_is_closed),
+        cmocka_unit_test(test_calls_find_a_slot_while_transfers_fill_the_pipeline),
+        cmocka_unit_test(test_call_waits_for_slots_held_by_given_up_calls),
         cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
         cmocka_unit_test(test_tree_get_does_not_write_through_local_symlinks),
         cmocka_unit_test(test_get_preserve_takes_no_setuid),
