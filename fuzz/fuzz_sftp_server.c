@@ -20,6 +20,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Slices of one copy-data stepped before it is abandoned to
+ * amk_sftps_free() (a copy of the fake's sizes could take 2^53). */
+#define STEPS_MAX 64
+
 struct fake_file {
     uint64_t size;
 };
@@ -340,12 +344,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         drain(s);
         /* a copy-data in progress: no input taken until it is done; one
-         * at the end of the input is left to amk_sftps_free() */
-        while (r == AMK_OK && amk_sftps_busy(s) && used < size) {
+         * at the end of the input, or of more than STEPS_MAX slices (the
+         * fake's files can be 2^63 bytes), is left to amk_sftps_free() */
+        for (int steps = 0; r == AMK_OK && amk_sftps_busy(s); steps++) {
             size_t u2 = 0;
 
             if (amk_sftps_input(s, data + used, n - used, &u2) != AMK_OK || u2 != 0)
                 abort();
+            if (used == size || steps == STEPS_MAX)
+                goto out;
             r = amk_sftps_step(s);
             drain(s);
         }
@@ -367,6 +374,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         }
     }
+out:
     amk_sftps_free(s);
     return 0;
 }
