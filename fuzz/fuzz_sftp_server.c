@@ -20,6 +20,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Slices of one copy-data stepped before it is abandoned to
+ * amk_sftps_free() (a copy of the fake's sizes could take 2^53). */
+#define STEPS_MAX 64
+
 struct fake_file {
     uint64_t size;
 };
@@ -224,12 +228,30 @@ f_fsync(void *u, void *fh)
     return 0;
 }
 
+/* copy_data: the range capped at the source's size, at most @p max bytes
+ * "copied" (the target grows) per call, so a copy takes several
+ * amk_sftps_step() calls (cfg.copy_slice is small). */
 static int
-f_copy(void *u, void *from, uint64_t fo, uint64_t len, void *to, uint64_t to_off)
+f_copy(void *u, void *from, void *to, struct amk_sftps_copy *c, uint64_t max)
 {
-    (void)u; (void)fo;
-    return f_pwrite(NULL, to, NULL, len > 1000000 ? 1000000 : (size_t)len, to_off) +
-        (from == NULL);
+    uint64_t size = ((struct fake_file *)from)->size, n;
+    int e;
+
+    (void)u;
+    if (c->from_off == 3000 && max > 0)
+        return EIO;             /* a failure mid-copy (the third slice from 0) */
+    if (c->len == 0 || c->len > size - (c->from_off < size ? c->from_off : size))
+        c->len = c->from_off < size ? size - c->from_off : 0;
+    if (from == to && c->len > 0 && c->from_off < c->to_off + c->len &&
+        c->to_off < c->from_off + c->len)
+        return EINVAL;
+    n = c->len < max ? c->len : max;
+    if ((e = f_pwrite(NULL, to, NULL, (size_t)n, c->to_off)) != 0)
+        return e;
+    c->from_off += n;
+    c->to_off += n;
+    c->len -= n;
+    return 0;
 }
 
 static int
@@ -307,6 +329,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.read_only = (data[0] & 0x40) != 0;
     cfg.out_max = (data[0] & 0x80) ? 64 : 0;
     cfg.max_handles = 4;
+    /* a copy-data of the fake's files (1000 bytes a path character)
+     * takes several steps */
+    cfg.copy_slice = 1500;
     data++;
     size--;
     if (amk_sftps_new(&s, &FAKE, NULL, &cfg) != AMK_OK)
@@ -318,6 +343,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (used > n)
             abort();
         drain(s);
+        /* a copy-data in progress: no input taken until it is done; one
+         * at the end of the input, or of more than STEPS_MAX slices (the
+         * fake's files can be 2^63 bytes), is left to amk_sftps_free() */
+        for (int steps = 0; r == AMK_OK && amk_sftps_busy(s); steps++) {
+            size_t u2 = 0;
+
+            if (amk_sftps_input(s, data + used, n - used, &u2) != AMK_OK || u2 != 0)
+                abort();
+            if (used == size || steps == STEPS_MAX)
+                goto out;
+            r = amk_sftps_step(s);
+            drain(s);
+        }
         if (r != AMK_OK) {
             if (amk_sftps_error(s) != r || amk_sftps_last_error(s)[0] == '\0')
                 abort();
@@ -336,6 +374,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         }
     }
+out:
     amk_sftps_free(s);
     return 0;
 }

@@ -6,7 +6,9 @@
  * received data and answering into the channel within its window.
  * Input is taken only while the engine accepts it (its output is
  * bounded), so a client that does not read its replies stops being read:
- * its window closes and its sends stop.
+ * its window closes and its sends stop. A copy-data is copied one slice
+ * per pump (amk_sftps_step), the connection marked as having more work,
+ * so the loop does not sleep and serves the others between slices.
  */
 #include "server/server_int.h"
 
@@ -206,18 +208,24 @@ send_output(struct srv_sftp *f, int *progress)
     }
 }
 
+/* A failed engine: logged, and no more input. Returns 1. */
+static int
+engine_failed(struct srv_sftp *f)
+{
+    amk_log(&f->c->srv->log, AMK_LOG_INFO, "conn#%llu sftp: %s",
+        (unsigned long long)f->c->id, amk_sftps_last_error(f->e));
+    f->eof = 1;
+    return 1;
+}
+
 /* Feeds @p data; keeps what the engine did not take. 0, or 1 on failure. */
 static int
 feed(struct srv_sftp *f, const uint8_t *data, size_t len)
 {
     size_t used = 0;
 
-    if (amk_sftps_input(f->e, data, len, &used) != AMK_OK) {
-        amk_log(&f->c->srv->log, AMK_LOG_INFO, "conn#%llu sftp: %s",
-            (unsigned long long)f->c->id, amk_sftps_last_error(f->e));
-        f->eof = 1;
-        return 1;
-    }
+    if (amk_sftps_input(f->e, data, len, &used) != AMK_OK)
+        return engine_failed(f);
     if (used < len) {
         uint8_t *p = malloc(len - used);
         if (p == NULL)
@@ -235,7 +243,7 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
 {
     struct amk_conn *conn = f->c->conn;
     size_t taken = 0;
-    int progress = 1;
+    int progress = 1, stepped = 0;
 
     if (amk_conn_channel_poll(conn, f->id) & AMK_CHAN_EV_CLOSED)
         return 1;
@@ -260,6 +268,19 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
         if (f->c->out_full || amk_sftps_wants_output_room(f->e) ||
             amk_sftps_error(f->e) != AMK_OK)
             break;
+        /* a copy-data in progress: one slice per pump, then the others'
+         * turn (*more: the loop comes back without sleeping) */
+        if (amk_sftps_busy(f->e)) {
+            if (stepped) {
+                *more = 1;
+                break;
+            }
+            stepped = 1;
+            if (amk_sftps_step(f->e) != AMK_OK && engine_failed(f))
+                break;
+            progress = 1;
+            continue;
+        }
         if (f->stash_len > 0) {
             uint8_t *p = f->stash;
             size_t n = f->stash_len;
@@ -296,7 +317,8 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
         (void)amk_sftps_output(f->e, &olen);
         /* the client's EOF (or a failed engine) with everything answered:
          * end the channel as sftp-server's exit would */
-        if ((f->eof || amk_sftps_error(f->e) != AMK_OK) && olen == 0 && f->stash_len == 0) {
+        if ((f->eof || amk_sftps_error(f->e) != AMK_OK) && olen == 0 && f->stash_len == 0 &&
+            !amk_sftps_busy(f->e)) {
             (void)!amk_conn_channel_send_exit_status(conn, f->id,
                 amk_sftps_error(f->e) == AMK_OK ? 0 : 1);
             (void)!amk_conn_channel_send_eof(conn, f->id);

@@ -902,72 +902,93 @@ fs_fsync(void *user, void *fh)
     return fsync(((struct fs_file *)fh)->fd) != 0 ? errno : 0;
 }
 
+/* copy-data's checks: the source a regular file (a device or FIFO could
+ * make the copy endless: /dev/zero with length 0) and the range neither
+ * past the source's end nor overlapping itself; caps c->len. 0 or errno. */
 static int
-fs_copy_data(void *user, void *from, uint64_t from_off, uint64_t len, void *to, uint64_t to_off)
+copy_check(int in, int out, struct amk_sftps_copy *c)
 {
-    int in = ((struct fs_file *)from)->fd, out = ((struct fs_file *)to)->fd;
-    uint8_t *buf = NULL;
-    uint64_t left, avail;
     struct stat st, st2;
-    int e = 0, plain = 0;
+    uint64_t avail;
 
-    (void)user;
-    if (from_off > (uint64_t)INT64_MAX || to_off > (uint64_t)INT64_MAX)
+    if (c->from_off > (uint64_t)INT64_MAX || c->to_off > (uint64_t)INT64_MAX)
         return EINVAL;
-    /* Regular files only: a device or FIFO as the source could make the
-     * copy endless (/dev/zero with length 0). */
     if (fstat(in, &st) != 0 || fstat(out, &st2) != 0)
         return errno;
     if (!S_ISREG(st.st_mode))
         return EINVAL;
     /* extensions-00 §7: length 0 copies to the end of the file. Any
-     * length stops there too, at the size the source has now: copying a
-     * file onto its own tail would otherwise feed on what it wrote and
-     * never end. */
-    avail = (uint64_t)st.st_size > from_off ? (uint64_t)st.st_size - from_off : 0;
-    left = len == 0 || len > avail ? avail : len;
+     * length stops there too, at the size the source has now: the engine
+     * checks when the request arrives, so a file copied onto its own tail
+     * does not feed on what the copy wrote and never end. */
+    avail = (uint64_t)st.st_size > c->from_off ? (uint64_t)st.st_size - c->from_off : 0;
+    if (c->len == 0 || c->len > avail)
+        c->len = avail;
     /* The same file with overlapping ranges: refused, as OpenSSH's
      * sftp-server refuses copying onto the same handle (and
      * copy_file_range(2) refuses overlaps). */
-    if (left > 0 && st.st_dev == st2.st_dev && st.st_ino == st2.st_ino &&
-        from_off < to_off + left && to_off < from_off + left)
+    if (c->len > 0 && st.st_dev == st2.st_dev && st.st_ino == st2.st_ino &&
+        c->from_off < c->to_off + c->len && c->to_off < c->from_off + c->len)
         return EINVAL;
-    /* The copy runs inside the server's event loop: bounded per request
-     * (see AMK_SFTPS_COPY_MAX), a longer one is refused before any byte. */
-    if (left > AMK_SFTPS_COPY_MAX)
-        return EFBIG;
-    while (left > 0) {
-        size_t want = left > COPY_CHUNK ? COPY_CHUNK : (size_t)left;
-        ssize_t n;
+    return 0;
+}
 
-        if (!plain) {
-            off_t o1 = (off_t)from_off, o2 = (off_t)to_off;
+/* One chunk of at most @p want bytes: in the kernel (copy_file_range), or
+ * through @p *buf where the kernel cannot (across filesystems...). The
+ * bytes copied in *@p n, 0 at the source's end. 0 or errno. */
+static int
+copy_chunk(void *user, int in, int out, void *to, const struct amk_sftps_copy *c,
+    size_t want, uint8_t **buf, ssize_t *n)
+{
+    off_t o1 = (off_t)c->from_off, o2 = (off_t)c->to_off;
+    int e;
 
-            n = copy_file_range(in, &o1, out, &o2, want, 0);
-            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+    for (;;) {
+        if (*buf == NULL) {
+            *n = copy_file_range(in, &o1, out, &o2, want, 0);
+            if (*n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
                 errno == EOPNOTSUPP)) {
-                plain = 1;
+                if ((*buf = malloc(COPY_CHUNK)) == NULL)
+                    return ENOMEM;
                 continue;
             }
         } else {
-            if (buf == NULL && (buf = malloc(COPY_CHUNK)) == NULL) {
-                e = ENOMEM;
-                break;
-            }
-            n = pread(in, buf, want, (off_t)from_off);
-            if (n > 0 && (e = fs_pwrite(user, to, buf, (size_t)n, to_off)) != 0)
-                break;
+            *n = pread(in, *buf, want, o1);
+            if (*n > 0 && (e = fs_pwrite(user, to, *buf, (size_t)*n, c->to_off)) != 0)
+                return e;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            e = errno;
+        if (*n >= 0)
+            return 0;
+        if (errno != EINTR)
+            return errno;
+    }
+}
+
+/* see copy_data in sftp_server.h: checks, then up to @p max bytes */
+static int
+fs_copy_data(void *user, void *from, void *to, struct amk_sftps_copy *c, uint64_t max)
+{
+    int in = ((struct fs_file *)from)->fd, out = ((struct fs_file *)to)->fd;
+    uint8_t *buf = NULL;
+    uint64_t left;
+    int e;
+
+    if ((e = copy_check(in, out, c)) != 0)
+        return e;
+    left = c->len < max ? c->len : max;
+    while (left > 0) {
+        size_t want = left > COPY_CHUNK ? COPY_CHUNK : (size_t)left;
+        ssize_t n = 0;
+
+        if ((e = copy_chunk(user, in, out, to, c, want, &buf, &n)) != 0)
+            break;
+        if (n == 0) {
+            c->len = 0;         /* the source ended early (it shrank) */
             break;
         }
-        if (n == 0)
-            break;              /* end of the source before @p len bytes */
-        from_off += (uint64_t)n;
-        to_off += (uint64_t)n;
+        c->from_off += (uint64_t)n;
+        c->to_off += (uint64_t)n;
+        c->len -= (uint64_t)n;
         left -= (uint64_t)n;
     }
     free(buf);

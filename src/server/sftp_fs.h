@@ -24,7 +24,8 @@
  * Nothing blocks the caller's loop: files other than regular ones stay
  * non-blocking (a READ with nothing to give fails, or returns what there
  * was), an OPEN refused by a lease fails rather than waiting, and
- * copy-data is bounded (AMK_SFTPS_COPY_MAX).
+ * copy-data goes a slice at a time (AMK_SFTPS_COPY_SLICE), the loop
+ * serving others between slices.
  *
  * Relative paths are taken from the start directory (@p start, default:
  * "/" when confined, the process's working directory otherwise), which is

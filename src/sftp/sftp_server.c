@@ -26,6 +26,16 @@ struct sftps_handle {
     uint8_t kind;
 };
 
+/* The copy-data in progress: its request id, its handles (slot and the
+ * generation it had, checked before each slice) and what is left. */
+struct sftps_copy_job {
+    int active;
+    uint32_t id;
+    struct sftps_handle *from, *to;
+    uint32_t from_gen, to_gen;
+    struct amk_sftps_copy c;
+};
+
 struct amk_sftps {
     const struct amk_sftps_fs_ops *ops;
     void *fs;
@@ -33,12 +43,14 @@ struct amk_sftps {
     int whole_packets;
     size_t out_max;
     uint32_t max_handles;
+    uint64_t copy_slice;
 
     struct amk_buf in;          /* one partial packet (length field included) */
     struct amk_buf out;         /* replies not yet sent */
     struct sftps_handle *handles;
     size_t n_open;
     int started;
+    struct sftps_copy_job copy;
 
     int err;
     char errmsg[256];
@@ -87,6 +99,7 @@ amk_sftps_new(struct amk_sftps **out, const struct amk_sftps_fs_ops *ops, void *
     s->out_max = cfg != NULL && cfg->out_max > 0 ? cfg->out_max : AMK_SFTPS_OUT_DEFAULT;
     s->max_handles = cfg != NULL && cfg->max_handles > 0 ? cfg->max_handles :
         AMK_SFTPS_HANDLES_DEFAULT;
+    s->copy_slice = cfg != NULL && cfg->copy_slice > 0 ? cfg->copy_slice : AMK_SFTPS_COPY_SLICE;
     amk_buf_init(&s->in);
     amk_buf_init(&s->out);
     if ((r = amk_buf_set_max(&s->in, AMK_SFTP_PACKET_MAX + 4)) != AMK_OK ||
@@ -143,6 +156,13 @@ int
 amk_sftps_wants_output_room(const struct amk_sftps *s)
 {
     return amk_buf_len(&s->out) >= s->out_max;
+}
+
+int
+amk_sftps_busy(const struct amk_sftps *s)
+{
+    /* a failed engine has nothing in progress: the stream is to close */
+    return s->copy.active && s->err == AMK_OK;
 }
 
 int
@@ -758,17 +778,90 @@ ext_path(struct amk_buf *in, char *dst, int *e)
     return AMK_OK;
 }
 
+/* --- copy-data (draft-ietf-secsh-filexfer-extensions-00 §7) ---------------- */
+
+/* Ends the copy in progress with the STATUS for @p e. */
+static int
+copy_end(struct amk_sftps *s, int e)
+{
+    struct sftps_copy_job *j = &s->copy;
+
+    j->active = 0;
+    if (e == EINVAL && j->from == j->to)
+        return reply_status(s, j->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
+    return reply_errno(s, j->id, e);
+}
+
+/* One call of the backend's copy_data with up to @p max bytes; ends the
+ * copy on an error, at the end of the range, or when the backend made no
+ * progress (it would never end). */
+static int
+copy_step(struct amk_sftps *s, uint64_t max)
+{
+    struct sftps_copy_job *j = &s->copy;
+    uint64_t before = j->c.len, from_before = j->c.from_off;
+    int e;
+
+    /* Input is paused, so no CLOSE can have freed them; checked anyway,
+     * as the backend must never see a freed handle. */
+    if (j->from->kind != H_FILE || j->from->gen != j->from_gen ||
+        j->to->kind != H_FILE || j->to->gen != j->to_gen) {
+        j->active = 0;
+        return reply_bad_handle(s, j->id);
+    }
+    e = s->ops->copy_data(s->fs, j->from->obj, j->to->obj, &j->c, max);
+    if (e != 0 || j->c.len == 0)
+        return copy_end(s, e);
+    if (max > 0 && j->c.len == before && j->c.from_off == from_before)
+        return copy_end(s, 0);
+    return AMK_OK;
+}
+
+/* A copy is checked when it arrives (regular files, no overlap; the
+ * length fixed at the source's size now) and, unless there is nothing to
+ * copy, left to amk_sftps_step(): input pauses until it is done. */
+static int
+ext_copy_data(struct amk_sftps *s, uint32_t id, struct amk_buf *in)
+{
+    struct sftps_copy_job *j = &s->copy;
+    const uint8_t *hp, *hp2;
+    size_t hl, hl2;
+    int r;
+
+    memset(j, 0, sizeof(*j));
+    /* string read-handle, uint64 read-offset, uint64 read-length, string
+     * write-handle, uint64 write-offset */
+    if ((r = amk_buf_get_string_direct(in, &hp, &hl)) != AMK_OK ||
+        (r = amk_buf_get_u64(in, &j->c.from_off)) != AMK_OK ||
+        (r = amk_buf_get_u64(in, &j->c.len)) != AMK_OK ||
+        (r = amk_buf_get_string_direct(in, &hp2, &hl2)) != AMK_OK ||
+        (r = amk_buf_get_u64(in, &j->c.to_off)) != AMK_OK ||
+        (r = amk_buf_get_end(in)) != AMK_OK)
+        return ext_bad(s, "copy-data", r);
+    if (s->ops->copy_data == NULL)
+        return reply_unsupported(s, id);
+    if ((j->from = handle_find(s, hp, hl, H_FILE)) == NULL ||
+        (j->to = handle_find(s, hp2, hl2, H_FILE)) == NULL)
+        return reply_bad_handle(s, id);
+    if (s->read_only)
+        return reply_read_only(s, id);
+    j->id = id;
+    j->from_gen = j->from->gen;
+    j->to_gen = j->to->gen;
+    j->active = 1;
+    return copy_step(s, 0);
+}
+
 static int
 do_extended(struct amk_sftps *s, const struct amk_sftp_request *q)
 {
     const struct amk_sftps_fs_ops *o = s->ops;
     struct amk_sftp_statvfs st;
-    struct sftps_handle *h, *h2;
+    struct sftps_handle *h;
     struct amk_sftp_attrs a;
     struct amk_buf in;
-    const uint8_t *hp, *hp2;
-    size_t hl, hl2;
-    uint64_t off, len, off2;
+    const uint8_t *hp;
+    size_t hl;
     int r, e = 0;
 
     amk_buf_view(&in, q->data, q->data_len);
@@ -872,33 +965,8 @@ do_extended(struct amk_sftps *s, const struct amk_sftp_request *q)
         s->res[sizeof(s->res) - 1] = '\0';
         return reply_one_name(s, q->id, s->res);
     }
-    if (ext_name_is(q, "copy-data")) {
-        /* draft-ietf-secsh-filexfer-extensions-00 §7: string read-handle,
-         * uint64 read-offset, uint64 read-length, string write-handle,
-         * uint64 write-offset */
-        if ((r = amk_buf_get_string_direct(&in, &hp, &hl)) != AMK_OK ||
-            (r = amk_buf_get_u64(&in, &off)) != AMK_OK ||
-            (r = amk_buf_get_u64(&in, &len)) != AMK_OK ||
-            (r = amk_buf_get_string_direct(&in, &hp2, &hl2)) != AMK_OK ||
-            (r = amk_buf_get_u64(&in, &off2)) != AMK_OK ||
-            (r = amk_buf_get_end(&in)) != AMK_OK)
-            return ext_bad(s, "copy-data", r);
-        if (o->copy_data == NULL)
-            return reply_unsupported(s, q->id);
-        if ((h = handle_find(s, hp, hl, H_FILE)) == NULL ||
-            (h2 = handle_find(s, hp2, hl2, H_FILE)) == NULL)
-            return reply_bad_handle(s, q->id);
-        if (s->read_only)
-            return reply_read_only(s, q->id);
-        e = o->copy_data(s->fs, h->obj, off, len, h2->obj, off2);
-        _Static_assert(AMK_SFTPS_COPY_MAX == (uint64_t)64 * 1024 * 1024, "message below");
-        if (e == EFBIG)
-            return reply_status(s, q->id, AMK_SSH_FX_FAILURE,
-                "copy-data of more than 64 MiB in one request");
-        if (e == EINVAL && h->obj == h2->obj)
-            return reply_status(s, q->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
-        return reply_errno(s, q->id, e);
-    }
+    if (ext_name_is(q, "copy-data"))
+        return ext_copy_data(s, q->id, &in);
     if (ext_name_is(q, "users-groups-by-id@openssh.com")) {
         if (o->user_name == NULL || o->group_name == NULL)
             return reply_unsupported(s, q->id);
@@ -995,7 +1063,7 @@ amk_sftps_input(struct amk_sftps *s, const uint8_t *data, size_t len, size_t *us
     *used = 0;
     if (data == NULL && len > 0)
         return AMK_EINVAL;
-    while (s->err == AMK_OK && !amk_sftps_wants_output_room(s)) {
+    while (s->err == AMK_OK && !amk_sftps_wants_output_room(s) && !s->copy.active) {
         have = amk_buf_len(&s->in);
         if (have > 0) {
             /* finish the packet begun in an earlier call */
@@ -1049,4 +1117,12 @@ amk_sftps_input(struct amk_sftps *s, const uint8_t *data, size_t len, size_t *us
     }
     *used = pos;
     return s->err;
+}
+
+int
+amk_sftps_step(struct amk_sftps *s)
+{
+    if (s->err != AMK_OK || !s->copy.active)
+        return s->err;
+    return copy_step(s, s->copy_slice);
 }

@@ -7,16 +7,25 @@
  *
  * Life: amk_sftps_new(); then, in any order and as often as needed:
  *  - amk_sftps_input(data, len, &used): consumes a prefix of the bytes
- *    received (requests are answered at once). It stops early, with
- *    *used < len, while the output holds cfg.out_max bytes or more
- *    (back-pressure: amk_sftps_wants_output_room() is then 1); the caller
- *    MUST keep the unused bytes and offer them again once it sent some
- *    output. A packet split across calls is buffered inside (one at most);
- *    a complete packet in @p data is handled in place (WRITE data goes to
- *    the backend with no copy).
+ *    received (requests are answered at once, but copy-data). It stops
+ *    early, with *used < len, while the output holds cfg.out_max bytes or
+ *    more (back-pressure: amk_sftps_wants_output_room() is then 1) and
+ *    while a copy-data runs (amk_sftps_busy() is then 1); the caller MUST
+ *    keep the unused bytes and offer them again once it sent some output,
+ *    or once the copy ended. A packet split across calls is buffered
+ *    inside (one at most); a complete packet in @p data is handled in
+ *    place (WRITE data goes to the backend with no copy).
  *  - amk_sftps_output(&len) / amk_sftps_output_consume(n): the reply
  *    bytes. The output never holds more than cfg.out_max plus one reply.
- *  - amk_sftps_free(): closes every handle still open through the backend.
+ *  - amk_sftps_step(): while amk_sftps_busy(), copies the next slice
+ *    (cfg.copy_slice bytes) of the copy-data request in progress, and
+ *    queues its STATUS reply after the last one. A copy-data only checks
+ *    its request when it arrives; the copying is done by these calls, so
+ *    a caller serving several streams in one loop calls it once per turn
+ *    and MUST NOT block waiting for I/O (poll with timeout 0) while some
+ *    engine is busy. No other request of the stream is answered meanwhile.
+ *  - amk_sftps_free(): closes every handle still open through the backend
+ *    (a copy in progress is abandoned: what was copied stays).
  *
  * Errors: a malformed packet, a packet over AMK_SFTP_PACKET_MAX, a request
  * before INIT or a second INIT fail the engine (AMK_EFORMAT,
@@ -43,11 +52,14 @@
 #define AMK_SFTPS_NAME_MAX 1024                    /* longest directory entry name */
 #define AMK_SFTPS_LONGNAME_MAX (AMK_SFTPS_NAME_MAX + 256)
 #define AMK_SFTPS_READDIR_MAX 128                  /* entries per READDIR reply */
-/* Bytes one copy-data request may copy: requests run to completion inside
- * the caller's loop (one thread serves every connection), so a longer copy
- * is refused (FAILURE) rather than stalling the others; a client copies a
- * bigger file in several requests. At ~400 MB/s this is ~0.2 s. */
-#define AMK_SFTPS_COPY_MAX ((uint64_t)64 * 1024 * 1024)
+/* Bytes copy-data copies per amk_sftps_step(). One thread serves every
+ * connection (amk_sftps_step() runs inside the caller's loop), so a copy
+ * of any size goes in slices with the other connections served between
+ * them: 8 MiB is a few milliseconds at page-cache speed (copy_file_range
+ * at 1-4 GB/s), under 0.1 s on a 100 MB/s disk, and few enough steps (ten
+ * for 80 MiB) that the per-slice cost (two fstat, one loop turn) is lost
+ * in the copying. */
+#define AMK_SFTPS_COPY_SLICE ((uint64_t)8 * 1024 * 1024)
 /* uids, and gids, one users-groups-by-id@openssh.com request may name (each
  * is a passwd / group lookup in the caller's loop): more is refused with
  * FAILURE. OpenSSH's sftp asks for the few owners of one listing. */
@@ -58,6 +70,13 @@ struct amk_sftps_dirent {
     char name[AMK_SFTPS_NAME_MAX + 1];
     char longname[AMK_SFTPS_LONGNAME_MAX + 1];    /* as `ls -l` shows it; "" allowed */
     struct amk_sftp_attrs attrs;
+};
+
+/* The range of a copy-data still to copy (see copy_data below). */
+struct amk_sftps_copy {
+    uint64_t from_off;          /* the next byte to read */
+    uint64_t to_off;            /* where it goes */
+    uint64_t len;               /* bytes left (0 before the first call: to the end) */
 };
 
 /*
@@ -107,13 +126,18 @@ struct amk_sftps_fs_ops {
     int (*statvfs)(void *user, const char *path, struct amk_sftp_statvfs *st);
     int (*fstatvfs)(void *user, void *fh, struct amk_sftp_statvfs *st);
     int (*fsync)(void *user, void *fh);
-    /* copy-data: @p len bytes (0: to the end) of @p from at @p from_off
-     * into @p to at @p to_off, never past the end the source has when
-     * the copy starts. EINVAL for the same file with overlapping ranges;
-     * EFBIG, before copying anything, for more than AMK_SFTPS_COPY_MAX
-     * bytes. */
-    int (*copy_data)(void *user, void *from, uint64_t from_off, uint64_t len, void *to,
-        uint64_t to_off);
+    /* copy-data, a slice at a time: copies up to @p max bytes of the
+     * range @p c describes (c->len bytes, 0: to the end, of @p from at
+     * c->from_off into @p to at c->to_off) and moves @p c past them
+     * (offsets up, c->len down). The range never goes past the end the
+     * source has at the call: c->len comes back capped there, and 0 at
+     * the source's end. @p max 0 copies nothing and only checks and caps:
+     * the engine does so when the request arrives (fixing the length at
+     * the source's size then, so a copy onto the file's own tail ends),
+     * then calls again with @p max a slice while c->len > 0. EINVAL for a
+     * source that is not a regular file, or the same file with
+     * overlapping ranges. */
+    int (*copy_data)(void *user, void *from, void *to, struct amk_sftps_copy *c, uint64_t max);
     /* The home directory of @p name ("" for the server's own user) as a
      * path the client can use, in @p out. */
     int (*home)(void *user, const char *name, char *out, size_t cap);
@@ -134,6 +158,7 @@ struct amk_sftps_config {
      * request is then handled in place (no copy of WRITE data). 0: the
      * engine buffers a split packet itself (any chunking works). */
     int whole_packets;
+    uint64_t copy_slice;        /* bytes per amk_sftps_step() (AMK_SFTPS_COPY_SLICE) */
 };
 
 struct amk_sftps;
@@ -155,6 +180,13 @@ const uint8_t *amk_sftps_output(const struct amk_sftps *s, size_t *len);
 int amk_sftps_output_consume(struct amk_sftps *s, size_t n) AMK_SFTP_MUST_CHECK;
 /* 1 while input is paused until output is consumed (back-pressure). */
 int amk_sftps_wants_output_room(const struct amk_sftps *s);
+/* 1 while a copy-data is in progress: input is paused until
+ * amk_sftps_step() finished it. */
+int amk_sftps_busy(const struct amk_sftps *s);
+/* Copies the next slice of the copy-data in progress (nothing when not
+ * busy); after the last one its STATUS reply is in the output. AMK_OK or
+ * the engine's (fatal) error, as amk_sftps_input(). */
+int amk_sftps_step(struct amk_sftps *s) AMK_SFTP_MUST_CHECK;
 /* 1 once the client's INIT was answered. */
 int amk_sftps_started(const struct amk_sftps *s);
 /* Open handles now. */

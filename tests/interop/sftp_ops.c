@@ -166,6 +166,22 @@ sftp_ops_big(struct amk_sftp *s, const struct sftp_ops *o)
     ASSERT_OK(amk_sftp_get(s, remote, back, 0, NULL, NULL));
     assert_true(tf_same(src, remote));
     assert_true(tf_same(src, back));
+    /* copy-data of all of it in one request (length 0): several slices
+     * of amiko's server (AMK_SFTPS_COPY_SLICE) */
+    if (has(s, o, "copy-data")) {
+        struct amk_sftp_file *from = NULL, *to = NULL;
+
+        path_of(o, back, "big.copy");
+        ASSERT_OK(amk_sftp_open(s, remote, AMK_SFTP_READ, 0, &from));
+        ASSERT_OK(amk_sftp_open(s, back, AMK_SFTP_WRITE | AMK_SFTP_CREAT | AMK_SFTP_TRUNC,
+            0600, &to));
+        ASSERT_OK(amk_sftp_copy_data(from, 0, 0, to, 0));
+        ASSERT_OK(amk_sftp_close(to));
+        ASSERT_OK(amk_sftp_close(from));
+        assert_true(tf_same(src, back));
+        unlink(back);
+        path_of(o, back, "big.back");
+    }
     unlink(src);
     unlink(remote);
     unlink(back);

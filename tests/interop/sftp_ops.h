@@ -37,7 +37,8 @@ void sftp_ops_file_handle(struct amk_sftp *s, const struct sftp_ops *o);
  * symlinks, realpath, expand-path, home-directory, posix-rename, hardlink,
  * statvfs, listing, walk. */
 void sftp_ops_paths(struct amk_sftp *s, const struct sftp_ops *o);
-/* 64 MiB put and got back, checksummed. */
+/* 64 MiB put and got back, and copied whole by copy-data where offered,
+ * checksummed. */
 void sftp_ops_big(struct amk_sftp *s, const struct sftp_ops *o);
 
 /* amiko's SFTP client over sshd's subsystem: a session authenticated with

@@ -8,6 +8,7 @@
  */
 #include "test_helper.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -116,32 +117,253 @@ test_fs_copy_data_capped_at_source_end(void **state)
     alarm(0);
 }
 
-/* More than AMK_SFTPS_COPY_MAX in one request: refused before any byte is
- * copied (a sparse source: no disk needed). */
-static void
-test_fs_copy_data_over_cap_refused(void **state)
+/* A file of @p n bytes of a pattern seeded with @p seed; freed by the caller. */
+static uint8_t *
+pattern(size_t n, unsigned seed)
 {
-    char path[400];
-    uint8_t h[256], h2[256];
+    uint8_t *p = malloc(n);
+
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)((i * 31 + seed) ^ (i >> 9));
+    return p;
+}
+
+/* @p path holds exactly @p n bytes equal to @p want. */
+static void
+assert_file_is(const char *path, const uint8_t *want, size_t n)
+{
+    uint8_t *got = malloc(n + 1);
+    int fd = open(path, O_RDONLY);
+
+    assert_non_null(got);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, got, n + 1), (ssize_t)n);
+    close(fd);
+    assert_memory_equal(got, want, n);
+    free(got);
+}
+
+/* Feeds what is queued as one input call, without stepping a copy: the
+ * bytes the engine took. */
+static size_t
+feed_raw(struct srv *t)
+{
+    size_t used = 0;
+
+    ASSERT_OK(amk_sftps_input(t->s, amk_buf_ptr(&t->req), amk_buf_len(&t->req), &used));
+    return used;
+}
+
+/* Sends a copy-data of all of @p h from 0 to @p h2 at 0; it is taken
+ * and left in progress. */
+static void
+copy_begin(struct srv *t, uint32_t id, const uint8_t *h, size_t hl, const uint8_t *h2,
+    size_t hl2)
+{
+    put_copy_data(t, id, h, hl, 0, 0, h2, hl2, 0);
+    assert_int_equal(feed_raw(t), amk_buf_len(&t->req));
+    amk_buf_reset(&t->req);
+    assert_true(amk_sftps_busy(t->s));
+}
+
+static size_t
+output_len(const struct srv *t)
+{
+    size_t len = 0;
+
+    (void)amk_sftps_output(t->s, &len);
+    return len;
+}
+
+#define SMALL_SLICE 4096
+
+/* A copy-data over several slices: one amk_sftps_step() each, no reply
+ * and no other request answered until the last one; then its OK, the
+ * content equal, and the request behind it answered. */
+static void
+test_fs_copy_data_in_slices(void **state)
+{
+    const struct amk_sftps_config cfg = { .copy_slice = SMALL_SLICE };
+    const size_t n = 10 * SMALL_SLICE + 123;
+    struct amk_sftp_reply rep;
+    char src[400], dst[400];
+    uint8_t h[256], h2[256], *data = pattern(n, 7);
+    size_t hl, hl2, used, first, steps = 0;
+    struct srv t;
+
+    (void)state;
+    alarm(TEST_DEADLINE_S);
+    srv_start(&t, 1, &cfg);
+    path_in(&t, t.root, "src", src, sizeof(src));
+    path_in(&t, t.root, "dst", dst, sizeof(dst));
+    write_file(src, data, n);
+    open_file(&t, 1, "/src", AMK_SFTP_READ, h, &hl);
+    open_file(&t, 2, "/dst", AMK_SFTP_WRITE | AMK_SFTP_CREAT, h2, &hl2);
+    put_copy_data(&t, 3, h, hl, 0, 0, h2, hl2, 0);
+    first = amk_buf_len(&t.req);
+    ASSERT_OK(amk_sftp_enc_handle(&t.req, AMK_SSH_FXP_FSTAT, 4, h2, hl2));
+    /* the copy-data is taken, the FSTAT behind it is not */
+    used = feed_raw(&t);
+    assert_int_equal(used, first);
+    ASSERT_OK(amk_buf_consume(&t.req, used));
+    assert_true(amk_sftps_busy(t.s));
+    while (amk_sftps_busy(t.s)) {
+        assert_int_equal(output_len(&t), 0);
+        assert_int_equal(feed_raw(&t), 0);
+        ASSERT_OK(amk_sftps_step(t.s));
+        steps++;
+    }
+    assert_int_equal(steps, (n + SMALL_SLICE - 1) / SMALL_SLICE);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.type, AMK_SSH_FXP_STATUS);
+    assert_int_equal(rep.id, 3);
+    assert_int_equal(rep.status, AMK_SSH_FX_OK);
+    amk_sftp_reply_clear(&rep);
+    assert_int_equal(output_len(&t), 0);
+    assert_file_is(dst, data, n);
+    /* not busy: a step does nothing, and the FSTAT is answered */
+    ASSERT_OK(amk_sftps_step(t.s));
+    assert_int_equal(output_len(&t), 0);
+    flush_req(&t);
+    take_reply(&t, &rep);
+    assert_int_equal(rep.type, AMK_SSH_FXP_ATTRS);
+    assert_int_equal(rep.id, 4);
+    assert_true(rep.attrs.size == n);
+    amk_sftp_reply_clear(&rep);
+    free(data);
+    srv_stop(&t);
+    alarm(0);
+}
+
+/* The length is fixed when the request arrives: a copy onto the file's
+ * own tail (length 0) ends after the original size although the source
+ * grows with every slice, and bytes appended to a source mid-copy are
+ * not copied. */
+static void
+test_fs_copy_data_length_fixed_at_start(void **state)
+{
+    const struct amk_sftps_config cfg = { .copy_slice = SMALL_SLICE };
+    const size_t n = 5 * SMALL_SLICE + 7;
+    char src[400], dst[400];
+    uint8_t h[256], h2[256], *data = pattern(n, 3), *twice = malloc(2 * n);
     size_t hl, hl2;
+    struct srv t;
+    int fd;
+
+    (void)state;
+    alarm(TEST_DEADLINE_S);
+    assert_non_null(twice);
+    srv_start(&t, 1, &cfg);
+    path_in(&t, t.root, "src", src, sizeof(src));
+    path_in(&t, t.root, "dst", dst, sizeof(dst));
+    write_file(src, data, n);
+    open_file(&t, 1, "/src", AMK_SFTP_READ | AMK_SFTP_WRITE, h, &hl);
+    /* onto its own tail, through the same handle */
+    put_copy_data(&t, 2, h, hl, 0, 0, h, hl, n);
+    expect_status(&t, 2, AMK_SSH_FX_OK);
+    memcpy(twice, data, n);
+    memcpy(twice + n, data, n);
+    assert_file_is(src, twice, 2 * n);
+    /* to another file, the source appended to after the first slice */
+    open_file(&t, 3, "/dst", AMK_SFTP_WRITE | AMK_SFTP_CREAT, h2, &hl2);
+    copy_begin(&t, 4, h, hl, h2, hl2);
+    ASSERT_OK(amk_sftps_step(t.s));
+    assert_true(amk_sftps_busy(t.s));
+    fd = open(src, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "more", 4), 4);
+    close(fd);
+    expect_status(&t, 4, AMK_SSH_FX_OK);       /* steps the rest */
+    assert_file_is(dst, twice, 2 * n);
+    free(twice);
+    free(data);
+    srv_stop(&t);
+    alarm(0);
+}
+
+static size_t
+open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    size_t n = 0;
+
+    assert_non_null(d);
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* amk_sftps_free() in the middle of a copy: its handles closed once (no
+ * descriptor left, nothing leaked or used after close under ASan). */
+static void
+test_fs_copy_data_free_mid_copy(void **state)
+{
+    const struct amk_sftps_config cfg = { .copy_slice = SMALL_SLICE };
+    const size_t n = 8 * SMALL_SLICE;
+    char src[400];
+    uint8_t h[256], h2[256], *data = pattern(n, 5);
+    size_t hl, hl2, fds;
+    struct srv t;
+
+    (void)state;
+    alarm(TEST_DEADLINE_S);
+    fds = open_fds();
+    srv_start(&t, 1, &cfg);
+    path_in(&t, t.root, "src", src, sizeof(src));
+    write_file(src, data, n);
+    open_file(&t, 1, "/src", AMK_SFTP_READ, h, &hl);
+    open_file(&t, 2, "/dst", AMK_SFTP_WRITE | AMK_SFTP_CREAT, h2, &hl2);
+    copy_begin(&t, 3, h, hl, h2, hl2);
+    ASSERT_OK(amk_sftps_step(t.s));
+    ASSERT_OK(amk_sftps_step(t.s));
+    assert_true(amk_sftps_busy(t.s));
+    assert_int_equal(amk_sftps_handles(t.s), 2);
+    srv_stop(&t);
+    assert_int_equal(open_fds(), fds);
+    free(data);
+    alarm(0);
+}
+
+/* More than the 64 MiB the engine used to cap one request at, with the
+ * real slice size: a sparse source of 80 MiB copied in ten steps (the
+ * copy reads the holes as zeros; the target is deleted at once). */
+static void
+test_fs_copy_data_over_64_mib(void **state)
+{
+    const off_t size = (off_t)80 * 1024 * 1024;
+    char path[400], dst[400];
+    uint8_t h[256], h2[256];
+    size_t hl, hl2, steps = 0;
     struct srv t;
 
     (void)state;
     alarm(TEST_DEADLINE_S);
     srv_start(&t, 1, NULL);
     path_in(&t, t.root, "sparse", path, sizeof(path));
-    write_file(path, "", 0);
-    assert_int_equal(truncate(path, (off_t)AMK_SFTPS_COPY_MAX + 1), 0);
+    path_in(&t, t.root, "c", dst, sizeof(dst));
+    write_file(path, "head", 4);
+    assert_int_equal(truncate(path, size), 0);
     open_file(&t, 1, "/sparse", AMK_SFTP_READ, h, &hl);
     open_file(&t, 2, "/c", AMK_SFTP_WRITE | AMK_SFTP_CREAT, h2, &hl2);
-    put_copy_data(&t, 3, h, hl, 0, 0, h2, hl2, 0);
-    expect_status(&t, 3, AMK_SSH_FX_FAILURE);
-    path_in(&t, t.root, "c", path, sizeof(path));
-    assert_int_equal(size_of(path), 0);
-    /* exactly the cap (from offset 1) is allowed */
-    put_copy_data(&t, 4, h, hl, 1, 0, h2, hl2, 0);
-    expect_status(&t, 4, AMK_SSH_FX_OK);
-    assert_int_equal(size_of(path), (off_t)AMK_SFTPS_COPY_MAX);
+    copy_begin(&t, 3, h, hl, h2, hl2);
+    while (amk_sftps_busy(t.s)) {
+        ASSERT_OK(amk_sftps_step(t.s));
+        steps++;
+    }
+    assert_int_equal(steps, (size_t)(size / (off_t)AMK_SFTPS_COPY_SLICE));
+    expect_status(&t, 3, AMK_SSH_FX_OK);
+    assert_int_equal(size_of(dst), size);
+    {
+        char head[4];
+        int fd = open(dst, O_RDONLY);
+
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, head, sizeof(head)), 4);
+        assert_memory_equal(head, "head", 4);
+        close(fd);
+    }
     srv_stop(&t);
     alarm(0);
 }
@@ -419,7 +641,10 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fs_copy_data_onto_itself_refused),
         cmocka_unit_test(test_fs_copy_data_capped_at_source_end),
-        cmocka_unit_test(test_fs_copy_data_over_cap_refused),
+        cmocka_unit_test(test_fs_copy_data_in_slices),
+        cmocka_unit_test(test_fs_copy_data_length_fixed_at_start),
+        cmocka_unit_test(test_fs_copy_data_free_mid_copy),
+        cmocka_unit_test(test_fs_copy_data_over_64_mib),
         cmocka_unit_test(test_fs_confined_no_setid_no_chown),
         cmocka_unit_test(test_fs_unconfined_keeps_setid),
         cmocka_unit_test(test_fs_read_char_device_returns),

@@ -155,8 +155,15 @@ main(int argc, char **argv)
          * engine takes whole packets only (cfg.whole_packets), so WRITE
          * data goes from this buffer to the file with no copy.
          */
+        /* a copy-data in progress: a slice per round, the replies before
+         * it sent and input read meanwhile (poll does not wait) */
+        if (amk_sftps_busy(s) && amk_sftps_step(s) != AMK_OK) {
+            fprintf(stderr, "amiko-sftp-server: %s\n", amk_sftps_last_error(s));
+            eof = 1;
+            ist = iend = 0;
+        }
         o = amk_sftps_output(s, &olen);
-        if (iend > ist && olen == 0 && amk_sftps_error(s) == AMK_OK) {
+        if (iend > ist && olen == 0 && !amk_sftps_busy(s) && amk_sftps_error(s) == AMK_OK) {
             r = amk_sftps_input(s, in + ist, iend - ist, &used);
             ist += used;
             if (ist == iend)
@@ -177,14 +184,14 @@ main(int argc, char **argv)
         want_in = !eof && iend < IN_CAP && amk_sftps_error(s) == AMK_OK;
         /* done: nothing to send and nothing more can come (an incomplete
          * packet at the end of input is dropped, as OpenSSH does) */
-        if (!want_in && olen == 0)
+        if (!want_in && olen == 0 && !amk_sftps_busy(s))
             break;
         p[0].fd = want_in ? STDIN_FILENO : -1;
         p[0].events = POLLIN;
         p[1].fd = olen > 0 ? STDOUT_FILENO : -1;
         p[1].events = POLLOUT;
         p[0].revents = p[1].revents = 0;
-        if (poll(p, 2, -1) < 0) {
+        if (poll(p, 2, amk_sftps_busy(s) ? 0 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "amiko-sftp-server: poll: %s\n", strerror(errno));

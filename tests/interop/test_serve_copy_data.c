@@ -1,0 +1,293 @@
+/*
+ * Interop: OpenSSH's sftp `cp` (one copy-data request, length 0: to the
+ * end) against `amiko serve` for files past the 64 MiB one request was
+ * once capped at. The server copies in slices (AMK_SFTPS_COPY_SLICE) and
+ * serves the other connections between them.
+ *
+ * - cp of an 80 MiB file: the copy equals the source (SHA-256).
+ * - a second session served while a copy runs, and a connection that
+ *   drops mid-copy: cp of an 8 TiB sparse file to /dev/null (reading its
+ *   holes takes minutes), with the server's read count (/proc/PID/io
+ *   rchar) showing the copy going: a second sftp session is served
+ *   meanwhile, the copy goes on after it, stops once the copying client's
+ *   ssh is killed (the connection drops), and the server still serves. No
+ *   timing is assumed beyond "8 TiB is not copied within the test" (each
+ *   wait is for an event, bounded).
+ */
+#include "test_helper.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "file_util.h"
+#include "io/wait.h"
+#include "proc_util.h"
+#include "serve_fixture.h"
+
+#define RUN_MS 40000            /* one client run, generous for ASan on 2 loaded cores */
+#define WAIT_MS 20000           /* for the copy to be seen going, or stopping */
+#define MIB ((uint64_t)1024 * 1024)
+#define BIG_SIZE (80 * MIB)
+#define HUGE_SIZE ((off_t)8 << 40)   /* 8 TiB: minutes even at 25 GB/s */
+/* Server reads that prove the 1 TiB copy is running: no other request of
+ * these tests reads anywhere near this much. */
+#define COPY_SEEN (256 * MIB)
+
+static struct serve_fixture fx;
+static char out_path[FIXTURE_PATH_MAX], work[FIXTURE_PATH_MAX];
+
+static void
+show_failure(const char *what)
+{
+    char *o = serve_slurp(out_path, NULL);
+
+    fprintf(stderr, "%s\n--- sftp output ---\n%s\n", what, o);
+    free(o);
+    serve_fixture_dump_log(&fx, 3000);
+}
+
+/* The argv of `sftp -b FILE` holding @p batch (file @p name in the
+ * fixture directory). */
+static void
+sftp_argv(struct serve_argv *a, const char *name, const char *batch)
+{
+    char bfile[FIXTURE_PATH_MAX];
+
+    serve_fixture_path(&fx, name, bfile, sizeof(bfile));
+    assert_int_equal(serve_write_file(bfile, batch, strlen(batch)), 0);
+    serve_argv_client(a, &fx, SFTP_PATH, NULL);
+    serve_argv_add(a, "-b");
+    serve_argv_add(a, bfile);
+    serve_argv_add(a, fx.dest);
+}
+
+/* sftp -b @p batch; output to out_path; its exit status. */
+static int
+sftp_batch(const char *batch)
+{
+    struct serve_argv a;
+
+    sftp_argv(&a, "batch", batch);
+    return serve_run(&fx, a.v, NULL, out_path, out_path, NULL, RUN_MS);
+}
+
+/* Bytes the server process has read so far (rchar: files and sockets). */
+static uint64_t
+server_rchar(void)
+{
+    char path[64], *s, *p;
+    unsigned long long v = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/io", (int)fx.pid);
+    s = proc_slurp(path, NULL);
+    assert_non_null(s);
+    p = strstr(s, "rchar: ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + 7, "%llu", &v), 1);
+    free(s);
+    return (uint64_t)v;
+}
+
+/* 1 while @p pid has not exited (it is not reaped here). */
+static int
+running(pid_t pid)
+{
+    siginfo_t si;
+
+    memset(&si, 0, sizeof(si));
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
+}
+
+/* Kills @p pid's children (sftp's ssh: its connection drops) and @p pid. */
+static void
+kill_client(pid_t pid)
+{
+    char path[96], *s, *p, *end;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    s = proc_slurp(path, NULL);
+    assert_non_null(s);
+    for (p = s; *p != '\0'; p = end) {
+        long c = strtol(p, &end, 10);
+
+        if (end == p)
+            break;
+        assert_int_equal(kill((pid_t)c, SIGKILL), 0);
+    }
+    free(s);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+}
+
+/* Waits until the server read @p bytes more than @p base; fails when
+ * @p client (if > 0) ends first or after WAIT_MS. */
+static void
+wait_reads(uint64_t base, uint64_t bytes, pid_t client, const char *what)
+{
+    int64_t deadline = amk_io_deadline(WAIT_MS);
+
+    while (server_rchar() - base < bytes) {
+        if (client > 0 && !running(client)) {
+            show_failure(what);
+            fail_msg("%s: the copying sftp ended (exit %d)", what, proc_wait(client, 0));
+        }
+        if (amk_io_remaining_ms(deadline) == 0) {
+            show_failure(what);
+            fail_msg("%s: the server read only %llu bytes in %d ms", what,
+                (unsigned long long)(server_rchar() - base), WAIT_MS);
+        }
+        usleep(10000);
+    }
+}
+
+/* Waits until the server's reads stop (under 1 MiB in 200 ms). */
+static void
+wait_reads_stop(const char *what)
+{
+    int64_t deadline = amk_io_deadline(WAIT_MS);
+    uint64_t a = server_rchar(), b;
+
+    for (;;) {
+        usleep(200000);
+        b = server_rchar();
+        if (b - a < MIB)
+            return;
+        if (amk_io_remaining_ms(deadline) == 0) {
+            serve_fixture_dump_log(&fx, 3000);
+            fail_msg("%s: the server still reads (%llu bytes in 200 ms)", what,
+                (unsigned long long)(b - a));
+        }
+        a = b;
+    }
+}
+
+/* OpenSSH's `cp` of 80 MiB: one copy-data, length 0. */
+static void
+test_cp_80_mib(void **state)
+{
+    char src[FIXTURE_PATH_MAX + 16], dst[FIXTURE_PATH_MAX + 16], batch[4 * FIXTURE_PATH_MAX];
+
+    (void)state;
+    snprintf(src, sizeof(src), "%s/big", work);
+    snprintf(dst, sizeof(dst), "%s/big.copy", work);
+    tf_make(src, BIG_SIZE, 80);
+    snprintf(batch, sizeof(batch), "cp %s %s\n", src, dst);
+    if (sftp_batch(batch) != 0) {
+        show_failure("sftp cp");
+        fail_msg("sftp cp of 80 MiB failed");
+    }
+    assert_true(tf_same(src, dst));
+    assert_int_equal(unlink(src), 0);
+    assert_int_equal(unlink(dst), 0);
+}
+
+/* A second session while a copy runs; the copying client killed mid-copy. */
+static void
+test_cp_serves_others_and_stops_with_client(void **state)
+{
+    char huge[FIXTURE_PATH_MAX + 16], small[FIXTURE_PATH_MAX + 16];
+    char got[FIXTURE_PATH_MAX + 16], batch[4 * FIXTURE_PATH_MAX];
+    struct serve_argv a;
+    uint64_t base;
+    pid_t cp;
+    int to = -1, from = -1, rc;
+
+    (void)state;
+    snprintf(huge, sizeof(huge), "%s/huge", work);
+    snprintf(small, sizeof(small), "%s/small", work);
+    snprintf(got, sizeof(got), "%s/small.got", work);
+    tf_write(huge, "", 0);
+    assert_int_equal(truncate(huge, HUGE_SIZE), 0);
+    tf_make(small, 100000, 7);
+    base = server_rchar();
+    snprintf(batch, sizeof(batch), "cp %s /dev/null\n", huge);
+    sftp_argv(&a, "batch_cp", batch);
+    cp = serve_spawn(&fx, a.v, &to, &from, out_path, NULL);
+    assert_true(cp > 0);
+    close(to);
+    /* the copy is under way: the server reads the holes */
+    wait_reads(base, COPY_SEEN, cp, "before the second session");
+    snprintf(batch, sizeof(batch), "ls -l %s\nget %s %s\n", work, small, got);
+    {
+        char out2[FIXTURE_PATH_MAX];
+        struct serve_argv b;
+
+        serve_fixture_path(&fx, "second.out", out2, sizeof(out2));
+        sftp_argv(&b, "batch2", batch);
+        rc = serve_run(&fx, b.v, NULL, out2, out2, NULL, RUN_MS);
+        if (rc != 0) {
+            char *o = serve_slurp(out2, NULL);
+
+            fprintf(stderr, "second session:\n%s\n", o);
+            free(o);
+            fail_msg("the second session failed (%d)", rc);
+        }
+    }
+    assert_true(tf_same(small, got));
+    /* ... and the copy still runs after it: it was served meanwhile */
+    wait_reads(server_rchar(), COPY_SEEN, cp, "after the second session");
+    /* the connection drops mid-copy: the copy stops, the server serves on */
+    kill_client(cp);
+    assert_int_equal(proc_wait(cp, RUN_MS), 128 + SIGKILL);
+    close(from);
+    wait_reads_stop("after the copying client was killed");
+    snprintf(batch, sizeof(batch), "ls %s\n", work);
+    if (sftp_batch(batch) != 0) {
+        show_failure("sftp ls after the kill");
+        fail_msg("the server does not serve after a client left mid-copy");
+    }
+    assert_int_equal(unlink(huge), 0);
+}
+
+static int
+group_setup(void **state)
+{
+    static const char *const peers[] = { SSH_PATH, SFTP_PATH, SSH_KEYGEN_PATH };
+
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+        if (access(peers[i], X_OK) != 0) {
+            fprintf(stderr, "skipped: %s is not installed\n", peers[i]);
+            exit(FIXTURE_SKIP);
+        }
+    }
+    if (access(AMIKO_PATH, X_OK) != 0) {
+        fprintf(stderr, "%s is not built\n", AMIKO_PATH);
+        return -1;
+    }
+    if (serve_fixture_init(&fx) != 0)
+        return -1;
+    serve_fixture_path(&fx, "client.out", out_path, sizeof(out_path));
+    serve_fixture_work_path(&fx, "files", work, sizeof(work));
+    if (mkdir(work, 0755) != 0)
+        return -1;
+    return serve_fixture_start(&fx, SERVE_HK_ED25519, NULL);
+}
+
+/* serve exits 0 on SIGTERM, with nothing from a sanitizer in its log
+ * (the copy abandoned mid-way freed everything). */
+static int
+group_teardown(void **state)
+{
+    int rc = serve_fixture_stop(&fx), bad = serve_fixture_log_count(&fx, "Sanitizer", NULL);
+
+    (void)state;
+    if (rc != 0 || bad)
+        serve_fixture_dump_log(&fx, 6000);
+    serve_fixture_cleanup(&fx);
+    return rc != 0 || bad ? -1 : 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cp_80_mib),
+        cmocka_unit_test(test_cp_serves_others_and_stops_with_client),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
