@@ -41,9 +41,11 @@
  * not empty), AMK_ENOTSUP (the server does not support the operation);
  * amk_sftp_last_error() then gives the server's message and
  * amk_sftp_last_status() its SSH_FX_* code. A malformed or unexpected
- * reply (AMK_EPROTO, AMK_EFORMAT, AMK_ETRUNCATED, AMK_ETOOBIG) and
- * failures of the stream below (AMK_ECLOSED, AMK_EIO, AMK_ETIMEOUT) are
- * fatal: every later call returns the same code.
+ * reply (AMK_EPROTO, AMK_EFORMAT, AMK_ETRUNCATED, AMK_ETOOBIG, and
+ * AMK_ELIMIT for a VERSION or attributes with more extensions than we
+ * keep; AMK_EVERSION for a server that does not speak version 3) and
+ * failures of the stream below (AMK_ECLOSED, AMK_EIO,
+ * AMK_ETIMEOUT) are fatal: every later call returns the same code.
  *
  * One ::amk_sftp and its files are used by one thread at a time.
  */
