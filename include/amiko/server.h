@@ -102,7 +102,8 @@ enum amk_server_limit {
     AMK_SERVER_MAX_STARTUPS_FULL,
     /** Session channels open at once per connection (sshd MaxSessions); default 10, at most 64. */
     AMK_SERVER_MAX_SESSIONS,
-    /** Close a connection that sent nothing for this long; default 0 (off). */
+    /** Close a connection that sent nothing for this long (an SFTP copy-data
+     *  running for it counts as activity); default 0 (off). */
     AMK_SERVER_IDLE_TIMEOUT_MS,
     /** Send keepalive@openssh.com after this long without input (sshd ClientAliveInterval); default 0 (off). */
     AMK_SERVER_CLIENT_ALIVE_INTERVAL_MS,

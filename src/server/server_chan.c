@@ -328,11 +328,29 @@ app_pump(struct amk_server_channel *ch, int *more)
     return 0;
 }
 
+/* Moves @p ch (if still there) to the end of @p c's channels: the one
+ * whose copy-data slice was copied goes last next turn, so that the
+ * connection's copies take turns (one slice per turn in all). */
+static void
+chan_to_back(struct srv_conn *c, const struct amk_server_channel *ch)
+{
+    for (size_t i = 0; i + 1 < c->n_chans; i++) {
+        if (c->chans[i] == ch) {
+            struct amk_server_channel *t = c->chans[i];
+
+            memmove(&c->chans[i], &c->chans[i + 1], (c->n_chans - i - 1) * sizeof(c->chans[0]));
+            c->chans[c->n_chans - 1] = t;
+            return;
+        }
+    }
+}
+
 int
 amk_srv_chans_pump(struct srv_conn *c)
 {
     struct pollfd fds[SRV_CHAN_FDS_MAX];
     size_t n = amk_srv_chans_pollfds(c, fds, SRV_CHAN_FDS_MAX);
+    const struct amk_server_channel *copier = NULL;
     int more = 0, r;
 
     /* epoll only woke us: the revents come from here */
@@ -349,11 +367,16 @@ amk_srv_chans_pump(struct srv_conn *c)
                 return -1;
             done = amk_srv_chan_done(ch->sc);
             break;
-        case SRV_CHAN_SFTP:
+        case SRV_CHAN_SFTP: {
+            int stepped = c->copy_stepped;
+
             if ((r = amk_srv_sftp_pump(ch->sftp, &more)) < 0)
                 return -1;
             done = r == 1;
+            if (!stepped && c->copy_stepped && !done)
+                copier = ch;
             break;
+        }
         case SRV_CHAN_APP:
             done = app_pump(ch, &more);
             break;
@@ -365,6 +388,8 @@ amk_srv_chans_pump(struct srv_conn *c)
         }
         i++;
     }
+    if (copier != NULL)
+        chan_to_back(c, copier);
     return more;
 }
 

@@ -491,6 +491,7 @@ amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write)
 
     (void)can_write;
     c->more = 0;
+    c->copy_stepped = 0;
     if (c->closing) {
         if (write_some(c) != 0 || !amk_transport_wants_write(c->t) ||
             now >= c->closing_deadline) {

@@ -151,6 +151,7 @@ struct srv_conn {
     uint64_t deadline;          /* the earliest of them; UINT64_MAX none */
     int more;                   /* work left for another turn */
     int out_full;               /* a channel stopped at SRV_OUT_SOFT this round */
+    int copy_stepped;           /* an SFTP copy-data slice was copied this turn */
     int ev_in;                  /* epoll saw the socket readable */
     struct srv_conn *ready_next;
     int in_ready;

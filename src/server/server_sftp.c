@@ -243,7 +243,7 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
 {
     struct amk_conn *conn = f->c->conn;
     size_t taken = 0;
-    int progress = 1, stepped = 0;
+    int progress = 1;
 
     if (amk_conn_channel_poll(conn, f->id) & AMK_CHAN_EV_CLOSED)
         return 1;
@@ -268,14 +268,18 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
         if (f->c->out_full || amk_sftps_wants_output_room(f->e) ||
             amk_sftps_error(f->e) != AMK_OK)
             break;
-        /* a copy-data in progress: one slice per pump, then the others'
-         * turn (*more: the loop comes back without sleeping) */
+        /* a copy-data in progress: one slice per connection and turn,
+         * whichever of its channels copies (amk_srv_chans_pump lets them
+         * take turns), then the other connections' turn (*more: the loop
+         * comes back without sleeping). The copy is work the client asked
+         * for: the idle timeout does not run meanwhile. */
         if (amk_sftps_busy(f->e)) {
-            if (stepped) {
+            if (f->c->copy_stepped) {
                 *more = 1;
                 break;
             }
-            stepped = 1;
+            f->c->copy_stepped = 1;
+            f->c->last_input_ms = amk_srv_now_ms();
             if (amk_sftps_step(f->e) != AMK_OK && engine_failed(f))
                 break;
             progress = 1;

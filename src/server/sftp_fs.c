@@ -946,8 +946,10 @@ copy_chunk(void *user, int in, int out, void *to, const struct amk_sftps_copy *c
     for (;;) {
         if (*buf == NULL) {
             *n = copy_file_range(in, &o1, out, &o2, want, 0);
-            if (*n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                errno == EOPNOTSUPP)) {
+            /* 0 is the end of the source, or a filesystem that copies
+             * nothing this way (some FUSE and virtual ones): pread tells */
+            if (*n == 0 || (*n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                errno == EOPNOTSUPP))) {
                 if ((*buf = malloc(COPY_CHUNK)) == NULL)
                     return ENOMEM;
                 continue;
@@ -1080,8 +1082,10 @@ fs_root_real(struct amk_sftp_fs *fs)
     ssize_t n;
 
     proc_path(fs->root_fd, pp, sizeof(pp));
-    if ((n = readlink(pp, fs->root_real, sizeof(fs->root_real) - 1)) < 0)
+    if ((n = readlink(pp, fs->root_real, sizeof(fs->root_real))) < 0)
         return errno;
+    if ((size_t)n == sizeof(fs->root_real))
+        return ENAMETOOLONG;    /* maybe cut short: no prefix to trust */
     fs->root_real[n] = '\0';
     return fs->root_real[0] == '/' ? 0 : ENOENT;
 }

@@ -780,14 +780,16 @@ ext_path(struct amk_buf *in, char *dst, int *e)
 
 /* --- copy-data (draft-ietf-secsh-filexfer-extensions-00 §7) ---------------- */
 
-/* Ends the copy in progress with the STATUS for @p e. */
+/* Ends the copy in progress with the STATUS for @p e (@p checking: from
+ * the check made when the request arrived, where EINVAL with one handle
+ * for both ends means an overlap). */
 static int
-copy_end(struct amk_sftps *s, int e)
+copy_end(struct amk_sftps *s, int e, int checking)
 {
     struct sftps_copy_job *j = &s->copy;
 
     j->active = 0;
-    if (e == EINVAL && j->from == j->to)
+    if (checking && e == EINVAL && j->from == j->to)
         return reply_status(s, j->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
     return reply_errno(s, j->id, e);
 }
@@ -811,9 +813,10 @@ copy_step(struct amk_sftps *s, uint64_t max)
     }
     e = s->ops->copy_data(s->fs, j->from->obj, j->to->obj, &j->c, max);
     if (e != 0 || j->c.len == 0)
-        return copy_end(s, e);
+        return copy_end(s, e, max == 0);
+    /* no progress and no error: the copy is not done and never would be */
     if (max > 0 && j->c.len == before && j->c.from_off == from_before)
-        return copy_end(s, 0);
+        return copy_end(s, EIO, 0);
     return AMK_OK;
 }
 

@@ -13,6 +13,9 @@
  *   ssh is killed (the connection drops), and the server still serves. No
  *   timing is assumed beyond "8 TiB is not copied within the test" (each
  *   wait is for an event, bounded).
+ * - the server runs with IdleTimeout=3: a copy is work the client asked
+ *   for, so the copying connection, silent while it waits for the reply,
+ *   outlives the idle timeout (the copy goes on past IDLE_WAIT_MS).
  */
 #include "test_helper.h"
 
@@ -32,9 +35,11 @@
 #define MIB ((uint64_t)1024 * 1024)
 #define BIG_SIZE (80 * MIB)
 #define HUGE_SIZE ((off_t)8 << 40)   /* 8 TiB: minutes even at 25 GB/s */
-/* Server reads that prove the 1 TiB copy is running: no other request of
+/* Server reads that prove the 8 TiB copy is running: no other request of
  * these tests reads anywhere near this much. */
 #define COPY_SEEN (256 * MIB)
+#define IDLE_TIMEOUT "3"        /* seconds, the server's IdleTimeout */
+#define IDLE_WAIT_MS 4500       /* longer than it: the copy outlives it */
 
 static struct serve_fixture fx;
 static char out_path[FIXTURE_PATH_MAX], work[FIXTURE_PATH_MAX];
@@ -228,6 +233,16 @@ test_cp_serves_others_and_stops_with_client(void **state)
     assert_true(tf_same(small, got));
     /* ... and the copy still runs after it: it was served meanwhile */
     wait_reads(server_rchar(), COPY_SEEN, cp, "after the second session");
+    /* ... and past the idle timeout, the copying client silent all along */
+    for (int64_t d = amk_io_deadline(IDLE_WAIT_MS); amk_io_remaining_ms(d) > 0;) {
+        if (!running(cp)) {
+            show_failure("past the idle timeout");
+            fail_msg("the copying sftp ended (exit %d): the idle timeout cut the copy",
+                proc_wait(cp, 0));
+        }
+        usleep(50000);
+    }
+    wait_reads(server_rchar(), COPY_SEEN, cp, "past the idle timeout");
     /* the connection drops mid-copy: the copy stops, the server serves on */
     kill_client(cp);
     assert_int_equal(proc_wait(cp, RUN_MS), 128 + SIGKILL);
@@ -264,7 +279,11 @@ group_setup(void **state)
     serve_fixture_work_path(&fx, "files", work, sizeof(work));
     if (mkdir(work, 0755) != 0)
         return -1;
-    return serve_fixture_start(&fx, SERVE_HK_ED25519, NULL);
+    {
+        static const char *const args[] = { "-o", "IdleTimeout=" IDLE_TIMEOUT, NULL };
+
+        return serve_fixture_start(&fx, SERVE_HK_ED25519, args);
+    }
 }
 
 /* serve exits 0 on SIGTERM, with nothing from a sanitizer in its log
