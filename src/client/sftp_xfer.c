@@ -56,6 +56,7 @@
 #define RATE_WEIGHT 0.25            /* of a new sample: about the last 1-2 s */
 #define PROGRESS_EVERY_S 0.05       /* the object callback's pace */
 #define SLOT_MASK (AMK_SFTPC_INFLIGHT_MAX - 1)
+#define CAP_MAX (AMK_SFTPC_INFLIGHT_MAX / 4) /* a transfer's most requests in flight */
 
 enum xkind {
     XK_GET,         /* remote file to local file */
@@ -86,6 +87,12 @@ struct piece {
     size_t ahead;                   /* in flight then, itself included */
 };
 
+/* The rest of a short read, not yet asked for. */
+struct range {
+    uint64_t off;
+    size_t len;
+};
+
 struct amk_sftp_transfer {
     struct amk_sftp *s;
     enum xkind kind;
@@ -109,6 +116,13 @@ struct amk_sftp_transfer {
     size_t piece_len;
     uint64_t start, next, end, total, done;
     uint64_t hole;                  /* get: data before it is contiguous */
+    /* get: rests of short reads that found no request slot free (another
+     * request may take the one their READ freed: an orphan's CLOSE, see
+     * ask_rest()). They are asked for before new ranges from `next`. Each
+     * comes from a READ in flight, and none is asked for from `next` while
+     * one waits, so rests and READs together never number more than `cap`. */
+    struct range rest[CAP_MAX];
+    size_t n_rest;
     double rtt_min;                 /* the shortest request round trip; 0 */
     double paced_at;                /* when the limit last moved once queued */
     int queue_seen;                 /* a queue showed (growth slows) */
@@ -322,6 +336,10 @@ clean_end(const struct amk_sftp_transfer *t)
     if (t->err != AMK_OK || t->result != AMK_OK) {
         for (size_t i = 0; i < t->n; i++)
             e = min64(e, t->pieces[i].off);
+        /* the rests of short reads too: kept until the end, never asked
+         * for once @p t failed (can_issue()) */
+        for (size_t i = 0; i < t->n_rest; i++)
+            e = min64(e, t->rest[i].off);
         e = min64(e, t->next);
     }
     return e;
@@ -539,7 +557,7 @@ can_issue(const struct amk_sftp_transfer *t)
     if (t->result != AMK_EAGAIN || t->state != XS_RUN || t->err != AMK_OK || t->n >= t->limit)
         return 0;
     if (is_get(t))
-        return t->next < t->end;
+        return t->n_rest > 0 || t->next < t->end;
     return !t->src_end;
 }
 
@@ -558,6 +576,24 @@ has_room(const struct amk_sftp_transfer *t)
     return amk_sftpc_inflight(t->s->eng) < AMK_SFTPC_INFLIGHT_MAX - spare;
 }
 
+/* Asks again for the lowest rest of a short read (the local file fills
+ * from the front: a failure cuts off as little as it can). A rest past
+ * an end found since is asked for all the same: the server says EOF. */
+static int
+issue_rest(struct amk_sftp_transfer *t)
+{
+    size_t lo = 0;
+    int r;
+
+    for (size_t i = 1; i < t->n_rest; i++)
+        if (t->rest[i].off < t->rest[lo].off)
+            lo = i;
+    if ((r = send_read(t, t->rest[lo].off, t->rest[lo].len)) != AMK_OK)
+        return r;
+    t->rest[lo] = t->rest[--t->n_rest];
+    return AMK_OK;
+}
+
 /* Sends one READ or WRITE. AMK_OK (sent, or the source ended);
  * AMK_EAGAIN (the engine is full); a fatal error. */
 static int
@@ -571,6 +607,8 @@ issue_one(struct amk_sftp_transfer *t)
     int r;
 
     if (is_get(t)) {
+        if (t->n_rest > 0)
+            return issue_rest(t);
         if (t->end - t->next < want)
             want = (size_t)(t->end - t->next);
         if ((r = send_read(t, t->next, want)) != AMK_OK)
@@ -654,6 +692,28 @@ pace(struct amk_sftp_transfer *t, const struct piece *pc)
     }
 }
 
+/* Asks for [@p off, +@p len), the rest of a short read, at once in the
+ * slot its READ freed (no room check: that slot was ours). The engine may
+ * have given that slot to an orphan's CLOSE first (amk_sftpc_send()) while
+ * given-up calls hold the others: then the rest waits in t->rest for
+ * issue_one(), which asks for it before any new range. */
+static int
+ask_rest(struct amk_sftp_transfer *t, uint64_t off, size_t len)
+{
+    int r = send_read(t, off, len);
+
+    if (r == AMK_EAGAIN && t->n_rest < CAP_MAX) {   /* always room: see t->rest */
+        t->rest[t->n_rest].off = off;
+        t->rest[t->n_rest++].len = len;
+        return AMK_OK;
+    }
+    if (r != AMK_OK) {
+        t->hole = min64(t->hole, off);
+        return xfail(t, r == AMK_EAGAIN ? AMK_EINTERNAL : r);
+    }
+    return AMK_OK;
+}
+
 /* The reply to READ piece @p pc of a get. */
 static int
 got_read(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_reply *rep)
@@ -698,16 +758,11 @@ got_read(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_re
         return xfail(t, r);
     }
     if (rep->data_len < pc->len && pc->off + rep->data_len < t->end) {
-        /* a short read: ask for the rest at once, and ask less at a time
-         * (in the slot of the READ just answered: no room check) */
+        /* a short read: ask less at a time, and ask for the rest */
         t->limit = t->limit / 2 > INFLIGHT_MIN ? t->limit / 2 : INFLIGHT_MIN;
-        if ((r = send_read(t, pc->off + rep->data_len, pc->len - rep->data_len)) != AMK_OK) {
-            t->hole = min64(t->hole, pc->off + rep->data_len);
-            return xfail(t, r == AMK_EAGAIN ? AMK_EINTERNAL : r);
-        }
-    } else {
-        pace(t, pc);
+        return ask_rest(t, pc->off + rep->data_len, pc->len - rep->data_len);
     }
+    pace(t, pc);
     return AMK_OK;
 }
 
@@ -887,8 +942,8 @@ go_run(struct amk_sftp_transfer *t)
     cap = AMK_SFTP_WINDOW_BYTES / t->piece_len;
     if (cap < INFLIGHT_MIN)
         cap = INFLIGHT_MIN;
-    if (cap > AMK_SFTPC_INFLIGHT_MAX / 4)
-        cap = AMK_SFTPC_INFLIGHT_MAX / 4;
+    if (cap > CAP_MAX)
+        cap = CAP_MAX;
     t->cap = cap;
     /* a put starts low: its limit grows only while no queue shows */
     t->limit = get ? INFLIGHT_START : INFLIGHT_MIN;
@@ -1012,6 +1067,8 @@ advance(struct amk_sftp_transfer *t)
     case XS_RUN:
         if ((r = take_replies(t)) != AMK_OK)
             return r;
+        /* can_issue() counts the rests of short reads still to ask for;
+         * once @p t failed, clean_end() cuts the file before them */
         if (t->n > 0 || can_issue(t))
             return AMK_EAGAIN;
         /* everything answered and nothing more to ask */

@@ -34,7 +34,7 @@ struct hs {
     int closed;                 /* read gives 0 (end of stream) once out is drained */
     int nonblock;               /* read gives AMK_EAGAIN once out is drained */
     uint8_t file[FSIZE];
-    unsigned opens, opendirs, closes, readdirs[8], stats;
+    unsigned opens, opendirs, closes, readdirs[8], stats, reads;
     /* requests of type hold_type (READ, STAT) kept unanswered until
      * release_reqs() (DATA replies would not fit in held) */
     struct { uint8_t type; uint32_t id, len; uint64_t off; } reqs[AMK_SFTPC_INFLIGHT_MAX];
@@ -531,6 +531,8 @@ serve_holds_reqs(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size
     (void)len;
     if (type == 17)
         h->stats++;
+    if (type == 5)
+        h->reads++;
     if (type == h->hold_type) {
         assert_true(h->n_reqs < AMK_SFTPC_INFLIGHT_MAX);
         h->reqs[h->n_reqs].type = type;
@@ -667,6 +669,147 @@ test_call_waits_for_slots_held_by_given_up_calls(void **state)
     assert_int_equal(amk_sftpc_inflight(s->eng), 0);
     amk_sftp_free(s);
     hs_free(h);
+}
+
+/* --- A short read whose rest finds no request slot ---------------------- */
+
+#define SHORT 1000          /* bytes of the short answer to the READ at 0 */
+
+/* Answers the held READ at @p off with its first @p n bytes only. */
+static void
+release_short(struct hs *h, uint64_t off, size_t n)
+{
+    for (size_t i = 0; i < h->n_reqs; i++) {
+        if (h->reqs[i].type == 5 && h->reqs[i].off == off) {
+            assert_true(n < h->reqs[i].len);
+            r_data(h, h->reqs[i].id, h->file + off, n, 0);
+            h->reqs[i] = h->reqs[--h->n_reqs];
+            return;
+        }
+    }
+    fail_msg("no READ at %llu held", (unsigned long long)off);
+}
+
+/* Steps @p ts until the script has nothing more to say, then once more. */
+static void
+step_until_quiet(struct hs *h, struct amk_sftp_transfer **ts, size_t n)
+{
+    do {
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step_all(ts, n));
+    } while (h->out_len > h->out_off);
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step_all(ts, n));
+}
+
+/*
+ * A get of /f to @p local whose READ at 0 is answered short when no
+ * request slot is free for its rest: its four READs held, a second get
+ * (four READs held too) freed, given-up stats holding every other slot,
+ * and the second get's CLOSE queued by the engine for want of one. That
+ * CLOSE takes the slot the short READ frees before the rest can.
+ */
+static struct amk_sftp_transfer *
+get_short_read_without_slot(struct hs *h, struct amk_sftp *s, const char *dir)
+{
+    struct amk_sftp_transfer *ts[2];
+    struct amk_sftp_attrs a;
+    char path[96];
+
+    h->hold_type = 5;
+    snprintf(path, sizeof(path), "%s/out", dir);
+    ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path, 0, &ts[0]));
+    snprintf(path, sizeof(path), "%s/other", dir);
+    ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path, 0, &ts[1]));
+    step_until_quiet(h, ts, 2);
+    assert_int_equal(h->n_reqs, 8);
+    h->hold_type = 17;
+    for (size_t i = 0; amk_sftpc_inflight(s->eng) < AMK_SFTPC_INFLIGHT_MAX; i++) {
+        snprintf(path, sizeof(path), "/%zu", i);
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_stat(s, path, &a));  /* gives the last one up */
+    }
+    amk_sftp_transfer_free(ts[1]);
+    assert_int_equal(h->closes, 0);
+    release_short(h, 0, SHORT);
+    step_until_quiet(h, ts, 1);
+    /* the CLOSE went in the slot the READ freed, and the rest is not asked
+     * for yet: given-up stats hold the slots, and the get waits for them */
+    assert_int_equal(h->closes, 1);
+    assert_int_equal(h->reads, 8);
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_result(ts[0]));
+    return ts[0];
+}
+
+/* Frees get @p t, asserts that it left the first @p n bytes of the
+ * script's file in @p dir/out, and frees the rest. */
+static void
+short_read_end(struct hs *h, struct amk_sftp *s, struct amk_sftp_transfer *t, const char *dir,
+    size_t n)
+{
+    uint8_t *got = malloc(FSIZE + 1);
+    char path[96];
+    struct stat st;
+    int fd;
+
+    assert_non_null(got);
+    amk_sftp_transfer_free(t);
+    snprintf(path, sizeof(path), "%s/out", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, n);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, got, FSIZE + 1), n);
+    close(fd);
+    assert_memory_equal(got, h->file, n);
+    free(got);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
+/* Fixed: the rest of a short read was sent in "the slot of the READ just
+ * answered", which the engine had given to an orphan's CLOSE while
+ * given-up calls held the others; the get failed with AMK_EINTERNAL. */
+static void
+test_get_short_read_waits_for_a_slot(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_holds_reqs, 1, &s);
+    struct amk_sftp_transfer *t;
+    char dir[64];
+    int r;
+    (void)state;
+
+    scratch(dir);
+    t = get_short_read_without_slot(h, s, dir);
+    /* the stats' replies free the slots: the rest is asked for, first */
+    release_reqs(h);
+    while ((r = amk_sftp_transfer_step(t)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    short_read_end(h, s, t, dir, FSIZE);
+}
+
+/* A get that ends with the rest of a short read still to ask for keeps
+ * only what came before it: the stream ends, or the get is given up. */
+static void
+test_get_short_read_rest_bounds_the_prefix(void **state)
+{
+    (void)state;
+    for (int drop = 0; drop <= 1; drop++) {
+        struct amk_sftp *s = NULL;
+        struct hs *h = hs_new(serve_holds_reqs, 1, &s);
+        struct amk_sftp_transfer *t;
+        char dir[64];
+
+        scratch(dir);
+        t = get_short_read_without_slot(h, s, dir);
+        if (drop) {
+            h->nonblock = 0;
+            h->closed = 1;
+            ASSERT_AMK(AMK_ECLOSED, amk_sftp_transfer_step(t));
+        }
+        /* the data at 32 KiB and on is not taken past the missing rest */
+        short_read_end(h, s, t, dir, SHORT);
+    }
 }
 
 /* --- Trees: names from the server are not followed --------------------- */
@@ -975,6 +1118,8 @@ main(void)
         cmocka_unit_test(test_handle_of_given_up_open_is_closed),
         cmocka_unit_test(test_calls_find_a_slot_while_transfers_fill_the_pipeline),
         cmocka_unit_test(test_call_waits_for_slots_held_by_given_up_calls),
+        cmocka_unit_test(test_get_short_read_waits_for_a_slot),
+        cmocka_unit_test(test_get_short_read_rest_bounds_the_prefix),
         cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
         cmocka_unit_test(test_tree_get_does_not_write_through_local_symlinks),
         cmocka_unit_test(test_get_preserve_takes_no_setuid),
