@@ -392,8 +392,10 @@ AMK_API int amk_sftp_transfer_step(struct amk_sftp_transfer *t) AMK_MUST_CHECK;
  * request slots (four or more at their full 64 share them), and their
  * OPEN, FSTAT and CLOSE requests, like the first READ or WRITE of a
  * transfer with none in flight, at most 252, so a call made between steps
- * (amk_sftp_stat(), amk_sftp_open(), amk_sftp_close(), amk_sftp_readdir()
- * ...) is sent at once, never held back by transfers.
+ * (amk_sftp_stat(), amk_sftp_open(), amk_sftp_close(), amk_sftp_readdir(),
+ * and amk_sftp_pread(), amk_sftp_get() and the other calls that run a
+ * transfer of their own ...) is sent at once, never held back by
+ * transfers.
  * @return AMK_EAGAIN while any is unfinished; AMK_OK when all are
  *         finished (each with its own result); AMK_EINVAL; a fatal error
  *         of the ::amk_sftp (which also ends them all).

@@ -561,6 +561,18 @@ can_issue(const struct amk_sftp_transfer *t)
     return !t->src_end;
 }
 
+/* The slots @p t leaves free for its next control request, or its next
+ * READ / WRITE with nothing in flight. A transfer object leaves those kept
+ * for calls (sftp_int.h). The transfer of a call (get, put, pread,
+ * pwrite: s->pend_xfer) is that call, and may use them: transfer objects
+ * can hold every other slot, their replies unread until they are stepped,
+ * and it would wait for ever. Any other call gives it up first. */
+static size_t
+spare_for_one(const struct amk_sftp_transfer *t)
+{
+    return t->s->pend_xfer == t ? 0 : AMK_SFTP_CALL_SLOTS_SPARE;
+}
+
 /* Whether the engine has a slot for one more READ / WRITE of @p t: not
  * one of those kept for control requests and calls (sftp_int.h). With
  * nothing in flight it may take one as a control request may, so that a
@@ -571,7 +583,7 @@ can_issue(const struct amk_sftp_transfer *t)
 static int
 has_room(const struct amk_sftp_transfer *t)
 {
-    size_t spare = t->n == 0 ? AMK_SFTP_CALL_SLOTS_SPARE : AMK_SFTP_XFER_SLOTS_SPARE;
+    size_t spare = t->n == 0 ? spare_for_one(t) : AMK_SFTP_XFER_SLOTS_SPARE;
 
     return amk_sftpc_inflight(t->s->eng) < AMK_SFTPC_INFLIGHT_MAX - spare;
 }
@@ -828,7 +840,7 @@ ctl(struct amk_sftp_transfer *t, uint8_t type, const struct amk_sftp_req *q,
     memset(rep, 0, sizeof(*rep));
     if (!t->ctl_out) {
         /* the last slots stay for calls (sftp_int.h): wait for replies */
-        if (amk_sftpc_inflight(t->s->eng) >= AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_CALL_SLOTS_SPARE)
+        if (amk_sftpc_inflight(t->s->eng) >= AMK_SFTPC_INFLIGHT_MAX - spare_for_one(t))
             return AMK_EAGAIN;
         r = amk_sftpc_send(t->s->eng, type, q, &t->ctl_id);
         if (r == AMK_ELIMIT)

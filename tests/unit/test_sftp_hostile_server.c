@@ -640,6 +640,65 @@ test_calls_find_a_slot_while_transfers_fill_the_pipeline(void **state)
     free(got);
 }
 
+/* Fixed: a pread (a transfer run by one call) made while transfer objects
+ * held every slot but the calls' never sent its READ (AMK_EAGAIN for
+ * ever): it is a call, and may use those slots. */
+static void
+test_pread_finds_a_slot_while_transfers_hold_the_rest(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_holds_reqs, 1, &s);
+    struct amk_sftp_transfer *ts[N_FILL + 16];
+    struct amk_sftp_file *f = NULL;
+    const size_t held = AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_CALL_SLOTS_SPARE;
+    uint8_t buf[100];
+    char dir[64], path[96];
+    size_t nt = 0, n_reads, got = 0;
+    int r;
+    (void)state;
+
+    scratch(dir);
+    while ((r = amk_sftp_open(s, "/g", AMK_SFTP_READ, 0, &f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    h->hold_type = 5;
+    /* gets, their READs all held, until they hold every slot they may */
+    while (amk_sftpc_inflight(s->eng) < held) {
+        assert_true(nt < N_FILL + 16);
+        snprintf(path, sizeof(path), "%s/%zu", dir, nt);
+        ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path, 0, &ts[nt++]));
+        do {
+            ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step_all(ts, nt));
+        } while (h->out_len > h->out_off);
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step_all(ts, nt));
+    }
+    assert_int_equal(amk_sftpc_inflight(s->eng), held);
+    n_reads = h->n_reqs;
+    /* the pread's READ is sent (and held like the rest) */
+    for (int i = 0; i < 100 && h->n_reqs == n_reads; i++)
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_pread(f, buf, sizeof(buf), 1000, &got));
+    assert_int_equal(h->n_reqs, n_reads + 1);
+    release_reqs(h);
+    while ((r = amk_sftp_pread(f, buf, sizeof(buf), 1000, &got)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    assert_int_equal(got, sizeof(buf));
+    assert_memory_equal(buf, h->file + 1000, sizeof(buf));
+    while ((r = amk_sftp_transfer_step_all(ts, nt)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    for (size_t i = 0; i < nt; i++) {
+        ASSERT_OK(amk_sftp_transfer_result(ts[i]));
+        amk_sftp_transfer_free(ts[i]);
+    }
+    while ((r = amk_sftp_close(f)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
 /* Fixed: with every slot held by calls given up (their replies not yet
  * come), the next call failed with AMK_ELIMIT; it waits for a reply to
  * free one, as for its own. */
@@ -1118,6 +1177,7 @@ main(void)
         cmocka_unit_test(test_handle_of_given_up_open_is_closed),
         cmocka_unit_test(test_calls_find_a_slot_while_transfers_fill_the_pipeline),
         cmocka_unit_test(test_call_waits_for_slots_held_by_given_up_calls),
+        cmocka_unit_test(test_pread_finds_a_slot_while_transfers_hold_the_rest),
         cmocka_unit_test(test_get_short_read_waits_for_a_slot),
         cmocka_unit_test(test_get_short_read_rest_bounds_the_prefix),
         cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
