@@ -34,6 +34,8 @@ struct sftps_copy_job {
     struct sftps_handle *from, *to;
     uint32_t from_gen, to_gen;
     struct amk_sftps_copy c;
+    uint64_t asked;             /* the length asked for (0: to the end) */
+    uint64_t start;             /* c.from_off when the request came */
 };
 
 struct amk_sftps {
@@ -791,6 +793,11 @@ copy_end(struct amk_sftps *s, int e, int checking)
     j->active = 0;
     if (checking && e == EINVAL && j->from == j->to)
         return reply_status(s, j->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
+    /* A length the source did not have (past its end when the request
+     * came, or it shrank since): what there was is copied, and the answer
+     * is EOF, as OpenSSH's sftp-server gives. Length 0 (to the end) is OK. */
+    if (e == 0 && j->asked != 0 && j->c.from_off - j->start < j->asked)
+        return reply_status(s, j->id, AMK_SSH_FX_EOF, "End of file");
     return reply_errno(s, j->id, e);
 }
 
@@ -849,6 +856,8 @@ ext_copy_data(struct amk_sftps *s, uint32_t id, struct amk_buf *in)
     if (s->read_only)
         return reply_read_only(s, id);
     j->id = id;
+    j->asked = j->c.len;
+    j->start = j->c.from_off;
     j->from_gen = j->from->gen;
     j->to_gen = j->to->gen;
     j->active = 1;

@@ -93,7 +93,9 @@ test_fs_copy_data_onto_itself_refused(void **state)
     alarm(0);
 }
 
-/* A length past the source's end copies to that end only. */
+/* A length past the source's end copies to that end only, and answers
+ * EOF as OpenSSH's sftp-server does; a length that ends at the end, or
+ * 0 (to the end), answers OK. */
 static void
 test_fs_copy_data_capped_at_source_end(void **state)
 {
@@ -110,9 +112,16 @@ test_fs_copy_data_capped_at_source_end(void **state)
     open_file(&t, 1, "/a", AMK_SFTP_READ, h, &hl);
     open_file(&t, 2, "/b", AMK_SFTP_WRITE | AMK_SFTP_CREAT, h2, &hl2);
     put_copy_data(&t, 3, h, hl, 4, UINT64_MAX, h2, hl2, 0);
-    expect_status(&t, 3, AMK_SSH_FX_OK);
+    expect_status(&t, 3, AMK_SSH_FX_EOF);
     path_in(&t, t.root, "b", path, sizeof(path));
     assert_int_equal(size_of(path), 6);
+    put_copy_data(&t, 4, h, hl, 2, 8, h2, hl2, 10);
+    expect_status(&t, 4, AMK_SSH_FX_OK);
+    put_copy_data(&t, 5, h, hl, 10, 1, h2, hl2, 20);   /* at the end: nothing */
+    expect_status(&t, 5, AMK_SSH_FX_EOF);
+    put_copy_data(&t, 6, h, hl, 10, 0, h2, hl2, 20);
+    expect_status(&t, 6, AMK_SSH_FX_OK);
+    assert_int_equal(size_of(path), 18);
     srv_stop(&t);
     alarm(0);
 }
