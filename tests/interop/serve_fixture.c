@@ -45,6 +45,23 @@ serve_fixture_available(void)
     return access(AMIKO_PATH, X_OK) == 0 && access(SSH_KEYGEN_PATH, X_OK) == 0;
 }
 
+int
+serve_fixture_need(const char *const *peers, size_t n)
+{
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t i = 0; i < n; i++) {
+        if (access(peers[i], X_OK) != 0) {
+            fprintf(stderr, "skipped: %s is not installed\n", peers[i]);
+            exit(FIXTURE_SKIP);
+        }
+    }
+    if (access(AMIKO_PATH, X_OK) != 0) {
+        fprintf(stderr, "%s is not built\n", AMIKO_PATH);
+        return -1;
+    }
+    return 0;
+}
+
 void
 serve_fixture_path(const struct serve_fixture *f, const char *name, char *out, size_t cap)
 {

@@ -77,6 +77,11 @@ struct serve_fixture {
 /* 1 when the amiko binary and ssh-keygen exist. */
 int serve_fixture_available(void);
 
+/* A test program's start: SIGPIPE ignored; exits with FIXTURE_SKIP when
+ * one of the @p n programs @p peers (OpenSSH's clients...) is missing;
+ * -1 when amiko itself is not built (a failure, not a skip), else 0. */
+int serve_fixture_need(const char *const *peers, size_t n);
+
 /* Makes the directory, keys and files. 0 or -1 (reason on stderr). */
 int serve_fixture_init(struct serve_fixture *f);
 

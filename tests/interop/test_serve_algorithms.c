@@ -413,11 +413,8 @@ static int
 group_setup(void **state)
 {
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    if (access(AMIKO_PATH, X_OK) != 0) {
-        fprintf(stderr, "%s is not built\n", AMIKO_PATH);
+    if (serve_fixture_need(NULL, 0) != 0)
         return -1;
-    }
     if (serve_fixture_init(&fx) != 0)
         return -1;
     serve_fixture_path(&fx, "client.out", out_path, sizeof(out_path));

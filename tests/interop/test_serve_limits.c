@@ -224,13 +224,8 @@ group_setup(void **state)
         "/usr/bin/prlimit" };
 
     (void)state;
-    signal(SIGPIPE, SIG_IGN);
-    for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
-        if (access(peers[i], X_OK) != 0) {
-            fprintf(stderr, "skipped: %s is not installed\n", peers[i]);
-            exit(FIXTURE_SKIP);
-        }
-    }
+    if (serve_fixture_need(peers, sizeof(peers) / sizeof(peers[0])) != 0)
+        return -1;
     if (serve_fixture_init(&fx) != 0)
         return -1;
     serve_fixture_path(&fx, "client.out", out_path, sizeof(out_path));
