@@ -38,6 +38,8 @@
 /* Server reads that prove the 8 TiB copy is running: no other request of
  * these tests reads anywhere near this much. */
 #define COPY_SEEN (256 * MIB)
+/* Bytes each of two copies on one connection must reach (they take turns) */
+#define TURNS_SEEN (64 * MIB)
 #define IDLE_TIMEOUT "3"        /* seconds, the server's IdleTimeout */
 #define IDLE_WAIT_MS 4500       /* longer than it: the copy outlives it */
 
@@ -55,18 +57,25 @@ show_failure(const char *what)
 }
 
 /* The argv of `sftp -b FILE` holding @p batch (file @p name in the
- * fixture directory). */
+ * fixture directory), with the ssh options @p first (may be NULL). */
 static void
-sftp_argv(struct serve_argv *a, const char *name, const char *batch)
+sftp_argv_opts(struct serve_argv *a, const char *name, const char *batch,
+    const char *const *first)
 {
     char bfile[FIXTURE_PATH_MAX];
 
     serve_fixture_path(&fx, name, bfile, sizeof(bfile));
     assert_int_equal(serve_write_file(bfile, batch, strlen(batch)), 0);
-    serve_argv_client(a, &fx, SFTP_PATH, NULL);
+    serve_argv_client(a, &fx, SFTP_PATH, first);
     serve_argv_add(a, "-b");
     serve_argv_add(a, bfile);
     serve_argv_add(a, fx.dest);
+}
+
+static void
+sftp_argv(struct serve_argv *a, const char *name, const char *batch)
+{
+    sftp_argv_opts(a, name, batch, NULL);
 }
 
 /* sftp -b @p batch; output to out_path; its exit status. */
@@ -106,10 +115,14 @@ running(pid_t pid)
     return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
 }
 
-/* Kills @p pid's children (sftp's ssh: its connection drops) and @p pid. */
+/* Kills @p pid's children (sftp's ssh: its connection drops) and @p pid,
+ * and reaps it: killed, or ended by itself (255) on seeing its ssh die
+ * first. */
 static void
 kill_client(pid_t pid)
 {
+    int st;
+
     char path[96], *s, *p, *end;
 
     snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
@@ -123,7 +136,10 @@ kill_client(pid_t pid)
         assert_int_equal(kill((pid_t)c, SIGKILL), 0);
     }
     free(s);
-    assert_int_equal(kill(pid, SIGKILL), 0);
+    (void)kill(pid, SIGKILL);
+    st = proc_wait(pid, RUN_MS);
+    if (st != 128 + SIGKILL && st != 255)
+        fail_msg("sftp %d ended with %d, not killed", (int)pid, st);
 }
 
 /* Waits until the server read @p bytes more than @p base; fails when
@@ -245,7 +261,6 @@ test_cp_serves_others_and_stops_with_client(void **state)
     wait_reads(server_rchar(), COPY_SEEN, cp, "past the idle timeout");
     /* the connection drops mid-copy: the copy stops, the server serves on */
     kill_client(cp);
-    assert_int_equal(proc_wait(cp, RUN_MS), 128 + SIGKILL);
     close(from);
     wait_reads_stop("after the copying client was killed");
     snprintf(batch, sizeof(batch), "ls %s\n", work);
@@ -254,6 +269,90 @@ test_cp_serves_others_and_stops_with_client(void **state)
         fail_msg("the server does not serve after a client left mid-copy");
     }
     assert_int_equal(unlink(huge), 0);
+}
+
+/* The size of @p path, 0 when it does not exist yet. */
+static uint64_t
+size_or_0(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Two copies on one connection (two sftp sessions over an OpenSSH
+ * control master) take turns: one slice per connection and turn, the
+ * channel that copied going last next turn, so both go on (without the
+ * turns, the first channel in the list would copy alone). */
+static void
+test_two_copies_on_one_connection_take_turns(void **state)
+{
+    char ctl_opt[FIXTURE_PATH_MAX + 32], src[2][FIXTURE_PATH_MAX + 16];
+    char dst[2][FIXTURE_PATH_MAX + 16], batch[4 * FIXTURE_PATH_MAX], name[16];
+    const char *const master_opts[] = { "ControlMaster=yes", ctl_opt, NULL };
+    const char *const mux_opts[] = { "ControlMaster=no", ctl_opt, NULL };
+    struct serve_argv a;
+    struct stat st;
+    pid_t master, cp[2];
+    int to, from_master, from[2];
+    int64_t deadline;
+
+    (void)state;
+    snprintf(ctl_opt, sizeof(ctl_opt), "ControlPath=%s/ctl", work);
+    serve_argv_client(&a, &fx, SSH_PATH, master_opts);
+    serve_argv_add(&a, "-N");
+    serve_argv_add(&a, fx.dest);
+    master = serve_spawn(&fx, a.v, &to, &from_master, out_path, NULL);
+    assert_true(master > 0);
+    close(to);
+    deadline = amk_io_deadline(WAIT_MS);
+    while (stat(ctl_opt + strlen("ControlPath="), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        if (!running(master) || amk_io_remaining_ms(deadline) == 0) {
+            show_failure("control master");
+            fail_msg("the ssh control master did not start");
+        }
+        usleep(20000);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(src[i], sizeof(src[i]), "%s/huge%d", work, i);
+        snprintf(dst[i], sizeof(dst[i]), "%s/huge%d.copy", work, i);
+        tf_write(src[i], "", 0);
+        assert_int_equal(truncate(src[i], HUGE_SIZE), 0);
+        snprintf(batch, sizeof(batch), "cp %s %s\n", src[i], dst[i]);
+        snprintf(name, sizeof(name), "batch_mux%d", i);
+        sftp_argv_opts(&a, name, batch, mux_opts);
+        cp[i] = serve_spawn(&fx, a.v, &to, &from[i], out_path, NULL);
+        assert_true(cp[i] > 0);
+        close(to);
+    }
+    /* both copies grow, neither waits for the other to end */
+    deadline = amk_io_deadline(WAIT_MS);
+    while (size_or_0(dst[0]) < TURNS_SEEN || size_or_0(dst[1]) < TURNS_SEEN) {
+        for (int i = 0; i < 2; i++) {
+            if (!running(cp[i])) {
+                show_failure("two copies");
+                fail_msg("copy %d's sftp ended (exit %d)", i, proc_wait(cp[i], 0));
+            }
+        }
+        if (amk_io_remaining_ms(deadline) == 0) {
+            show_failure("two copies");
+            fail_msg("after %d ms the copies are %llu and %llu bytes: one starves", WAIT_MS,
+                (unsigned long long)size_or_0(dst[0]), (unsigned long long)size_or_0(dst[1]));
+        }
+        usleep(10000);
+    }
+    for (int i = 0; i < 2; i++) {
+        kill_client(cp[i]);
+        close(from[i]);
+    }
+    assert_int_equal(kill(master, SIGTERM), 0);
+    (void)proc_wait(master, RUN_MS);
+    close(from_master);
+    wait_reads_stop("after the two copies' clients were killed");
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(unlink(src[i]), 0);
+        assert_int_equal(unlink(dst[i]), 0);
+    }
 }
 
 static int
@@ -297,6 +396,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cp_80_mib),
         cmocka_unit_test(test_cp_serves_others_and_stops_with_client),
+        cmocka_unit_test(test_two_copies_on_one_connection_take_turns),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
