@@ -225,7 +225,10 @@ AMK_API int amk_sftp_fstatvfs(struct amk_sftp_file *f, struct amk_sftp_statvfs *
  * copy-data: the server copies @p len bytes (0: to the end of file) of
  * @p from at @p from_offset into @p to at @p to_offset without sending
  * them over the network. Both files MUST belong to the same ::amk_sftp
- * (AMK_EINVAL); AMK_ENOTSUP when the server does not offer it.
+ * (AMK_EINVAL); AMK_ENOTSUP when the server does not offer it. A @p len
+ * past the source's end copies what there is, then most servers
+ * (`amiko serve`, OpenSSH's) answer EOF: AMK_EREMOTE, with
+ * amk_sftp_last_status() SSH_FX_EOF.
  */
 AMK_API int amk_sftp_copy_data(struct amk_sftp_file *from, uint64_t from_offset, uint64_t len,
     struct amk_sftp_file *to, uint64_t to_offset) AMK_MUST_CHECK;

@@ -795,7 +795,9 @@ copy_end(struct amk_sftps *s, int e, int checking)
         return reply_status(s, j->id, AMK_SSH_FX_FAILURE, "copy-data onto its own range");
     /* A length the source did not have (past its end when the request
      * came, or it shrank since): what there was is copied, and the answer
-     * is EOF, as OpenSSH's sftp-server gives. Length 0 (to the end) is OK. */
+     * is EOF, as OpenSSH's sftp-server gives (except when the shortfall
+     * falls within its last 64 KiB read: OK there). Length 0 (to the end)
+     * is OK. */
     if (e == 0 && j->asked != 0 && j->c.from_off - j->start < j->asked)
         return reply_status(s, j->id, AMK_SSH_FX_EOF, "End of file");
     return reply_errno(s, j->id, e);

@@ -137,7 +137,7 @@ struct amk_sftps_fs_ops {
      * then calls again with @p max a slice while c->len > 0. EINVAL for a
      * source that is not a regular file, or the same file with
      * overlapping ranges. (The engine answers EOF when fewer bytes than
-     * a non-zero length asked for were copied, as OpenSSH does.) */
+     * a non-zero length asked for were copied, as OpenSSH mostly does.) */
     int (*copy_data)(void *user, void *from, void *to, struct amk_sftps_copy *c, uint64_t max);
     /* The home directory of @p name ("" for the server's own user) as a
      * path the client can use, in @p out. */

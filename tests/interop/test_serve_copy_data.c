@@ -13,6 +13,9 @@
  *   ssh is killed (the connection drops), and the server still serves. No
  *   timing is assumed beyond "8 TiB is not copied within the test" (each
  *   wait is for an event, bounded).
+ * - two copies on one connection (two sessions over an OpenSSH control
+ *   master) take turns: both reach 64 MiB within 20 s (real zeros
+ *   written: ~128 MiB of disk for a moment).
  * - the server runs with IdleTimeout=3: a copy is work the client asked
  *   for, so the copying connection, silent while it waits for the reply,
  *   outlives the idle timeout (the copy goes on past IDLE_WAIT_MS).

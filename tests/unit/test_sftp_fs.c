@@ -94,8 +94,9 @@ test_fs_copy_data_onto_itself_refused(void **state)
 }
 
 /* A length past the source's end copies to that end only, and answers
- * EOF as OpenSSH's sftp-server does; a length that ends at the end, or
- * 0 (to the end), answers OK. */
+ * EOF (as OpenSSH's sftp-server does when the shortfall is more than its
+ * last 64 KiB read); a length that ends at the end, or 0 (to the end),
+ * answers OK. */
 static void
 test_fs_copy_data_capped_at_source_end(void **state)
 {
