@@ -2,8 +2,8 @@
  * The built-in "sftp" subsystem of a server channel: the sans-I/O SFTP
  * server engine (src/sftp/sftp_server.c) over the POSIX backend
  * (sftp_fs.c, confined to the configured root; its OPENs counted against
- * the server's handle budget), fed from the channel's
- * received data and answering into the channel within its window.
+ * the server's handle budget), fed from the channel's received data and
+ * answering into the channel within its window.
  * Input is taken only while the engine accepts it (its output is
  * bounded), so a client that does not read its replies stops being read:
  * its window closes and its sends stop. A copy-data is copied one slice
@@ -280,8 +280,10 @@ amk_srv_sftp_pump(struct srv_sftp *f, int *more)
             }
             f->c->copy_stepped = 1;
             f->c->last_input_ms = amk_srv_now_ms();
-            if (amk_sftps_step(f->e) != AMK_OK && engine_failed(f))
+            if (amk_sftps_step(f->e) != AMK_OK) {
+                (void)engine_failed(f);
                 break;
+            }
             progress = 1;
             continue;
         }

@@ -8,10 +8,10 @@
  * relative to a descriptor of the root opened once (by the server, at
  * start-up: amk_sftp_fs_new_at()), so neither "..", absolute paths nor
  * symlinks (absolute or relative, however nested) can leave it, and no
- * check-then-use race exists: each operation works on
- * the descriptor that resolution returned (an O_PATH descriptor of the
- * object, or of its parent directory with the *at() call for the last
- * name, AT_SYMLINK_NOFOLLOW where the operation is on a link itself).
+ * check-then-use race exists: each operation works on the descriptor that
+ * resolution returned (an O_PATH descriptor of the object, or of its
+ * parent directory with the *at() call for the last name,
+ * AT_SYMLINK_NOFOLLOW where the operation is on a link itself).
  * REALPATH answers relative to the root, and READDIR gives ".." of the
  * root the root's own attributes. Confined, modes lose their set-user-ID
  * and set-group-ID bits (permissions and sticky kept) and UIDGID may only
