@@ -27,16 +27,6 @@ struct script {
     char first[64], second[64]; /* the SYMLINK's two strings */
 };
 
-static size_t
-put_str(uint8_t *p, const char *s)
-{
-    size_t n = strlen(s);
-
-    put32(p, (uint32_t)n);
-    memcpy(p + 4, s, n);
-    return 4 + n;
-}
-
 /* Queues the packet of body @p n bytes at p + 4 (length filled in here). */
 static void
 emit(struct script *sc, uint8_t *p, size_t n)
