@@ -403,6 +403,13 @@ amk_sftp_started(struct amk_sftp *s)
         for (size_t i = 0; i < v->n_ext; i++)
             if (strstr(v->ext[i].name, "@openssh.com") != NULL)
                 s->openssh = 1;
+        /* OpenSSH's sftp-server never names itself with vendor-id
+         * (draft-ietf-secsh-filexfer-extensions-00); one that does is
+         * another server offering OpenSSH's extensions, and takes SYMLINK
+         * in the draft's order: AsyncSSH's does from every client but
+         * OpenSSH's and Paramiko's (it looks at their version strings) */
+        if (amk_sftpc_has_ext(s->eng, "vendor-id", NULL, NULL))
+            s->openssh = 0;
         s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
         if (!amk_sftp_offers(s, "limits@openssh.com")) {
             s->start = AMK_SFTP_START_READY;

@@ -310,29 +310,26 @@ read_port(const struct serve_fixture *f)
     return port;
 }
 
-int
-serve_fixture_start(struct serve_fixture *f, unsigned host_keys, const char *const *args)
+/*
+ * Waits for the server just started as f->pid to honour the contract:
+ * its port file, then the log line. 0, or -1 after saying why (and
+ * stopping it); *@p exited is its exit status when it ended first, else -1.
+ */
+static int
+wait_listening(struct serve_fixture *f, const char *what, int *exited)
 {
     int64_t deadline = amk_io_deadline(FIXTURE_WAIT_MS);
     char want[64];
     int status = 0;
 
-    serve_fixture_stop(f);
-    if (host_keys == 0)
-        host_keys = SERVE_HK_ALL;
-    f->host_keys = host_keys;
-    unlink(f->port_file);
-    unlink(f->log);
-    if ((f->pid = spawn_serve(f, host_keys, args)) < 0) {
-        fprintf(stderr, "serve fixture: fork: %s\n", strerror(errno));
-        return -1;
-    }
+    *exited = -1;
     while ((f->port = read_port(f)) == 0) {
         if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
-            fprintf(stderr, "serve fixture: amiko serve exited (status 0x%x) before listening\n",
+            fprintf(stderr, "serve fixture: %s exited (status 0x%x) before listening\n", what,
                 (unsigned)status);
             serve_fixture_dump_log(f, 4000);
             f->pid = -1;
+            *exited = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             return -1;
         }
         if (amk_io_remaining_ms(deadline) == 0) {
@@ -357,6 +354,44 @@ serve_fixture_start(struct serve_fixture *f, unsigned host_keys, const char *con
         return -1;
     }
     return 0;
+}
+
+int
+serve_fixture_start(struct serve_fixture *f, unsigned host_keys, const char *const *args)
+{
+    int exited;
+
+    serve_fixture_stop(f);
+    if (host_keys == 0)
+        host_keys = SERVE_HK_ALL;
+    f->host_keys = host_keys;
+    unlink(f->port_file);
+    unlink(f->log);
+    if ((f->pid = spawn_serve(f, host_keys, args)) < 0) {
+        fprintf(stderr, "serve fixture: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    return wait_listening(f, "amiko serve", &exited);
+}
+
+int
+serve_fixture_start_argv(struct serve_fixture *f, char *const argv[])
+{
+    struct proc_io io = { .out = f->log, .err = f->log, .append = 1, .home = f->dir };
+    int exited;
+
+    serve_fixture_stop(f);
+    f->host_keys = 0;
+    unlink(f->port_file);
+    unlink(f->log);
+    /* no shell runs under it: mask_shell_rc() is not needed */
+    if ((f->pid = proc_spawn(argv, &io)) < 0) {
+        fprintf(stderr, "serve fixture: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (wait_listening(f, argv[0], &exited) == 0)
+        return 0;
+    return exited == FIXTURE_SKIP ? FIXTURE_SKIP : -1;
 }
 
 int

@@ -93,6 +93,17 @@ int serve_fixture_init(struct serve_fixture *f);
  */
 int serve_fixture_start(struct serve_fixture *f, unsigned host_keys, const char *const *args);
 
+/*
+ * Starts another server under amiko serve's contract instead: @p argv
+ * (argv[0] an absolute path; it names f->port_file) prints "listening on
+ * 127.0.0.1:PORT" to stderr, then writes "PORT\n" atomically to the port
+ * file. Its output goes to serve.log, HOME is the fixture directory, it
+ * dies with the test; known_hosts and ssh_config are written as for
+ * serve. 0; FIXTURE_SKIP when it exited 77 before listening (a missing
+ * module...); -1 with the reason and serve.log's tail on stderr.
+ */
+int serve_fixture_start_argv(struct serve_fixture *f, char *const argv[]);
+
 /* Stops it with SIGTERM (SIGKILL after a bounded wait); its exit status
  * (0 is what the contract promises), 128+signal, or -1 if none ran. */
 int serve_fixture_stop(struct serve_fixture *f);

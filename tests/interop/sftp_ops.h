@@ -17,11 +17,27 @@ struct sftp_ops {
     const char *work;       /* an empty directory, the same path locally and remotely */
     const char *user;       /* the login name, for home-directory */
     /*
-     * 1 for amiko's server: every extension it offers (fsync, copy-data,
-     * lsetstat, hardlink, expand-path, home-directory, limits) must be
-     * there, where a server without one skips its checks.
+     * 1 for amiko's server and the other peers (test_sftp_peers.c): every
+     * extension the suite tries (posix-rename, statvfs, fstatvfs, fsync,
+     * copy-data, lsetstat, hardlink, expand-path, home-directory, limits)
+     * must be offered but those in lacks; 0 (OpenSSH's sftp-server, what
+     * the installed version offers) skips the checks of any it lacks.
      */
     int all_extensions;
+    /*
+     * Extensions the peer does not offer (NULL-terminated, may be NULL):
+     * each skips exactly its checks, and must indeed not be offered. The
+     * suite checks what stands in for some: without posix-rename, RENAME
+     * refuses an existing target (draft-02 §6.5).
+     */
+    const char *const *lacks;
+    /*
+     * The peer reads SYMLINK's fields target first, as OpenSSH's
+     * sftp-server does, without offering any @openssh.com extension (so
+     * amiko sends the draft's order, linkpath first): Paramiko's
+     * SFTPServer. The suite swaps the arguments to get the link it checks.
+     */
+    int symlink_target_first;
 };
 
 /* Files of 0, 1, 32767, 32768, 32769 and 1 MiB + 1 bytes put and got back,

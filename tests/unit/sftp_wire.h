@@ -1,11 +1,13 @@
-/* Big-endian fields for the scripted SFTP servers of the unit tests
- * (test_sftp_file.c, test_sftp_hostile_server.c), which speak the wire
- * format with their own encoder, independent of src/sftp. */
+/* Big-endian fields and strings for the scripted SFTP servers of the unit
+ * tests (test_sftp_file.c, test_sftp_hostile_server.c, test_sftp_symlink.c),
+ * which speak the wire format with their own encoder, independent of
+ * src/sftp. */
 #ifndef AMK_TEST_SFTP_WIRE_H
 #define AMK_TEST_SFTP_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline uint32_t
 get32(const uint8_t *p)
@@ -27,6 +29,17 @@ put32(uint8_t *p, uint32_t v)
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
     return 4;
+}
+
+/* A string: its length, then its bytes; the bytes written. */
+static inline size_t
+put_str(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    put32(p, (uint32_t)n);
+    memcpy(p + 4, s, n);
+    return 4 + n;
 }
 
 #endif

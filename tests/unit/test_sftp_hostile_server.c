@@ -42,16 +42,6 @@ struct hs {
     uint8_t hold_type;
 };
 
-static size_t
-put_str(uint8_t *p, const char *s)
-{
-    size_t n = strlen(s);
-
-    put32(p, (uint32_t)n);
-    memcpy(p + 4, s, n);
-    return 4 + n;
-}
-
 /* Queues packet @p p (length field first, filled in here). */
 static void
 emit(struct hs *h, uint8_t *p, size_t n, int hold)

@@ -1,0 +1,182 @@
+/*
+ * The field order of amk_sftp_symlink()'s SSH_FXP_SYMLINK
+ * (src/client/sftp.c), which depends on the server's VERSION:
+ * draft-ietf-secsh-filexfer-02 §6.10 sends linkpath then targetpath,
+ * OpenSSH's sftp-server reads them reversed (OpenSSH PROTOCOL §4.1). A
+ * scripted server in memory answers INIT with the extensions of the
+ * server it stands for and records the two strings of the SYMLINK. The
+ * script speaks the wire format with its own minimal encoder
+ * (sftp_wire.h), independent of src/sftp.
+ */
+#include "test_helper.h"
+#include "sftp_wire.h"
+
+#define IO_CAP 4096
+
+struct ext {
+    const char *name;
+    const char *data;
+};
+
+struct script {
+    const struct ext *ext;      /* VERSION's pairs, ended by a NULL name */
+    uint8_t in[IO_CAP];
+    size_t in_len;
+    uint8_t out[IO_CAP];
+    size_t out_len;
+    char first[64], second[64]; /* the SYMLINK's two strings */
+};
+
+/* Queues the packet of body @p n bytes at p + 4 (length filled in here). */
+static void
+emit(struct script *sc, uint8_t *p, size_t n)
+{
+    put32(p, (uint32_t)n);
+    assert_true(sc->out_len + 4 + n <= sizeof(sc->out));
+    memcpy(sc->out + sc->out_len, p, 4 + n);
+    sc->out_len += 4 + n;
+}
+
+static void
+get_str(const uint8_t **b, char *out, size_t cap)
+{
+    uint32_t n = get32(*b);
+
+    assert_true(n < cap);
+    memcpy(out, *b + 4, n);
+    out[n] = '\0';
+    *b += 4 + n;
+}
+
+/* One request: INIT gets VERSION 3 with sc->ext, SYMLINK is recorded
+ * and gets OK, anything else OP_UNSUPPORTED. */
+static void
+serve(struct script *sc, const uint8_t *b)
+{
+    uint8_t p[IO_CAP];
+    size_t n = 0;
+
+    if (b[0] == 1) {
+        p[4 + n++] = 2;
+        n += put32(p + 4 + n, 3);
+        for (const struct ext *e = sc->ext; e->name != NULL; e++) {
+            n += put_str(p + 4 + n, e->name);
+            n += put_str(p + 4 + n, e->data);
+        }
+        emit(sc, p, n);
+        return;
+    }
+    if (b[0] == 20) {
+        const uint8_t *f = b + 5;
+
+        get_str(&f, sc->first, sizeof(sc->first));
+        get_str(&f, sc->second, sizeof(sc->second));
+    }
+    p[4 + n++] = 101;
+    n += put32(p + 4 + n, get32(b + 1));
+    n += put32(p + 4 + n, b[0] == 20 ? 0 : 8);
+    n += put_str(p + 4 + n, "");
+    n += put_str(p + 4 + n, "");
+    emit(sc, p, n);
+}
+
+static ssize_t
+sc_write(void *user, const void *buf, size_t len)
+{
+    struct script *sc = user;
+    size_t off = 0;
+
+    assert_true(sc->in_len + len <= sizeof(sc->in));
+    memcpy(sc->in + sc->in_len, buf, len);
+    sc->in_len += len;
+    while (sc->in_len - off >= 4 && sc->in_len - off - 4 >= get32(sc->in + off)) {
+        serve(sc, sc->in + off + 4);
+        off += 4 + get32(sc->in + off);
+    }
+    memmove(sc->in, sc->in + off, sc->in_len - off);
+    sc->in_len -= off;
+    return (ssize_t)len;
+}
+
+static ssize_t
+sc_read(void *user, void *buf, size_t len)
+{
+    struct script *sc = user;
+    size_t n = sc->out_len < len ? sc->out_len : len;
+
+    if (n == 0)
+        fail_msg("the client waits for a reply the script never sends");
+    memcpy(buf, sc->out, n);
+    memmove(sc->out, sc->out + n, sc->out_len - n);
+    sc->out_len -= n;
+    return (ssize_t)n;
+}
+
+/* amk_sftp_symlink(target "t", link "l") against a server offering
+ * @p ext; the SYMLINK's first field is checked against @p first. */
+static void
+check_order(const struct ext *ext, const char *first)
+{
+    struct script *sc = calloc(1, sizeof(*sc));
+    struct amk_sftp *s = NULL;
+
+    assert_non_null(sc);
+    sc->ext = ext;
+    ASSERT_OK(amk_sftp_new_io(&s, sc_read, sc_write, sc));
+    ASSERT_OK(amk_sftp_symlink(s, "t", "l"));
+    assert_string_equal(sc->first, first);
+    assert_string_equal(sc->second, strcmp(first, "t") == 0 ? "l" : "t");
+    amk_sftp_free(s);
+    free(sc);
+}
+
+/* OpenSSH's sftp-server: its extensions and no vendor-id; target first. */
+static void
+test_sftp_symlink_openssh_order(void **state)
+{
+    static const struct ext ext[] = {
+        { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" }, { NULL, NULL },
+    };
+
+    (void)state;
+    check_order(ext, "t");
+}
+
+/* AsyncSSH's server (2.10): OpenSSH's extensions beside newline and
+ * vendor-id, and the draft's order from clients other than OpenSSH's and
+ * Paramiko's. Before the fix amiko sent target first and AsyncSSH made
+ * the link at the target's name. */
+static void
+test_sftp_symlink_vendor_id_draft_order(void **state)
+{
+    static const struct ext ext[] = {
+        { "newline", "\n" }, { "vendor-id", "AsyncSSH" },      /* its data abridged */
+        { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" },
+        { "fsync@openssh.com", "1" }, { NULL, NULL },
+    };
+
+    (void)state;
+    check_order(ext, "l");
+}
+
+/* A server offering no OpenSSH extension gets the draft's order. */
+static void
+test_sftp_symlink_draft_order(void **state)
+{
+    static const struct ext ext[] = { { "check-file", "md5,sha1" }, { NULL, NULL } };
+
+    (void)state;
+    check_order(ext, "l");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sftp_symlink_openssh_order),
+        cmocka_unit_test(test_sftp_symlink_vendor_id_draft_order),
+        cmocka_unit_test(test_sftp_symlink_draft_order),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
