@@ -259,7 +259,9 @@ AMK_API int amk_sftp_remove(struct amk_sftp *sftp, const char *path) AMK_MUST_CH
  * posix-rename@openssh.com (plain RENAME otherwise, which refuses). */
 AMK_API int amk_sftp_rename(struct amk_sftp *sftp, const char *oldpath, const char *newpath)
     AMK_MUST_CHECK;
-/** Creates symlink @p linkpath pointing at @p target. */
+/** Creates symlink @p linkpath pointing at @p target. SYMLINK's two fields
+ * go in the order the server reads them: OpenSSH's sftp-server and
+ * Paramiko's take the target first, against draft-02 (doc/PROTOCOL.md). */
 AMK_API int amk_sftp_symlink(struct amk_sftp *sftp, const char *target, const char *linkpath)
     AMK_MUST_CHECK;
 /** hardlink@openssh.com; AMK_ENOTSUP when not offered. */

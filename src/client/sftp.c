@@ -773,7 +773,7 @@ amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
         return AMK_EINVAL;
     if ((r = amk_sftp_started(s)) != AMK_OK)
         return r;
-    q.symlink_openssh = s->openssh;
+    q.symlink_openssh = s->openssh || s->peer_target_first;
     return call_status(s, AMK_SSH_FXP_SYMLINK, &q, linkpath);
 }
 

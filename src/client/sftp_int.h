@@ -88,7 +88,11 @@ struct amk_sftp {
     struct amk_error detail;
     uint32_t last_status;
     size_t read_len, write_len;
-    int openssh;                /* an OpenSSH server: SYMLINK order reversed */
+    int openssh;                /* SYMLINK goes target first (OpenSSH's order) */
+    /* The SSH server's version string names Paramiko, whose SFTP server
+     * reads SYMLINK target first without offering anything that says so
+     * (amk_sftp_new_client(); doc/PROTOCOL.md). */
+    int peer_target_first;
     enum amk_sftp_start start;
     uint32_t limits_id;
     int nonblocking;            /* the stream returned AMK_EAGAIN once */

@@ -31,13 +31,6 @@ struct sftp_ops {
      * refuses an existing target (draft-02 §6.5).
      */
     const char *const *lacks;
-    /*
-     * The peer reads SYMLINK's fields target first, as OpenSSH's
-     * sftp-server does, without offering any @openssh.com extension (so
-     * amiko sends the draft's order, linkpath first): Paramiko's
-     * SFTPServer. The suite swaps the arguments to get the link it checks.
-     */
-    int symlink_target_first;
 };
 
 /* Files of 0, 1, 32767, 32768, 32769 and 1 MiB + 1 bytes put and got back,

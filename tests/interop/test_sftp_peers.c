@@ -14,7 +14,7 @@
  * and 1 MiB + 1 bytes round-tripped with equal checksums, an interrupted
  * get and put resumed, and 64 MiB each way. What a peer lacks is listed
  * in its struct peer (extensions it does not offer, which the suite then
- * checks are absent; a behaviour) and skips exactly that part.
+ * checks are absent) and skips exactly that part.
  *
  * The argument names the peer (CTest runs each as its own test); 77
  * (skipped) when its module cannot be imported. The server is started on
@@ -40,7 +40,6 @@
 struct peer {
     const char *kind;                   /* sftp_peer_server.py's KIND */
     const char *const *lacks;           /* sftp_ops.lacks */
-    int symlink_target_first;           /* sftp_ops.symlink_target_first */
 };
 
 /* AsyncSSH 2.10's SFTPServer offers posix-rename, hardlink, fsync, statvfs
@@ -54,14 +53,15 @@ static const struct peer ASYNCSSH = { .kind = "asyncssh", .lacks = ASYNCSSH_LACK
 /* Paramiko 2.12's SFTPServer offers only check-file; it answers
  * posix-rename@openssh.com without offering it, which amiko does not
  * use unoffered. It reads SYMLINK target first ("the sftp 2 draft is
- * incorrect here!", sftp_server.py) though nothing says so to a client. */
+ * incorrect here!", sftp_server.py) though nothing in its VERSION says
+ * so: amiko's client goes by its banner for that (sftp_channel.c). */
 static const char *const PARAMIKO_LACKS[] = {
     "posix-rename@openssh.com", "statvfs@openssh.com", "fstatvfs@openssh.com",
     "hardlink@openssh.com", "fsync@openssh.com", "lsetstat@openssh.com",
     "limits@openssh.com", "expand-path@openssh.com", "home-directory", "copy-data", NULL,
 };
 static const struct peer PARAMIKO = {
-    .kind = "paramiko", .lacks = PARAMIKO_LACKS, .symlink_target_first = 1,
+    .kind = "paramiko", .lacks = PARAMIKO_LACKS,
 };
 
 static struct serve_fixture fx;
@@ -93,7 +93,6 @@ peer_connect(const struct peer *p, const char *dir)
     ops.user = fx.user;
     ops.all_extensions = 1;
     ops.lacks = p->lacks;
-    ops.symlink_target_first = p->symlink_target_first;
 
     ASSERT_OK(amk_client_new(&c));
     ASSERT_OK(amk_client_load_host_keys(c, fx.known_hosts));
