@@ -83,6 +83,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
             amk_sftp_reply_clear(&rep);
         }
+        /* every reply that arrived was taken: none counted still */
+        if (amk_sftpc_arrived(c) != 0)
+            abort();
     }
     amk_sftpc_free(c);
     return 0;

@@ -153,7 +153,8 @@ AMK_API int amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client
 /** Frees the SFTP connection and closes its stream (the channel of
  * amk_sftp_new_client() is freed; the callbacks of amk_sftp_new_io() are
  * not called again). Every file and directory opened on it MUST have been
- * closed with amk_sftp_close() first. NULL is fine. */
+ * closed with amk_sftp_close() first. Transfer objects on it are ended
+ * (AMK_ECLOSED), not freed (amk_sftp_transfer_free()). NULL is fine. */
 AMK_API void amk_sftp_free(struct amk_sftp *sftp);
 
 /** The detail of the last failure (e.g. the server's message), or "". */
@@ -382,6 +383,13 @@ AMK_API void amk_sftp_transfer_set_progress(struct amk_sftp_transfer *t,
  * reply up to what 16 MiB allows (at most 64 of the server's largest
  * reads or writes); a short read halves them. Memory is bounded by them,
  * never by the file size.
+ * Transfers on one ::amk_sftp may be stepped in any order and as unevenly
+ * as the caller likes (one at a time, some not for a while): a reply that
+ * came for a transfer not being stepped does not hold a request slot
+ * others need. It is moved aside, into that transfer, for its next step
+ * (its data is already written where it goes; nothing else of it runs:
+ * no progress callback, no new request). So a step never waits for a
+ * reply that is not on its way, in either mode.
  * @return AMK_EAGAIN (not finished); AMK_OK (finished); the transfer's
  *         error as amk_sftp_get() / amk_sftp_put() list them. Once
  *         finished or failed, every call returns the same.
@@ -393,16 +401,20 @@ AMK_API int amk_sftp_transfer_step(struct amk_sftp_transfer *t) AMK_MUST_CHECK;
  * request in turn (round-robin) while it may have more in flight, so
  * none starves. A transfer that fails stops alone (amk_sftp_transfer_result());
  * the others go on. Modes as amk_sftp_transfer_step(). The READs and
- * WRITEs of all transfers on one ::amk_sftp take at most 240 of its 256
- * request slots (four or more at their full 64 share them), and their
- * OPEN, FSTAT and CLOSE requests, like the first READ or WRITE of a
- * transfer with none in flight, at most 252, so a call made between steps
- * (amk_sftp_stat(), amk_sftp_open(), amk_sftp_close(), amk_sftp_readdir(),
- * and amk_sftp_pread(), amk_sftp_get() and the other calls that run a
- * transfer of their own ...) is sent at once, never held back by
- * transfers.
+ * WRITEs of all transfers on one ::amk_sftp have at most 240 of its 256
+ * request slots on the wire (four or more at their full 64 share them),
+ * and their OPEN, FSTAT and CLOSE requests, like the first READ or WRITE
+ * of a transfer with none in flight, at most 252, so a call made between
+ * steps (amk_sftp_stat(), amk_sftp_open(), amk_sftp_close(),
+ * amk_sftp_readdir(), and amk_sftp_pread(), amk_sftp_get() and the other
+ * calls that run a transfer of their own ...) is sent at once, never held
+ * back by transfers. Replies that came for transfers not in @p ts are
+ * moved aside when their slots are needed, as amk_sftp_transfer_step()
+ * says; a transfer of @p ts or another may thus be stepped alone at any
+ * time.
  * @return AMK_EAGAIN while any is unfinished; AMK_OK when all are
- *         finished (each with its own result); AMK_EINVAL; a fatal error
+ *         finished (each with its own result, a transfer whose
+ *         ::amk_sftp was freed among them); AMK_EINVAL; a fatal error
  *         of the ::amk_sftp (which also ends them all).
  */
 AMK_API int amk_sftp_transfer_step_all(struct amk_sftp_transfer **ts, size_t n) AMK_MUST_CHECK;
@@ -424,7 +436,9 @@ AMK_API struct amk_sftp_transfer *amk_sftp_transfer_current(struct amk_sftp *sft
 /** Frees @p t. An unfinished one is given up: its requests' replies are
  * dropped and its remote handle is closed with the next request (no
  * wait). A get leaves a local file that is a clean prefix of the remote
- * one. NULL is fine. */
+ * one. NULL is fine. @p t may outlive its ::amk_sftp: amk_sftp_free()
+ * ends an unfinished one with AMK_ECLOSED (a get's file a clean prefix)
+ * and it is still freed here. */
 AMK_API void amk_sftp_transfer_free(struct amk_sftp_transfer *t);
 
 /* --- Whole files ------------------------------------------------------ */

@@ -215,8 +215,10 @@ call_key(uint8_t type, const struct amk_sftp_req *q)
  * Transfers never hold the last AMK_SFTP_CALL_SLOTS_SPARE slots
  * (sftp_int.h), so when all are taken, some are held by given-up requests
  * (calls given up, CLOSEs of orphan handles, pieces of freed transfers),
- * each freed when its reply comes: waiting for replies frees one, as it
- * would for any call (AMK_EAGAIN non-blocking; nothing is queued then).
+ * each freed when its reply comes, or by replies that came for transfers
+ * not stepped, moved out to them at once: waiting for replies frees one,
+ * as it would for any call (AMK_EAGAIN non-blocking; nothing is queued
+ * then).
  */
 static int
 send_in_a_slot(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req, uint32_t *id)
@@ -224,6 +226,8 @@ send_in_a_slot(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *req,
     int r;
 
     while ((r = amk_sftpc_send(s->eng, type, req, id)) == AMK_ELIMIT) {
+        if (amk_sftp_xfer_park(s, NULL) > 0)
+            continue;
         if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
             return r;
         if ((r = amk_sftp_recv(s)) != AMK_OK)
@@ -532,6 +536,7 @@ amk_sftp_free(struct amk_sftp *s)
         return;
     amk_sftp_transfer_free(s->pend_xfer);
     amk_sftp_pend_list_free(s->pend_list);
+    amk_sftp_xfer_end_all(s);
     amk_sftpc_free(s->eng);
     if (s->st.close != NULL)
         s->st.close(s->st.ctx);

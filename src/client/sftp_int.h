@@ -2,8 +2,9 @@
  * The blocking SFTP client of amiko/sftp.h, in the front layer: it drives
  * the sans-I/O engine of src/sftp over a byte stream and reads and writes
  * local files for get and put. Internals shared by sftp.c (connection and
- * path operations), sftp_file.c (files, directories, pipelined transfers)
- * and sftp_channel.c (the stream over an SSH session channel).
+ * path operations), sftp_file.c (files and directories), sftp_xfer.c
+ * (pipelined transfers), sftp_tree.c and sftp_channel.c (the stream over
+ * an SSH session channel).
  */
 #ifndef AMK_CLIENT_SFTP_INT_H
 #define AMK_CLIENT_SFTP_INT_H
@@ -54,14 +55,26 @@ struct amk_sftp_stream {
  * AMK_SFTP_XFER_SLOTS_SPARE short of the top and waits for replies there,
  * as at its own limit; their control requests (OPEN, FSTAT, FSETSTAT,
  * CLOSE, one per transfer at a time) may use that reserve but for its last
- * AMK_SFTP_CALL_SLOTS_SPARE. What transfers hold thus never reaches the
- * top: a call that finds every slot taken knows that the rest are held by
- * given-up requests, freed as their replies come, and waits for them
- * (amk_sftp_call()). A transfer with nothing in flight may send one READ
- * or WRITE as a control request may (sftp_xfer.c, has_room()). 16 leaves
- * room for a dozen transfers' control requests at once, and is a quarter
- * of one transfer's cap: fewer than four transfers at full depth never
- * meet the bound.
+ * AMK_SFTP_CALL_SLOTS_SPARE. A transfer with nothing in flight may send
+ * one READ or WRITE as a control request may (sftp_xfer.c, has_room()).
+ * 16 leaves room for a dozen transfers' control requests at once, and is
+ * a quarter of one transfer's cap: fewer than four transfers at full
+ * depth never meet the bound.
+ *
+ * The slots count what is on the wire, not what waits to be taken. A
+ * reply is kept in its slot until taken, and a transfer takes its own
+ * only when it is stepped: transfers stepped one at a time (or not at
+ * all for a while) could hold every slot with replies that all came, and
+ * the one stepped, with nothing in flight, would wait for ever for a
+ * reply to free one. So whoever needs a slot and finds none under its
+ * bound first moves the replies that came for other transfers out of the
+ * engine into those transfers (amk_sftp_xfer_park(): the reply only,
+ * none of their logic runs), where their next step takes them before the
+ * engine's. What then holds the slots is requests whose replies are on
+ * the way (and at most one call's reply, resumed by its caller), so a
+ * step or call that still finds none may wait: a reply comes. Memory
+ * stays bounded by the requests in flight: a transfer keeps at most one
+ * reply per request it sent, and sends none while not stepped.
  */
 #define AMK_SFTP_XFER_SLOTS_SPARE 16
 #define AMK_SFTP_CALL_SLOTS_SPARE 4
@@ -73,11 +86,13 @@ enum amk_sftp_start {
     AMK_SFTP_START_READY
 };
 
-/* Where the data of a pending READ goes (the engine's data callback
- * writes it from the input buffer straight to its place), by slot. */
+/* By slot: the transfer whose request @p id is (every READ, WRITE and
+ * control request of transfers: amk_sftp_xfer_park() finds them here),
+ * and for a READ where its data goes (the engine's data callback writes
+ * it from the input buffer straight to its place). */
 struct amk_sftp_sink {
     uint32_t id;
-    struct amk_sftp_transfer *t;        /* NULL: none */
+    struct amk_sftp_transfer *t;        /* NULL: none (a call's, or free) */
     uint64_t off;
 };
 
@@ -111,6 +126,8 @@ struct amk_sftp {
     size_t list_max_entries, list_max_bytes;
     /* The transfer whose progress callback runs (amk_sftp_transfer_current()). */
     struct amk_sftp_transfer *current;
+    /* Every transfer not yet freed, ended by amk_sftp_free() (amk_sftp_xfer_end_all()). */
+    struct amk_sftp_transfer *xfers;
     struct amk_sftp_sink sink[AMK_SFTPC_INFLIGHT_MAX];
 };
 
@@ -192,6 +209,13 @@ int amk_sftp_xfer_matches(const struct amk_sftp_transfer *t, const struct amk_sf
     int put, const void *buf, size_t len, uint64_t offset);
 /* Gives up a pending pread / pwrite on @p f (it is being closed). */
 void amk_sftp_xfer_forget_file(struct amk_sftp *s, const struct amk_sftp_file *f);
+/* Moves the replies that arrived for transfers other than @p keep (NULL:
+ * any) out of the engine into those transfers, freeing their slots (see
+ * AMK_SFTP_XFER_SLOTS_SPARE). Gives how many it moved. */
+size_t amk_sftp_xfer_park(struct amk_sftp *s, const struct amk_sftp_transfer *keep);
+/* The session is being freed: ends the transfers still on it
+ * (AMK_ECLOSED), which stay to be freed by their owners. */
+void amk_sftp_xfer_end_all(struct amk_sftp *s);
 /* The engine's data callback (set at start-up). */
 int amk_sftp_sink_data(void *ctx, uint32_t id, const uint8_t *data, size_t len);
 /* Frees the state of calls left pending (amk_sftp_free()). */

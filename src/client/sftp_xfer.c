@@ -7,7 +7,11 @@
  * at most `cap` (16 MiB of requests, at most a quarter of the engine's
  * slots). Memory is bounded by the requests in flight. Together they
  * leave the engine's last AMK_SFTP_XFER_SLOTS_SPARE slots to control
- * requests and to calls made between steps (sftp_int.h).
+ * requests and to calls made between steps (sftp_int.h). The engine
+ * keeps a reply in its slot until taken; one that came for a transfer
+ * not being stepped is moved into that transfer's piece (or control
+ * request) when its slot is needed, and taken from there at its next
+ * step (amk_sftp_xfer_park()), so the slots count what is on the wire.
  *
  * The limit paces itself on delay (TCP Vegas's rule, counted in
  * requests): each request's round trip against the shortest seen tells
@@ -85,6 +89,7 @@ struct piece {
     size_t len;
     double sent;                    /* when it was queued */
     size_t ahead;                   /* in flight then, itself included */
+    struct amk_sftp_reply *parked;  /* its reply, moved out of the engine; NULL */
 };
 
 /* The rest of a short read, not yet asked for. */
@@ -111,6 +116,7 @@ struct amk_sftp_transfer {
     enum xstate state;
     int ctl_out;
     uint32_t ctl_id;
+    struct amk_sftp_reply *ctl_parked;  /* its reply, moved out of the engine; NULL */
     struct piece *pieces;
     size_t n, cap, limit, peak;
     size_t piece_len;
@@ -138,6 +144,7 @@ struct amk_sftp_transfer {
     amk_sftp_progress_fn old_cb;
     amk_sftp_transfer_progress_fn cb;
     void *user;
+    struct amk_sftp_transfer *list_prev, *list_next;   /* s->xfers */
 };
 
 /* A get (remote to local file or memory) rather than a put. */
@@ -203,6 +210,10 @@ xfer_new(struct amk_sftp *s, enum xkind kind, unsigned flags, struct amk_sftp_tr
     t->end = UINT64_MAX;
     t->t0 = t->t_rate = now_s();
     t->t_cb = 0;
+    t->list_next = s->xfers;
+    if (s->xfers != NULL)
+        s->xfers->list_prev = t;
+    s->xfers = t;
     *out = t;
     return AMK_OK;
 }
@@ -306,24 +317,69 @@ amk_sftp_transfer_set_progress(struct amk_sftp_transfer *t, amk_sftp_transfer_pr
     t->old_cb = NULL;
 }
 
+/* Records @p t as the sender of request @p id (a READ of data for @p off). */
+static void
+own(struct amk_sftp_transfer *t, uint32_t id, uint64_t off)
+{
+    struct amk_sftp_sink *k = &t->s->sink[id & SLOT_MASK];
+
+    k->id = id;
+    k->t = t;
+    k->off = off;
+}
+
+/* Request @p id of @p t left the engine (taken, or given up). */
+static void
+disown(struct amk_sftp_transfer *t, uint32_t id)
+{
+    struct amk_sftp_sink *k = &t->s->sink[id & SLOT_MASK];
+
+    if (k->t == t && k->id == id)
+        k->t = NULL;
+}
+
+static void
+parked_free(struct amk_sftp_reply **rep)
+{
+    if (*rep == NULL)
+        return;
+    amk_sftp_reply_clear(*rep);
+    free(*rep);
+    *rep = NULL;
+}
+
+/* Gives up request @p id of @p t: its reply is dropped as it comes, or
+ * now if it came (*@p parked: moved out of the engine, so none of its
+ * slot is left). A HANDLE is closed without waiting, as the engine
+ * does for one it drops. */
+static void
+drop_request(struct amk_sftp_transfer *t, uint32_t id, struct amk_sftp_reply **parked)
+{
+    struct amk_sftp *s = t->s;
+
+    if (*parked != NULL) {
+        if ((*parked)->type == AMK_SSH_FXP_HANDLE)
+            amk_sftpc_close_later(s->eng, (*parked)->handle, (*parked)->handle_len);
+        parked_free(parked);
+        return;
+    }
+    disown(t, id);
+    if (amk_sftpc_forget(s->eng, id) != AMK_OK)
+        (void)amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a request in flight");
+}
+
 /* Gives up what is in flight: replies are dropped as they come. */
 static void
 drop_inflight(struct amk_sftp_transfer *t)
 {
-    struct amk_sftp *s = t->s;
-
     for (size_t i = 0; i < t->n; i++) {
-        struct amk_sftp_sink *k = &s->sink[t->pieces[i].id & SLOT_MASK];
-        if (k->t == t)
-            k->t = NULL;
-        if (amk_sftpc_forget(s->eng, t->pieces[i].id) != AMK_OK)
-            (void)amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a request in flight");
+        drop_request(t, t->pieces[i].id, &t->pieces[i].parked);
         if (t->kind == XK_GET)
             t->hole = min64(t->hole, t->pieces[i].off);
     }
     t->n = 0;
-    if (t->ctl_out && amk_sftpc_forget(s->eng, t->ctl_id) != AMK_OK)
-        (void)amk_sftp_fail(s, AMK_EINTERNAL, "sftp: lost a request in flight");
+    if (t->ctl_out)
+        drop_request(t, t->ctl_id, &t->ctl_parked);
     t->ctl_out = 0;
 }
 
@@ -345,18 +401,38 @@ clean_end(const struct amk_sftp_transfer *t)
     return e;
 }
 
+/* A get given up in its run keeps the clean prefix of its local file. */
+static void
+cut_local(struct amk_sftp_transfer *t)
+{
+    if (t->kind == XK_GET && t->fd >= 0 && t->state == XS_RUN) {
+        t->err = t->err != AMK_OK ? t->err : AMK_ECLOSED;
+        if (ftruncate(t->fd, (off_t)clean_end(t)) != 0) {
+            /* nothing to report to: the prefix is longer than clean */
+        }
+    }
+}
+
+/* Takes @p t off its session's list. */
+static void
+unlink_xfer(struct amk_sftp_transfer *t)
+{
+    if (t->list_prev != NULL)
+        t->list_prev->list_next = t->list_next;
+    else
+        t->s->xfers = t->list_next;
+    if (t->list_next != NULL)
+        t->list_next->list_prev = t->list_prev;
+    t->list_prev = t->list_next = NULL;
+}
+
 void
 amk_sftp_transfer_free(struct amk_sftp_transfer *t)
 {
     if (t == NULL)
         return;
-    if (t->result == AMK_EAGAIN) {
-        if (t->kind == XK_GET && t->fd >= 0 && t->state == XS_RUN) {
-            t->err = t->err != AMK_OK ? t->err : AMK_ECLOSED;
-            if (ftruncate(t->fd, (off_t)clean_end(t)) != 0) {
-                /* nothing to report to: the prefix is longer than clean */
-            }
-        }
+    if (t->s != NULL && t->result == AMK_EAGAIN) {
+        cut_local(t);
         drop_inflight(t);
         /* close our handle without waiting for the answer (an OPEN still
          * out is closed by the engine when its HANDLE comes) */
@@ -365,14 +441,44 @@ amk_sftp_transfer_free(struct amk_sftp_transfer *t)
     }
     if (t->fd >= 0)
         close(t->fd);
-    if (t->s->pend_xfer == t)
-        t->s->pend_xfer = NULL;
-    if (t->s->current == t)
-        t->s->current = NULL;
+    if (t->s != NULL) {
+        if (t->s->pend_xfer == t)
+            t->s->pend_xfer = NULL;
+        if (t->s->current == t)
+            t->s->current = NULL;
+        unlink_xfer(t);
+    }
     free(t->pieces);
     free(t->remote);
     free(t->local);
     free(t);
+}
+
+void
+amk_sftp_xfer_end_all(struct amk_sftp *s)
+{
+    struct amk_sftp_transfer *t;
+
+    while ((t = s->xfers) != NULL) {
+        if (t->result == AMK_EAGAIN) {
+            cut_local(t);
+            if (t->err == AMK_OK)
+                t->err = AMK_ECLOSED;
+            snprintf(t->msg, sizeof(t->msg), "sftp: the session was freed");
+            t->result = t->err;
+        }
+        /* the engine goes with the session: only what was moved out of it is ours */
+        for (size_t i = 0; i < t->n; i++)
+            parked_free(&t->pieces[i].parked);
+        parked_free(&t->ctl_parked);
+        t->n = 0;
+        t->ctl_out = 0;
+        if (t->fd >= 0)
+            close(t->fd);
+        t->fd = -1;
+        unlink_xfer(t);
+        t->s = NULL;
+    }
 }
 
 /* --- Progress --------------------------------------------------------- */
@@ -510,22 +616,16 @@ amk_sftp_sink_data(void *ctx, uint32_t id, const uint8_t *data, size_t len)
 static int
 piece_add(struct amk_sftp_transfer *t, uint32_t id, uint64_t off, size_t len)
 {
-    struct amk_sftp_sink *k;
-
     t->pieces[t->n].id = id;
     t->pieces[t->n].off = off;
     t->pieces[t->n].len = len;
     t->pieces[t->n].sent = now_s();
     t->pieces[t->n].ahead = t->n + 1;
+    t->pieces[t->n].parked = NULL;
     t->n++;
     if (t->n > t->peak)
         t->peak = t->n;
-    if (is_get(t)) {
-        k = &t->s->sink[id & SLOT_MASK];
-        k->id = id;
-        k->t = t;
-        k->off = off;
-    }
+    own(t, id, off);
     return AMK_OK;
 }
 
@@ -573,19 +673,30 @@ spare_for_one(const struct amk_sftp_transfer *t)
     return t->s->pend_xfer == t ? 0 : AMK_SFTP_CALL_SLOTS_SPARE;
 }
 
+/* Whether the engine has a slot for @p t below its last @p spare. The
+ * replies that came for other transfers, not stepped, are moved out of
+ * their slots first if need be (sftp_int.h): what is left holding them is
+ * on the wire, and its replies come. */
+static int
+room_below(struct amk_sftp_transfer *t, size_t spare)
+{
+    struct amk_sftpc *eng = t->s->eng;
+
+    if (amk_sftpc_inflight(eng) < AMK_SFTPC_INFLIGHT_MAX - spare)
+        return 1;
+    return amk_sftp_xfer_park(t->s, t) > 0 &&
+        amk_sftpc_inflight(eng) < AMK_SFTPC_INFLIGHT_MAX - spare;
+}
+
 /* Whether the engine has a slot for one more READ / WRITE of @p t: not
  * one of those kept for control requests and calls (sftp_int.h). With
  * nothing in flight it may take one as a control request may, so that a
  * transfer stepped alone while others fill the pipeline (a pread between
- * steps of transfer objects, whose replies wait for their own steps) still
- * moves, one request at a time, rather than wait for replies that never
- * free a slot. */
+ * steps of transfer objects) still moves, one request at a time. */
 static int
-has_room(const struct amk_sftp_transfer *t)
+has_room(struct amk_sftp_transfer *t)
 {
-    size_t spare = t->n == 0 ? spare_for_one(t) : AMK_SFTP_XFER_SLOTS_SPARE;
-
-    return amk_sftpc_inflight(t->s->eng) < AMK_SFTPC_INFLIGHT_MAX - spare;
+    return room_below(t, t->n == 0 ? spare_for_one(t) : AMK_SFTP_XFER_SLOTS_SPARE);
 }
 
 /* Asks again for the lowest rest of a short read (the local file fills
@@ -795,6 +906,28 @@ got_write(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_r
     return AMK_OK;
 }
 
+/* The reply to request @p id of @p t into *@p rep: the one moved out of
+ * the engine (*@p parked) first, else the engine's. AMK_OK, AMK_EAGAIN
+ * (not yet), or a fatal error. */
+static int
+take_reply(struct amk_sftp_transfer *t, uint32_t id, struct amk_sftp_reply **parked,
+    struct amk_sftp_reply *rep)
+{
+    int r;
+
+    if (*parked != NULL) {
+        *rep = **parked;
+        free(*parked);
+        *parked = NULL;
+        return AMK_OK;
+    }
+    r = amk_sftpc_take(t->s->eng, id, rep);
+    if (r == AMK_EAGAIN)
+        return r;
+    disown(t, id);
+    return r == AMK_OK ? AMK_OK : amk_sftp_fail(t->s, r, "sftp");
+}
+
 /* Takes the replies of @p t's pieces that arrived. AMK_OK or a fatal error. */
 static int
 take_replies(struct amk_sftp_transfer *t)
@@ -804,17 +937,15 @@ take_replies(struct amk_sftp_transfer *t)
     int r;
 
     for (size_t i = 0; i < t->n;) {
-        r = amk_sftpc_take(t->s->eng, t->pieces[i].id, &rep);
+        r = take_reply(t, t->pieces[i].id, &t->pieces[i].parked, &rep);
         if (r == AMK_EAGAIN) {
             i++;
             continue;
         }
         if (r != AMK_OK)
-            return amk_sftp_fail(t->s, r, "sftp");
+            return r;
         pc = t->pieces[i];
         t->pieces[i] = t->pieces[--t->n];
-        if (t->s->sink[pc.id & SLOT_MASK].t == t)
-            t->s->sink[pc.id & SLOT_MASK].t = NULL;
         if (is_get(t))
             r = got_read(t, &pc, &rep);
         else
@@ -825,6 +956,78 @@ take_replies(struct amk_sftp_transfer *t)
         (void)r;        /* the transfer's own failure is in t->err */
     }
     return AMK_OK;
+}
+
+/* --- Replies kept out of the engine ------------------------------------ */
+
+/* Where @p t keeps the reply to its request @p id once moved out of the
+ * engine, its piece's or its control request's place, and the most data
+ * that request asked for (*@p len). NULL: not one of @p t's. */
+static struct amk_sftp_reply **
+parking_place(struct amk_sftp_transfer *t, uint32_t id, size_t *len)
+{
+    *len = 0;
+    if (t->ctl_out && t->ctl_id == id && t->ctl_parked == NULL)
+        return &t->ctl_parked;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->pieces[i].id == id && t->pieces[i].parked == NULL) {
+            *len = t->pieces[i].len;
+            return &t->pieces[i].parked;
+        }
+    }
+    return NULL;
+}
+
+/* Moves the arrived reply of request @p k->id, whose slot that is, out of
+ * the engine to its transfer; *@p spare is the room for it (taken when
+ * used). 1 when moved; 0 when it has not arrived; a fatal error. */
+static int
+park_one(struct amk_sftp *s, struct amk_sftp_sink *k, struct amk_sftp_reply **spare)
+{
+    struct amk_sftp_reply *rep = *spare, **place;
+    size_t len;
+    int r;
+
+    if ((place = parking_place(k->t, k->id, &len)) == NULL)
+        return amk_sftp_fail(s, AMK_EINTERNAL, "sftp: a request its transfer lost");
+    r = amk_sftpc_take(s->eng, k->id, rep);
+    if (r == AMK_EAGAIN)
+        return 0;
+    if (r != AMK_OK)
+        return amk_sftp_fail(s, r, "sftp");
+    /* DATA longer than asked for (the data callback left it in the
+     * reply) fails on its length alone (got_read()): what is kept of it
+     * until then need not be a whole packet */
+    if (rep->type == AMK_SSH_FXP_DATA && rep->data_len > len) {
+        free(rep->data);
+        rep->data = NULL;
+    }
+    *place = rep;
+    *spare = NULL;
+    k->t = NULL;
+    return 1;
+}
+
+size_t
+amk_sftp_xfer_park(struct amk_sftp *s, const struct amk_sftp_transfer *keep)
+{
+    struct amk_sftp_reply *spare = NULL;
+    size_t moved = 0;
+    int r;
+
+    /* only the reply is moved: the transfer's logic runs when it is stepped */
+    for (size_t i = 0; i < AMK_SFTPC_INFLIGHT_MAX && amk_sftpc_arrived(s->eng) > 0; i++) {
+        struct amk_sftp_sink *k = &s->sink[i];
+        if (k->t == NULL || k->t == keep)
+            continue;
+        if (spare == NULL && (spare = calloc(1, sizeof(*spare))) == NULL)
+            break;      /* they stay in the engine, and are taken there */
+        if ((r = park_one(s, k, &spare)) < 0)
+            break;
+        moved += (size_t)r;
+    }
+    free(spare);
+    return moved;
 }
 
 /* --- Control requests -------------------------------------------------- */
@@ -840,7 +1043,7 @@ ctl(struct amk_sftp_transfer *t, uint8_t type, const struct amk_sftp_req *q,
     memset(rep, 0, sizeof(*rep));
     if (!t->ctl_out) {
         /* the last slots stay for calls (sftp_int.h): wait for replies */
-        if (amk_sftpc_inflight(t->s->eng) >= AMK_SFTPC_INFLIGHT_MAX - spare_for_one(t))
+        if (!room_below(t, spare_for_one(t)))
             return AMK_EAGAIN;
         r = amk_sftpc_send(t->s->eng, type, q, &t->ctl_id);
         if (r == AMK_ELIMIT)
@@ -850,14 +1053,12 @@ ctl(struct amk_sftp_transfer *t, uint8_t type, const struct amk_sftp_req *q,
         if (r != AMK_OK)
             return amk_sftp_fail(t->s, r, "sftp");
         t->ctl_out = 1;
+        own(t, t->ctl_id, 0);
     }
-    r = amk_sftpc_take(t->s->eng, t->ctl_id, rep);
-    if (r == AMK_EAGAIN)
-        return r;
-    t->ctl_out = 0;
-    if (r != AMK_OK)
-        return amk_sftp_fail(t->s, r, "sftp");
-    return AMK_OK;
+    r = take_reply(t, t->ctl_id, &t->ctl_parked, rep);
+    if (r != AMK_EAGAIN)
+        t->ctl_out = 0;
+    return r;
 }
 
 static void
@@ -1132,6 +1333,8 @@ pump(struct amk_sftp_transfer *t)
 {
     int r;
 
+    if (t->s == NULL)
+        return AMK_OK;      /* its session was freed: it is finished */
     while (t->result == AMK_EAGAIN) {
         if (t->s->err != AMK_OK) {
             r = t->s->err;
@@ -1222,8 +1425,8 @@ amk_sftp_transfer_step_all(struct amk_sftp_transfer **ts, size_t n)
     if (ts == NULL)
         return AMK_EINVAL;
     for (size_t i = 0; i < n; i++) {
-        if (ts[i] == NULL)
-            continue;
+        if (ts[i] == NULL || ts[i]->s == NULL)
+            continue;       /* none, or its session freed: finished */
         if (s != NULL && ts[i]->s != s)
             return AMK_EINVAL;
         s = ts[i]->s;

@@ -61,6 +61,7 @@ struct amk_sftpc {
     struct amk_sftp_version version;
     struct slot slots[AMK_SFTPC_INFLIGHT_MAX];
     size_t inflight;
+    size_t arrived;             /* slots SLOT_DONE */
     uint32_t generation;
     size_t cursor;              /* where the free-slot search starts */
     uint64_t seq;
@@ -226,6 +227,7 @@ data_to_sink(struct amk_sftpc *c, const uint8_t *body, size_t len)
     s->rep.data_len = dlen;
     s->state = SLOT_DONE;
     s->seq = c->seq++;
+    c->arrived++;
     return 1;
 }
 
@@ -324,6 +326,7 @@ handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
     s->rep = rep;
     s->state = SLOT_DONE;
     s->seq = c->seq++;
+    c->arrived++;
     return AMK_OK;
 }
 
@@ -587,7 +590,14 @@ amk_sftpc_take(struct amk_sftpc *c, uint32_t id, struct amk_sftp_reply *rep)
     memset(&s->rep, 0, sizeof(s->rep));
     s->state = SLOT_FREE;
     c->inflight--;
+    c->arrived--;
     return AMK_OK;
+}
+
+size_t
+amk_sftpc_arrived(const struct amk_sftpc *c)
+{
+    return c->arrived;
 }
 
 int
@@ -619,6 +629,7 @@ amk_sftpc_forget(struct amk_sftpc *c, uint32_t id)
         memset(&s->rep, 0, sizeof(s->rep));
         s->state = SLOT_FREE;
         c->inflight--;
+        c->arrived--;
         if (rep.type == AMK_SSH_FXP_HANDLE)
             amk_sftpc_close_later(c, rep.handle, rep.handle_len);
         amk_sftp_reply_clear(&rep);

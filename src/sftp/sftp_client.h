@@ -107,6 +107,8 @@ int amk_sftpc_send(struct amk_sftpc *c, uint8_t type, const struct amk_sftp_req 
     uint32_t *id) AMK_SFTP_MUST_CHECK;
 /* Requests outstanding (sent, reply not yet taken or arrived). */
 size_t amk_sftpc_inflight(const struct amk_sftpc *c);
+/* Of those, the ones whose reply has arrived and waits to be taken. */
+size_t amk_sftpc_arrived(const struct amk_sftpc *c);
 
 /* Moves the reply to request @p id into *@p rep (clear it with
  * amk_sftp_reply_clear()). AMK_EAGAIN while it has not arrived;

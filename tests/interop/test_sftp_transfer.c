@@ -3,7 +3,8 @@
  * OpenSSH sshd (internal-sftp): get and put driven by poll() from one
  * thread on a non-blocking client, simple calls resumed after AMK_EAGAIN,
  * several transfers at once on one session finishing with equal
- * SHA-256, none starved, a rate reported, the requests in flight bounded.
+ * SHA-256, none starved, a rate reported, the requests in flight bounded,
+ * and 96 of them stepped one by one by a scheduler of the caller's own.
  * With the argument "big": a 1 GiB put and get in /dev/shm (the single
  * big test; registered as its own CTest test, not built under ASan).
  */
@@ -157,6 +158,16 @@ struct seen {
     double last_rate;
 };
 
+/* Asserts that @p t made @p dst a copy of @p src, then frees @p t and both. */
+static void
+copied_and_freed(struct amk_sftp_transfer *t, const char *src, const char *dst)
+{
+    assert_true(tf_same(src, dst));
+    amk_sftp_transfer_free(t);
+    unlink(src);
+    unlink(dst);
+}
+
 static int
 on_progress(void *user, struct amk_sftp_transfer *t, const struct amk_sftp_transfer_progress *p)
 {
@@ -243,10 +254,83 @@ test_sftp_concurrent_fair(void **state)
         assert_int_equal(p[i].request_len, i < N_CONC - 1 ? rlen : wlen);
         assert_true(sn[i].calls > 0);
         assert_true(sn[i].last_rate > 0);
-        assert_true(tf_same(src[i], dst[i]));
-        amk_sftp_transfer_free(ts[i]);
-        unlink(src[i]);
-        unlink(dst[i]);
+        copied_and_freed(ts[i], src[i], dst[i]);
+    }
+    amk_sftp_free(s);
+    ASSERT_OK(amk_client_close(c));
+    amk_client_free(c);
+}
+
+/* --- Transfer objects stepped one by one --------------------------------- */
+
+#define N_ONE 96
+
+/*
+ * Fixed: transfer objects stepped one at a time in blocking mode, by a
+ * scheduler of the caller's own: a turn steps one transfer until it moves
+ * on (its bytes done grow) or ends, then the next, round-robin. The
+ * transfers not in their turn hold request slots with replies that came
+ * and wait for their steps. In the first round the early ones fill the
+ * pipeline (240 slots) and the next ones' first requests the reserve up
+ * to 252; the one in its turn after that, with nothing in flight, could
+ * not send its OPEN and waited in a read for a reply that never came:
+ * the client's timeout, then every transfer failed with AMK_ETIMEOUT (96
+ * transfers get there; 70 stop just short of 252). Now those replies move
+ * out of the way, and all finish with equal SHA-256. (A turn of one step
+ * each never got there: each step takes the transfer's own replies and
+ * sends again, so the requests held are renewed every round.)
+ */
+static void
+test_sftp_transfers_stepped_one_by_one(void **state)
+{
+    struct amk_client *c = client_connected();
+    struct amk_sftp *s = NULL;
+    struct amk_sftp_transfer *ts[N_ONE];
+    struct amk_sftp_transfer_progress p;
+    char src[N_ONE][300], dst[N_ONE][300];
+    long steps = 0, turns = 0;
+    size_t live;
+    int r;
+    (void)state;
+
+    /* bounded: the stall waited for the timeout */
+    ASSERT_OK(amk_client_set_timeout(c, 15000));
+    ASSERT_OK(amk_sftp_new_client(&s, c));
+    for (int i = 0; i < N_ONE; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "one%d.src", i);
+        path_of(src[i], sizeof(src[i]), name);
+        snprintf(name, sizeof(name), "one%d.dst", i);
+        path_of(dst[i], sizeof(dst[i]), name);
+        tf_make(src[i], 2 * MIB + (uint64_t)i * 4099, 100 + (uint32_t)i);
+        if (i % 2 == 0)
+            ASSERT_OK(amk_sftp_transfer_start_get(s, src[i], dst[i], 0, &ts[i]));
+        else
+            ASSERT_OK(amk_sftp_transfer_start_put(s, src[i], dst[i], 0, &ts[i]));
+    }
+    do {
+        live = 0;
+        for (int i = 0; i < N_ONE; i++) {
+            uint64_t before;
+            if (amk_sftp_transfer_result(ts[i]) != AMK_EAGAIN)
+                continue;
+            live++;
+            turns++;
+            ASSERT_OK(amk_sftp_transfer_progress(ts[i], &p));
+            before = p.done;
+            do {
+                r = amk_sftp_transfer_step(ts[i]);
+                steps++;
+                ASSERT_OK(amk_sftp_transfer_progress(ts[i], &p));
+            } while (r == AMK_EAGAIN && p.done == before && steps < 10000000);
+        }
+    } while (live > 0 && steps < 10000000);
+    print_message("    %ld steps in %ld turns\n", steps, turns);
+    for (int i = 0; i < N_ONE; i++) {
+        r = amk_sftp_transfer_result(ts[i]);
+        if (r != AMK_OK)
+            fail_msg("transfer %d: %s: %s", i, amk_errname(r), amk_sftp_transfer_error(ts[i]));
+        copied_and_freed(ts[i], src[i], dst[i]);
     }
     amk_sftp_free(s);
     ASSERT_OK(amk_client_close(c));
@@ -421,6 +505,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sftp_nonblocking_poll),
         cmocka_unit_test(test_sftp_concurrent_fair),
+        cmocka_unit_test(test_sftp_transfers_stepped_one_by_one),
         cmocka_unit_test(test_sftp_get_progress_rate),
         cmocka_unit_test(test_sftp_channel_window_grows),
     };

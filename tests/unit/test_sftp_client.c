@@ -130,11 +130,13 @@ test_sftpc_replies_out_of_order(void **state)
     ASSERT_OK(amk_sftpc_input(c, amk_buf_ptr(&b), amk_buf_len(&b)));
     ASSERT_OK(amk_sftpc_next_done(c, &id));
     assert_int_equal(id, ids[3]);           /* oldest arrival first */
+    assert_int_equal(amk_sftpc_arrived(c), 5);
     for (int i = 4; i >= 0; i--) {
         ASSERT_OK(amk_sftpc_take(c, ids[i], &rep));
         assert_int_equal(rep.type, AMK_SSH_FXP_STATUS);
         assert_int_equal(rep.status, (uint32_t)i);
         amk_sftp_reply_clear(&rep);
+        assert_int_equal(amk_sftpc_arrived(c), (size_t)i);
     }
     assert_int_equal(amk_sftpc_inflight(c), 0);
     /* taken once only */
@@ -338,9 +340,11 @@ test_sftpc_forget(void **state)
     ASSERT_OK(amk_sftpc_input(c, amk_buf_ptr(&b), amk_buf_len(&b)));
     ASSERT_AMK(AMK_EINVAL, amk_sftpc_take(c, a, &rep));
     assert_int_equal(amk_sftpc_inflight(c), 1);
+    assert_int_equal(amk_sftpc_arrived(c), 1);     /* the forgotten one's was dropped */
     /* forgetting a reply that arrived frees it */
     ASSERT_OK(amk_sftpc_forget(c, bb));
     assert_int_equal(amk_sftpc_inflight(c), 0);
+    assert_int_equal(amk_sftpc_arrived(c), 0);
     /* a second reply to the forgotten id is unknown now */
     amk_buf_reset(&b);
     put_status(&b, a, 0);

@@ -40,6 +40,9 @@ struct hs {
     struct { uint8_t type; uint32_t id, len; uint64_t off; } reqs[AMK_SFTPC_INFLIGHT_MAX];
     size_t n_reqs;
     uint8_t hold_type;
+    uint32_t hold_mask;         /* more types kept back: 1 << type */
+    uint8_t put_file[FSIZE];    /* what WRITEs wrote (every put writes h->file) */
+    uint64_t written;
 };
 
 /* Queues packet @p p (length field first, filled in here). */
@@ -508,22 +511,45 @@ release_reqs(struct hs *h)
     for (size_t i = 0; i < h->n_reqs; i++) {
         if (h->reqs[i].type == 5)
             r_read(h, h->reqs[i].id, h->reqs[i].off, h->reqs[i].len);
+        else if (h->reqs[i].type == 3)
+            r_handle(h, h->reqs[i].id, 'f', 0);
+        else if (h->reqs[i].type == 6)
+            r_status(h, h->reqs[i].id, 0);
         else
             r_attrs(h, h->reqs[i].id, 1, 0100644);
     }
     h->n_reqs = 0;
     h->hold_type = 0;
+    h->hold_mask = 0;
+}
+
+/* Keeps the data of WRITE @p b (handle "f"): puts all write h->file. */
+static void
+take_write(struct hs *h, const uint8_t *b, size_t len)
+{
+    uint64_t off;
+    uint32_t n;
+
+    assert_true(len >= 22 && get32(b + 5) == 1);
+    off = get64(b + 10);
+    n = get32(b + 18);
+    assert_true(len - 22 == n && off <= FSIZE && FSIZE - off >= n);
+    memcpy(h->put_file + off, b + 22, n);
+    h->written += n;
 }
 
 static void
 serve_holds_reqs(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
 {
-    (void)len;
     if (type == 17)
         h->stats++;
     if (type == 5)
         h->reads++;
-    if (type == h->hold_type) {
+    if (type == 6)
+        take_write(h, b, len);
+    if (type == 3)
+        h->opens++;
+    if (type == h->hold_type || (type < 32 && (h->hold_mask & (1u << type)))) {
         assert_true(h->n_reqs < AMK_SFTPC_INFLIGHT_MAX);
         h->reqs[h->n_reqs].type = type;
         h->reqs[h->n_reqs].id = id;
@@ -533,7 +559,6 @@ serve_holds_reqs(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size
         }
         h->n_reqs++;
     } else if (type == 3) {
-        h->opens++;
         r_handle(h, id, 'f', 0);
     } else if (type == 8) {
         r_attrs(h, id, FSIZE, 0100644);
@@ -861,6 +886,253 @@ test_get_short_read_rest_bounds_the_prefix(void **state)
     }
 }
 
+/* --- Transfer objects stepped one by one ---------------------------------- */
+
+#define N_ONE (2 * N_FILL)      /* more than can hold requests at once */
+
+/* Transfers on one session whose requests fill every slot they may, all
+ * answered and none taken, and two more not stepped yet. */
+struct held {
+    struct amk_sftp *s;
+    struct hs *h;
+    struct amk_sftp_transfer *ts[N_ONE], *late[2];  /* ts: gets even, puts odd */
+    size_t nt;
+    unsigned calls[N_ONE];      /* progress callbacks of ts */
+    char dir[64];
+};
+
+static int
+count_progress(void *user, struct amk_sftp_transfer *t, const struct amk_sftp_transfer_progress *p)
+{
+    (void)t;
+    (void)p;
+    (*(unsigned *)user)++;
+    return AMK_OK;
+}
+
+/* Gets of /f to @p name in the scratch directory, or puts of its "src" to
+ * /p; each counts its progress callbacks in *@p calls. */
+static struct amk_sftp_transfer *
+held_start(struct held *x, int put, const char *name, unsigned *calls)
+{
+    struct amk_sftp_transfer *t = NULL;
+    char path[96];
+
+    snprintf(path, sizeof(path), "%s/%s", x->dir, put ? "src" : name);
+    if (put)
+        ASSERT_OK(amk_sftp_transfer_start_put(x->s, path, "/p", 0, &t));
+    else
+        ASSERT_OK(amk_sftp_transfer_start_get(x->s, "/f", path, 0, &t));
+    if (calls != NULL)
+        amk_sftp_transfer_set_progress(t, count_progress, calls);
+    return t;
+}
+
+/*
+ * Gets and puts alternately, stepped together until they hold every slot
+ * transfers may: their READs and WRITEs kept back up to the pipeline's
+ * bound, then the OPENs of those that follow. Then all that was kept back
+ * is answered at once and the stream turned blocking: every slot they
+ * hold has its reply on the way, and nobody has taken one yet. Two more,
+ * a get ("late") and a put, are started, not stepped.
+ */
+static void
+held_fill(struct held *x)
+{
+    const size_t held = AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_CALL_SLOTS_SPARE;
+    char path[96], name[32];
+    int fd;
+
+    memset(x, 0, sizeof(*x));
+    x->h = hs_new(serve_holds_reqs, 1, &x->s);
+    scratch(x->dir);
+    snprintf(path, sizeof(path), "%s/src", x->dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, x->h->file, FSIZE), FSIZE);
+    close(fd);
+    x->h->hold_mask = 1u << 5 | 1u << 6;
+    while (amk_sftpc_inflight(x->s->eng) < held) {
+        assert_true(x->nt < N_ONE);
+        if (amk_sftpc_inflight(x->s->eng) >= AMK_SFTPC_INFLIGHT_MAX - AMK_SFTP_XFER_SLOTS_SPARE)
+            x->h->hold_mask |= 1u << 3;
+        snprintf(name, sizeof(name), "%zu", x->nt);
+        x->ts[x->nt] = held_start(x, x->nt % 2, name, &x->calls[x->nt]);
+        x->nt++;
+        step_until_quiet(x->h, x->ts, x->nt);
+    }
+    assert_int_equal(amk_sftpc_inflight(x->s->eng), held);
+    assert_int_equal(x->h->n_reqs, held);
+    release_reqs(x->h);
+    x->h->nonblock = 0;
+    x->late[0] = held_start(x, 0, "late", NULL);
+    x->late[1] = held_start(x, 1, NULL, NULL);
+}
+
+static void
+held_end(struct held *x)
+{
+    hs_free(x->h);
+    rm_tree(x->dir);
+}
+
+/* Steps @p t alone (blocking) until it is finished, a bounded number of
+ * times: the others are not stepped meanwhile. */
+static void
+step_alone(struct amk_sftp_transfer *t)
+{
+    int r = AMK_EAGAIN;
+
+    for (int i = 0; i < 100000 && r == AMK_EAGAIN; i++)
+        r = amk_sftp_transfer_step(t);
+    ASSERT_OK(r);
+}
+
+/* Asserts that local @p name in @p dir is a prefix of the script's file,
+ * @p len bytes long (-1: any length; a missing file is fine then). */
+static void
+assert_prefix(struct hs *h, const char *dir, const char *name, long len)
+{
+    uint8_t *got = malloc(FSIZE + 1);
+    char path[96];
+    ssize_t n;
+    int fd;
+
+    assert_non_null(got);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0 || (len < 0 && errno == ENOENT));
+    n = fd >= 0 ? read(fd, got, FSIZE + 1) : 0;
+    if (fd >= 0)
+        close(fd);
+    assert_true(n >= 0 && n <= FSIZE);
+    if (len >= 0)
+        assert_int_equal(n, len);
+    assert_memory_equal(got, h->file, (size_t)n);
+    free(got);
+}
+
+/* Fixed: a transfer object stepped alone in blocking mode (a scheduler of
+ * its own, one transfer at a time) while others held every slot it may
+ * use, their replies all come and untaken, sent nothing and waited in a
+ * read for a reply that never came (here: the script's "waits for a reply
+ * the script never sends"; on a channel, until the timeout). Replies that
+ * came for transfers not being stepped now move out of the engine into
+ * those transfers, freeing their slots, and wait there. */
+static void
+test_transfers_stepped_one_by_one_never_stall(void **state)
+{
+    struct held x;
+    char name[32];
+    size_t live;
+    long steps = 0;
+    int r;
+    (void)state;
+
+    held_fill(&x);
+    /* a get and a put with nothing in flight, stepped alone each, finish */
+    step_alone(x.late[0]);
+    step_alone(x.late[1]);
+    /* the others' replies wait outside the engine (their slots free) and
+     * nothing of theirs ran: no progress reported, none taken */
+    assert_true(amk_sftpc_inflight(x.s->eng) <
+        AMK_SFTPC_INFLIGHT_MAX - 2 * AMK_SFTP_XFER_SLOTS_SPARE);
+    for (size_t i = 0; i < x.nt; i++) {
+        struct amk_sftp_transfer_progress p;
+        ASSERT_OK(amk_sftp_transfer_progress(x.ts[i], &p));
+        assert_int_equal(p.done, 0);
+        assert_int_equal(x.calls[i], 0);
+    }
+    /* all stepped one by one, round-robin, each once per turn */
+    do {
+        live = 0;
+        for (size_t i = 0; i < x.nt; i++) {
+            if (amk_sftp_transfer_result(x.ts[i]) != AMK_EAGAIN)
+                continue;
+            live++;
+            r = amk_sftp_transfer_step(x.ts[i]);
+            assert_true(r == AMK_EAGAIN || r == AMK_OK);
+            steps++;
+        }
+    } while (live > 0 && steps < 1000000);
+    assert_int_equal(live, 0);
+    for (size_t i = 0; i < x.nt; i++) {
+        ASSERT_OK(amk_sftp_transfer_result(x.ts[i]));
+        assert_true(x.calls[i] > 0);
+        amk_sftp_transfer_free(x.ts[i]);
+        snprintf(name, sizeof(name), "%zu", i);
+        if (i % 2 == 0)
+            assert_prefix(x.h, x.dir, name, FSIZE);
+    }
+    assert_prefix(x.h, x.dir, "late", FSIZE);
+    /* every put wrote the whole file once */
+    assert_memory_equal(x.h->put_file, x.h->file, FSIZE);
+    assert_int_equal(x.h->written, (x.nt / 2 + 1) * FSIZE);
+    assert_int_equal(x.h->opens, x.nt + 2);
+    assert_int_equal(x.h->closes, x.nt + 2);
+    assert_int_equal(amk_sftpc_inflight(x.s->eng), 0);
+    amk_sftp_transfer_free(x.late[0]);
+    amk_sftp_transfer_free(x.late[1]);
+    amk_sftp_free(x.s);
+    held_end(&x);
+}
+
+/* Transfers whose replies wait outside the engine are freed cleanly: one
+ * freed closes its handle and drops what it kept; the session freed first
+ * ends the rest (AMK_ECLOSED), a get's file a clean prefix, and they are
+ * freed after it. */
+static void
+test_transfers_with_replies_kept_out_freed(void **state)
+{
+    struct held x;
+    struct amk_sftp_attrs a;
+    struct amk_sftp *s2 = NULL;
+    struct hs *h2;
+    struct amk_sftp_transfer *mix[2];
+    char name[96];
+    int r;
+    (void)state;
+
+    held_fill(&x);
+    step_alone(x.late[0]);
+    /* the first ones' replies came first: they wait in those transfers */
+    for (size_t i = 0; i < 8; i++)
+        amk_sftp_transfer_free(x.ts[i]);
+    step_alone(x.late[1]);
+    assert_int_equal(x.h->closes, 8 + 2);
+    /* the last one's OPEN was answered last: its handle waits in it, and
+     * is closed when it is freed (the CLOSE goes with the next request) */
+    amk_sftp_transfer_free(x.ts[--x.nt]);
+    ASSERT_OK(amk_sftp_stat(x.s, "/x", &a));
+    assert_int_equal(x.h->closes, 8 + 2 + 1);
+    amk_sftp_transfer_free(x.late[0]);
+    amk_sftp_transfer_free(x.late[1]);
+    amk_sftp_free(x.s);
+    for (size_t i = 8; i < x.nt; i++) {
+        ASSERT_AMK(AMK_ECLOSED, amk_sftp_transfer_result(x.ts[i]));
+        ASSERT_AMK(AMK_ECLOSED, amk_sftp_transfer_step(x.ts[i]));
+        ASSERT_OK(amk_sftp_transfer_step_all(&x.ts[i], 1));     /* finished */
+        snprintf(name, sizeof(name), "%zu", i);
+        if (i % 2 == 0)
+            assert_prefix(x.h, x.dir, name, -1);
+    }
+    /* one ended so, among the live transfers of another session, is skipped */
+    h2 = hs_new(serve_holds_reqs, 1, &s2);
+    mix[0] = x.ts[8];
+    snprintf(name, sizeof(name), "%s/mix", x.dir);
+    ASSERT_OK(amk_sftp_transfer_start_get(s2, "/f", name, 0, &mix[1]));
+    while ((r = amk_sftp_transfer_step_all(mix, 2)) == AMK_EAGAIN)
+        ;
+    ASSERT_OK(r);
+    ASSERT_OK(amk_sftp_transfer_result(mix[1]));
+    amk_sftp_transfer_free(mix[1]);
+    amk_sftp_free(s2);
+    hs_free(h2);
+    for (size_t i = 8; i < x.nt; i++)
+        amk_sftp_transfer_free(x.ts[i]);
+    held_end(&x);
+}
+
 /* --- Trees: names from the server are not followed --------------------- */
 
 static char victim[128];
@@ -1168,6 +1440,8 @@ main(void)
         cmocka_unit_test(test_calls_find_a_slot_while_transfers_fill_the_pipeline),
         cmocka_unit_test(test_call_waits_for_slots_held_by_given_up_calls),
         cmocka_unit_test(test_pread_finds_a_slot_while_transfers_hold_the_rest),
+        cmocka_unit_test(test_transfers_stepped_one_by_one_never_stall),
+        cmocka_unit_test(test_transfers_with_replies_kept_out_freed),
         cmocka_unit_test(test_get_short_read_waits_for_a_slot),
         cmocka_unit_test(test_get_short_read_rest_bounds_the_prefix),
         cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
