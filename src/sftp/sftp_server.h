@@ -166,9 +166,9 @@ struct amk_sftps_config {
      * Paramiko, libssh2 and amiko's client send it. 1: linkpath first,
      * the draft's order (draft-ietf-secsh-filexfer-02 §6.10), which
      * AsyncSSH's and libssh's clients send to a server whose banner does
-     * not say OpenSSH (or, AsyncSSH, Paramiko). The wire cannot tell the
-     * two apart: the caller picks by the client's identification line
-     * (doc/PROTOCOL.md, amiko serve's SFTP section).
+     * not name OpenSSH (nor, for AsyncSSH, Paramiko). The wire cannot
+     * tell the two apart: the caller picks by the client's
+     * identification line (doc/PROTOCOL.md, amiko serve's SFTP section).
      */
     int symlink_linkpath_first;
 };
