@@ -122,6 +122,32 @@ start_dir(const struct amk_server *s, char *buf, size_t cap)
     return buf;
 }
 
+/*
+ * Whether a client with identification line @p line (RFC 4253 §4.2,
+ * "SSH-protoversion-softwareversion [comments]") sends SYMLINK's fields
+ * in the draft's order (linkpath first, draft-ietf-secsh-filexfer-02
+ * §6.10) to this server. OpenSSH's sftp-server reads target first
+ * (OpenSSH PROTOCOL §4.1), which OpenSSH's sftp, Paramiko, libssh2 and
+ * amiko's client always send. AsyncSSH's client sends target first only
+ * when the server's banner names OpenSSH or paramiko (2.10, sftp.py
+ * _nonstandard_symlink_impls), libssh's only when it names OpenSSH
+ * (0.10, sftp_symlink()); ours names amiko, so both send the draft's
+ * order. Nothing on the wire tells the orders apart; the banner is all
+ * there is, and only these two clients are known to need it.
+ * "libssh_" and not "libssh": libssh2's banner is "libssh2_<version>".
+ */
+static int
+client_sends_linkpath_first(const char *line)
+{
+    const char *soft;
+
+    if (line == NULL || strncmp(line, "SSH-", 4) != 0 ||
+        (soft = strchr(line + 4, '-')) == NULL)
+        return 0;
+    soft++;
+    return strncmp(soft, "AsyncSSH", 8) == 0 || strncmp(soft, "libssh_", 7) == 0;
+}
+
 int
 amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
 {
@@ -155,6 +181,11 @@ amk_srv_sftp_new(struct srv_conn *c, uint32_t id, struct srv_sftp **out)
     /* One large reply ahead of the channel: with SRV_OUT_SOFT, what a READ
      * preads is still in the cache when it is encrypted and sent. */
     cfg.out_max = SFTP_OUT_MAX;
+    cfg.symlink_linkpath_first =
+        client_sends_linkpath_first(amk_transport_peer_version(c->t));
+    if (cfg.symlink_linkpath_first)
+        amk_log(&s->log, AMK_LOG_DEBUG, "conn#%llu sftp: SYMLINK read linkpath first "
+            "(the draft's order, which this client sends)", (unsigned long long)c->id);
     amk_sftp_fs_set_budget(f->fs, &s->sftp_budget);
     if ((r = amk_sftps_new(&f->e, amk_sftp_fs_ops(), f->fs, &cfg)) != AMK_OK) {
         amk_sftp_fs_free(f->fs);

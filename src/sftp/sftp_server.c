@@ -43,6 +43,7 @@ struct amk_sftps {
     void *fs;
     int read_only;
     int whole_packets;
+    int symlink_linkpath_first;
     size_t out_max;
     uint32_t max_handles;
     uint64_t copy_slice;
@@ -98,6 +99,7 @@ amk_sftps_new(struct amk_sftps **out, const struct amk_sftps_fs_ops *ops, void *
     s->fs = fs_user;
     s->read_only = cfg != NULL && cfg->read_only;
     s->whole_packets = cfg != NULL && cfg->whole_packets;
+    s->symlink_linkpath_first = cfg != NULL && cfg->symlink_linkpath_first;
     s->out_max = cfg != NULL && cfg->out_max > 0 ? cfg->out_max : AMK_SFTPS_OUT_DEFAULT;
     s->max_handles = cfg != NULL && cfg->max_handles > 0 ? cfg->max_handles :
         AMK_SFTPS_HANDLES_DEFAULT;
@@ -609,9 +611,13 @@ do_modify(struct amk_sftps *s, const struct amk_sftp_request *q)
         e = o->rename(s->fs, s->p1, s->p2, 0);
         break;
     default:
-        /* OpenSSH PROTOCOL §4.1: its clients send targetpath first
-         * (the draft's order reversed); we read them the same way. */
-        e = o->symlink(s->fs, s->p1, s->p2);
+        /* draft-02 §6.10: linkpath, targetpath; OpenSSH PROTOCOL §4.1:
+         * its server reads them reversed, and most clients send that.
+         * Which one this client sends is the caller's call (config). */
+        if (s->symlink_linkpath_first)
+            e = o->symlink(s->fs, s->p2, s->p1);
+        else
+            e = o->symlink(s->fs, s->p1, s->p2);
         break;
     }
     return reply_errno(s, q->id, e);

@@ -160,6 +160,17 @@ struct amk_sftps_config {
      * engine buffers a split packet itself (any chunking works). */
     int whole_packets;
     uint64_t copy_slice;        /* bytes per amk_sftps_step() (AMK_SFTPS_COPY_SLICE) */
+    /*
+     * The field order SYMLINK is read in. 0: target first, as OpenSSH's
+     * sftp-server reads it (OpenSSH PROTOCOL §4.1) and as OpenSSH's sftp,
+     * Paramiko, libssh2 and amiko's client send it. 1: linkpath first,
+     * the draft's order (draft-ietf-secsh-filexfer-02 §6.10), which
+     * AsyncSSH's and libssh's clients send to a server whose banner does
+     * not name OpenSSH (nor, for AsyncSSH, Paramiko). The wire cannot
+     * tell the two apart: the caller picks by the client's
+     * identification line (doc/PROTOCOL.md, amiko serve's SFTP section).
+     */
+    int symlink_linkpath_first;
 };
 
 struct amk_sftps;

@@ -8,12 +8,14 @@ Run by test_serve_paramiko.c with /usr/bin/python3:
 Connects to 127.0.0.1:PORT checking the host key against KNOWN_HOSTS
 (RejectPolicy), authenticates by password, by an Ed25519 key and by an
 RSA key, execs (exit status, stdout and stderr apart) and uses SFTP (put
-and get of 1 MiB + 1 checksummed, listdir, stat, rename, remove) in
+and get of 1 MiB + 1 checksummed, listdir, stat, rename, symlink and
+readlink, remove) in
 WORKDIR. Exit 0 when all of it worked, 1 with the reason on stderr, 77
 when paramiko cannot be imported (the test is skipped).
 """
 import hashlib
 import os
+import stat
 import sys
 
 try:
@@ -77,6 +79,17 @@ def sftp_checks(c, work):
         s.rename(remote, renamed)
         check("pm_remote" not in s.listdir(work), "rename left the old name")
         check(s.stat(renamed).st_size == len(data), "rename lost the file")
+        # symlink(source, dest): Paramiko sends target first, as OpenSSH's
+        # sftp does, and serve reads it so (its banner is not AsyncSSH's).
+        # Absolute paths: read the wrong way round, it fails (EEXIST)
+        # rather than making a link in the start directory.
+        link = os.path.join(work, "pm_link")
+        s.symlink(renamed, link)
+        check(s.readlink(link) == renamed, "readlink: %r" % s.readlink(link))
+        check(stat.S_ISLNK(s.lstat(link).st_mode), "lstat: pm_link is not a symlink")
+        check(s.stat(link).st_size == len(data), "stat through pm_link")
+        check(os.readlink(link) == renamed, "on disk: %r" % os.readlink(link))
+        s.remove(link)
         s.remove(renamed)
         try:
             s.stat(renamed)

@@ -4,9 +4,10 @@
  * tests/interop/serve_paramiko.py (AMK_SERVE_PARAMIKO_PY): password, Ed25519
  * and RSA key authentication with known_hosts checking, exec (exit status,
  * stdout, stderr), SFTP (1 MiB + 1 put/get checksummed, listdir, stat,
- * rename, remove, mkdir/rmdir), a wrong password refused. Here: the
- * script's status (77, paramiko missing, skips), serve's log of each
- * method, and what is left in the work directory.
+ * rename, symlink/readlink/lstat, remove, mkdir/rmdir), a wrong password
+ * refused. Here: the script's status (77, paramiko missing, skips),
+ * serve's log of each method and of the SYMLINK order, and what is left
+ * in the work directory.
  */
 #include "test_helper.h"
 
@@ -24,7 +25,8 @@ static struct serve_fixture fx;
 static void
 test_paramiko_against_serve(void **state)
 {
-    const char *args[] = { "--password", serve_fixture_password_arg(&fx), NULL };
+    /* -v: serve logs the SYMLINK order of each SFTP session */
+    const char *args[] = { "-v", "--password", serve_fixture_password_arg(&fx), NULL };
     char port[16], out[FIXTURE_PATH_MAX];
     char *argv[] = { (char *)PYTHON, (char *)AMK_SERVE_PARAMIKO_PY, port, fx.user,
         (char *)SERVE_PASSWORD, fx.user_key, fx.user_key_rsa, fx.known_hosts, fx.work, NULL };
@@ -55,6 +57,8 @@ test_paramiko_against_serve(void **state)
     assert_true(serve_fixture_log_count(&fx, "password", NULL));
     assert_true(serve_fixture_log_count(&fx, "publickey", &n));
     assert_true(n >= 2);
+    /* Paramiko sends SYMLINK target first: read in OpenSSH's order */
+    assert_false(serve_fixture_log_count(&fx, "SYMLINK read linkpath first", NULL));
     n = 0;
     /* the script cleaned up after itself: renamed and removed, nothing left */
     d = opendir(fx.work);

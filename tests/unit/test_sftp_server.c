@@ -286,6 +286,61 @@ test_sftps_paths_and_errors(void **state)
     srv_stop(&t);
 }
 
+/* The link at @p name (in the served root) holds @p target. */
+static void
+assert_link(const struct srv *t, const char *name, const char *target)
+{
+    char path[400], got[64];
+    ssize_t n;
+
+    path_in(t, t->root, name, path, sizeof(path));
+    n = readlink(path, got, sizeof(got) - 1);
+    assert_true(n >= 0);
+    got[n] = '\0';
+    assert_string_equal(got, target);
+}
+
+/*
+ * SYMLINK's field order: the same bytes, linkpath "lnk" then target "z"
+ * as the draft writes them (what AsyncSSH and libssh send to a server
+ * that is not OpenSSH), make lnk -> z with symlink_linkpath_first and,
+ * read in OpenSSH's order by default, z -> lnk.
+ */
+static void
+test_sftps_symlink_linkpath_first(void **state)
+{
+    struct amk_sftps_config cfg = { .symlink_linkpath_first = 1 };
+    char path[400];
+    struct stat st;
+    struct srv t;
+
+    (void)state;
+    srv_start(&t, 0, &cfg);
+    ASSERT_OK(amk_sftp_enc_symlink(&t.req, 1, "lnk", "z", 0));
+    expect_status(&t, 1, AMK_SSH_FX_OK);
+    assert_link(&t, "lnk", "z");
+    path_in(&t, t.root, "z", path, sizeof(path));
+    assert_int_equal(lstat(path, &st), -1);
+    /* the link exists now: EEXIST, whichever way it is read */
+    ASSERT_OK(amk_sftp_enc_symlink(&t.req, 2, "lnk", "y", 0));
+    expect_status(&t, 2, AMK_SSH_FX_FAILURE);
+    assert_link(&t, "lnk", "z");
+    /* OpenSSH's order (amk_sftp_enc_symlink's 1) now reads reversed */
+    ASSERT_OK(amk_sftp_enc_symlink(&t.req, 3, "l2", "z", 1));
+    expect_status(&t, 3, AMK_SSH_FX_OK);
+    assert_link(&t, "z", "l2");
+    srv_stop(&t);
+
+    /* default: the draft's bytes are read target first */
+    srv_start(&t, 0, NULL);
+    ASSERT_OK(amk_sftp_enc_symlink(&t.req, 1, "lnk", "z", 0));
+    expect_status(&t, 1, AMK_SSH_FX_OK);
+    assert_link(&t, "z", "lnk");
+    path_in(&t, t.root, "lnk", path, sizeof(path));
+    assert_int_equal(lstat(path, &st), -1);
+    srv_stop(&t);
+}
+
 static void
 test_sftps_readdir_batches(void **state)
 {
@@ -918,6 +973,7 @@ main(void)
         cmocka_unit_test(test_sftps_write_read_roundtrip),
         cmocka_unit_test(test_sftps_read_capped_at_limit),
         cmocka_unit_test(test_sftps_paths_and_errors),
+        cmocka_unit_test(test_sftps_symlink_linkpath_first),
         cmocka_unit_test(test_sftps_readdir_batches),
         cmocka_unit_test(test_sftps_extensions),
         cmocka_unit_test(test_sftps_unknown_type_unsupported),
