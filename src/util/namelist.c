@@ -43,9 +43,18 @@ amk_buf_get_namelist(struct amk_buf *b, char **out)
     *out = NULL;
     if ((r = amk_buf_get_string_direct(&peek, &p, &len)) != AMK_OK)
         return r;
-    if ((r = amk_namelist_validate((const char *)p, len)) != AMK_OK)
+    if ((r = amk_namelist_validate((const char *)p, len)) == AMK_OK)
+        return amk_buf_get_cstring(b, out, NULL);
+    /* One comma at the very end is forgiven and dropped: libssh 0.10.6
+     * ends its default cipher lists with one, and OpenSSH ignores it.
+     * Anything else empty (",", "a,,", "a,,b", ",a") stays an error. */
+    if (r != AMK_EFORMAT || len < 2 || p[len - 1] != ',' ||
+        amk_namelist_validate((const char *)p, len - 1) != AMK_OK)
         return r;
-    return amk_buf_get_cstring(b, out, NULL);
+    if ((r = amk_buf_get_cstring(b, out, NULL)) != AMK_OK)
+        return r;
+    (*out)[len - 1] = '\0';
+    return AMK_OK;
 }
 
 /* Iterates names: sets start and len to the next name after pos. */

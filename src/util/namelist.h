@@ -24,7 +24,9 @@ struct amk_buf;
  */
 int amk_namelist_validate(const char *s, size_t len);
 
-/* Reads a name-list from @p b into an allocated, validated C string. */
+/* Reads a name-list from @p b into an allocated, validated C string. A
+ * single trailing comma ("a,b,") is dropped rather than refused, as
+ * OpenSSH does (libssh 0.10 sends one); other empty names are AMK_EFORMAT. */
 int amk_buf_get_namelist(struct amk_buf *b, char **out);
 
 /* Whether @p list contains exactly @p name. */
