@@ -185,9 +185,8 @@ sshd_fixture_init(struct sshd_fixture *f)
     return 0;
 }
 
-/* A loopback port nobody listens on right now (sshd may still lose a race for it). */
-static uint16_t
-free_port(void)
+uint16_t
+fixture_free_port(void)
 {
     struct sockaddr_in in;
     socklen_t len = sizeof(in);
@@ -275,14 +274,14 @@ write_known_hosts(struct sshd_fixture *f)
 }
 
 /* Connects and reads until the version line arrives: sshd is serving. */
-static int
-probe(const struct sshd_fixture *f, int64_t deadline)
+int
+fixture_probe(uint16_t port, int64_t deadline)
 {
     char buf[256];
     size_t got = 0;
     int fd = -1, r = -1;
 
-    if (amk_tcp_connect("127.0.0.1", f->port, amk_io_remaining_ms(deadline), &fd, NULL) != AMK_OK)
+    if (amk_tcp_connect("127.0.0.1", port, amk_io_remaining_ms(deadline), &fd, NULL) != AMK_OK)
         return -1;
     while (got < sizeof(buf) - 1) {
         ssize_t n;
@@ -358,7 +357,7 @@ sshd_fixture_start(struct sshd_fixture *f, const char *extra)
         int status = 0, exited = 0;
 
         sshd_fixture_stop(f);
-        if ((f->port = free_port()) == 0 || write_config(f, extra) != 0 ||
+        if ((f->port = fixture_free_port()) == 0 || write_config(f, extra) != 0 ||
             write_known_hosts(f) != 0) {
             fprintf(stderr, "fixture: cannot prepare %s\n", f->dir);
             return -1;
@@ -376,7 +375,7 @@ sshd_fixture_start(struct sshd_fixture *f, const char *extra)
                 exited = 1;
                 break;
             }
-            if (probe(f, deadline) == 0)
+            if (fixture_probe(f->port, deadline) == 0)
                 return 0;
             sleep_ms(PROBE_INTERVAL_MS);
         }

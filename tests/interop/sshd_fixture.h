@@ -79,6 +79,14 @@ void sshd_fixture_dump_log(const struct sshd_fixture *f, size_t max_bytes);
 /* Path of a file inside the fixture directory. */
 void sshd_fixture_path(const struct sshd_fixture *f, const char *name, char *out, size_t cap);
 
+/* A loopback port nobody listens on right now (a server may still lose
+ * a race for it: retry when it cannot bind). 0 on failure. */
+uint16_t fixture_free_port(void);
+
+/* 0 when a server on 127.0.0.1:@p port sends an "SSH-2.0-" line before
+ * @p deadline (amk_io_deadline()), else -1. */
+int fixture_probe(uint16_t port, int64_t deadline);
+
 /*
  * Runs @p argv (argv[0] an absolute path) with stdin from /dev/null and
  * stdout+stderr appended to @p out_path (NULL: /dev/null), killing it after
