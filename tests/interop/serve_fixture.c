@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -408,18 +407,6 @@ serve_fixture_stop(struct serve_fixture *f)
     return r;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP)
-        (void)rmdir(path);
-    else
-        (void)unlink(path);
-    return 0;
-}
-
 void
 serve_fixture_cleanup(struct serve_fixture *f)
 {
@@ -430,7 +417,7 @@ serve_fixture_cleanup(struct serve_fixture *f)
         if (getenv("AMK_KEEP_FIXTURE") != NULL)
             fprintf(stderr, "serve fixture: kept %s\n", f->work);
         else
-            nftw(f->work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+            fixture_remove_tree(f->work);
         f->work[0] = '\0';
     }
     sshd_fixture_cleanup(&f->base);

@@ -3,9 +3,9 @@
 #include "proc_util.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -440,12 +440,28 @@ sshd_fixture_dump_log(const struct sshd_fixture *f, size_t max_bytes)
     }
 }
 
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
+}
+
+void
+fixture_remove_tree(const char *path)
+{
+    /* depth first, symlinks not followed: only what is below @p path goes */
+    (void)nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void
 sshd_fixture_cleanup(struct sshd_fixture *f)
 {
-    DIR *d;
-    struct dirent *e;
-
     sshd_fixture_stop(f);
     if (g_active == f)
         g_active = NULL;
@@ -456,18 +472,8 @@ sshd_fixture_cleanup(struct sshd_fixture *f)
         f->dir[0] = '\0';
         return;
     }
-    /* The directory is flat: files only. */
-    if ((d = opendir(f->dir)) != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            char path[FIXTURE_PATH_MAX + 256];
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    /* Tests make directories in it too (an SFTP root, key directories). */
+    fixture_remove_tree(f->dir);
     f->dir[0] = '\0';
 }
 

@@ -76,6 +76,9 @@ int sshd_fixture_query(const struct sshd_fixture *f, const char *kind, char *out
 /* Prints the last @p max_bytes of sshd.log to stderr (for failures). */
 void sshd_fixture_dump_log(const struct sshd_fixture *f, size_t max_bytes);
 
+/* Removes @p path and everything below it (symlinks not followed). */
+void fixture_remove_tree(const char *path);
+
 /* Path of a file inside the fixture directory. */
 void sshd_fixture_path(const struct sshd_fixture *f, const char *name, char *out, size_t cap);
 
