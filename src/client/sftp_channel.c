@@ -209,8 +209,9 @@ client_wait_any(void *ctx)
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return AMK_EIO;
-    if (n == 0)
-        return AMK_ETIMEOUT;
+    if (n == 0)     /* the same detail as a blocking read's timeout (client_wait()) */
+        return amk_error_set(&cc->c->err, AMK_ETIMEOUT, "timed out after %d ms",
+            cc->c->timeout_ms);
     /* a step: the SFTP layer reads the channel before the socket again */
     return client_process_step(cc->c);
 }
