@@ -203,6 +203,25 @@ plink(const char *cmd, const char *in)
     return run(a.v, in, pt.out, pt.err);
 }
 
+/* plink with no key, -load @p session (NULL: none) and -pw @p password:
+ * @p cmd. */
+static int
+plink_pw(const char *session, const char *password, const char *cmd)
+{
+    struct serve_argv a;
+
+    putty_argv(&a, PLINK_PATH, 1, NULL, NULL);
+    if (session != NULL) {
+        serve_argv_add(&a, "-load");
+        serve_argv_add(&a, session);
+    }
+    serve_argv_add(&a, "-pw");
+    serve_argv_add(&a, password);
+    serve_argv_add(&a, fx.dest);
+    serve_argv_add(&a, cmd);
+    return run(a.v, NULL, pt.out, pt.err);
+}
+
 static void
 assert_file_is(const char *path, const char *want)
 {
@@ -287,12 +306,7 @@ test_plink(void **state)
 
     /* -pw: PuTTY tries keyboard-interactive first and answers with it */
     n = log_count("method keyboard-interactive");
-    putty_argv(&a, PLINK_PATH, 1, NULL, NULL);
-    serve_argv_add(&a, "-pw");
-    serve_argv_add(&a, SERVE_PASSWORD);
-    serve_argv_add(&a, fx.dest);
-    serve_argv_add(&a, "echo kbd-ok");
-    expect_exit(run(a.v, NULL, pt.out, pt.err), 0);
+    expect_exit(plink_pw(NULL, SERVE_PASSWORD, "echo kbd-ok"), 0);
     assert_file_is(pt.out, "kbd-ok\n");
     assert_log_grew("method keyboard-interactive", n);
     /* a saved session without keyboard-interactive: password */
@@ -301,23 +315,11 @@ test_plink(void **state)
     snprintf(session, sizeof(session), "%s/sessions/amk-nokbd", pt.dir);
     tf_write(session, "AuthKI=0\n", 9);
     n = log_count("method password");
-    putty_argv(&a, PLINK_PATH, 1, NULL, NULL);
-    serve_argv_add(&a, "-load");
-    serve_argv_add(&a, "amk-nokbd");
-    serve_argv_add(&a, "-pw");
-    serve_argv_add(&a, SERVE_PASSWORD);
-    serve_argv_add(&a, fx.dest);
-    serve_argv_add(&a, "echo pw-ok");
-    expect_exit(run(a.v, NULL, pt.out, pt.err), 0);
+    expect_exit(plink_pw("amk-nokbd", SERVE_PASSWORD, "echo pw-ok"), 0);
     assert_file_is(pt.out, "pw-ok\n");
     assert_log_grew("method password", n);
     /* a wrong password */
-    a.n -= 3;
-    a.v[a.n] = NULL;
-    serve_argv_add(&a, "wrong-password");
-    serve_argv_add(&a, fx.dest);
-    serve_argv_add(&a, "echo no");
-    assert_int_not_equal(run(a.v, NULL, pt.out, pt.err), 0);
+    assert_int_not_equal(plink_pw("amk-nokbd", "wrong-password", "echo no"), 0);
     assert_file_is(pt.out, "");
 
     /* the host key: a wrong fingerprint (the user key's), none at all */
