@@ -9,6 +9,7 @@ set -eu
 out=fuzz/corpus/key_ppk
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export PUTTYDIR="$tmp"   # puttygen's random seed: not the real ~/.putty
 echo "Test Passphrase" > "$tmp/pp"
 : > "$tmp/empty"
 for spec in "ed25519" "ed448" "ecdsa 256" "ecdsa 384" "rsa 2048"; do

@@ -1,9 +1,10 @@
 /*
  * Interop: other SSH libraries' clients against `amiko serve`, one CTest
  * test per peer (argv[1]), as test_sftp_peers runs amiko's client against
- * their servers. Both send SFTP SYMLINK's fields in the draft's order
- * (linkpath first) to a server whose banner does not name OpenSSH, so
- * serve must read them so for them (doc/PROTOCOL.md):
+ * their servers. AsyncSSH and libssh send SFTP SYMLINK's fields in the
+ * draft's order (linkpath first) to a server whose banner does not name
+ * OpenSSH, so serve must read them so for them (doc/PROTOCOL.md); libssh2
+ * always sends target first:
  *  - asyncssh: AsyncSSH's client (Debian's python3-asyncssh, under
  *    /usr/bin/python3, not the pyenv python3 on PATH) in serve_asyncssh.py
  *    (AMK_SERVE_ASYNCSSH_PY; 77, asyncssh missing, skips): password and
@@ -16,6 +17,13 @@
  *    scripts/deps check installs; skipped without it): Ed25519 key with
  *    known_hosts checked, put/get of 1 MiB + 1, sftp_symlink() then
  *    sftp_readlink() and sftp_lstat().
+ *  - libssh2: libssh2's client (1.10) in serve_libssh2.c, the same way
+ *    (AMK_SERVE_LIBSSH2_PATH; pkg-config libssh2, libssh2-1-dev in
+ *    scripts/deps check): host key checked with libssh2_knownhost_checkp(),
+ *    Ed25519 key from files, exec status, SFTP put/stat/rename/get of
+ *    1 MiB + 1, mkdir/rmdir, symlink + readlink + lstat, listdir. It sends
+ *    SYMLINK target first (OpenSSH's order), and its banner
+ *    ("libssh2_") keeps serve reading that order.
  * Here: the client's status and report, serve's log (serve runs with -v,
  * so it logs each SFTP session that reads linkpath first), and the files
  * and links left in the work directory.
@@ -185,6 +193,38 @@ test_libssh(void **state)
     assert_int_equal(serve_fixture_stop(&fx), 0);
 }
 
+static void
+test_libssh2(void **state)
+{
+    char src[FIXTURE_PATH_MAX];
+    char *argv[] = { (char *)AMK_SERVE_LIBSSH2_PATH, port, fx.user, fx.user_key,
+        fx.known_hosts, fx.work, NULL };
+    char *o;
+
+    (void)state;
+    skip_unless(AMK_SERVE_LIBSSH2_PATH[0] != '\0', "libssh2's development files were not "
+        "found at build time (scripts/deps check installs libssh2-1-dev)");
+    start("l2_src", src);
+    o = run_client(argv, "libssh2.out");
+    assert_non_null(strstr(o, "publickey: ok"));
+    assert_non_null(strstr(o, "exec: exit 7, stdout and stderr apart: ok"));
+    assert_non_null(strstr(o, "put + stat + rename + get: ok"));
+    assert_non_null(strstr(o, "mkdir + rmdir: ok"));
+    assert_non_null(strstr(o, "symlink: l2_link -> l2_file"));
+    assert_non_null(strstr(o, "symlink + readlink + lstat: ok"));
+    assert_non_null(strstr(o, "listdir: ok"));
+    free(o);
+    assert_true(serve_fixture_log_count(&fx, "method publickey", NULL));
+    /* libssh2 sends target first, as OpenSSH does: read so */
+    assert_false(serve_fixture_log_count(&fx, LINKPATH_FIRST, NULL));
+    assert_work_link("l2_link", "l2_file");
+    assert_work_same(src, "l2_file");
+    assert_work_same(src, "l2_back");
+    assert_work_gone("l2_tmp");
+    assert_work_gone("l2_dir");
+    assert_int_equal(serve_fixture_stop(&fx), 0);
+}
+
 static int
 group_setup(void **state)
 {
@@ -210,9 +250,10 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_asyncssh),
         cmocka_unit_test(test_libssh),
+        cmocka_unit_test(test_libssh2),
     };
 
-    /* argv[1]: the peer, "asyncssh" or "libssh" (a CTest test each) */
+    /* argv[1]: the peer, "asyncssh", "libssh" or "libssh2" (a CTest test each) */
     if (argc > 1) {
         static char filter[64];
 

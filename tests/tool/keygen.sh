@@ -5,6 +5,9 @@ set -u
 AMIKO=$1
 dir=$(mktemp -d /tmp/amk-keygen-test-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
+# puttygen writes its random seed to the passwd entry's ~/.putty, not
+# $HOME's, unless PUTTYDIR says where
+export PUTTYDIR="$dir"
 cd "$dir" || exit 1
 fails=0
 checks=0

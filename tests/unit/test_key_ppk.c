@@ -542,6 +542,9 @@ puttygen_dir(void)
     if (ktu_run(NULL, "command -v puttygen >/dev/null") != 0)
         return NULL;    /* putty-tools is not installed (scripts/deps check) */
     dir = ktu_mkdtemp();
+    /* puttygen keeps its random seed in the passwd entry's ~/.putty
+     * (not $HOME's) unless PUTTYDIR names another directory: this one */
+    assert_int_equal(setenv("PUTTYDIR", dir, 1), 0);
     snprintf(path, sizeof(path), "%s/pass", dir);
     f = fopen(path, "w");
     assert_non_null(f);
