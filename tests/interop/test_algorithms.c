@@ -168,15 +168,11 @@ main(int argc, char **argv)
         cmocka_unit_test(test_algorithms_cipher),
         cmocka_unit_test(test_algorithms_mac),
     };
-    char filter[64];
 
     if (!sshd_fixture_available()) {
         fprintf(stderr, "OpenSSH not installed: skipped\n");
         return FIXTURE_SKIP;
     }
-    if (argc > 1) {
-        snprintf(filter, sizeof(filter), "test_algorithms_%s", argv[1]);
-        cmocka_set_test_filter(filter);
-    }
+    test_filter_from_argv(argc, argv, "test_algorithms_", "");
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -957,11 +957,6 @@ main(int argc, char **argv)
 
     /* argv[1]: "server" (amiko against Dropbear's server) or "client"
      * (dbclient against amiko serve), a CTest test each */
-    if (argc > 1) {
-        static char filter[64];
-
-        snprintf(filter, sizeof(filter), "test_%s", argv[1]);
-        cmocka_set_test_filter(filter);
-    }
+    test_filter_from_argv(argc, argv, "test_", "");
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

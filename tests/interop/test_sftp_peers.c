@@ -211,11 +211,6 @@ main(int argc, char **argv)
     };
 
     /* argv[1]: the peer, "asyncssh" or "paramiko" (a CTest test each) */
-    if (argc > 1) {
-        static char filter[64];
-
-        snprintf(filter, sizeof(filter), "test_%s_*", argv[1]);
-        cmocka_set_test_filter(filter);
-    }
+    test_filter_from_argv(argc, argv, "test_", "_*");
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -25,6 +25,19 @@
     } while (0)
 #define ASSERT_OK(call) ASSERT_AMK(AMK_OK, call)
 
+/* For a group CTest runs case by case: argv[1], when given, selects the
+ * cases named @p prefix argv[1] @p suffix (cmocka's filter, '*' allowed). */
+static inline void
+test_filter_from_argv(int argc, char **argv, const char *prefix, const char *suffix)
+{
+    static char filter[128];
+
+    if (argc > 1) {
+        snprintf(filter, sizeof(filter), "%s%s%s", prefix, argv[1], suffix);
+        cmocka_set_test_filter(filter);
+    }
+}
+
 /* Decodes a hex string (whitespace ignored) into an allocated buffer. */
 static inline uint8_t *
 test_unhex(const char *hex, size_t *len)
