@@ -309,10 +309,12 @@ read_some(struct srv_conn *c, uint64_t now)
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
         snprintf(c->reason, sizeof(c->reason), "read: %s", strerror(errno));
+        c->peer_gone = 1;
         amk_srv_conn_close(c, 0, c->reason);
         return -1;
     }
     if (n == 0) {
+        c->peer_gone = 1;
         (void)amk_transport_feed_eof(c->t);
         amk_srv_conn_close(c, 0, c->authed ? "closed by the client" :
             "closed by the client before authenticating");
@@ -367,7 +369,8 @@ sync_epoll(struct srv_conn *c)
     struct amk_server *s = c->srv;
     struct pollfd now[SRV_CHAN_FDS_MAX];
     size_t n = 0;
-    uint32_t ev = (c->closing ? 0 : (amk_transport_wants_read(c->t) ? EPOLLIN : 0)) |
+    uint32_t ev = c->lingering ? EPOLLIN :
+        (c->closing ? 0 : (amk_transport_wants_read(c->t) ? EPOLLIN : 0)) |
         (amk_transport_wants_write(c->t) ? EPOLLOUT : 0);
 
     if (ev != c->ev_registered) {
@@ -483,6 +486,50 @@ amk_srv_conn_timers(struct srv_conn *c, uint64_t now)
     amk_srv_mark_ready(c);
 }
 
+
+/* Reads and drops what the peer still sends, a few chunks a turn: 1 when
+ * it closed (or the socket failed), 0 when nothing more is there now. */
+static int
+drain_input(struct srv_conn *c)
+{
+    for (int i = 0; i < 4; i++) {
+        ssize_t n = recv(c->fd, c->srv->rbuf, SRV_READ_CHUNK, MSG_DONTWAIT);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : 1;
+    }
+    c->more = 1;
+    return 0;
+}
+
+/*
+ * The DISCONNECT is out (or cannot go): the connection ends. Closing a
+ * socket with input still unread makes the kernel send a RST, and a peer
+ * busy writing (OpenSSH's ssh sending a file: "send disconnect: Broken
+ * pipe") then fails on its write and never reads our DISCONNECT. So,
+ * unless the peer is gone already, our side is shut down first and what
+ * it still sends is read and dropped until it closes, within the closing
+ * deadline (CLOSE_FLUSH_MS in all), the lingering close of HTTP servers.
+ */
+static void
+finish_closing(struct srv_conn *c, int write_failed, uint64_t now)
+{
+    if (!c->lingering) {
+        if (write_failed || c->peer_gone || now >= c->closing_deadline ||
+            shutdown(c->fd, SHUT_WR) != 0) {
+            amk_srv_conn_free(c);
+            return;
+        }
+        c->lingering = 1;
+    }
+    if (now >= c->closing_deadline || drain_input(c) != 0) {
+        amk_srv_conn_free(c);
+        return;
+    }
+    sync_epoll(c);
+}
+
 void
 amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write)
 {
@@ -493,9 +540,13 @@ amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write)
     c->more = 0;
     c->copy_stepped = 0;
     if (c->closing) {
-        if (write_some(c) != 0 || !amk_transport_wants_write(c->t) ||
+        if (c->lingering) {
+            finish_closing(c, 0, now);
+            return;
+        }
+        if ((r = write_some(c)) != 0 || !amk_transport_wants_write(c->t) ||
             now >= c->closing_deadline) {
-            amk_srv_conn_free(c);
+            finish_closing(c, r != 0, now);
             return;
         }
         sync_epoll(c);
@@ -563,8 +614,8 @@ amk_srv_conn_turn(struct srv_conn *c, int can_read, int can_write)
     return;
 closing:
     /* flush the DISCONNECT (if any) now when the socket takes it */
-    if (write_some(c) != 0 || !amk_transport_wants_write(c->t)) {
-        amk_srv_conn_free(c);
+    if ((r = write_some(c)) != 0 || !amk_transport_wants_write(c->t)) {
+        finish_closing(c, r != 0, amk_srv_now_ms());
         return;
     }
     sync_epoll(c);

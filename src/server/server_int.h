@@ -157,6 +157,8 @@ struct srv_conn {
     int in_ready;
     int closing;                /* flushing our DISCONNECT, then close */
     uint64_t closing_deadline;
+    int peer_gone;              /* the peer closed or reset: nothing to wait for */
+    int lingering;              /* DISCONNECT out, our side shut: reading until the peer closes */
     int dead;                   /* to be freed */
     char reason[160];
 };

@@ -15,6 +15,8 @@
  *    the version exchange is over);
  *  - a KEXINIT flood (1000 KEXINITs before the key exchange) and a rekey
  *    flood (30 key exchanges back to back after authentication);
+ *  - a client still sending after the server's DISCONNECT can go on writing
+ *    (the server reads until it closes) rather than meet a reset;
  *  - a CHANNEL_OPEN before authentication: DISCONNECT PROTOCOL_ERROR;
  *  - an IGNORE flood (48 MiB of SSH_MSG_IGNORE) before authentication.
  * After each, the server runs, serves a normal client and its RSS grew by
@@ -315,6 +317,67 @@ test_bad_packet_lengths_and_padding(void **state)
     finish(rss);
 }
 
+/*
+ * A client still sending when the server ends the connection can read the
+ * DISCONNECT: the server shuts its side down and reads what still comes
+ * until the client closes (within its closing deadline) instead of closing
+ * with input unread, which resets the connection and fails the client's
+ * next write (OpenSSH's ssh then exits on "send disconnect: Broken pipe"
+ * without reading why: seen once in test_hostile_client_faults).
+ */
+static void
+test_disconnect_lingers_for_a_client_still_sending(void **state)
+{
+    static uint8_t seen[65536], chunk[64 * 1024];
+    static const uint8_t zero_length[16];
+    size_t seen_len = 0, sent = 0;
+    int64_t deadline;
+    uint32_t reason = 0;
+    long rss;
+    int fd;
+
+    (void)state;
+    start(NULL);
+    rss = hc_server_rss_kb(&srv);
+    fd = hc_tcp_connect(&srv);
+    assert_true(fd >= 0);
+    assert_int_equal(hc_write_all(fd, "SSH-2.0-hostile\r\n", 17), 0);
+    /* packet_length 0: DISCONNECT PROTOCOL_ERROR, then the end */
+    assert_int_equal(hc_write_all(fd, zero_length, sizeof(zero_length)), 0);
+    deadline = amk_io_now_ms() + 5000;
+    while (reason == 0 && amk_io_now_ms() < deadline) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if ((n = recv(fd, seen + seen_len, sizeof(seen) - seen_len, 0)) <= 0)
+            break;
+        seen_len += (size_t)n;
+        reason = hc_plain_disconnect_reason(seen, seen_len);
+    }
+    assert_int_equal(reason, AMK_DISCONNECT_PROTOCOL_ERROR);
+    /* the server has flushed its DISCONNECT; this client goes on sending */
+    usleep(200 * 1000);
+    while (sent < 16 * sizeof(chunk)) {
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        ssize_t n;
+
+        if (poll(&p, 1, 1000) <= 0)
+            break;
+        if ((n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL)) < 0)
+            break;
+        sent += (size_t)n;
+        usleep(5 * 1000);
+    }
+    print_message("    sent %zu bytes after the DISCONNECT\n", sent);
+    /* sshd closes at once (reference run): only amiko is held to it */
+    if (!reference())
+        assert_true(sent >= 16 * sizeof(chunk));
+    close(fd);
+    finish(rss);
+}
+
 static void
 test_kexinit_flood(void **state)
 {
@@ -509,6 +572,8 @@ main(void)
         cmocka_unit_test_teardown(test_maxstartups_sheds_excess, test_teardown),
         cmocka_unit_test_teardown(test_max_auth_tries, test_teardown),
         cmocka_unit_test_teardown(test_bad_packet_lengths_and_padding, test_teardown),
+        cmocka_unit_test_teardown(test_disconnect_lingers_for_a_client_still_sending,
+            test_teardown),
         cmocka_unit_test_teardown(test_kexinit_flood, test_teardown),
         cmocka_unit_test_teardown(test_rekey_flood, test_teardown),
         cmocka_unit_test_teardown(test_connection_layer_before_auth, test_teardown),
