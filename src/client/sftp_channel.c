@@ -12,6 +12,7 @@
 #include "io/session.h"
 #include "client/client_int.h"
 #include "client/sftp_int.h"
+#include "transport/transport.h"
 
 struct chan_ctx {
     struct amk_session *s;
@@ -249,25 +250,6 @@ client_close(void *ctx)
     free(cc);
 }
 
-/*
- * Whether the SSH server's identification line (RFC 4253 §4.2,
- * "SSH-protoversion-softwareversion ...") names Paramiko. Its SFTP server
- * reads SYMLINK's fields target first, as OpenSSH's does, but offers no
- * "@openssh.com" extension that would tell a client so (Paramiko 2.12,
- * sftp_server.py), and its banner is all there is to go by, as libssh and
- * AsyncSSH also go by the peer's banner for this order.
- */
-static int
-banner_is_paramiko(const char *line)
-{
-    const char *soft;
-
-    if (line == NULL || strncmp(line, "SSH-", 4) != 0 ||
-        (soft = strchr(line + 4, '-')) == NULL)
-        return 0;
-    return strncmp(soft + 1, "paramiko", 8) == 0;
-}
-
 int
 amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
 {
@@ -301,7 +283,11 @@ amk_sftp_new_client(struct amk_sftp **out, struct amk_client *client)
     st.ctx = cc;
     if ((r = amk_sftp_new_stream(out, &st)) != AMK_OK)
         return r;
-    (*out)->peer_target_first =
-        banner_is_paramiko(amk_session_peer_version(amk_client_session(client)));
+    /* Paramiko's SFTP server reads SYMLINK target first, as OpenSSH's does,
+     * but offers no "@openssh.com" extension that would tell a client so
+     * (Paramiko 2.12, sftp_server.py): its banner is all there is to go
+     * by, as libssh and AsyncSSH also go by the peer's banner here. */
+    (*out)->peer_target_first = amk_version_software_is(
+        amk_session_peer_version(amk_client_session(client)), "paramiko");
     return AMK_OK;
 }

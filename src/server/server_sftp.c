@@ -139,13 +139,7 @@ start_dir(const struct amk_server *s, char *buf, size_t cap)
 static int
 client_sends_linkpath_first(const char *line)
 {
-    const char *soft;
-
-    if (line == NULL || strncmp(line, "SSH-", 4) != 0 ||
-        (soft = strchr(line + 4, '-')) == NULL)
-        return 0;
-    soft++;
-    return strncmp(soft, "AsyncSSH", 8) == 0 || strncmp(soft, "libssh_", 7) == 0;
+    return amk_version_software_is(line, "AsyncSSH") || amk_version_software_is(line, "libssh_");
 }
 
 int

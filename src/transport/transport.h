@@ -375,6 +375,11 @@ const char *amk_transport_server_sig_algs(const struct amk_transport *t);
 const char *amk_transport_peer_version(const struct amk_transport *t);
 /* Our identification line without CR LF. */
 const char *amk_transport_local_version(const struct amk_transport *t);
+/* Whether the softwareversion of identification line @p line (RFC 4253
+ * §4.2, "SSH-protoversion-softwareversion [comments]") starts with
+ * @p prefix; 0 for NULL or a line of another shape. Where nothing on the
+ * wire says how a peer behaves, its software is what there is to go by. */
+int amk_version_software_is(const char *line, const char *prefix);
 /* The first fatal error (AMK_OK while healthy); AMK_ECLOSED after a
  * local amk_transport_disconnect(). */
 int amk_transport_error(const struct amk_transport *t);

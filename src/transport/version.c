@@ -36,6 +36,17 @@ amk_version_local(struct amk_transport *t, const char *comment)
     return AMK_OK;
 }
 
+int
+amk_version_software_is(const char *line, const char *prefix)
+{
+    const char *soft;
+
+    if (line == NULL || prefix == NULL || strncmp(line, "SSH-", 4) != 0 ||
+        (soft = strchr(line + 4, '-')) == NULL)
+        return 0;
+    return strncmp(soft + 1, prefix, strlen(prefix)) == 0;
+}
+
 /* Checks one complete line (without CR LF) that starts with "SSH-". */
 static int
 version_check(struct amk_transport *t, const char *line)

@@ -577,6 +577,22 @@ test_amk_transport_feed_eof(void **state)
     pair_done(&p);
 }
 
+/* The software part of a peer's identification line, as the SFTP code
+ * tells peers apart by it. */
+static void
+test_amk_version_software_is(void **state)
+{
+    (void)state;
+    assert_true(amk_version_software_is("SSH-2.0-paramiko_2.12.0", "paramiko"));
+    assert_true(amk_version_software_is("SSH-1.99-AsyncSSH_2.10.1 x", "AsyncSSH"));
+    assert_true(amk_version_software_is("SSH-2.0-libssh_0.10.6", "libssh_"));
+    assert_false(amk_version_software_is("SSH-2.0-libssh2_1.10.0", "libssh_"));
+    assert_false(amk_version_software_is("SSH-2.0-OpenSSH_9.2 paramiko", "paramiko"));
+    assert_false(amk_version_software_is("paramiko", "paramiko"));
+    assert_false(amk_version_software_is("SSH-2.0", "paramiko"));
+    assert_false(amk_version_software_is(NULL, "paramiko"));
+}
+
 int
 main(void)
 {
@@ -597,6 +613,7 @@ main(void)
         cmocka_unit_test(test_amk_transport_server_banner_and_sig_algs),
         cmocka_unit_test(test_amk_transport_recv_backpressure),
         cmocka_unit_test(test_amk_transport_feed_eof),
+        cmocka_unit_test(test_amk_version_software_is),
     };
     return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
 }
