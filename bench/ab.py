@@ -11,7 +11,10 @@ usage: bench/ab.py BUILD ROUNDS SIZE_MIB 'label:ENV=V,ENV2=V' ...
   PUT=1, LFP=1 (50 ms of round trip through faultproxy), PERF=1 (perf
   record of the server into perf-LABEL-ROUND.data here), WARM=MiB (write
   and remove that much in /dev/shm first), CPERF=1 (perf record of amiko's
-  client into perf-client-LABEL-ROUND.data here); any AMK_* or AMIKO_* is set in
+  client into perf-client-LABEL-ROUND.data here), CSTAT=1 (counts of the
+  client's system calls into cstat-LABEL-ROUND.txt here), PSTAT=1 (system calls and
+  context switches on each core during the transfer, from `perf stat -a -A`,
+  printed per thousand MiB); any AMK_* or AMIKO_* is set in
   the client's environment for that variant. SERVE=1 in the environment:
   `amiko serve` instead of sshd.
 Every copy is checked against the source's SHA-256. Prints each
@@ -44,6 +47,18 @@ def start_proxy(env, build, target_port):
     return proxy, int(open(pf).read().strip())
 
 
+def report_pstat(path, label, rnd, size):
+    """Prints the per-core counts of `perf stat -A -x,` in @path per GiB of @size."""
+    per = run.GiB / size
+    counts = {}
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) > 3 and f[0].startswith("CPU") and f[1].replace(".", "").isdigit():
+            counts[(f[0], f[3])] = float(f[1]) * per
+    print(f"round {rnd} {label}: per GiB " + ", ".join(
+        f"{cpu} {ev.split(':')[-1]} {n:.0f}" for (cpu, ev), n in sorted(counts.items())), flush=True)
+
+
 def one(env, server, amiko, ossh, label, e, build, rnd, src, dst):
     """One transfer of variant @label with its ENV @e: (seconds, client CPU s, server CPU s)."""
     if e.get("WARM"):
@@ -62,6 +77,13 @@ def one(env, server, amiko, ossh, label, e, build, rnd, src, dst):
              "-o", f"perf-{label}-{rnd}.data"],
             stdout=run.subprocess.DEVNULL, stderr=run.subprocess.DEVNULL)
         run.time.sleep(0.3)
+    pstat = None
+    if e.get("PSTAT"):
+        pstat = run.subprocess.Popen(
+            ["perf", "stat", "-a", "-A", "-x", ",", "-e", "raw_syscalls:sys_enter,context-switches",
+             "-o", os.path.join(env.tmp, "pstat")],
+            stdout=run.subprocess.DEVNULL, stderr=run.subprocess.DEVNULL)
+        run.time.sleep(0.3)
     try:
         if label in OPENSSH:
             secs, ccpu = ossh.transfer(OPENSSH[label], port, src, dst)
@@ -70,6 +92,12 @@ def one(env, server, amiko, ossh, label, e, build, rnd, src, dst):
             if e.get("CPERF"):
                 amiko.prog = ["perf", "record", "-q", "-e", "cpu-clock", "-g",
                               "-o", f"perf-client-{label}-{rnd}.data", "--"] + amiko.prog
+            if e.get("CSTAT"):
+                ev = ",".join(f"syscalls:sys_enter_{n}" for n in (
+                    "recvfrom", "sendto", "write", "pwrite64", "read", "pread64", "poll",
+                    "epoll_wait")) + ",context-switches"
+                amiko.prog = ["perf", "stat", "-x", ",", "-e", ev,
+                              "-o", f"cstat-{label}-{rnd}.txt", "--"] + amiko.prog
             extra = {k: v for k, v in e.items() if k.startswith(("AMK_", "AMIKO_"))}
             os.environ.update(extra)
             try:
@@ -79,6 +107,10 @@ def one(env, server, amiko, ossh, label, e, build, rnd, src, dst):
                 for k in extra:
                     del os.environ[k]
     finally:
+        if pstat:
+            pstat.send_signal(run.signal.SIGINT)
+            pstat.wait()
+            report_pstat(os.path.join(env.tmp, "pstat"), label, rnd, os.path.getsize(src))
         if perf:
             perf.send_signal(run.signal.SIGINT)
             perf.wait()
