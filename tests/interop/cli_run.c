@@ -27,13 +27,10 @@ cli_init(const char *t, const struct sshd_fixture *fx, const char *out_dir)
     snprintf(kh_opt, sizeof(kh_opt), "UserKnownHostsFile=%s", fx->known_hosts);
 }
 
-int
-cli_args(const char **argv, const char *sub)
+/* argv[0 .. n) as far as the options: the program, then @p sub if any. */
+static int
+conn_args(const char **argv, int n)
 {
-    int n = 0;
-
-    argv[n++] = tool;
-    argv[n++] = sub;
     argv[n++] = "-P";
     argv[n++] = port_s;
     argv[n++] = "-i";
@@ -44,6 +41,21 @@ cli_args(const char **argv, const char *sub)
     argv[n++] = "BatchMode=yes";
     argv[n] = NULL;
     return n;
+}
+
+int
+cli_args(const char **argv, const char *sub)
+{
+    argv[0] = tool;
+    argv[1] = sub;
+    return conn_args(argv, 2);
+}
+
+int
+cli_openssh_args(const char **argv, const char *prog)
+{
+    argv[0] = prog;
+    return conn_args(argv, 1);
 }
 
 int

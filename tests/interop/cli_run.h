@@ -49,6 +49,9 @@ extern char cli_out_path[FIXTURE_PATH_MAX], cli_err_path[FIXTURE_PATH_MAX];
  * -o BatchMode=yes"; returns the count. @p argv holds CLI_MAX_ARGS.
  */
 int cli_args(const char **argv, const char *sub);
+/* The same options after OpenSSH's @p prog ("/usr/bin/sftp", ...) instead
+ * of "TOOL SUB", to run OpenSSH's client on the same server. */
+int cli_openssh_args(const char **argv, const char *prog);
 
 /* Starts @p argv (NULL-terminated) with stdin from @p in_file (NULL:
  * /dev/null); its pid. */

@@ -8,7 +8,9 @@
  * next to the target. Both commands MUST refuse it, naming the suspect
  * path as OpenSSH does ("Server sent suspect path ... during readdir"),
  * and refuse a source whose own name is "..", while the honest file
- * still copies. The amiko binary is AMK_TOOL_PATH (set by CMake).
+ * still copies. amiko sftp's wildcards and ls skip the name instead, with
+ * OpenSSH's message, and go on, as OpenSSH's sftp does (compared with it
+ * on the same server). The amiko binary is AMK_TOOL_PATH (set by CMake).
  */
 #include "test_helper.h"
 
@@ -141,6 +143,71 @@ test_cli_hostile_sftp_suspect_names(void **state)
     assert_int_equal(tf_size(p), 5);
 }
 
+/*
+ * OpenSSH's sftp drops a listed name with '/' and goes on with the rest
+ * ("Server sent suspect path ... during readdir of \"/dir/\"", do_lsreaddir):
+ * a wildcard get still fetches zzgood and exits 0, ls and chmod skip the
+ * name. amiko sftp MUST do the same: the same batch with both clients,
+ * each in its own directory, gives the same status, stdout and stderr
+ * (ls -l is left out: OpenSSH prints this server's long lines as sent).
+ */
+static void
+test_cli_hostile_sftp_suspect_names_as_openssh(void **state)
+{
+    char work[2][BUF], batch[BUF], *out[2], *err[2], p[BUF];
+    const char *argv[CLI_MAX_ARGS];
+    int st[2];
+    FILE *f;
+
+    (void)state;
+    for (int amiko = 0; amiko < 2; amiko++) {
+        int n;
+        /* names of one length: the directory shows in stdout */
+        use_dir(work[amiko], sizeof(work[amiko]), amiko ? "skip_a" : "skip_o");
+        snprintf(batch, sizeof(batch), "%s/batch", work[amiko]);
+        assert_non_null(f = fopen(batch, "w"));
+        fprintf(f, "lcd %s/t\nget /dir/z*\nls /dir\nls /dir/z*\ncd /dir\nls\nls z*\n"
+            "chmod 600 z*\nget -r *\n", work[amiko]);
+        assert_int_equal(fclose(f), 0);
+        n = amiko ? cli_args(argv, "sftp") : cli_openssh_args(argv, "/usr/bin/sftp");
+        argv[n++] = "-b";
+        argv[n++] = batch;
+        argv[n++] = host;
+        argv[n] = NULL;
+        st[amiko] = cli_run(argv, NULL);
+        out[amiko] = tf_read(cli_out_path, NULL);
+        err[amiko] = tf_read(cli_err_path, NULL);
+        expect_no_escape(work[amiko]);
+        snprintf(p, sizeof(p), "%s/t/zzgood", work[amiko]);
+        assert_int_equal(tf_size(p), 5);
+    }
+    /* OpenSSH's log ends its stderr lines with "\r\n" */
+    {
+        char *w = err[0];
+        for (const char *r = err[0]; *r != '\0'; r++)
+            if (*r != '\r')
+                *w++ = *r;
+        *w = '\0';
+    }
+    /* the directories differ in their last letter only */
+    for (char *q = out[1]; (q = strstr(q, "/skip_a/")) != NULL; q++)
+        q[6] = 'o';
+    if (st[0] != st[1] || strcmp(out[0], out[1]) != 0 || strcmp(err[0], err[1]) != 0) {
+        print_message("OpenSSH's sftp exited %d:\n%s", st[0], out[0]);
+        print_message("%s\n", err[0]);
+        print_message("amiko sftp exited %d:\n%s", st[1], out[1]);
+        print_message("%s\n", err[1]);
+        fail_msg("the clients differ");
+    }
+    assert_int_equal(st[1], 0);
+    assert_non_null(strstr(err[1], "Server sent suspect path \"zzescape/..\" during readdir "
+        "of \"/dir/\""));
+    for (int k = 0; k < 2; k++) {
+        free(out[k]);
+        free(err[k]);
+    }
+}
+
 static int
 group_setup(void **state)
 {
@@ -177,6 +244,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_hostile_cp_suspect_names),
         cmocka_unit_test(test_cli_hostile_sftp_suspect_names),
+        cmocka_unit_test(test_cli_hostile_sftp_suspect_names_as_openssh),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

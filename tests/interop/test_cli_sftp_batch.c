@@ -16,8 +16,9 @@
  * directory or file; without USER in the environment the
  * user comes from the password database. And wildcards, in the same way: local
  * ones for put, remote ones for ls, get, rm, chmod and chown; quoted or
- * escaped wildcards are plain characters. Names with control characters
- * show escaped (\033).
+ * escaped wildcards are plain characters. The line syntax (quotes,
+ * backslashes, '#', '-' and '@' prefixes, command case, extra paths) in
+ * the same way. Names with control characters show escaped (\033).
  */
 #include "test_helper.h"
 
@@ -135,23 +136,7 @@ run_client(int amiko, const char *batch, char **out)
     const char *argv[CLI_MAX_ARGS];
     int n, status;
 
-    if (amiko) {
-        n = cli_args(argv, "sftp");
-    } else {
-        static char port[16], kh[FIXTURE_PATH_MAX + 32];
-        snprintf(port, sizeof(port), "%u", (unsigned)fx.port);
-        snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s", fx.known_hosts);
-        n = 0;
-        argv[n++] = SFTP_PATH;
-        argv[n++] = "-P";
-        argv[n++] = port;
-        argv[n++] = "-i";
-        argv[n++] = fx.user_key;
-        argv[n++] = "-o";
-        argv[n++] = kh;
-        argv[n++] = "-o";
-        argv[n++] = "BatchMode=yes";
-    }
+    n = amiko ? cli_args(argv, "sftp") : cli_openssh_args(argv, SFTP_PATH);
     argv[n++] = "-b";
     argv[n++] = batch;
     argv[n++] = dest;
@@ -420,8 +405,7 @@ test_sftp_batch_wildcards_as_openssh(void **state)
 /* Quoted and escaped wildcards name files, as OpenSSH's makeargv keeps
  * them escaped for its glob: `rm 'a*'` and `rm b\*` remove only "a*" and
  * "b*", `get 'a*' x` is one file, "file[1].txt" is fetched by quoting or
- * escaping. (Not `'x\y'`: OpenSSH's sftp drops a single-quoted backslash,
- * amiko keeps it.) */
+ * escaping. (Backslashes inside quotes: test_sftp_batch_syntax_as_openssh.) */
 static const char *const batch_quoted[] = {
     "lcd %D/l",
     "cd %D/r",
@@ -476,6 +460,80 @@ test_sftp_batch_quoted_as_openssh(void **state)
     assert_non_null(strstr(ta, "r/n? 40755"));
     assert_non_null(strstr(ta, "r/file[1].txt 100600 4"));
     assert_non_null(strstr(ta, " file[1].txt 0\n"));    /* the symlink l*: its target */
+    free(na);
+}
+
+/* OpenSSH's makeargv and parse_args, line by line: a backslash in quotes
+ * stays before anything but the quote itself, so a globbing command
+ * (ls) reads 'a\b' as "ab" while mkdir makes "x\y"; '\\' is one
+ * backslash; an unquoted '#' ends the line; command names have no case;
+ * any run of '-' and '@' prefixes the command ('@': the line is not
+ * echoed); paths past those a command takes are ignored; `cd` alone goes
+ * back to the start; ls -1 prints a name a line, and a file's name in
+ * its column. */
+static const char *const batch_syntax[] = {
+    "cd %D/r",
+    "lcd %D/l",
+    "ls 'a\\b'",
+    "ls a\\b",
+    "ls 'a\\'b'",
+    "ls \"a\\\"b\"",
+    "ls a\\\\b",
+    "mkdir 'x\\y'",
+    "mkdir 'x\\\\z'",
+    "mkdir \"q\\w\"",
+    "mkdir s\\t",
+    "mkdir 'm\\'n'",
+    "mkdir 'k\\*'",
+    "mkdir k\\\\\\*j",
+    "mkdir \"h#i\"",
+    "mkdir h#j",
+    "MKDIR Upper # a comment",
+    "@mkdir quiet",
+    "-@rmdir missing1",
+    "@-rmdir missing2",
+    "--rmdir missing3",
+    " - rmdir missing4",
+    "rmdir h x\\\\z",
+    "get ab got extra",
+    "ls -1",
+    "cd",
+    "pwd",
+    NULL,
+};
+
+static void
+make_syntax(const char *dir)
+{
+    char p[BUF];
+
+    snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/r' && echo ab > ab && "
+        "echo bs > 'a\\b' && echo q > \"a'b\" && echo dq > 'a\"b' && chmod 644 *", dir, dir, dir);
+    assert_int_equal(system(p), 0);
+}
+
+static void
+test_sftp_batch_syntax_as_openssh(void **state)
+{
+    static char ta[65536], tb[65536];
+    char *na;
+
+    (void)state;
+    compare_batch("samiko", "sopenh", batch_syntax, make_syntax, &na, ta, tb, sizeof(ta), 0);
+    /* what the batch should have made, checked on amiko's side */
+    assert_non_null(strstr(ta, "r/x\\y 40755"));
+    assert_non_null(strstr(ta, "r/x\\z 40755"));
+    assert_non_null(strstr(ta, "r/st 40755"));
+    assert_non_null(strstr(ta, "r/k\\* 40755"));
+    assert_non_null(strstr(ta, "r/h#i 40755"));
+    assert_non_null(strstr(ta, "r/Upper 40755"));
+    assert_non_null(strstr(ta, "r/quiet 40755"));
+    assert_non_null(strstr(ta, "l/got 100644 3"));
+    assert_null(strstr(ta, "r/h "));
+    assert_null(strstr(ta, "extra"));
+    assert_null(strstr(na, "sftp> @mkdir"));
+    assert_null(strstr(na, "sftp> -@rmdir"));
+    assert_non_null(strstr(na, "sftp> --rmdir missing3"));
     free(na);
 }
 
@@ -540,12 +598,15 @@ test_sftp_batch_errors_as_openssh(void **state)
         { "-bogus command", "-rm %D/r/nothing", "-cd %D/r/nothing", "get %D/r/nothing %D/l/x" },
         { "-rmdir %D/r/nothing", "-chmod 600 %D/r/nothing", "-get %D/r/nothing %D/l/x",
           "mkdir %D/r/after" },
+        /* rm of a pattern stops at its first failure (a1, a directory), as
+         * OpenSSH's sftp in a batch: a2 stays */
+        { "mkdir %D/r/a1", "put %D/l/f %D/r/a2", "rm %D/r/a*", "mkdir %D/r/after" },
     };
 
     (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         int status[2];
-        int after[2];
+        int after[2], kept[2];
         for (int amiko = 0; amiko < 2; amiko++) {
             char dir[BUF], batch[BUF], p[BUF * 2], *out;
             const char *lines[5] = { NULL };
@@ -560,12 +621,17 @@ test_sftp_batch_errors_as_openssh(void **state)
             free(out);
             snprintf(p, sizeof(p), "%s/r/after", dir);
             after[amiko] = access(p, F_OK) == 0;
+            snprintf(p, sizeof(p), "%s/r/a2", dir);
+            kept[amiko] = access(p, F_OK) == 0;
         }
-        if (status[0] != status[1] || after[0] != after[1])
-            fail_msg("case %zu: OpenSSH's sftp exited %d (after: %d), amiko sftp %d (after: %d)",
-                c, status[0], after[0], status[1], after[1]);
+        if (status[0] != status[1] || after[0] != after[1] || kept[0] != kept[1])
+            fail_msg("case %zu: OpenSSH's sftp exited %d (after: %d, a2: %d), amiko sftp %d "
+                "(after: %d, a2: %d)", c, status[0], after[0], kept[0], status[1], after[1],
+                kept[1]);
         /* the cases with an unprefixed failure stop there */
         assert_int_equal(status[1], c == 2 ? 0 : 1);
+        if (c == 3)
+            assert_true(kept[1]);
     }
     /* amiko's messages: cd of a missing directory says it is missing (not
      * "not a directory"), a get of a missing file names it once */
@@ -642,6 +708,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_batch_errors_as_openssh),
         cmocka_unit_test(test_sftp_batch_wildcards_as_openssh),
         cmocka_unit_test(test_sftp_batch_quoted_as_openssh),
+        cmocka_unit_test(test_sftp_batch_syntax_as_openssh),
         cmocka_unit_test(test_sftp_batch_escapes_names),
     };
 

@@ -5,29 +5,34 @@
  *   amiko sftp [-P port] [-i identity] [-o Option=value]... [-b batchfile]
  *              [-q] [-v] [user@]host
  *
- * Commands: ls [-l] [-a] [path], cd path, pwd, lcd path, lpwd, lmkdir
- * path, get [-r] [-p] remote [local], put [-r] [-p] local [remote],
- * mkdir path, rmdir path, rm path, rename old new, ln [-s] old new,
- * chmod mode path, chown uid path, df [-h] [path], help, exit / quit /
- * bye. Arguments may be quoted ('...' or "...") or escaped with '\'.
+ * Commands: ls [-1] [-l] [-a] [path], cd [path], pwd, lcd [path], lpwd,
+ * lmkdir path, get [-r] [-p] remote [local], put [-r] [-p] local
+ * [remote], mkdir path, rmdir path, rm path, rename old new, ln [-s] old
+ * new, chmod mode path, chown uid path, df [-h] [path], help, exit /
+ * quit / bye; names in any case, paths past those a command takes
+ * ignored, as OpenSSH's sftp. Lines are split into words as its makeargv
+ * does (split_words): quotes ('...' or "..."), '\' escapes, '#' comments.
  * Wildcards (* ? [...]) in the last component of a path expand as in
  * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
  * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
- * removes the file a*), as is a backslash in single quotes (OpenSSH's
- * sftp drops that one).
+ * removes the file a*). A listed name with '/' is left out with
+ * OpenSSH's "Server sent suspect path" message.
  *
  * As OpenSSH's sftp: in batch mode each command is echoed after
- * "sftp> ", and the first failing command ends the session with exit
- * status 1 unless the command starts with '-'; interactive sessions go
- * on after a failure. Exit status 255 when connecting or authenticating
+ * "sftp> " unless it starts with '@', and the first failing command
+ * ends the session with exit status 1 unless it starts with '-' (both
+ * prefixes in any order); interactive sessions go on after a failure. Exit status 255 when connecting or authenticating
  * failed. The connection options are `amiko ssh`'s (tool_ssh.h).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +53,9 @@
 struct sftp_sh {
     struct amk_sftp *sftp;
     char *cwd;              /* remote working directory (absolute) */
+    char *start;            /* where the session started: `cd` alone goes back there */
     int quiet;
+    int err_abort;          /* a failure of this command ends the batch: stop at the first */
     struct xfer_progress bar;
     int show_bar;
 };
@@ -62,22 +69,27 @@ amk_cmd_sftp_usage(FILE *f)
 
 /* --- Words and paths ------------------------------------------------------ */
 
-/* Characters that stay escaped when quoted or after a backslash: the
- * wildcards and the escape itself, which the path functions honour. */
+/* The wildcards that makeargv escapes when they are quoted. */
 static int
-kept_escaped(char c)
+glob_char(char c)
 {
-    return c == '*' || c == '?' || c == '[' || c == ']' || c == '\\';
+    return c == '*' || c == '?' || c == '[';
 }
+
+#define WORDS_OPEN_QUOTE (-1)
+#define WORDS_TOO_MANY (-2)
 
 /*
  * Splits @p line into words in @p buf (@p cap bytes, at least twice the
- * line plus @p max), as OpenSSH sftp's makeargv: quotes ('...' or "...")
- * group, a backslash outside single quotes makes the next character
- * plain. A wildcard or backslash that was quoted or escaped keeps a
- * backslash before it, so that `rm 'a*'` and `rm a\*` name the file "a*"
- * rather than match "ab" (xfer/paths.h); xfer_unescape() gives the
- * literal word. The count, or -1 (an open quote, too many words).
+ * line plus @p max) as OpenSSH sftp's makeargv does, escapes and all:
+ * quotes ('...' or "...") group; an unquoted '#' ends the line; an
+ * unquoted backslash makes the next character plain, and stays before a
+ * wildcard or a backslash; a quoted wildcard gets a backslash. Inside
+ * quotes a backslash drops only before that quote; before a wildcard it
+ * stays as an escaped backslash ('a\*' is the name "a\*"), before
+ * anything else it stays as it is, for the command to read: a glob
+ * takes "\b" as "b", a plain path keeps it (literal_word). The count,
+ * WORDS_OPEN_QUOTE or WORDS_TOO_MANY.
  */
 static int
 split_words(const char *line, char *buf, size_t cap, char **argv, int max)
@@ -87,52 +99,80 @@ split_words(const char *line, char *buf, size_t cap, char **argv, int max)
     int n = 0;
 
     if (cap < 2 * strlen(line) + (size_t)max + 1)
-        return -1;
+        return WORDS_TOO_MANY;
     for (;;) {
         char quote = 0;
-        while (*r == ' ' || *r == '\t')
+        while (isspace((unsigned char)*r))
             r++;
-        if (*r == '\0' || *r == '\n' || *r == '\r')
+        if (*r == '\0' || *r == '#')
             break;
         if (n == max)
-            return -1;
+            return WORDS_TOO_MANY;
         argv[n++] = w;
-        while (*r != '\0' && *r != '\n' && *r != '\r' && (quote || (*r != ' ' && *r != '\t'))) {
-            char c;
-            int plain = quote != 0;
-            if (quote && *r == quote) {
-                quote = 0;
-                r++;
-                continue;
+        for (; *r != '\0' && (quote || (!isspace((unsigned char)*r) && *r != '#')); r++) {
+            if (*r == '"' || *r == '\'') {
+                if (quote == 0)
+                    quote = *r;
+                else if (quote == *r)
+                    quote = 0;
+                else
+                    *w++ = *r;
+            } else if (*r == '\\' && quote != 0) {
+                if (r[1] == quote) {
+                    *w++ = *++r;
+                } else if (glob_char(r[1])) {
+                    /* an escaped backslash, then the escaped wildcard */
+                    memcpy(w, "\\\\\\", 3);
+                    w += 3;
+                    *w++ = *++r;
+                } else {
+                    *w++ = '\\';
+                    if (r[1] != '\0')
+                        *w++ = *++r;
+                }
+            } else if (*r == '\\') {
+                if (glob_char(r[1]) || r[1] == '\\')
+                    *w++ = *r++;
+                else if (r[1] != '\0')
+                    r++;
+                *w++ = *r;      /* a final backslash stays itself */
+            } else {
+                if (quote != 0 && glob_char(*r))
+                    *w++ = '\\';
+                *w++ = *r;
             }
-            if (!quote && (*r == '"' || *r == '\'')) {
-                quote = *r++;
-                continue;
-            }
-            if (*r == '\\' && quote != '\'' && r[1] != '\0') {
-                r++;
-                plain = 1;
-            }
-            c = *r++;
-            if (plain && kept_escaped(c))
-                *w++ = '\\';
-            *w++ = c;
         }
-        if (quote)
-            return -1;
-        if (*r != '\0' && *r != '\n' && *r != '\r')
-            r++;
+        if (quote != 0)
+            return WORDS_OPEN_QUOTE;
         *w++ = '\0';
     }
     return n;
 }
 
-/* Removes the escapes of @p argv[@p from..@p argc) (xfer_unescape). */
+/*
+ * A word that names a path without wildcards (mkdir, cd, get's target, ...),
+ * in place: split_words' escapes of * ? [ and \ removed, any other
+ * backslash kept, as OpenSSH's undo_glob_escape: `mkdir 'x\y'` makes "x\y".
+ */
 static void
-unescape_words(int argc, char **argv, int from)
+literal_word(char *s)
+{
+    char *w = s;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '\\' && (glob_char(s[1]) || s[1] == '\\'))
+            s++;
+        *w++ = *s;
+    }
+    *w = '\0';
+}
+
+/* literal_word on @p argv[@p from..@p argc). */
+static void
+literal_words(int argc, char **argv, int from)
 {
     for (int i = from; i < argc; i++)
-        xfer_unescape(argv[i]);
+        literal_word(argv[i]);
 }
 
 /* @p path made absolute against @p cwd, in a new string. */
@@ -210,8 +250,8 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
     struct xfer_paths *out)
 {
     char err[512];
-    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, keep_literal ? XFER_GLOB_NOCHECK : 0, out,
-        err, sizeof(err));
+    int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, XFER_GLOB_SKIP_SUSPECT |
+        (keep_literal ? XFER_GLOB_NOCHECK : 0), out, err, sizeof(err));
 
     if (n < 0) {
         xfer_fprintf_vis(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
@@ -362,17 +402,19 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
             else if (*f == 'a')
                 o.flags |= AMK_SFTP_TREE_RESUME;
             else {
-                fprintf(stderr, "%s: invalid flag -%c\n", argv[0], *f);
+                fprintf(stderr, "%s: Invalid flag -%c\n", argv[0], *f);
                 return -1;
             }
         }
     }
-    if (i >= argc || argc - i > 2) {
-        fprintf(stderr, "usage: %s [-r] [-p] %s [%s]\n", argv[0], get ? "remote" : "local",
-            get ? "local" : "remote");
+    /* OpenSSH's sftp reads the first two paths and ignores any more */
+    if (i >= argc) {
+        fprintf(stderr, "You must specify at least one path after a %s command.\n", argv[0]);
         return -1;
     }
-    unescape_words(argc, argv, i + 1);     /* the target is a name */
+    if (argc - i > 2)
+        argc = i + 2;
+    literal_words(argc, argv, i + 1);      /* the target is a name */
     target = i + 1 < argc ? argv[i + 1] : NULL;
     if ((get ? glob_remote(sh, argv[0], argv[i], 0, &srcs) : glob_local(argv[i], &srcs)) != 0) {
         xfer_paths_free(&srcs);
@@ -411,9 +453,28 @@ name_cmp(const void *a, const void *b)
 static int
 ls_shown(const char *fn, const char *pat, int aflag)
 {
+    if (strchr(fn, '/') != NULL)
+        return 0;               /* a suspect name (ls_drop_suspect) */
     if (pat != NULL)
         return strcmp(fn, ".") != 0 && strcmp(fn, "..") != 0 && xfer_name_matches(pat, fn);
     return fn[0] != '.' || aflag;
+}
+
+/*
+ * Says which names of the listing of @p dir hold a '/', which ls leaves out
+ * (ls_shown) as OpenSSH's sftp does: "Server sent suspect path" on stderr,
+ * the directory as OpenSSH reads it (with a '/' after it when @p mark,
+ * its glob's GLOB_MARK).
+ */
+static void
+ls_drop_suspect(const struct amk_sftp_name *names, size_t n, const char *dir, int mark)
+{
+    size_t dl = strlen(dir);
+
+    for (size_t k = 0; k < n; k++)
+        if (strchr(names[k].filename, '/') != NULL)
+            xfer_fprintf_vis(stderr, "Server sent suspect path \"%s\" during readdir of \"%s%s\"\n",
+                names[k].filename, dir, mark && (dl == 0 || dir[dl - 1] != '/') ? "/" : "");
 }
 
 /* One `ls -l` line: the server's long line for @p nm, its trailing name
@@ -473,18 +534,20 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     struct amk_sftp_name *names = NULL;
     struct amk_sftp_attrs a;
     size_t n = 0, width = 0, shown = 0, prefix_len = 0, per_line, colspace;
-    int lflag = 0, aflag = 0, i = 1, r;
+    int lflag = 0, aflag = 0, oneflag = 0, i = 1, r;
     const char *arg, *pat = NULL, *prefix;
     char *path, *dirarg = NULL;
 
     for (; i < argc && argv[i][0] == '-'; i++) {
         for (const char *f = argv[i] + 1; *f != '\0'; f++) {
-            if (*f == 'l')
-                lflag = 1;
-            else if (*f == 'a')
+            /* -l and -1 as OpenSSH: the last one wins */
+            if (*f == 'l' || *f == '1') {
+                lflag = *f == 'l';
+                oneflag = *f == '1';
+            } else if (*f == 'a') {
                 aflag = 1;
-            else if (*f != '1') {
-                fprintf(stderr, "ls: invalid flag -%c\n", *f);
+            } else {
+                fprintf(stderr, "ls: Invalid flag -%c\n", *f);
                 return -1;
             }
         }
@@ -505,7 +568,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     /* names show under the path as typed (a pattern's directory part) */
     prefix = pat != NULL ? dirarg : arg;
-    if ((path = abs_path(sh->cwd, prefix != NULL ? prefix : ".")) == NULL) {
+    if ((path = (prefix != NULL ? abs_path(sh->cwd, prefix) : strdup(sh->cwd))) == NULL) {
         free(dirarg);
         return -1;
     }
@@ -516,9 +579,16 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             return -1;
         }
         if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
-            /* a file: its name as given (its long line with -l) */
-            if (!lflag || ls_long_file(sh, path, arg != NULL ? arg : path) != 0)
-                xfer_fprintf_vis(stdout, "%s\n", arg != NULL ? arg : path);
+            /* a file: its name as given (its long line with -l), in a
+             * column as wide as OpenSSH's glob measures it (the absolute path) */
+            const char *name = arg != NULL ? arg : path;
+            if (!lflag || ls_long_file(sh, path, name) != 0) {
+                char safe[4 * MAX_LINE];
+                width = xfer_vis(NULL, 0, path);
+                per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
+                xfer_vis(safe, sizeof(safe), name);
+                printf("%-*s\n", oneflag ? 0 : (int)(LS_COLS / per_line), safe);
+            }
             free(path);
             return 0;
         }
@@ -532,6 +602,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     if (n > 1)
         qsort(names, n, sizeof(*names), name_cmp);
+    ls_drop_suspect(names, n, path, arg != NULL);
     if (prefix != NULL) {
         prefix_len = strlen(prefix);
         while (prefix_len > 1 && prefix[prefix_len - 1] == '/')
@@ -558,8 +629,11 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
                 prefix[prefix_len - 1] == '/' ? "" : "/", fn);
         else
             snprintf(shown_name, sizeof(shown_name), "%s", fn);
-        if (lflag) {
-            print_long(&names[k], shown_name);
+        if (lflag || oneflag) {
+            if (lflag)
+                print_long(&names[k], shown_name);
+            else
+                xfer_fprintf_vis(stdout, "%s\n", shown_name);
             shown++;
             continue;
         }
@@ -568,7 +642,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
         if (++shown % per_line == 0)
             printf("\n");
     }
-    if (!lflag && shown % per_line != 0)
+    if (!lflag && !oneflag && shown % per_line != 0)
         printf("\n");
     amk_sftp_names_free(names, n);
     if (pat != NULL && shown == 0) {
@@ -633,11 +707,8 @@ cmd_cd(struct sftp_sh *sh, int argc, char **argv)
     char *path, *real = NULL;
     int r;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: cd path\n");
-        return -1;
-    }
-    if ((path = abs_path(sh->cwd, argv[1])) == NULL)
+    /* no path (or ""): back to where the session started, as OpenSSH */
+    if ((path = abs_path(sh->cwd, argc > 1 && argv[1][0] != '\0' ? argv[1] : sh->start)) == NULL)
         return -1;
     if ((r = amk_sftp_realpath(sh->sftp, path, &real)) != AMK_OK) {
         remote_fail(sh, "realpath", path, r);
@@ -675,9 +746,10 @@ cmd_paths(struct sftp_sh *sh, int argc, char **argv)
         sym = 1;
         i = 2;
     }
-    if (argc - i != (two ? 2 : 1)) {
-        fprintf(stderr, "usage: %s%s %s\n", c, strcmp(c, "ln") == 0 ? " [-s]" : "",
-            two ? "oldpath newpath" : "path");
+    /* more paths than the command takes are ignored, as OpenSSH's sftp */
+    if (argc - i < (two ? 2 : 1)) {
+        fprintf(stderr, "You must specify %s after a %s command.\n", two ? "two paths" : "a path",
+            c);
         return -1;
     }
     if ((p1 = abs_path(sh->cwd, argv[i])) == NULL ||
@@ -730,6 +802,10 @@ each_remote(struct sftp_sh *sh, const char *cmd, const char *arg,
         if (op(sh, p, ctx) != 0)
             rc = -1;
         free(p);
+        /* OpenSSH's sftp stops at the first failure of a command that ends
+         * the batch; an interactive or '-' command tries every path */
+        if (rc != 0 && sh->err_abort)
+            break;
     }
     xfer_paths_free(&paths);
     return rc;
@@ -743,8 +819,14 @@ rm_one(struct sftp_sh *sh, const char *path, void *ctx)
     (void)ctx;
     if (!sh->quiet)
         xfer_fprintf_vis(stdout, "Removing %s\n", path);
-    if ((r = amk_sftp_remove(sh->sftp, path)) != AMK_OK)
-        return remote_fail(sh, "delete", path, r);
+    if ((r = amk_sftp_remove(sh->sftp, path)) != AMK_OK) {
+        uint32_t st = amk_sftp_last_status(sh->sftp);
+        /* OpenSSH's do_rm leaves out the quotes its other messages have */
+        xfer_fprintf_vis(stderr, "remote delete %s: %s\n", path, st != 0 ? fx_text(st) :
+            amk_sftp_last_error(sh->sftp)[0] != '\0' ? amk_sftp_last_error(sh->sftp) :
+            amk_strerror(r));
+        return -1;
+    }
     return 0;
 }
 
@@ -752,8 +834,8 @@ rm_one(struct sftp_sh *sh, const char *path, void *ctx)
 static int
 cmd_rm(struct sftp_sh *sh, int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: rm path\n");
+    if (argc < 2) {
+        fprintf(stderr, "You must specify a path after a rm command.\n");
         return -1;
     }
     return each_remote(sh, argv[0], argv[1], rm_one, NULL);
@@ -795,16 +877,18 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
     unsigned long v;
     char *end = NULL;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s %s path\n", argv[0], ac.own ? "uid" : "mode");
+    /* OpenSSH's checks and words: the number first, then the path (more
+     * paths are ignored) */
+    errno = 0;
+    if (argc >= 2)
+        v = strtoul(argv[1], &end, ac.own ? 10 : 8);
+    if (argc < 2 || errno != 0 || *end != '\0' || end == argv[1] || argv[1][0] == '-' ||
+        (!ac.own && v > 07777) || v > UINT32_MAX) {
+        fprintf(stderr, "You must supply a numeric argument to the %s command.\n", argv[0]);
         return -1;
     }
-    xfer_unescape(argv[1]);
-    errno = 0;
-    v = strtoul(argv[1], &end, ac.own ? 10 : 8);
-    if (errno != 0 || *end != '\0' || end == argv[1] || (!ac.own && v > 07777) ||
-        v > UINT32_MAX) {
-        xfer_fprintf_vis(stderr, "%s: bad %s \"%s\"\n", argv[0], ac.own ? "uid" : "mode", argv[1]);
+    if (argc < 3) {
+        fprintf(stderr, "You must specify a path after a %s command.\n", argv[0]);
         return -1;
     }
     ac.value = (uint32_t)v;
@@ -844,18 +928,24 @@ run_line(struct sftp_sh *sh, const char *line)
     const char *c;
 
     if (argc < 0) {
-        fprintf(stderr, "Invalid command line (unbalanced quotes or too many words)\n");
+        /* OpenSSH's words */
+        fprintf(stderr, "%s\n", argc == WORDS_OPEN_QUOTE ? "Unterminated quoted argument" :
+            "Too many arguments.");
         return -1;
     }
     if (argc == 0)
         return 0;
+    /* command names are matched without case, as OpenSSH's sftp does
+     * (strcasecmp): "LS" lists */
+    for (char *p = argv[0]; *p != '\0'; p++)
+        *p = (char)tolower((unsigned char)*p);
     c = argv[0];
-    xfer_unescape(argv[0]);
-    /* the paths of these may be patterns: they unescape the rest themselves */
+    /* the paths of these may be patterns: they unescape the rest themselves;
+     * chmod and chown read their number as typed, as OpenSSH's strtol */
     if (strcmp(c, "ls") != 0 && strcmp(c, "dir") != 0 && strcmp(c, "get") != 0 &&
         strcmp(c, "put") != 0 && strcmp(c, "rm") != 0 && strcmp(c, "chmod") != 0 &&
         strcmp(c, "chown") != 0)
-        unescape_words(argc, argv, 1);
+        literal_words(argc, argv, 1);
     if (strcmp(c, "exit") == 0 || strcmp(c, "quit") == 0 || strcmp(c, "bye") == 0)
         return 1;
     if (strcmp(c, "help") == 0 || strcmp(c, "?") == 0) {
@@ -876,13 +966,26 @@ run_line(struct sftp_sh *sh, const char *line)
     }
     if (strcmp(c, "lcd") == 0 || strcmp(c, "lmkdir") == 0) {
         int lcd = strcmp(c, "lcd") == 0;
-        if (argc != 2) {
-            fprintf(stderr, "usage: %s path\n", c);
+        const char *to = argc > 1 ? argv[1] : NULL;
+        if (lcd && (to == NULL || to[0] == '\0' || (to[0] == '~' && (to[1] == '\0' ||
+            to[1] == '/')))) {
+            /* OpenSSH's lcd alone goes home, and expands "~" (tilde_expand_filename,
+             * the password database's home, not $HOME) */
+            const struct passwd *pw = getpwuid(getuid());
+            if (pw == NULL) {
+                fprintf(stderr, "No user found for uid %lu\n", (unsigned long)getuid());
+                return -1;
+            }
+            snprintf(cwd, sizeof(cwd), "%s%s", pw->pw_dir, to != NULL && to[0] == '~' ? to + 1 : "");
+            to = cwd;
+        }
+        if (to == NULL) {
+            fprintf(stderr, "You must specify a path after a %s command.\n", c);
             return -1;
         }
-        if ((lcd ? chdir(argv[1]) : mkdir(argv[1], 0777)) != 0) {
+        if ((lcd ? chdir(to) : mkdir(to, 0777)) != 0) {
             xfer_fprintf_vis(stderr, "Couldn't %s \"%s\": %s\n", lcd ? "change local directory to" :
-                "create local directory", argv[1], strerror(errno));
+                "create local directory", to, strerror(errno));
             return -1;
         }
         return 0;
@@ -917,7 +1020,7 @@ command_loop(struct sftp_sh *sh, FILE *in, int batch, int interactive)
 
     for (;;) {
         char *cmd = line;
-        int ignore = 0, r;
+        int ignore = 0, echo = !interactive, r;
 
         if (interactive) {
             printf("sftp> ");
@@ -929,16 +1032,19 @@ command_loop(struct sftp_sh *sh, FILE *in, int batch, int interactive)
             return 0;
         }
         line[strcspn(line, "\r\n")] = '\0';
-        while (*cmd == ' ' || *cmd == '\t')
+        while (isspace((unsigned char)*cmd))
             cmd++;
-        if (!interactive)
-            printf("sftp> %s\n", line);
-        if (*cmd == '\0' || *cmd == '#')
-            continue;
-        if (*cmd == '-') {
-            ignore = 1;
-            cmd++;
+        /* OpenSSH's parse_args: any run of '-' (go on after a failure) and
+         * '@' (no echo of the line) before the command, in any order */
+        for (; *cmd == '-' || *cmd == '@'; cmd++) {
+            if (*cmd == '-')
+                ignore = 1;
+            else
+                echo = 0;
         }
+        if (echo)
+            printf("sftp> %s\n", line);
+        sh->err_abort = batch && !ignore;
         fflush(stdout);
         r = run_line(sh, cmd);
         fflush(stdout);
@@ -1027,7 +1133,8 @@ amk_cmd_sftp(int argc, char **argv)
         goto out;
     }
     if ((r = amk_sftp_new_client(&sh.sftp, c)) != AMK_OK ||
-        (r = amk_sftp_realpath(sh.sftp, ".", &sh.cwd)) != AMK_OK) {
+        (r = amk_sftp_realpath(sh.sftp, ".", &sh.cwd)) != AMK_OK ||
+        (sh.start = strdup(sh.cwd)) == NULL) {
         tool_error(SUB, "%s: cannot start sftp: %s", so.host, sh.sftp != NULL ?
             amk_sftp_last_error(sh.sftp) : amk_client_last_error(c));
         status = TOOL_SSH_EXIT_FAIL;
@@ -1041,6 +1148,7 @@ out:
     if (in != NULL && in != stdin)
         fclose(in);
     free(sh.cwd);
+    free(sh.start);
     amk_sftp_free(sh.sftp);
     if (c != NULL && amk_client_close(c) != AMK_OK && so.verbose > 0)
         tool_error(SUB, "close: %s", amk_client_last_error(c));

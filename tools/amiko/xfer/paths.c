@@ -8,6 +8,8 @@
 
 #include <amiko.h>
 
+#include "vis.h"
+
 int
 xfer_paths_add(struct xfer_paths *l, char *p)
 {
@@ -177,7 +179,12 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsig
         const char *fn = names[i].filename;
         if (strcmp(fn, ".") == 0 || strcmp(fn, "..") == 0)
             continue;
-        if (!xfer_name_ok(fn)) {
+        if ((flags & XFER_GLOB_SKIP_SUSPECT) && strchr(fn, '/') != NULL) {
+            /* OpenSSH's sftp-client.c (do_lsreaddir) drops such a name and
+             * goes on; its glob reads the directory with a trailing '/' */
+            xfer_fprintf_vis(stderr, "Server sent suspect path \"%s\" during readdir of \"%s%s\"\n",
+                fn, listed, listed[strlen(listed) - 1] == '/' ? "" : "/");
+        } else if (!xfer_name_ok(fn)) {
             /* fnmatch() lets '*' match a '/', and "x/.." ends as ".." under
              * the target: a hostile server's way out of it. Named as
              * OpenSSH's sftp-client.c does; nothing of this listing is used. */

@@ -69,6 +69,11 @@ int xfer_name_matches(const char *pat, const char *name);
  * "file[1].txt" is then that file, and a missing one is reported by the
  * operation on it. */
 #define XFER_GLOB_NOCHECK 0x1u
+/* xfer_glob_remote(): a name of the listing that holds a '/' is left out
+ * with a message on stderr ("Server sent suspect path ..."), and the
+ * other names still match, as OpenSSH's sftp does; without it the whole
+ * listing is refused (amiko cp). */
+#define XFER_GLOB_SKIP_SUSPECT 0x2u
 
 /*
  * Adds the remote paths that @p path stands for to @p out: @p path itself
@@ -79,7 +84,8 @@ int xfer_name_matches(const char *pat, const char *name);
  * resolves it). @p flags: XFER_GLOB_*. Returns the number of paths added,
  * 0 when the pattern matches nothing (without XFER_GLOB_NOCHECK), or -1 when the directory cannot be read, memory ran
  * out, or the listing has a name that is not xfer_name_ok() other than
- * "." and ".." (nothing is added then: the server is lying); @p err then
+ * "." and ".." (nothing is added then: the server is lying; with
+ * XFER_GLOB_SKIP_SUSPECT a name with '/' is skipped instead); @p err then
  * holds why.
  */
 int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
