@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 amk_sftp_fail(struct amk_sftp *s, int code, const char *what)
@@ -15,6 +16,15 @@ amk_sftp_fail(struct amk_sftp *s, int code, const char *what)
     else
         amk_error_set(&s->detail, code, "%s: %s", what, amk_strerror(code));
     return code;
+}
+
+double
+amk_sftp_clock(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int
@@ -85,6 +95,9 @@ amk_sftp_recv(struct amk_sftp *s)
         return amk_sftp_fail(s, AMK_ECLOSED, "sftp: the server closed the stream");
     if (got > cap)
         return amk_sftp_fail(s, AMK_EIO, "sftp: the stream gave more than asked for");
+    /* a reply may wait a long time to be taken (a transfer not stepped):
+     * its round trip ends here, when it came */
+    amk_sftpc_set_time(s->eng, s->now());
     if ((r = amk_sftpc_input_commit(s->eng, got)) != AMK_OK)
         return amk_sftp_fail(s, r, "sftp");
     return AMK_OK;
@@ -445,6 +458,7 @@ amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
         return AMK_ENOMEM;
     }
     s->st = *st;
+    s->now = amk_sftp_clock;
     s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
     s->list_max_entries = AMK_SFTP_LIST_MAX_ENTRIES;
     s->list_max_bytes = AMK_SFTP_LIST_MAX_BYTES;

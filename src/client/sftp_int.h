@@ -129,6 +129,10 @@ struct amk_sftp {
     /* Every transfer not yet freed, ended by amk_sftp_free() (amk_sftp_xfer_end_all()). */
     struct amk_sftp_transfer *xfers;
     struct amk_sftp_sink sink[AMK_SFTPC_INFLIGHT_MAX];
+    /* The clock of request round trips: when a READ or WRITE is sent and
+     * when its reply is read off the stream (amk_sftp_clock(); a unit
+     * test steers its own). */
+    double (*now)(void);
 };
 
 struct amk_sftp_file {
@@ -141,6 +145,9 @@ struct amk_sftp_file {
     size_t n_names, next;
     int dir_eof;
 };
+
+/* Seconds on CLOCK_MONOTONIC. */
+double amk_sftp_clock(void);
 
 /* Starts SFTP over @p st (taken over: closed by amk_sftp_free(), and on failure). */
 int amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
