@@ -122,24 +122,6 @@ amk_sftp_wait(struct amk_sftp *s, uint32_t id, struct amk_sftp_reply *rep)
     }
 }
 
-int
-amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
-{
-    int r;
-
-    for (;;) {
-        if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
-            return r;
-        r = amk_sftpc_next_done(s->eng, id);
-        if (r == AMK_OK)
-            return amk_sftp_wait(s, *id, rep);
-        if (r != AMK_EAGAIN)
-            return amk_sftp_fail(s, r, "sftp");
-        if ((r = amk_sftp_recv(s)) != AMK_OK)
-            return r;
-    }
-}
-
 void
 amk_sftp_give_up_others(struct amk_sftp *s, unsigned keep)
 {

@@ -177,9 +177,6 @@ int amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *r
 /* Waits for the reply to @p id. */
 int amk_sftp_wait(struct amk_sftp *s, uint32_t id, struct amk_sftp_reply *rep)
     AMK_SFTP_MUST_CHECK;
-/* Waits for any reply: *@p id and *@p rep. */
-int amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
-    AMK_SFTP_MUST_CHECK;
 /* A reply that should be STATUS: AMK_OK for SSH_FX_OK, else the mapped
  * code with the server's message as detail. @p what names the operation. */
 int amk_sftp_status(struct amk_sftp *s, const struct amk_sftp_reply *rep, const char *what)
