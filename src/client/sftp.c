@@ -765,6 +765,15 @@ amk_sftp_hardlink(struct amk_sftp *s, const char *oldpath, const char *newpath)
 }
 
 int
+amk_sftp_set_symlink_order(struct amk_sftp *s, enum amk_sftp_symlink_order order)
+{
+    if (s == NULL || order < AMK_SFTP_SYMLINK_AUTO || order > AMK_SFTP_SYMLINK_LINK_FIRST)
+        return AMK_EINVAL;
+    s->symlink_order = order;
+    return AMK_OK;
+}
+
+int
 amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
 {
     struct amk_sftp_req q = { .path = linkpath, .path2 = target };
@@ -774,7 +783,10 @@ amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
         return AMK_EINVAL;
     if ((r = amk_sftp_started(s)) != AMK_OK)
         return r;
-    q.symlink_openssh = s->openssh || s->peer_target_first;
+    if (s->symlink_order == AMK_SFTP_SYMLINK_AUTO)
+        q.symlink_openssh = s->openssh || s->peer_target_first;
+    else
+        q.symlink_openssh = s->symlink_order == AMK_SFTP_SYMLINK_TARGET_FIRST;
     return call_status(s, AMK_SSH_FXP_SYMLINK, &q, linkpath);
 }
 

@@ -108,6 +108,7 @@ struct amk_sftp {
      * reads SYMLINK target first without offering anything that says so
      * (amk_sftp_new_client(); doc/PROTOCOL.md). */
     int peer_target_first;
+    enum amk_sftp_symlink_order symlink_order;  /* AUTO: by the two above */
     enum amk_sftp_start start;
     uint32_t limits_id;
     int nonblocking;            /* the stream returned AMK_EAGAIN once */
