@@ -127,6 +127,9 @@ main(int argc, char **argv)
         _exit(127);
     }
     close(sv[1]);
+    /* A stream carries no SSH version string: were the server Paramiko's,
+     * amk_sftp_set_symlink_order(s, AMK_SFTP_SYMLINK_TARGET_FIRST) would
+     * say so before any amk_sftp_symlink(). */
     r = amk_sftp_new_io(&s, stream_read, stream_write, &sv[0]);
     if (r == AMK_OK)
         r = run(s, argc - sep - 1, argv + sep + 1);

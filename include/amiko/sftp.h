@@ -132,7 +132,9 @@ typedef int (*amk_sftp_progress_fn)(void *user, uint64_t done, uint64_t total);
 /**
  * Starts SFTP over a byte stream given by callbacks (INIT / VERSION
  * exchange, and limits@openssh.com when offered). The stream stays the
- * caller's.
+ * caller's. There is no SSH version string to tell the server's software
+ * by: a caller talking to Paramiko's server says so with
+ * amk_sftp_set_symlink_order().
  * @return AMK_OK; AMK_EINVAL; AMK_EVERSION (the server does not speak
  *         version 3); AMK_ENOMEM; the stream's error; a protocol error.
  */
@@ -179,6 +181,43 @@ AMK_API int amk_sftp_ready(struct amk_sftp *sftp) AMK_MUST_CHECK;
 AMK_API int amk_sftp_block_directions(const struct amk_sftp *sftp);
 /** The read and write sizes in use (from limits@openssh.com, else 32 KiB). */
 AMK_API void amk_sftp_io_sizes(const struct amk_sftp *sftp, size_t *read_len, size_t *write_len);
+
+/**
+ * The order of SSH_FXP_SYMLINK's two paths on the wire. Servers disagree,
+ * and the bytes cannot tell which order a client meant:
+ * - draft-ietf-secsh-filexfer-02 §6.10 sends linkpath, then target;
+ * - OpenSSH's sftp-server reads them the other way round, target first
+ *   (OpenSSH PROTOCOL §4.1), and so does Paramiko's SFTP server; OpenSSH's
+ *   sftp, Paramiko's and libssh2's clients send target first;
+ * - AsyncSSH's server reads target first only from a client whose SSH
+ *   version string names OpenSSH or Paramiko, and the draft's order from
+ *   every other (amiko's included).
+ */
+enum amk_sftp_symlink_order {
+    /** By what the server shows (the default): target first when its
+     *  VERSION names an "@openssh.com" extension and no "vendor-id"
+     *  (OpenSSH's sftp-server), or when the SSH server's version string
+     *  names Paramiko (amk_sftp_new_client() only: amk_sftp_new_io() has
+     *  no version string); the draft's order otherwise (AsyncSSH's server,
+     *  which sends vendor-id, and servers offering no OpenSSH extension). */
+    AMK_SFTP_SYMLINK_AUTO = 0,
+    /** Target, then linkpath: OpenSSH's and Paramiko's servers. */
+    AMK_SFTP_SYMLINK_TARGET_FIRST = 1,
+    /** Linkpath, then target: the draft's order. */
+    AMK_SFTP_SYMLINK_LINK_FIRST = 2
+};
+
+/**
+ * Sets the order in which amk_sftp_symlink() sends its two paths, for a
+ * caller who knows the server when the ::amk_sftp cannot tell (over
+ * amk_sftp_new_io(): Paramiko's server on a caller's own channel, which
+ * takes target first but offers nothing that says so). Takes effect from
+ * the next amk_sftp_symlink(); sends nothing and never waits, so it may
+ * come at any time, before start-up is done too.
+ * @return AMK_OK; AMK_EINVAL (NULL, or not an ::amk_sftp_symlink_order).
+ */
+AMK_API int amk_sftp_set_symlink_order(struct amk_sftp *sftp, enum amk_sftp_symlink_order order)
+    AMK_MUST_CHECK;
 
 /* --- Files ----------------------------------------------------------- */
 
@@ -262,7 +301,9 @@ AMK_API int amk_sftp_rename(struct amk_sftp *sftp, const char *oldpath, const ch
     AMK_MUST_CHECK;
 /** Creates symlink @p linkpath pointing at @p target. SYMLINK's two fields
  * go in the order the server reads them: OpenSSH's sftp-server and
- * Paramiko's take the target first, against draft-02 (doc/PROTOCOL.md). */
+ * Paramiko's take the target first, against draft-02 (doc/PROTOCOL.md);
+ * see ::amk_sftp_symlink_order for how it is chosen, and
+ * amk_sftp_set_symlink_order() to choose it. */
 AMK_API int amk_sftp_symlink(struct amk_sftp *sftp, const char *target, const char *linkpath)
     AMK_MUST_CHECK;
 /** hardlink@openssh.com; AMK_ENOTSUP when not offered. */

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 amk_sftp_fail(struct amk_sftp *s, int code, const char *what)
@@ -15,6 +16,15 @@ amk_sftp_fail(struct amk_sftp *s, int code, const char *what)
     else
         amk_error_set(&s->detail, code, "%s: %s", what, amk_strerror(code));
     return code;
+}
+
+double
+amk_sftp_clock(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int
@@ -85,6 +95,9 @@ amk_sftp_recv(struct amk_sftp *s)
         return amk_sftp_fail(s, AMK_ECLOSED, "sftp: the server closed the stream");
     if (got > cap)
         return amk_sftp_fail(s, AMK_EIO, "sftp: the stream gave more than asked for");
+    /* a reply may wait a long time to be taken (a transfer not stepped):
+     * its round trip ends here, when it came */
+    amk_sftpc_set_time(s->eng, s->now());
     if ((r = amk_sftpc_input_commit(s->eng, got)) != AMK_OK)
         return amk_sftp_fail(s, r, "sftp");
     return AMK_OK;
@@ -102,24 +115,6 @@ amk_sftp_wait(struct amk_sftp *s, uint32_t id, struct amk_sftp_reply *rep)
         r = amk_sftpc_take(s->eng, id, rep);
         if (r == AMK_OK)
             return AMK_OK;
-        if (r != AMK_EAGAIN)
-            return amk_sftp_fail(s, r, "sftp");
-        if ((r = amk_sftp_recv(s)) != AMK_OK)
-            return r;
-    }
-}
-
-int
-amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
-{
-    int r;
-
-    for (;;) {
-        if ((r = amk_sftp_flush(s)) != AMK_OK && r != AMK_EAGAIN)
-            return r;
-        r = amk_sftpc_next_done(s->eng, id);
-        if (r == AMK_OK)
-            return amk_sftp_wait(s, *id, rep);
         if (r != AMK_EAGAIN)
             return amk_sftp_fail(s, r, "sftp");
         if ((r = amk_sftp_recv(s)) != AMK_OK)
@@ -445,6 +440,7 @@ amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
         return AMK_ENOMEM;
     }
     s->st = *st;
+    s->now = amk_sftp_clock;
     s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
     s->list_max_entries = AMK_SFTP_LIST_MAX_ENTRIES;
     s->list_max_bytes = AMK_SFTP_LIST_MAX_BYTES;
@@ -769,6 +765,15 @@ amk_sftp_hardlink(struct amk_sftp *s, const char *oldpath, const char *newpath)
 }
 
 int
+amk_sftp_set_symlink_order(struct amk_sftp *s, enum amk_sftp_symlink_order order)
+{
+    if (s == NULL || order < AMK_SFTP_SYMLINK_AUTO || order > AMK_SFTP_SYMLINK_LINK_FIRST)
+        return AMK_EINVAL;
+    s->symlink_order = order;
+    return AMK_OK;
+}
+
+int
 amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
 {
     struct amk_sftp_req q = { .path = linkpath, .path2 = target };
@@ -778,7 +783,10 @@ amk_sftp_symlink(struct amk_sftp *s, const char *target, const char *linkpath)
         return AMK_EINVAL;
     if ((r = amk_sftp_started(s)) != AMK_OK)
         return r;
-    q.symlink_openssh = s->openssh || s->peer_target_first;
+    if (s->symlink_order == AMK_SFTP_SYMLINK_AUTO)
+        q.symlink_openssh = s->openssh || s->peer_target_first;
+    else
+        q.symlink_openssh = s->symlink_order == AMK_SFTP_SYMLINK_TARGET_FIRST;
     return call_status(s, AMK_SSH_FXP_SYMLINK, &q, linkpath);
 }
 

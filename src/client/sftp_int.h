@@ -108,6 +108,7 @@ struct amk_sftp {
      * reads SYMLINK target first without offering anything that says so
      * (amk_sftp_new_client(); doc/PROTOCOL.md). */
     int peer_target_first;
+    enum amk_sftp_symlink_order symlink_order;  /* AUTO: by the two above */
     enum amk_sftp_start start;
     uint32_t limits_id;
     int nonblocking;            /* the stream returned AMK_EAGAIN once */
@@ -129,6 +130,10 @@ struct amk_sftp {
     /* Every transfer not yet freed, ended by amk_sftp_free() (amk_sftp_xfer_end_all()). */
     struct amk_sftp_transfer *xfers;
     struct amk_sftp_sink sink[AMK_SFTPC_INFLIGHT_MAX];
+    /* The clock of request round trips: when a READ or WRITE is sent and
+     * when its reply is read off the stream (amk_sftp_clock(); a unit
+     * test steers its own). */
+    double (*now)(void);
 };
 
 struct amk_sftp_file {
@@ -141,6 +146,9 @@ struct amk_sftp_file {
     size_t n_names, next;
     int dir_eof;
 };
+
+/* Seconds on CLOCK_MONOTONIC. */
+double amk_sftp_clock(void);
 
 /* Starts SFTP over @p st (taken over: closed by amk_sftp_free(), and on failure). */
 int amk_sftp_new_stream(struct amk_sftp **out, const struct amk_sftp_stream *st)
@@ -169,9 +177,6 @@ int amk_sftp_call(struct amk_sftp *s, uint8_t type, const struct amk_sftp_req *r
     struct amk_sftp_reply *rep) AMK_SFTP_MUST_CHECK;
 /* Waits for the reply to @p id. */
 int amk_sftp_wait(struct amk_sftp *s, uint32_t id, struct amk_sftp_reply *rep)
-    AMK_SFTP_MUST_CHECK;
-/* Waits for any reply: *@p id and *@p rep. */
-int amk_sftp_wait_any(struct amk_sftp *s, uint32_t *id, struct amk_sftp_reply *rep)
     AMK_SFTP_MUST_CHECK;
 /* A reply that should be STATUS: AMK_OK for SSH_FX_OK, else the mapped
  * code with the server's message as detail. @p what names the operation. */

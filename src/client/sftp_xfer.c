@@ -14,9 +14,10 @@
  * step (amk_sftp_xfer_park()), so the slots count what is on the wire.
  *
  * The limit paces itself on delay (TCP Vegas's rule, counted in
- * requests): each request's round trip against the shortest seen tells
- * how many of the requests in flight with it were waiting in a queue
- * rather than being served. While fewer than {GET,PUT}_QUEUED_LO wait the
+ * requests): each request's round trip (from when it was queued to when
+ * its reply was read off the stream, however much later it is taken)
+ * against the shortest seen tells how many of the requests in flight with
+ * it were waiting in a queue rather than being served. While fewer than {GET,PUT}_QUEUED_LO wait the
  * limit grows (by one per reply until a queue first shows, by one per round
  * trip after that); when more than _QUEUED_HI wait it shrinks by one per
  * round trip; a short read halves it. A get starts at INFLIGHT_START, a
@@ -47,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define INFLIGHT_START 4
@@ -87,7 +87,7 @@ struct piece {
     uint32_t id;
     uint64_t off;
     size_t len;
-    double sent;                    /* when it was queued */
+    double sent;                    /* when it was queued (s->now()) */
     size_t ahead;                   /* in flight then, itself included */
     struct amk_sftp_reply *parked;  /* its reply, moved out of the engine; NULL */
 };
@@ -154,15 +154,6 @@ is_get(const struct amk_sftp_transfer *t)
     return t->kind == XK_GET || t->kind == XK_MEM_GET;
 }
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t
 min64(uint64_t a, uint64_t b)
 {
@@ -208,7 +199,7 @@ xfer_new(struct amk_sftp *s, enum xkind kind, unsigned flags, struct amk_sftp_tr
     t->err = AMK_OK;
     t->hole = UINT64_MAX;
     t->end = UINT64_MAX;
-    t->t0 = t->t_rate = now_s();
+    t->t0 = t->t_rate = amk_sftp_clock();
     t->t_cb = 0;
     t->list_next = s->xfers;
     if (s->xfers != NULL)
@@ -492,7 +483,7 @@ amk_sftp_transfer_progress(const struct amk_sftp_transfer *t,
     if (t == NULL || p == NULL)
         return AMK_EINVAL;
     memset(p, 0, sizeof(*p));
-    el = now_s() - t->t0;
+    el = amk_sftp_clock() - t->t0;
     p->done = t->done;
     p->total = t->total;
     p->start = t->start;
@@ -527,7 +518,7 @@ call_progress(struct amk_sftp_transfer *t, int force)
     if (t->old_cb != NULL) {
         r = t->old_cb(t->user, t->done, t->total);
     } else {
-        now = now_s();
+        now = amk_sftp_clock();
         if (force || now - t->t_cb >= PROGRESS_EVERY_S) {
             t->t_cb = now;
             if (amk_sftp_transfer_progress(t, &p) == AMK_OK)
@@ -545,7 +536,7 @@ note_done(struct amk_sftp_transfer *t, size_t n)
     double now, dt, inst;
 
     t->done += n;
-    now = now_s();
+    now = amk_sftp_clock();
     dt = now - t->t_rate;
     if (dt >= RATE_SAMPLE_S) {
         inst = (double)(t->done - t->done_rate) / dt;
@@ -619,7 +610,7 @@ piece_add(struct amk_sftp_transfer *t, uint32_t id, uint64_t off, size_t len)
     t->pieces[t->n].id = id;
     t->pieces[t->n].off = off;
     t->pieces[t->n].len = len;
-    t->pieces[t->n].sent = now_s();
+    t->pieces[t->n].sent = t->s->now();
     t->pieces[t->n].ahead = t->n + 1;
     t->pieces[t->n].parked = NULL;
     t->n++;
@@ -778,13 +769,17 @@ issue_one(struct amk_sftp_transfer *t)
     return AMK_OK;
 }
 
-/* Vegas's rule on the round trip of piece @p pc (see the top). */
+/* Vegas's rule on the round trip of piece @p pc, whose reply @p rep came
+ * (see the top). The round trip ends when the reply was read off the
+ * stream, not now: a transfer stepped rarely takes replies long after
+ * they came (moved aside meanwhile, amk_sftp_xfer_park()), and that wait
+ * is the caller's, not a queue at the server. */
 static void
-pace(struct amk_sftp_transfer *t, const struct piece *pc)
+pace(struct amk_sftp_transfer *t, const struct piece *pc, const struct amk_sftp_reply *rep)
 {
     int get = is_get(t);
     double lo = get ? GET_QUEUED_LO : PUT_QUEUED_LO, hi = get ? GET_QUEUED_HI : PUT_QUEUED_HI;
-    double now = now_s(), rtt = now - pc->sent, queued;
+    double now = t->s->now(), rtt = rep->arrived - pc->sent, queued;
     int once_per_rtt = pc->sent >= t->paced_at;
 
     if (rtt <= 0)
@@ -885,7 +880,7 @@ got_read(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_re
         t->limit = t->limit / 2 > INFLIGHT_MIN ? t->limit / 2 : INFLIGHT_MIN;
         return ask_rest(t, pc->off + rep->data_len, pc->len - rep->data_len);
     }
-    pace(t, pc);
+    pace(t, pc, rep);
     return AMK_OK;
 }
 
@@ -902,7 +897,7 @@ got_write(struct amk_sftp_transfer *t, const struct piece *pc, struct amk_sftp_r
         return AMK_OK;
     if ((r = note_done(t, pc->len)) != AMK_OK)
         return xfail(t, r);
-    pace(t, pc);
+    pace(t, pc, rep);
     return AMK_OK;
 }
 
@@ -1165,7 +1160,7 @@ go_run(struct amk_sftp_transfer *t)
     if ((t->pieces = calloc(cap + 1, sizeof(*t->pieces))) == NULL)
         return xfail(t, AMK_ENOMEM);
     t->next = t->done = t->done_rate = t->start;
-    t->t_rate = now_s();
+    t->t_rate = amk_sftp_clock();
     t->state = XS_RUN;
     return AMK_OK;
 }

@@ -62,6 +62,7 @@ struct amk_sftpc {
     struct slot slots[AMK_SFTPC_INFLIGHT_MAX];
     size_t inflight;
     size_t arrived;             /* slots SLOT_DONE */
+    double now;                 /* amk_sftpc_set_time(): replies' arrival */
     uint32_t generation;
     size_t cursor;              /* where the free-slot search starts */
     uint64_t seq;
@@ -225,6 +226,7 @@ data_to_sink(struct amk_sftpc *c, const uint8_t *body, size_t len)
     s->rep.type = AMK_SSH_FXP_DATA;
     s->rep.id = id;
     s->rep.data_len = dlen;
+    s->rep.arrived = c->now;
     s->state = SLOT_DONE;
     s->seq = c->seq++;
     c->arrived++;
@@ -324,10 +326,17 @@ handle_packet(struct amk_sftpc *c, const uint8_t *body, size_t len)
         return AMK_OK;
     }
     s->rep = rep;
+    s->rep.arrived = c->now;
     s->state = SLOT_DONE;
     s->seq = c->seq++;
     c->arrived++;
     return AMK_OK;
+}
+
+void
+amk_sftpc_set_time(struct amk_sftpc *c, double now)
+{
+    c->now = now;
 }
 
 int

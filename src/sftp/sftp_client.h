@@ -54,6 +54,15 @@ const uint8_t *amk_sftpc_output(const struct amk_sftpc *c, size_t *len);
 /* The first @p n bytes of the output were sent. AMK_EINVAL beyond it. */
 int amk_sftpc_output_consume(struct amk_sftpc *c, size_t n) AMK_SFTP_MUST_CHECK;
 
+/*
+ * The time, in seconds on the caller's clock, at which the input given
+ * from now on was received. Each reply carries the time in force when its
+ * last byte was given (amk_sftp_reply.arrived; 0 until this is called),
+ * so a caller that takes it later still knows when it came: request round
+ * trips are measured to then.
+ */
+void amk_sftpc_set_time(struct amk_sftpc *c, double now);
+
 /* Received bytes, any chunking. AMK_OK or the engine's (fatal) error.
  * (Copies: a reader that can, uses amk_sftpc_input_space() instead.) */
 int amk_sftpc_input(struct amk_sftpc *c, const uint8_t *data, size_t len) AMK_SFTP_MUST_CHECK;

@@ -95,6 +95,9 @@ struct amk_sftp_reply {
     /* EXTENDED_REPLY (§8): the reply's data after the id */
     uint8_t *ext;
     size_t ext_len;
+    /* Not on the wire: when the client engine had it whole, on its
+     * caller's clock (amk_sftpc_set_time()); 0 from the decoder. */
+    double arrived;
 };
 
 void amk_sftp_reply_clear(struct amk_sftp_reply *r);

@@ -4,8 +4,9 @@
  * sshd's "sftp" subsystem on a session channel after publickey
  * authentication. Every operation, its errors (missing file, permission
  * denied, directory not empty, existing directory), files of 0, 1, 32767,
- * 32768, 32769 and 1 MiB + 1 bytes round-tripped, and 64 MB get and put
- * with checksums, in a temporary directory (under /dev/shm when present).
+ * 32768, 32769 and 1 MiB + 1 bytes round-tripped, 64 MB get and put
+ * with checksums, SYMLINK's order as set over amk_sftp_new_io(), in a
+ * temporary directory (under /dev/shm when present).
  * The operations are sftp_ops.c's suite, which test_sftp_server.c runs
  * against amiko's own server.
  */
@@ -156,6 +157,53 @@ test_sftp_local_server_dies(void **state)
     close(ls.fd);
 }
 
+/* The local file system's link at @p path points at @p want. */
+static void
+assert_link(const char *path, const char *want)
+{
+    char got[400];
+    ssize_t n = readlink(path, got, sizeof(got) - 1);
+
+    if (n < 0)
+        fail_msg("no symlink at %s: %s", path, strerror(errno));
+    got[n] = '\0';
+    assert_string_equal(got, want);
+}
+
+/* SYMLINK's order over amk_sftp_new_io(), where there is no banner: the
+ * default (OpenSSH's extensions, no vendor-id) and TARGET_FIRST make the
+ * link as asked; LINK_FIRST sends the draft's order, which OpenSSH's
+ * sftp-server reads the other way round, so the link lands at the
+ * target's name pointing at the link's: the setting reaches the wire. */
+static void
+test_sftp_local_server_symlink_order(void **state)
+{
+    struct local_server ls;
+    struct amk_sftp *s = NULL;
+    char tgt[400], lnk[400];
+    (void)state;
+    use_dir("local_server_symlink_order");
+    local_start(&ls);
+    ASSERT_OK(amk_sftp_new_io(&s, fd_read, fd_write, &ls));
+    snprintf(tgt, sizeof(tgt), "%s/t1", work);
+    snprintf(lnk, sizeof(lnk), "%s/l1", work);
+    ASSERT_OK(amk_sftp_symlink(s, tgt, lnk));
+    assert_link(lnk, tgt);
+    ASSERT_OK(amk_sftp_set_symlink_order(s, AMK_SFTP_SYMLINK_TARGET_FIRST));
+    snprintf(tgt, sizeof(tgt), "%s/t2", work);
+    snprintf(lnk, sizeof(lnk), "%s/l2", work);
+    ASSERT_OK(amk_sftp_symlink(s, tgt, lnk));
+    assert_link(lnk, tgt);
+    ASSERT_OK(amk_sftp_set_symlink_order(s, AMK_SFTP_SYMLINK_LINK_FIRST));
+    snprintf(tgt, sizeof(tgt), "%s/t3", work);
+    snprintf(lnk, sizeof(lnk), "%s/l3", work);
+    ASSERT_OK(amk_sftp_symlink(s, tgt, lnk));
+    assert_link(tgt, lnk);
+    assert_int_equal(access(lnk, F_OK), -1);
+    amk_sftp_free(s);
+    local_stop(&ls);
+}
+
 static void
 test_sftp_sshd_operations(void **state)
 {
@@ -282,6 +330,7 @@ main(void)
         cmocka_unit_test(test_sftp_local_server_operations),
         cmocka_unit_test(test_sftp_local_server_64mb),
         cmocka_unit_test(test_sftp_local_server_dies),
+        cmocka_unit_test(test_sftp_local_server_symlink_order),
         cmocka_unit_test(test_sftp_sshd_operations),
         cmocka_unit_test(test_sftp_sshd_64mb),
         cmocka_unit_test(test_sftp_client_api_operations),

@@ -2,7 +2,7 @@
  * SFTP client engine (src/sftp/sftp_client.c): INIT / VERSION, framing of
  * replies from arbitrary chunks, replies matched by id in any order,
  * unknown ids, wrong reply types, oversized and empty packets, forgotten
- * requests, the in-flight limit; through the blocking client
+ * requests, the in-flight limit, replies' arrival times; through the blocking client
  * (amk_sftp_new_io), the message an unknown id leaves, with one "sftp: "
  * prefix. Replies are built by hand from
  * draft-ietf-secsh-filexfer-02 §3-§7.
@@ -353,6 +353,59 @@ test_sftpc_forget(void **state)
     amk_sftpc_free(c);
 }
 
+static int
+take_data(void *ctx, uint32_t id, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)id;
+    (void)data;
+    (void)len;
+    return 1;
+}
+
+/* Each reply carries the time set when its last byte came, however late
+ * it is taken (a transfer's round trip ends then), also a DATA reply the
+ * data callback took. */
+static void
+test_sftpc_reply_arrival_time(void **state)
+{
+    struct amk_sftpc *c = ready_engine();
+    struct amk_sftp_req q = { .handle = H1, .handle_len = sizeof(H1), .len = 4 };
+    struct amk_sftp_reply rep;
+    struct amk_buf b;
+    uint32_t a = send_stat(c, "/a"), bb = send_stat(c, "/b"), rd;
+    (void)state;
+    amk_sftpc_set_data_fn(c, take_data, NULL);
+    ASSERT_OK(amk_sftpc_send(c, AMK_SSH_FXP_READ, &q, &rd));
+    amk_buf_init(&b);
+    put_status(&b, a, 0);
+    put_status(&b, bb, 0);
+    /* DATA: string "abcd" */
+    ASSERT_OK(amk_buf_put_u32(&b, 1 + 4 + 4 + 4));
+    ASSERT_OK(amk_buf_put_u8(&b, AMK_SSH_FXP_DATA));
+    ASSERT_OK(amk_buf_put_u32(&b, rd));
+    ASSERT_OK(amk_buf_put_cstring(&b, "abcd"));
+    /* a's reply and half of b's at 5, the rest at 7 */
+    amk_sftpc_set_time(c, 5.0);
+    ASSERT_OK(amk_sftpc_input(c, amk_buf_ptr(&b), 21 + 10));
+    amk_sftpc_set_time(c, 7.0);
+    ASSERT_OK(amk_sftpc_input(c, amk_buf_ptr(&b) + 31, amk_buf_len(&b) - 31));
+    amk_sftpc_set_time(c, 9.0);
+    ASSERT_OK(amk_sftpc_take(c, bb, &rep));
+    assert_true(rep.arrived == 7.0);
+    amk_sftp_reply_clear(&rep);
+    ASSERT_OK(amk_sftpc_take(c, a, &rep));
+    assert_true(rep.arrived == 5.0);
+    amk_sftp_reply_clear(&rep);
+    ASSERT_OK(amk_sftpc_take(c, rd, &rep));
+    assert_null(rep.data);
+    assert_int_equal(rep.data_len, 4);
+    assert_true(rep.arrived == 7.0);
+    amk_sftp_reply_clear(&rep);
+    amk_buf_release(&b);
+    amk_sftpc_free(c);
+}
+
 static void
 test_sftpc_inflight_limit(void **state)
 {
@@ -436,6 +489,7 @@ main(void)
         cmocka_unit_test(test_sftpc_bad_lengths_fail),
         cmocka_unit_test(test_sftpc_forget),
         cmocka_unit_test(test_sftpc_inflight_limit),
+        cmocka_unit_test(test_sftpc_reply_arrival_time),
         cmocka_unit_test(test_sftpc_send_bad_request),
         cmocka_unit_test(test_sftpc_request_bytes),
     };

@@ -5,8 +5,10 @@
  * sftp-server never does: replies to READ and WRITE held back and sent in
  * reverse order, short reads (draft-ietf-secsh-filexfer-02 §6.4 allows
  * fewer bytes than asked), limits@openssh.com with a 1000-byte read size,
- * EOF status past the end. The script speaks the wire format of the draft
- * with its own minimal encoder, independent of src/sftp.
+ * EOF status past the end; or, as a link with a fixed latency on a clock
+ * the test steers, each reply arriving a set time after its request. The
+ * script speaks the wire format of the draft with its own minimal
+ * encoder, independent of src/sftp.
  */
 #include "test_helper.h"
 #include "sftp_wire.h"
@@ -14,8 +16,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "client/sftp_int.h"
+
 #define FILE_SIZE 100000
 #define HOLD_MAX 16
+#define DUE_MAX 1024
 
 struct script {
     uint8_t file[FILE_SIZE + 65536];
@@ -29,12 +34,28 @@ struct script {
     size_t n_held;
     int short_reads;
     unsigned reads, writes;
+    /* A link (sc_read_link()): > 0, each reply arrives this many seconds
+     * of test_now after its request, none held back; due_end[i] is where
+     * a reply ends in out, due_at[i] when it arrives. */
+    double latency;
+    size_t due_end[DUE_MAX];
+    double due_at[DUE_MAX];
+    size_t n_due, due_head;
 };
+
+/* The clock of a link script, which the test moves (struct amk_sftp's now). */
+static double test_now;
+
+static double
+test_clock(void)
+{
+    return test_now;
+}
 
 static void
 emit(struct script *sc, const uint8_t *p, size_t n, int hold)
 {
-    if (hold) {
+    if (hold && sc->latency == 0) {
         assert_true(sc->n_held < HOLD_MAX * 8);
         sc->held[sc->n_held] = malloc(n);
         assert_non_null(sc->held[sc->n_held]);
@@ -49,6 +70,11 @@ emit(struct script *sc, const uint8_t *p, size_t n, int hold)
     }
     memcpy(sc->out + sc->out_len, p, n);
     sc->out_len += n;
+    if (sc->latency > 0) {
+        assert_true(sc->n_due < DUE_MAX);
+        sc->due_end[sc->n_due] = sc->out_len;
+        sc->due_at[sc->n_due++] = test_now + sc->latency;
+    }
 }
 
 /* Sends the held replies, last first. */
@@ -205,6 +231,28 @@ sc_read(void *user, void *buf, size_t len)
     sc->out_off += n;
     if (sc->out_off == sc->out_len)
         sc->out_off = sc->out_len = 0;
+    return (ssize_t)n;
+}
+
+/* Reads over the link: only what has arrived by test_now; AMK_EAGAIN
+ * (the ::amk_sftp is non-blocking) when nothing has. */
+static ssize_t
+sc_read_link(void *user, void *buf, size_t len)
+{
+    struct script *sc = user;
+    size_t end = sc->out_off, n;
+
+    for (size_t i = sc->due_head; i < sc->n_due && sc->due_at[i] <= test_now; i++)
+        end = sc->due_end[i];
+    if (end == sc->out_off)
+        return AMK_EAGAIN;
+    n = end - sc->out_off < len ? end - sc->out_off : len;
+    memcpy(buf, sc->out + sc->out_off, n);
+    sc->out_off += n;
+    while (sc->due_head < sc->n_due && sc->due_end[sc->due_head] <= sc->out_off)
+        sc->due_head++;
+    if (sc->out_off == sc->out_len)
+        sc->out_off = sc->out_len = sc->n_due = sc->due_head = 0;
     return (ssize_t)n;
 }
 
@@ -407,6 +455,112 @@ test_sftp_transfer_short_reads_shrink(void **state)
     free(buf);
 }
 
+/* A temporary local file's name in @p path ("/tmp/amk_sftp_xfer_XXXXXX"). */
+static void
+temp_name(char *path)
+{
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* The local file @p path holds the script's file. */
+static void
+assert_got_file(const struct script *sc, const char *path)
+{
+    uint8_t *buf = malloc(FILE_SIZE + 1);
+    ssize_t n;
+    int fd;
+
+    assert_non_null(buf);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    n = read(fd, buf, FILE_SIZE + 1);
+    close(fd);
+    assert_int_equal(n, FILE_SIZE);
+    assert_memory_equal(buf, sc->file, FILE_SIZE);
+    free(buf);
+}
+
+static size_t
+limit_of(const struct amk_sftp_transfer *t)
+{
+    struct amk_sftp_transfer_progress p;
+
+    ASSERT_OK(amk_sftp_transfer_progress(t, &p));
+    return p.inflight_limit;
+}
+
+#define LINK_S 0.001    /* the link's latency: every round trip takes 1 ms */
+
+/*
+ * The round trip a transfer's pacing measures ends when its reply was read
+ * off the stream, not when the transfer takes it. Over a link where every
+ * round trip takes 1 ms, t1 is stepped alone until its limit has grown;
+ * then t2 is stepped, which reads t1's replies, and t1 is stepped again a
+ * second later, as a caller stepping transfers one by one may. Those
+ * replies waited for the caller, not in a queue at the server: t1's limit
+ * goes on growing (one more per reply while no queue has shown), as it
+ * would have had they been taken at once. Measured to the take, each
+ * looked a second long against a shortest of 1 ms, every request in
+ * flight with it queued, and the limit stopped growing.
+ */
+static void
+test_sftp_transfer_late_take_keeps_limit(void **state)
+{
+    struct script *sc = script_new(0);
+    struct amk_sftp *s = NULL;
+    struct amk_sftp_transfer *ts[2] = { NULL, NULL };
+    char path1[] = "/tmp/amk_sftp_xfer_XXXXXX", path2[] = "/tmp/amk_sftp_xfer_XXXXXX";
+    size_t l0, rounds = 0;
+    int r;
+    (void)state;
+    temp_name(path1);
+    temp_name(path2);
+    sc->latency = LINK_S;
+    test_now = 1000;
+    ASSERT_OK(amk_sftp_new_io(&s, sc_read_link, sc_write, sc));
+    s->now = test_clock;
+    while ((r = amk_sftp_ready(s)) == AMK_EAGAIN)
+        test_now += LINK_S;
+    ASSERT_OK(r);
+    ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path1, 0, &ts[0]));
+    ASSERT_OK(amk_sftp_transfer_start_get(s, "/f", path2, 0, &ts[1]));
+    /* t1 alone, one step per round trip: its limit doubles per round trip */
+    while (limit_of(ts[0]) < 16) {
+        ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step(ts[0]));
+        test_now += LINK_S;
+        assert_true(++rounds < 20);
+    }
+    l0 = limit_of(ts[0]);
+    /* t1's replies have come: t2's step reads them off the stream */
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step(ts[1]));
+    /* all that came was read: what is left is t2's OPEN reply, on its way */
+    assert_int_equal(sc->n_due - sc->due_head, 1);
+    assert_true(sc->due_at[sc->due_head] > test_now);
+    test_now += 1.0;
+    ASSERT_AMK(AMK_EAGAIN, amk_sftp_transfer_step(ts[0]));
+    assert_true(limit_of(ts[0]) > l0);
+    /* both finish with the right data */
+    rounds = 0;
+    while ((r = amk_sftp_transfer_step_all(ts, 2)) == AMK_EAGAIN) {
+        test_now += LINK_S;
+        assert_true(++rounds < 1000);
+    }
+    ASSERT_OK(r);
+    ASSERT_OK(amk_sftp_transfer_result(ts[0]));
+    ASSERT_OK(amk_sftp_transfer_result(ts[1]));
+    amk_sftp_transfer_free(ts[0]);
+    amk_sftp_transfer_free(ts[1]);
+    assert_got_file(sc, path1);
+    assert_got_file(sc, path2);
+    unlink(path1);
+    unlink(path2);
+    amk_sftp_free(s);
+    script_free(sc);
+}
+
 static void
 test_sftp_unsupported_request_refused(void **state)
 {
@@ -435,6 +589,7 @@ main(void)
         cmocka_unit_test(test_sftp_unsupported_request_refused),
         cmocka_unit_test(test_sftp_nonblocking_resumed_calls),
         cmocka_unit_test(test_sftp_transfer_short_reads_shrink),
+        cmocka_unit_test(test_sftp_transfer_late_take_keeps_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

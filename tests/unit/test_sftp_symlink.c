@@ -1,6 +1,7 @@
 /*
  * The field order of amk_sftp_symlink()'s SSH_FXP_SYMLINK
- * (src/client/sftp.c), which depends on the server's VERSION:
+ * (src/client/sftp.c), which depends on the server's VERSION unless the
+ * caller sets it (amk_sftp_set_symlink_order()):
  * draft-ietf-secsh-filexfer-02 §6.10 sends linkpath then targetpath,
  * OpenSSH's sftp-server reads them reversed (OpenSSH PROTOCOL §4.1). A
  * scripted server in memory answers INIT with the extensions of the
@@ -112,10 +113,13 @@ sc_read(void *user, void *buf, size_t len)
     return (ssize_t)n;
 }
 
+#define ORDER_UNSET (-1)
+
 /* amk_sftp_symlink(target "t", link "l") against a server offering
- * @p ext; the SYMLINK's first field is checked against @p first. */
+ * @p ext, after amk_sftp_set_symlink_order(@p order) (ORDER_UNSET: none,
+ * the default); the SYMLINK's first field is checked against @p first. */
 static void
-check_order(const struct ext *ext, const char *first)
+check_order_set(const struct ext *ext, int order, const char *first)
 {
     struct script *sc = calloc(1, sizeof(*sc));
     struct amk_sftp *s = NULL;
@@ -123,6 +127,8 @@ check_order(const struct ext *ext, const char *first)
     assert_non_null(sc);
     sc->ext = ext;
     ASSERT_OK(amk_sftp_new_io(&s, sc_read, sc_write, sc));
+    if (order != ORDER_UNSET)
+        ASSERT_OK(amk_sftp_set_symlink_order(s, (enum amk_sftp_symlink_order)order));
     ASSERT_OK(amk_sftp_symlink(s, "t", "l"));
     assert_string_equal(sc->first, first);
     assert_string_equal(sc->second, strcmp(first, "t") == 0 ? "l" : "t");
@@ -130,43 +136,94 @@ check_order(const struct ext *ext, const char *first)
     free(sc);
 }
 
-/* OpenSSH's sftp-server: its extensions and no vendor-id; target first. */
+static void
+check_order(const struct ext *ext, const char *first)
+{
+    check_order_set(ext, ORDER_UNSET, first);
+}
+
+/* OpenSSH's sftp-server: its extensions and no vendor-id. */
+static const struct ext EXT_OPENSSH[] = {
+    { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" }, { NULL, NULL },
+};
+/* AsyncSSH's server (2.10): OpenSSH's extensions beside newline and
+ * vendor-id (its data abridged). */
+static const struct ext EXT_ASYNCSSH[] = {
+    { "newline", "\n" }, { "vendor-id", "AsyncSSH" },
+    { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" },
+    { "fsync@openssh.com", "1" }, { NULL, NULL },
+};
+/* A server offering no OpenSSH extension, as Paramiko's offers none. */
+static const struct ext EXT_NONE[] = { { "check-file", "md5,sha1" }, { NULL, NULL } };
+
+/* OpenSSH's sftp-server gets target first. */
 static void
 test_sftp_symlink_openssh_order(void **state)
 {
-    static const struct ext ext[] = {
-        { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" }, { NULL, NULL },
-    };
-
     (void)state;
-    check_order(ext, "t");
+    check_order(EXT_OPENSSH, "t");
 }
 
-/* AsyncSSH's server (2.10): OpenSSH's extensions beside newline and
- * vendor-id, and the draft's order from clients other than OpenSSH's and
- * Paramiko's. Before the fix amiko sent target first and AsyncSSH made
- * the link at the target's name. */
+/* AsyncSSH's server takes the draft's order from clients other than
+ * OpenSSH's and Paramiko's. Before the fix amiko sent target first and
+ * AsyncSSH made the link at the target's name. */
 static void
 test_sftp_symlink_vendor_id_draft_order(void **state)
 {
-    static const struct ext ext[] = {
-        { "newline", "\n" }, { "vendor-id", "AsyncSSH" },      /* its data abridged */
-        { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" },
-        { "fsync@openssh.com", "1" }, { NULL, NULL },
-    };
-
     (void)state;
-    check_order(ext, "l");
+    check_order(EXT_ASYNCSSH, "l");
 }
 
 /* A server offering no OpenSSH extension gets the draft's order. */
 static void
 test_sftp_symlink_draft_order(void **state)
 {
-    static const struct ext ext[] = { { "check-file", "md5,sha1" }, { NULL, NULL } };
+    (void)state;
+    check_order(EXT_NONE, "l");
+}
+
+/* amk_sftp_set_symlink_order(): AUTO is the default's order for each
+ * server; TARGET_FIRST and LINK_FIRST put that field first whatever the
+ * server shows (a caller over amk_sftp_new_io() that knows its peer is
+ * Paramiko's, which offers nothing that says so, gets target first). */
+static void
+test_sftp_symlink_order_set(void **state)
+{
+    static const struct {
+        const struct ext *ext;
+        const char *auto_first;
+    } servers[] = { { EXT_OPENSSH, "t" }, { EXT_ASYNCSSH, "l" }, { EXT_NONE, "l" } };
 
     (void)state;
-    check_order(ext, "l");
+    for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+        check_order_set(servers[i].ext, AMK_SFTP_SYMLINK_AUTO, servers[i].auto_first);
+        check_order_set(servers[i].ext, AMK_SFTP_SYMLINK_TARGET_FIRST, "t");
+        check_order_set(servers[i].ext, AMK_SFTP_SYMLINK_LINK_FIRST, "l");
+    }
+}
+
+/* Set back to AUTO after forcing, the server's order again; a value that
+ * is no order, or no ::amk_sftp, is AMK_EINVAL and changes nothing. */
+static void
+test_sftp_symlink_order_set_invalid(void **state)
+{
+    struct script *sc = calloc(1, sizeof(*sc));
+    struct amk_sftp *s = NULL;
+
+    (void)state;
+    assert_non_null(sc);
+    sc->ext = EXT_OPENSSH;
+    ASSERT_OK(amk_sftp_new_io(&s, sc_read, sc_write, sc));
+    ASSERT_AMK(AMK_EINVAL, amk_sftp_set_symlink_order(NULL, AMK_SFTP_SYMLINK_LINK_FIRST));
+    ASSERT_OK(amk_sftp_set_symlink_order(s, AMK_SFTP_SYMLINK_LINK_FIRST));
+    ASSERT_AMK(AMK_EINVAL, amk_sftp_set_symlink_order(s, (enum amk_sftp_symlink_order)3));
+    ASSERT_OK(amk_sftp_symlink(s, "t", "l"));
+    assert_string_equal(sc->first, "l");
+    ASSERT_OK(amk_sftp_set_symlink_order(s, AMK_SFTP_SYMLINK_AUTO));
+    ASSERT_OK(amk_sftp_symlink(s, "t", "l"));
+    assert_string_equal(sc->first, "t");
+    amk_sftp_free(s);
+    free(sc);
 }
 
 int
@@ -176,6 +233,8 @@ main(void)
         cmocka_unit_test(test_sftp_symlink_openssh_order),
         cmocka_unit_test(test_sftp_symlink_vendor_id_draft_order),
         cmocka_unit_test(test_sftp_symlink_draft_order),
+        cmocka_unit_test(test_sftp_symlink_order_set),
+        cmocka_unit_test(test_sftp_symlink_order_set_invalid),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
