@@ -394,6 +394,21 @@ serve_fixture_start_argv(struct serve_fixture *f, char *const argv[])
 }
 
 int
+serve_fixture_adopt(struct serve_fixture *f, pid_t pid, uint16_t port)
+{
+    serve_fixture_stop(f);
+    f->host_keys = 0;
+    f->pid = pid;
+    f->port = port;
+    if (write_known_hosts(f) != 0 || write_ssh_config(f) != 0) {
+        fprintf(stderr, "serve fixture: cannot write known_hosts / ssh_config\n");
+        serve_fixture_stop(f);
+        return -1;
+    }
+    return 0;
+}
+
+int
 serve_fixture_stop(struct serve_fixture *f)
 {
     int r = -1;

@@ -104,6 +104,14 @@ int serve_fixture_start(struct serve_fixture *f, unsigned host_keys, const char 
  */
 int serve_fixture_start_argv(struct serve_fixture *f, char *const argv[]);
 
+/*
+ * Makes @p pid, a server the caller started and saw listening on @p port
+ * under a contract of its own (ProFTPD, proftpd_server.c), the fixture's
+ * server: known_hosts and ssh_config are written for that port as for
+ * serve, and serve_fixture_stop() ends it. 0, or -1 (reason on stderr).
+ */
+int serve_fixture_adopt(struct serve_fixture *f, pid_t pid, uint16_t port);
+
 /* Stops it with SIGTERM (SIGKILL after a bounded wait); its exit status
  * (0 is what the contract promises), 128+signal, or -1 if none ran. */
 int serve_fixture_stop(struct serve_fixture *f);

@@ -31,7 +31,18 @@ struct sftp_ops {
      * refuses an existing target (draft-02 §6.5).
      */
     const char *const *lacks;
+    /* SFTP_QUIRK_* bits: where the server departs from draft-02 and
+     * the suite checks what it does instead */
+    unsigned quirks;
 };
+
+/* READLINK answers the link's target made an absolute path ("d/l -> f"
+ * reads back as "WORK/d/f"), not the link's contents (draft-02 §6.10;
+ * OpenSSH sends readlink(2)'s): ProFTPD's mod_sftp. */
+#define SFTP_QUIRK_READLINK_ABSOLUTE 0x1u
+/* LSTAT of a symlink answers its target's attributes (draft-02 §6.8:
+ * LSTAT "does not follow symbolic links"): ProFTPD's mod_sftp. */
+#define SFTP_QUIRK_LSTAT_FOLLOWS 0x2u
 
 /* Files of 0, 1, 32767, 32768, 32769 and 1 MiB + 1 bytes put and got back,
  * with progress reported to the byte. */

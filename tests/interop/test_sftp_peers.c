@@ -1,14 +1,15 @@
 /*
  * Interop: amiko's SFTP client (amk_client + amk_sftp_new_client) against
- * the SFTP servers of two other SSH implementations, run by
- * sftp_peer_server.py (AMK_SFTP_PEER_SERVER_PY) under /usr/bin/python3
- * with Debian's packages:
+ * the SFTP servers of three other SSH implementations, from Debian's
+ * packages:
  *
- * - AsyncSSH's own asyncssh.SFTPServer (no chroot);
+ * - AsyncSSH's own asyncssh.SFTPServer (no chroot) and
  * - Paramiko's SFTPServer over the script's SFTPServerInterface on the
- *   local file system (Paramiko ships only the interface).
+ *   local file system (Paramiko ships only the interface), both run by
+ *   sftp_peer_server.py (AMK_SFTP_PEER_SERVER_PY) under /usr/bin/python3;
+ * - ProFTPD's mod_sftp, run by proftpd_server.c.
  *
- * Both run sftp_ops.c's suite, the one test_sftp.c and test_sftp_server.c
+ * All run sftp_ops.c's suite, the one test_sftp.c and test_sftp_server.c
  * run against OpenSSH's sftp-server and amiko's: paths and their errors,
  * attributes, symlinks, open handles, files of 0, 1, 32767, 32768, 32769
  * and 1 MiB + 1 bytes round-tripped with equal checksums, an interrupted
@@ -17,16 +18,19 @@
  * checks are absent) and skips exactly that part.
  *
  * The argument names the peer (CTest runs each as its own test); 77
- * (skipped) when its module cannot be imported. The server is started on
- * a free loopback port through the serve fixture's port-file contract and
- * killed after each test; every client call waits at most INTEROP_WAIT_MS.
+ * (skipped) when its module cannot be imported or proftpd is missing. The
+ * server is started on a free loopback port (the Python ones through the
+ * serve fixture's port-file contract) and killed after each test; every
+ * client call waits at most INTEROP_WAIT_MS.
  */
 #include "test_helper.h"
 
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "interop_client.h"
+#include "proftpd_server.h"
 #include "serve_fixture.h"
 #include "sftp_ops.h"
 
@@ -40,7 +44,38 @@
 struct peer {
     const char *kind;                   /* sftp_peer_server.py's KIND */
     const char *const *lacks;           /* sftp_ops.lacks */
+    unsigned quirks;                    /* sftp_ops.quirks */
+    /* starts the server as the fixture's (serve_fixture_start_argv() or
+     * _adopt()): 0, FIXTURE_SKIP, or -1 */
+    int (*start)(const struct peer *p);
 };
+
+static struct serve_fixture fx;
+
+/* sftp_peer_server.py KIND PORT_FILE HOST_KEY AUTHORIZED_KEYS */
+static int
+start_python(const struct peer *p)
+{
+    char host_key[FIXTURE_PATH_MAX];
+    char *argv[] = { (char *)PYTHON, (char *)AMK_SFTP_PEER_SERVER_PY, (char *)p->kind,
+        fx.port_file, host_key, fx.authorized_keys, NULL };
+
+    if (access(PYTHON, X_OK) != 0) {
+        fprintf(stderr, "skipped: %s is not installed\n", PYTHON);
+        return FIXTURE_SKIP;
+    }
+    serve_fixture_path(&fx, "host_ed25519", host_key, sizeof(host_key));
+    return serve_fixture_start_argv(&fx, argv);
+}
+
+/* ProFTPD's home-directory reply lacks its NAME header (see
+ * test_proftpd_home_directory): the suite runs with it off (lacks),
+ * that test with ProFTPD's defaults (no lacks). */
+static int
+start_proftpd(const struct peer *p)
+{
+    return proftpd_server_start(&fx, p->lacks != NULL ? "SFTPExtensions -homeDirectory" : NULL);
+}
 
 /* AsyncSSH 2.10's SFTPServer offers posix-rename, hardlink, fsync, statvfs
  * and fstatvfs (and vendor-id, newline) */
@@ -48,7 +83,9 @@ static const char *const ASYNCSSH_LACKS[] = {
     "limits@openssh.com", "lsetstat@openssh.com", "expand-path@openssh.com",
     "home-directory", "copy-data", NULL,
 };
-static const struct peer ASYNCSSH = { .kind = "asyncssh", .lacks = ASYNCSSH_LACKS };
+static const struct peer ASYNCSSH = {
+    .kind = "asyncssh", .lacks = ASYNCSSH_LACKS, .start = start_python,
+};
 
 /* Paramiko 2.12's SFTPServer offers only check-file; it answers
  * posix-rename@openssh.com without offering it, which amiko does not
@@ -61,10 +98,27 @@ static const char *const PARAMIKO_LACKS[] = {
     "limits@openssh.com", "expand-path@openssh.com", "home-directory", "copy-data", NULL,
 };
 static const struct peer PARAMIKO = {
-    .kind = "paramiko", .lacks = PARAMIKO_LACKS,
+    .kind = "paramiko", .lacks = PARAMIKO_LACKS, .start = start_python,
 };
 
-static struct serve_fixture fx;
+/* ProFTPD 1.3.8's mod_sftp answers VERSION 3 with versions, fsync,
+ * posix-rename, statvfs, fstatvfs, hardlink and home-directory. It reads SYMLINK target first from every client
+ * (fxp.c: "deliberately, to match the behavior that OpenSSH uses"), and
+ * says so only by offering "@openssh.com" extensions without vendor-id,
+ * which is how amiko's client tells OpenSSH's order (sftp.c). (With
+ * "SFTPExtensions +vendorID" it offers vendor-id, amiko's client sends
+ * the draft's order, and ProFTPD makes the link the wrong way round: a
+ * client bug, not tested here.) */
+static const char *const PROFTPD_LACKS[] = {
+    "limits@openssh.com", "lsetstat@openssh.com", "expand-path@openssh.com", "home-directory",
+    "copy-data", NULL,
+};
+static const struct peer PROFTPD = {
+    .kind = "proftpd", .lacks = PROFTPD_LACKS, .start = start_proftpd,
+    .quirks = SFTP_QUIRK_READLINK_ABSOLUTE | SFTP_QUIRK_LSTAT_FOLLOWS,
+};
+static const struct peer PROFTPD_DEFAULTS = { .kind = "proftpd", .start = start_proftpd };
+
 static char work[FIXTURE_PATH_MAX + 32];    /* the current test's directory */
 static struct sftp_ops ops;
 
@@ -74,14 +128,10 @@ static struct sftp_ops ops;
 static struct amk_client *
 peer_connect(const struct peer *p, const char *dir)
 {
-    char host_key[FIXTURE_PATH_MAX];
-    char *argv[] = { (char *)PYTHON, (char *)AMK_SFTP_PEER_SERVER_PY, (char *)p->kind,
-        fx.port_file, host_key, fx.authorized_keys, NULL };
     struct amk_client *c = NULL;
     int r;
 
-    serve_fixture_path(&fx, "host_ed25519", host_key, sizeof(host_key));
-    r = serve_fixture_start_argv(&fx, argv);
+    r = p->start(p);
     if (r == FIXTURE_SKIP) {
         serve_fixture_cleanup(&fx);
         exit(FIXTURE_SKIP);
@@ -93,6 +143,7 @@ peer_connect(const struct peer *p, const char *dir)
     ops.user = fx.user;
     ops.all_extensions = 1;
     ops.lacks = p->lacks;
+    ops.quirks = p->quirks;
 
     ASSERT_OK(amk_client_new(&c));
     ASSERT_OK(amk_client_load_host_keys(c, fx.known_hosts));
@@ -181,10 +232,44 @@ test_paramiko_64mb(void **state)
     run_big(&PARAMIKO);
 }
 
+static void
+test_proftpd_operations(void **state)
+{
+    (void)state;
+    run_operations(&PROFTPD);
+}
+
+static void
+test_proftpd_64mb(void **state)
+{
+    (void)state;
+    run_big(&PROFTPD);
+}
+
+/* ProFTPD's home-directory (on by default) answers with a NAME body
+ * that lacks its header: "string filename, string longname, attrs"
+ * with no type, request id or count (checked with a raw client: length
+ * 132, then 00 00 00 20 "/dev/shm/..."). amiko's client refuses it as
+ * malformed, and the session ends there. */
+static void
+test_proftpd_home_directory(void **state)
+{
+    struct amk_client *c = peer_connect(&PROFTPD_DEFAULTS, "home");
+    struct amk_sftp *s = sftp_of(c);
+    char *out = NULL;
+
+    (void)state;
+    assert_true(amk_sftp_has_extension(s, "home-directory", NULL, NULL));
+    ASSERT_AMK(AMK_EPROTO, amk_sftp_home_directory(s, fx.user, &out));
+    assert_null(out);
+    assert_non_null(strstr(amk_sftp_last_error(s), "malformed reply"));
+    peer_done(c, s);
+}
+
 static int
 group_setup(void **state)
 {
-    static const char *const need[] = { PYTHON, SSH_KEYGEN_PATH };
+    static const char *const need[] = { SSH_KEYGEN_PATH };
 
     (void)state;
     if (serve_fixture_need(need, sizeof(need) / sizeof(need[0])) != 0)
@@ -208,9 +293,12 @@ main(int argc, char **argv)
         cmocka_unit_test(test_asyncssh_64mb),
         cmocka_unit_test(test_paramiko_operations),
         cmocka_unit_test(test_paramiko_64mb),
+        cmocka_unit_test(test_proftpd_operations),
+        cmocka_unit_test(test_proftpd_64mb),
+        cmocka_unit_test(test_proftpd_home_directory),
     };
 
-    /* argv[1]: the peer, "asyncssh" or "paramiko" (a CTest test each) */
+    /* argv[1]: the peer, "asyncssh", "paramiko" or "proftpd" (a CTest test each) */
     test_filter_from_argv(argc, argv, "test_", "_*");
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
