@@ -191,15 +191,17 @@ AMK_API void amk_sftp_io_sizes(const struct amk_sftp *sftp, size_t *read_len, si
  *   sftp, Paramiko's and libssh2's clients send target first;
  * - AsyncSSH's server reads target first only from a client whose SSH
  *   version string names OpenSSH or Paramiko, and the draft's order from
- *   every other (amiko's included).
+ *   every other (amiko's included);
+ * - ProFTPD's mod_sftp reads target first from every client.
  */
 enum amk_sftp_symlink_order {
     /** By what the server shows (the default): target first when its
-     *  VERSION names an "@openssh.com" extension and no "vendor-id"
-     *  (OpenSSH's sftp-server), or when the SSH server's version string
-     *  names Paramiko (amk_sftp_new_client() only: amk_sftp_new_io() has
-     *  no version string); the draft's order otherwise (AsyncSSH's server,
-     *  which sends vendor-id, and servers offering no OpenSSH extension). */
+     *  VERSION names an "@openssh.com" extension and either no "vendor-id"
+     *  (OpenSSH's sftp-server) or one naming ProFTPD's mod_sftp, or when
+     *  the SSH server's version string names Paramiko
+     *  (amk_sftp_new_client() only: amk_sftp_new_io() has no version
+     *  string); the draft's order otherwise (AsyncSSH's server, which sends
+     *  vendor-id, and servers offering no OpenSSH extension). */
     AMK_SFTP_SYMLINK_AUTO = 0,
     /** Target, then linkpath: OpenSSH's and Paramiko's servers. */
     AMK_SFTP_SYMLINK_TARGET_FIRST = 1,

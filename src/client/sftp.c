@@ -378,9 +378,33 @@ apply_limits(struct amk_sftp *s, const struct amk_sftp_reply *rep)
     return AMK_OK;
 }
 
+/*
+ * Whether the server's vendor-id names a server that reads SYMLINK
+ * target first although it names itself (the pair's data: string
+ * vendor-name, string product-name, string product-version, uint64
+ * build, draft-ietf-secsh-filexfer-extensions-00): ProFTPD's
+ * mod_sftp ("ProFTPD Project", "mod_sftp"; its fxp.c reads target first
+ * "to match the behavior that OpenSSH uses", from every client).
+ */
+static int
+vendor_reads_target_first(const uint8_t *data, size_t len)
+{
+    struct amk_buf v;
+    const uint8_t *vendor, *product;
+    size_t vendor_len, product_len;
+
+    amk_buf_view(&v, data, len);
+    if (amk_buf_get_string_direct(&v, &vendor, &vendor_len) != AMK_OK ||
+        amk_buf_get_string_direct(&v, &product, &product_len) != AMK_OK)
+        return 0;
+    return product_len == 8 && memcmp(product, "mod_sftp", 8) == 0;
+}
+
 int
 amk_sftp_started(struct amk_sftp *s)
 {
+    const uint8_t *vid = NULL;
+    size_t vid_len = 0;
     const struct amk_sftp_version *v;
     struct amk_sftp_req q = { .ext_name = "limits@openssh.com" };
     struct amk_sftp_reply rep;
@@ -406,8 +430,11 @@ amk_sftp_started(struct amk_sftp *s)
          * (draft-ietf-secsh-filexfer-extensions-00); one that does is
          * another server offering OpenSSH's extensions, and takes SYMLINK
          * in the draft's order: AsyncSSH's does from every client but
-         * OpenSSH's and Paramiko's (it looks at their version strings) */
-        if (amk_sftpc_has_ext(s->eng, "vendor-id", NULL, NULL))
+         * OpenSSH's and Paramiko's (it looks at their version strings).
+         * ProFTPD's mod_sftp is the exception: it reads target first
+         * from every client, and sends vendor-id when configured to. */
+        if (amk_sftpc_has_ext(s->eng, "vendor-id", &vid, &vid_len) &&
+            !vendor_reads_target_first(vid, vid_len))
             s->openssh = 0;
         s->read_len = s->write_len = AMK_SFTP_IO_DEFAULT;
         if (!amk_sftp_offers(s, "limits@openssh.com")) {

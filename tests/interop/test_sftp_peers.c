@@ -102,13 +102,13 @@ static const struct peer PARAMIKO = {
 };
 
 /* ProFTPD 1.3.8's mod_sftp answers VERSION 3 with versions, fsync,
- * posix-rename, statvfs, fstatvfs, hardlink and home-directory. It reads SYMLINK target first from every client
- * (fxp.c: "deliberately, to match the behavior that OpenSSH uses"), and
- * says so only by offering "@openssh.com" extensions without vendor-id,
- * which is how amiko's client tells OpenSSH's order (sftp.c). (With
- * "SFTPExtensions +vendorID" it offers vendor-id, amiko's client sends
- * the draft's order, and ProFTPD makes the link the wrong way round: a
- * client bug, not tested here.) */
+ * posix-rename, statvfs, fstatvfs, hardlink and home-directory. It reads
+ * SYMLINK target first from every client (fxp.c: "deliberately, to match
+ * the behavior that OpenSSH uses"): by default it offers "@openssh.com"
+ * extensions without vendor-id, which is how amiko's client tells
+ * OpenSSH's order (sftp.c); with "SFTPExtensions +vendorID" it names
+ * itself, and amiko's client knows its product name (see
+ * test_proftpd_vendor_id_symlink). */
 static const char *const PROFTPD_LACKS[] = {
     "limits@openssh.com", "lsetstat@openssh.com", "expand-path@openssh.com", "home-directory",
     "copy-data", NULL,
@@ -118,6 +118,18 @@ static const struct peer PROFTPD = {
     .quirks = SFTP_QUIRK_READLINK_ABSOLUTE | SFTP_QUIRK_LSTAT_FOLLOWS,
 };
 static const struct peer PROFTPD_DEFAULTS = { .kind = "proftpd", .start = start_proftpd };
+
+/* ProFTPD with "SFTPExtensions +vendorID" (and the suite's lacks). */
+static int
+start_proftpd_vendor_id(const struct peer *p)
+{
+    (void)p;
+    return proftpd_server_start(&fx, "SFTPExtensions -homeDirectory +vendorID");
+}
+static const struct peer PROFTPD_VENDOR_ID = {
+    .kind = "proftpd", .lacks = PROFTPD_LACKS, .start = start_proftpd_vendor_id,
+    .quirks = SFTP_QUIRK_READLINK_ABSOLUTE | SFTP_QUIRK_LSTAT_FOLLOWS,
+};
 
 static char work[FIXTURE_PATH_MAX + 32];    /* the current test's directory */
 static struct sftp_ops ops;
@@ -266,6 +278,32 @@ test_proftpd_home_directory(void **state)
     peer_done(c, s);
 }
 
+/* ProFTPD offering vendor-id still reads SYMLINK target first: amiko's
+ * client went by vendor-id alone before, sent the draft's order, and the
+ * link came out at the target's name pointing at the link's. */
+static void
+test_proftpd_vendor_id_symlink(void **state)
+{
+    struct amk_client *c = peer_connect(&PROFTPD_VENDOR_ID, "vendor");
+    struct amk_sftp *s = sftp_of(c);
+    char target[FIXTURE_PATH_MAX + 64], link[FIXTURE_PATH_MAX + 64], got[64];
+    ssize_t n;
+    FILE *f;
+
+    (void)state;
+    assert_true(amk_sftp_has_extension(s, "vendor-id", NULL, NULL));
+    snprintf(target, sizeof(target), "%s/f", work);
+    snprintf(link, sizeof(link), "%s/l", work);
+    assert_non_null(f = fopen(target, "w"));
+    assert_int_equal(fclose(f), 0);
+    ASSERT_OK(amk_sftp_symlink(s, "f", link));
+    n = readlink(link, got, sizeof(got) - 1);
+    assert_true(n > 0);
+    got[n] = '\0';
+    assert_string_equal(got, "f");
+    peer_done(c, s);
+}
+
 static int
 group_setup(void **state)
 {
@@ -296,6 +334,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_proftpd_operations),
         cmocka_unit_test(test_proftpd_64mb),
         cmocka_unit_test(test_proftpd_home_directory),
+        cmocka_unit_test(test_proftpd_vendor_id_symlink),
     };
 
     /* argv[1]: the peer, "asyncssh", "paramiko" or "proftpd" (a CTest test each) */

@@ -17,6 +17,7 @@
 struct ext {
     const char *name;
     const char *data;
+    size_t len;                 /* of data; 0: strlen(data) */
 };
 
 struct script {
@@ -61,8 +62,12 @@ serve(struct script *sc, const uint8_t *b)
         p[4 + n++] = 2;
         n += put32(p + 4 + n, 3);
         for (const struct ext *e = sc->ext; e->name != NULL; e++) {
+            size_t dlen = e->len != 0 ? e->len : strlen(e->data);
+
             n += put_str(p + 4 + n, e->name);
-            n += put_str(p + 4 + n, e->data);
+            n += put32(p + 4 + n, (uint32_t)dlen);
+            memcpy(p + 4 + n, e->data, dlen);
+            n += dlen;
         }
         emit(sc, p, n);
         return;
@@ -144,17 +149,32 @@ check_order(const struct ext *ext, const char *first)
 
 /* OpenSSH's sftp-server: its extensions and no vendor-id. */
 static const struct ext EXT_OPENSSH[] = {
-    { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" }, { NULL, NULL },
+    { "posix-rename@openssh.com", "1", 0 }, { "hardlink@openssh.com", "1", 0 }, { NULL, NULL, 0 },
 };
 /* AsyncSSH's server (2.10): OpenSSH's extensions beside newline and
  * vendor-id (its data abridged). */
 static const struct ext EXT_ASYNCSSH[] = {
-    { "newline", "\n" }, { "vendor-id", "AsyncSSH" },
-    { "posix-rename@openssh.com", "1" }, { "hardlink@openssh.com", "1" },
-    { "fsync@openssh.com", "1" }, { NULL, NULL },
+    { "newline", "\n", 0 }, { "vendor-id", "AsyncSSH", 0 },
+    { "posix-rename@openssh.com", "1", 0 }, { "hardlink@openssh.com", "1", 0 },
+    { "fsync@openssh.com", "1", 0 }, { NULL, NULL, 0 },
+};
+/* ProFTPD 1.3.8's mod_sftp with "SFTPExtensions +vendorID": a whole
+ * vendor-id (vendor, product, version, build) beside OpenSSH's
+ * extensions; it reads SYMLINK target first from every client. */
+#define PROFTPD_VENDOR_ID "\0\0\0\x0f" "ProFTPD Project\0\0\0\x08mod_sftp\0\0\0\x05" \
+    "1.3.8\0\0\0\0\0\0\0\0"
+static const struct ext EXT_PROFTPD_VENDOR_ID[] = {
+    { "vendor-id", PROFTPD_VENDOR_ID, sizeof(PROFTPD_VENDOR_ID) - 1 },
+    { "posix-rename@openssh.com", "1", 0 }, { "statvfs@openssh.com", "2", 0 }, { NULL, NULL, 0 },
+};
+/* Another product's whole vendor-id: the draft's order. */
+#define OTHER_VENDOR_ID "\0\0\0\x04" "Acme\0\0\0\x09mod_sftpx\0\0\0\x01" "1\0\0\0\0\0\0\0\0"
+static const struct ext EXT_OTHER_VENDOR_ID[] = {
+    { "vendor-id", OTHER_VENDOR_ID, sizeof(OTHER_VENDOR_ID) - 1 },
+    { "posix-rename@openssh.com", "1", 0 }, { NULL, NULL, 0 },
 };
 /* A server offering no OpenSSH extension, as Paramiko's offers none. */
-static const struct ext EXT_NONE[] = { { "check-file", "md5,sha1" }, { NULL, NULL } };
+static const struct ext EXT_NONE[] = { { "check-file", "md5,sha1", 0 }, { NULL, NULL, 0 } };
 
 /* OpenSSH's sftp-server gets target first. */
 static void
@@ -172,6 +192,16 @@ test_sftp_symlink_vendor_id_draft_order(void **state)
 {
     (void)state;
     check_order(EXT_ASYNCSSH, "l");
+}
+
+/* ProFTPD's vendor-id keeps OpenSSH's order: before the fix amiko sent
+ * the draft's and ProFTPD made the link at the target's name. */
+static void
+test_sftp_symlink_proftpd_vendor_id(void **state)
+{
+    (void)state;
+    check_order(EXT_PROFTPD_VENDOR_ID, "t");
+    check_order(EXT_OTHER_VENDOR_ID, "l");
 }
 
 /* A server offering no OpenSSH extension gets the draft's order. */
@@ -232,6 +262,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sftp_symlink_openssh_order),
         cmocka_unit_test(test_sftp_symlink_vendor_id_draft_order),
+        cmocka_unit_test(test_sftp_symlink_proftpd_vendor_id),
         cmocka_unit_test(test_sftp_symlink_draft_order),
         cmocka_unit_test(test_sftp_symlink_order_set),
         cmocka_unit_test(test_sftp_symlink_order_set_invalid),
