@@ -11,7 +11,7 @@
  * new, chmod mode path, chown uid path, df [-h] [path], help, exit /
  * quit / bye; names in any case, paths past those a command takes
  * ignored, as OpenSSH's sftp. Lines are split into words as its makeargv
- * does (split_words): quotes ('...' or "..."), '\' escapes, '#' comments.
+ * does (sftp_words.c): quotes ('...' or "..."), '\' escapes, '#' comments.
  * Wildcards (* ? [...]) in the last component of a path expand as in
  * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
  * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
@@ -39,6 +39,7 @@
 #include <amiko.h>
 
 #include "tool.h"
+#include "sftp_sh.h"
 #include "tool_ssh.h"
 #include "xfer/paths.h"
 #include "xfer/progress.h"
@@ -46,148 +47,13 @@
 
 #define SUB "sftp"
 #define SFTP_EXIT_FAIL 1
-#define MAX_LINE 4096
 #define MAX_ARGS 16
-#define LS_COLS 80
-
-struct sftp_sh {
-    struct amk_sftp *sftp;
-    char *cwd;              /* remote working directory (absolute) */
-    char *start;            /* where the session started: `cd` alone goes back there */
-    int quiet;
-    int err_abort;          /* a failure of this command ends the batch: stop at the first */
-    struct xfer_progress bar;
-    int show_bar;
-};
 
 void
 amk_cmd_sftp_usage(FILE *f)
 {
     fprintf(f, "usage: amiko sftp [-P port] [-i identity] [-o Option=value]... "
         "[-b batchfile] [-q] [-v] [user@]host\n");
-}
-
-/* --- Words and paths ------------------------------------------------------ */
-
-/* The wildcards that makeargv escapes when they are quoted. */
-static int
-glob_char(char c)
-{
-    return c == '*' || c == '?' || c == '[';
-}
-
-#define WORDS_OPEN_QUOTE (-1)
-#define WORDS_TOO_MANY (-2)
-
-/*
- * Splits @p line into words in @p buf (@p cap bytes, at least twice the
- * line plus @p max) as OpenSSH sftp's makeargv does, escapes and all:
- * quotes ('...' or "...") group; an unquoted '#' ends the line; an
- * unquoted backslash makes the next character plain, and stays before a
- * wildcard or a backslash; a quoted wildcard gets a backslash. Inside
- * quotes a backslash drops only before that quote; before a wildcard it
- * stays as an escaped backslash ('a\*' is the name "a\*"), before
- * anything else it stays as it is, for the command to read: a glob
- * takes "\b" as "b", a plain path keeps it (literal_word). The count,
- * WORDS_OPEN_QUOTE or WORDS_TOO_MANY.
- */
-static int
-split_words(const char *line, char *buf, size_t cap, char **argv, int max)
-{
-    const char *r = line;
-    char *w = buf;
-    int n = 0;
-
-    if (cap < 2 * strlen(line) + (size_t)max + 1)
-        return WORDS_TOO_MANY;
-    for (;;) {
-        char quote = 0;
-        while (isspace((unsigned char)*r))
-            r++;
-        if (*r == '\0' || *r == '#')
-            break;
-        if (n == max)
-            return WORDS_TOO_MANY;
-        argv[n++] = w;
-        for (; *r != '\0' && (quote || (!isspace((unsigned char)*r) && *r != '#')); r++) {
-            if (*r == '"' || *r == '\'') {
-                if (quote == 0)
-                    quote = *r;
-                else if (quote == *r)
-                    quote = 0;
-                else
-                    *w++ = *r;
-            } else if (*r == '\\' && quote != 0) {
-                if (r[1] == quote) {
-                    *w++ = *++r;
-                } else if (glob_char(r[1])) {
-                    /* an escaped backslash, then the escaped wildcard */
-                    memcpy(w, "\\\\\\", 3);
-                    w += 3;
-                    *w++ = *++r;
-                } else {
-                    *w++ = '\\';
-                    if (r[1] != '\0')
-                        *w++ = *++r;
-                }
-            } else if (*r == '\\') {
-                if (glob_char(r[1]) || r[1] == '\\')
-                    *w++ = *r++;
-                else if (r[1] != '\0')
-                    r++;
-                *w++ = *r;      /* a final backslash stays itself */
-            } else {
-                if (quote != 0 && glob_char(*r))
-                    *w++ = '\\';
-                *w++ = *r;
-            }
-        }
-        if (quote != 0)
-            return WORDS_OPEN_QUOTE;
-        *w++ = '\0';
-    }
-    return n;
-}
-
-/*
- * A word that names a path without wildcards (mkdir, cd, get's target, ...),
- * in place: split_words' escapes of * ? [ and \ removed, any other
- * backslash kept, as OpenSSH's undo_glob_escape: `mkdir 'x\y'` makes "x\y".
- */
-static void
-literal_word(char *s)
-{
-    char *w = s;
-
-    for (; *s != '\0'; s++) {
-        if (*s == '\\' && (glob_char(s[1]) || s[1] == '\\'))
-            s++;
-        *w++ = *s;
-    }
-    *w = '\0';
-}
-
-/* literal_word on @p argv[@p from..@p argc). */
-static void
-literal_words(int argc, char **argv, int from)
-{
-    for (int i = from; i < argc; i++)
-        literal_word(argv[i]);
-}
-
-/* @p path made absolute against @p cwd, in a new string. */
-static char *
-abs_path(const char *cwd, const char *path)
-{
-    size_t need;
-    char *p;
-
-    if (path[0] == '/')
-        return strdup(path);
-    need = strlen(cwd) + strlen(path) + 2;
-    if ((p = malloc(need)) != NULL)
-        snprintf(p, need, "%s%s%s", cwd, cwd[strlen(cwd) - 1] == '/' ? "" : "/", path);
-    return p;
 }
 
 /* --- Messages --------------------------------------------------------------- */
@@ -208,8 +74,8 @@ fx_text(uint32_t status)
  * words it ("remote mkdir \"path\": Failure"), with the server's own
  * message when it says more; returns -1.
  */
-static int
-remote_fail(struct sftp_sh *sh, const char *what, const char *path, int r)
+int
+sftp_remote_fail(struct sftp_sh *sh, const char *what, const char *path, int r)
 {
     uint32_t st = amk_sftp_last_status(sh->sftp);
 
@@ -258,7 +124,7 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
         return -1;
     }
     if (n == 0) {
-        char *abs = abs_path(sh->cwd, arg);
+        char *abs = sftp_abs_path(sh->cwd, arg);
         if (abs != NULL)
             xfer_unescape(abs);
         xfer_fprintf_vis(stderr, "File \"%s\" not found.\n", abs != NULL ? abs : arg);
@@ -329,7 +195,7 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     if ((name = xfer_base_name(src_arg)) == NULL)
         goto out;
     if (get) {
-        if ((src = abs_path(sh->cwd, src_arg)) == NULL)
+        if ((src = sftp_abs_path(sh->cwd, src_arg)) == NULL)
             goto out;
         if (target == NULL || local_is_dir(target))
             into = target != NULL ? target : ".";   /* "." : the local working directory */
@@ -339,7 +205,7 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
         char *t;
         if ((src = strdup(src_arg)) == NULL)
             goto out;
-        t = target != NULL ? abs_path(sh->cwd, target) : strdup(sh->cwd);
+        t = target != NULL ? sftp_abs_path(sh->cwd, target) : strdup(sh->cwd);
         if (t != NULL && remote_is_dir(sh, t))
             into = into_remote = t;
         else
@@ -352,7 +218,7 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
                 get ? "fetch" : "upload", name);
             goto out;
         }
-        dst = get && target == NULL ? strdup(name) : abs_path(into, name);
+        dst = get && target == NULL ? strdup(name) : sftp_abs_path(into, name);
     }
     if (src == NULL || dst == NULL)
         goto out;
@@ -414,14 +280,14 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
     }
     if (argc - i > 2)
         argc = i + 2;
-    literal_words(argc, argv, i + 1);      /* the target is a name */
+    sftp_literal_words(argc, argv, i + 1);      /* the target is a name */
     target = i + 1 < argc ? argv[i + 1] : NULL;
     if ((get ? glob_remote(sh, argv[0], argv[i], 0, &srcs) : glob_local(argv[i], &srcs)) != 0) {
         xfer_paths_free(&srcs);
         return -1;
     }
     if (srcs.n > 1 && target != NULL) {
-        char *t = get ? NULL : abs_path(sh->cwd, target);
+        char *t = get ? NULL : sftp_abs_path(sh->cwd, target);
         int is_dir = get ? local_is_dir(target) : t != NULL && remote_is_dir(sh, t);
         if (!is_dir) {
             xfer_fprintf_vis(stderr, "Multiple source paths, but destination \"%s\" is not a "
@@ -439,265 +305,6 @@ cmd_transfer(struct sftp_sh *sh, int argc, char **argv, int get)
     return rc;
 }
 
-/* --- Listing ------------------------------------------------------------------ */
-
-static int
-name_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct amk_sftp_name *)a)->filename,
-        ((const struct amk_sftp_name *)b)->filename);
-}
-
-/* Whether ls shows @p fn: dot files with -a only, and for a wildcard
- * listing the names the pattern matches (which has its own dot rule). */
-static int
-ls_shown(const char *fn, const char *pat, int aflag)
-{
-    if (strchr(fn, '/') != NULL)
-        return 0;               /* a suspect name (ls_drop_suspect) */
-    if (pat != NULL)
-        return strcmp(fn, ".") != 0 && strcmp(fn, "..") != 0 && xfer_name_matches(pat, fn);
-    return fn[0] != '.' || aflag;
-}
-
-/*
- * Says which names of the listing of @p dir hold a '/', which ls leaves out
- * (ls_shown) as OpenSSH's sftp does: "Server sent suspect path" on stderr,
- * the directory as OpenSSH reads it (with a '/' after it when @p mark,
- * its glob's GLOB_MARK).
- */
-static void
-ls_drop_suspect(const struct amk_sftp_name *names, size_t n, const char *dir, int mark)
-{
-    size_t dl = strlen(dir);
-
-    for (size_t k = 0; k < n; k++)
-        if (strchr(names[k].filename, '/') != NULL)
-            xfer_fprintf_vis(stderr, "Server sent suspect path \"%s\" during readdir of \"%s%s\"\n",
-                names[k].filename, dir, mark && (dl == 0 || dir[dl - 1] != '/') ? "/" : "");
-}
-
-/* One `ls -l` line: the server's long line for @p nm, its trailing name
- * replaced by @p shown (the name as the user typed it); escaped. */
-static void
-print_long(const struct amk_sftp_name *nm, const char *shown)
-{
-    const char *ln = nm->longname;
-    size_t ll, fl = strlen(nm->filename);
-
-    if (ln != NULL && (ll = strlen(ln)) >= fl && strcmp(ln + ll - fl, nm->filename) == 0)
-        xfer_fprintf_vis(stdout, "%.*s%s\n", (int)(ll - fl), ln, shown);
-    else
-        xfer_fprintf_vis(stdout, "%s\n", ln != NULL && ln[0] != '\0' ? ln : shown);
-}
-
-/*
- * ls -l of a file (@p path absolute, @p shown as typed): STAT has no long
- * line, so it comes from the file's directory listing, as OpenSSH's sftp
- * prints a long line for a file too. 0, or -1 when the listing cannot be
- * read or lacks the name.
- */
-static int
-ls_long_file(struct sftp_sh *sh, const char *path, const char *shown)
-{
-    const char *slash = strrchr(path, '/');
-    struct amk_sftp_name *names = NULL;
-    char *dir, *base = xfer_base_name(path);
-    size_t n = 0;
-    int rc = -1;
-
-    dir = slash == NULL || slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-    if (dir != NULL && base != NULL && base[0] != '\0' &&
-        amk_sftp_listdir(sh->sftp, dir, &names, &n) == AMK_OK) {
-        for (size_t k = 0; k < n && rc != 0; k++) {
-            if (strcmp(names[k].filename, base) == 0) {
-                print_long(&names[k], shown);
-                rc = 0;
-            }
-        }
-        amk_sftp_names_free(names, n);
-    }
-    free(dir);
-    free(base);
-    return rc;
-}
-
-/*
- * ls [-l] [-a] [path]: a directory's names in columns (or the server's
- * long lines), a file's name, or with wildcards in the last component the
- * matching names; with a path, names show under it as typed, as OpenSSH's
- * sftp does.
- */
-static int
-cmd_ls(struct sftp_sh *sh, int argc, char **argv)
-{
-    struct amk_sftp_name *names = NULL;
-    struct amk_sftp_attrs a;
-    size_t n = 0, width = 0, shown = 0, prefix_len = 0, per_line, colspace;
-    int lflag = 0, aflag = 0, oneflag = 0, i = 1, r;
-    const char *arg, *pat = NULL, *prefix;
-    char *path, *dirarg = NULL;
-
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        for (const char *f = argv[i] + 1; *f != '\0'; f++) {
-            /* -l and -1 as OpenSSH: the last one wins */
-            if (*f == 'l' || *f == '1') {
-                lflag = *f == 'l';
-                oneflag = *f == '1';
-            } else if (*f == 'a') {
-                aflag = 1;
-            } else {
-                fprintf(stderr, "ls: Invalid flag -%c\n", *f);
-                return -1;
-            }
-        }
-    }
-    arg = i < argc ? argv[i] : NULL;
-    if (arg != NULL) {
-        const char *slash = strrchr(arg, '/'), *last = slash != NULL ? slash + 1 : arg;
-        if (xfer_has_wildcard(last)) {
-            pat = last;         /* matched with its escapes; the directory is literal */
-            if (slash != NULL && (dirarg = slash == arg ? strdup("/") :
-                    strndup(arg, (size_t)(slash - arg))) == NULL)
-                return -1;
-            if (dirarg != NULL)
-                xfer_unescape(dirarg);
-        } else {
-            xfer_unescape(argv[i]);
-        }
-    }
-    /* names show under the path as typed (a pattern's directory part) */
-    prefix = pat != NULL ? dirarg : arg;
-    if ((path = (prefix != NULL ? abs_path(sh->cwd, prefix) : strdup(sh->cwd))) == NULL) {
-        free(dirarg);
-        return -1;
-    }
-    if (pat == NULL) {
-        if ((r = amk_sftp_stat(sh->sftp, path, &a)) != AMK_OK) {
-            remote_fail(sh, "stat", path, r);
-            free(path);
-            return -1;
-        }
-        if (!((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions))) {
-            /* a file: its name as given (its long line with -l), in a
-             * column as wide as OpenSSH's glob measures it (the absolute path) */
-            const char *name = arg != NULL ? arg : path;
-            if (!lflag || ls_long_file(sh, path, name) != 0) {
-                char safe[4 * MAX_LINE];
-                width = xfer_vis(NULL, 0, path);
-                per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
-                xfer_vis(safe, sizeof(safe), name);
-                printf("%-*s\n", oneflag ? 0 : (int)(LS_COLS / per_line), safe);
-            }
-            free(path);
-            return 0;
-        }
-    }
-    r = amk_sftp_listdir(sh->sftp, path, &names, &n);
-    if (r != AMK_OK) {
-        remote_fail(sh, "readdir", path, r);
-        free(path);
-        free(dirarg);
-        return -1;
-    }
-    if (n > 1)
-        qsort(names, n, sizeof(*names), name_cmp);
-    ls_drop_suspect(names, n, path, arg != NULL);
-    if (prefix != NULL) {
-        prefix_len = strlen(prefix);
-        while (prefix_len > 1 && prefix[prefix_len - 1] == '/')
-            prefix_len--;
-    }
-    /* OpenSSH's columns: as many as the longest name + 2 allows, spread
-     * over the full width; for a pattern it measures the matches' absolute
-     * paths (its glob's), though it prints them as typed */
-    for (size_t k = 0; k < n; k++) {
-        size_t w = xfer_vis(NULL, 0, names[k].filename) + (pat != NULL ? strlen(path) + 1 :
-            prefix_len > 0 ? prefix_len + 1 : 0);
-        if (ls_shown(names[k].filename, pat, aflag) && w > width)
-            width = w;
-    }
-    per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
-    colspace = LS_COLS / per_line;
-    for (size_t k = 0; k < n; k++) {
-        const char *fn = names[k].filename;
-        char shown_name[MAX_LINE], safe[4 * MAX_LINE];
-        if (!ls_shown(fn, pat, aflag))
-            continue;
-        if (prefix_len > 0)
-            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s", (int)prefix_len, prefix,
-                prefix[prefix_len - 1] == '/' ? "" : "/", fn);
-        else
-            snprintf(shown_name, sizeof(shown_name), "%s", fn);
-        if (lflag || oneflag) {
-            if (lflag)
-                print_long(&names[k], shown_name);
-            else
-                xfer_fprintf_vis(stdout, "%s\n", shown_name);
-            shown++;
-            continue;
-        }
-        xfer_vis(safe, sizeof(safe), shown_name);     /* names come from the server */
-        printf("%-*s", (int)colspace, safe);
-        if (++shown % per_line == 0)
-            printf("\n");
-    }
-    if (!lflag && !oneflag && shown % per_line != 0)
-        printf("\n");
-    amk_sftp_names_free(names, n);
-    if (pat != NULL && shown == 0) {
-        char *abs = abs_path(sh->cwd, arg);
-        xfer_fprintf_vis(stderr, "Can't ls: \"%s\" not found\n", abs != NULL ? abs : arg);
-        free(abs);
-        free(path);
-        free(dirarg);
-        return -1;
-    }
-    free(path);
-    free(dirarg);
-    return 0;
-}
-
-static int
-cmd_df(struct sftp_sh *sh, int argc, char **argv)
-{
-    struct amk_sftp_statvfs st;
-    int hflag = argc > 1 && strcmp(argv[1], "-h") == 0, r;
-    char *path = abs_path(sh->cwd, argc > 1 + hflag ? argv[1 + hflag] : ".");
-    uint64_t size, used, avail, root_avail, pct;
-
-    if (path == NULL)
-        return -1;
-    r = amk_sftp_statvfs(sh->sftp, path, &st);
-    if (r != AMK_OK) {
-        remote_fail(sh, "statvfs", path, r);
-        free(path);
-        return -1;
-    }
-    free(path);
-    size = st.frsize * st.blocks;
-    used = st.frsize * (st.blocks - st.bfree);
-    avail = st.frsize * st.bavail;
-    root_avail = st.frsize * st.bfree;
-    pct = st.blocks > 0 ? 100 * (st.blocks - st.bfree) / st.blocks : 0;
-    if (hflag) {
-        char s1[16], s2[16], s3[16], s4[16];
-        xfer_format_size(s1, sizeof(s1), size);
-        xfer_format_size(s2, sizeof(s2), used);
-        xfer_format_size(s3, sizeof(s3), avail);
-        xfer_format_size(s4, sizeof(s4), root_avail);
-        /* the columns of OpenSSH's sftp */
-        printf("%8s %8s %8s %8s %12s\n", "Size", "Used", "Avail", "(root)", "%Capacity");
-        printf("%8s %8s %8s %8s %11llu%%\n", s1, s2, s3, s4, (unsigned long long)pct);
-    } else {
-        printf("%12s %12s %12s %12s %12s\n", "Size", "Used", "Avail", "(root)", "%Capacity");
-        printf("%12llu %12llu %12llu %12llu %11llu%%\n", (unsigned long long)(size / 1024),
-            (unsigned long long)(used / 1024), (unsigned long long)(avail / 1024),
-            (unsigned long long)(root_avail / 1024), (unsigned long long)pct);
-    }
-    return 0;
-}
-
 /* --- The other commands -------------------------------------------------------- */
 
 static int
@@ -708,17 +315,17 @@ cmd_cd(struct sftp_sh *sh, int argc, char **argv)
     int r;
 
     /* no path (or ""): back to where the session started, as OpenSSH */
-    if ((path = abs_path(sh->cwd, argc > 1 && argv[1][0] != '\0' ? argv[1] : sh->start)) == NULL)
+    if ((path = sftp_abs_path(sh->cwd, argc > 1 && argv[1][0] != '\0' ? argv[1] : sh->start)) == NULL)
         return -1;
     if ((r = amk_sftp_realpath(sh->sftp, path, &real)) != AMK_OK) {
-        remote_fail(sh, "realpath", path, r);
+        sftp_remote_fail(sh, "realpath", path, r);
         free(path);
         return -1;
     }
     free(path);
     /* the server may resolve a path that does not exist: stat says so */
     if ((r = amk_sftp_stat(sh->sftp, real, &a)) != AMK_OK) {
-        remote_fail(sh, "stat", real, r);
+        sftp_remote_fail(sh, "stat", real, r);
         free(real);
         return -1;
     }
@@ -752,8 +359,8 @@ cmd_paths(struct sftp_sh *sh, int argc, char **argv)
             c);
         return -1;
     }
-    if ((p1 = abs_path(sh->cwd, argv[i])) == NULL ||
-        (two && (p2 = abs_path(sh->cwd, argv[i + 1])) == NULL)) {
+    if ((p1 = sftp_abs_path(sh->cwd, argv[i])) == NULL ||
+        (two && (p2 = sftp_abs_path(sh->cwd, argv[i + 1])) == NULL)) {
         free(p1);
         return -1;
     }
@@ -769,7 +376,7 @@ cmd_paths(struct sftp_sh *sh, int argc, char **argv)
     else
         r = amk_sftp_hardlink(sh->sftp, p1, p2);
     if (r != AMK_OK)
-        remote_fail(sh, sym ? "symlink" :
+        sftp_remote_fail(sh, sym ? "symlink" :
             strcmp(c, "ln") == 0 ? "link" : c, p1, r);
     free(p1);
     free(p2);
@@ -794,7 +401,7 @@ each_remote(struct sftp_sh *sh, const char *cmd, const char *arg,
         return -1;
     }
     for (size_t k = 0; k < paths.n; k++) {
-        char *p = abs_path(sh->cwd, paths.v[k]);
+        char *p = sftp_abs_path(sh->cwd, paths.v[k]);
         if (p == NULL) {
             rc = -1;
             break;
@@ -865,7 +472,7 @@ attr_one(struct sftp_sh *sh, const char *path, void *ctx)
         r = amk_sftp_chmod(sh->sftp, path, ac->value);
     }
     if (r != AMK_OK)
-        return remote_fail(sh, "setstat", path, r);
+        return sftp_remote_fail(sh, "setstat", path, r);
     return 0;
 }
 
@@ -924,7 +531,7 @@ static int
 run_line(struct sftp_sh *sh, const char *line)
 {
     char *argv[MAX_ARGS], cwd[4096], words[2 * MAX_LINE + MAX_ARGS];
-    int argc = split_words(line, words, sizeof(words), argv, MAX_ARGS);
+    int argc = sftp_split_words(line, words, sizeof(words), argv, MAX_ARGS);
     const char *c;
 
     if (argc < 0) {
@@ -945,7 +552,7 @@ run_line(struct sftp_sh *sh, const char *line)
     if (strcmp(c, "ls") != 0 && strcmp(c, "dir") != 0 && strcmp(c, "get") != 0 &&
         strcmp(c, "put") != 0 && strcmp(c, "rm") != 0 && strcmp(c, "chmod") != 0 &&
         strcmp(c, "chown") != 0)
-        literal_words(argc, argv, 1);
+        sftp_literal_words(argc, argv, 1);
     if (strcmp(c, "exit") == 0 || strcmp(c, "quit") == 0 || strcmp(c, "bye") == 0)
         return 1;
     if (strcmp(c, "help") == 0 || strcmp(c, "?") == 0) {
@@ -993,11 +600,11 @@ run_line(struct sftp_sh *sh, const char *line)
     if (strcmp(c, "cd") == 0)
         return cmd_cd(sh, argc, argv);
     if (strcmp(c, "ls") == 0 || strcmp(c, "dir") == 0)
-        return cmd_ls(sh, argc, argv);
+        return sftp_cmd_ls(sh, argc, argv);
     if (strcmp(c, "get") == 0 || strcmp(c, "put") == 0)
         return cmd_transfer(sh, argc, argv, c[0] == 'g');
     if (strcmp(c, "df") == 0)
-        return cmd_df(sh, argc, argv);
+        return sftp_cmd_df(sh, argc, argv);
     if (strcmp(c, "chmod") == 0 || strcmp(c, "chown") == 0)
         return cmd_chmod_chown(sh, argc, argv);
     if (strcmp(c, "rm") == 0)
