@@ -16,7 +16,8 @@
  * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
  * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
  * removes the file a*). A listed name with '/' is left out with
- * OpenSSH's "Server sent suspect path" message.
+ * OpenSSH's "Server sent suspect path" message (in ls, wildcards and
+ * get -r, which then still succeeds); ls -a shows "." and "..".
  *
  * As OpenSSH's sftp: in batch mode each command is echoed after
  * "sftp> " unless it starts with '@', and the first failing command
@@ -58,6 +59,8 @@ struct sftp_sh {
     int err_abort;          /* a failure of this command ends the batch: stop at the first */
     struct xfer_progress bar;
     int show_bar;
+    const char *tree_src;   /* the source of the running get / put */
+    int tree_failed;        /* it reported a failure other than a suspect name */
 };
 
 void
@@ -301,17 +304,30 @@ on_progress(void *user, const struct amk_sftp_tree_progress *pr)
     return AMK_OK;
 }
 
+/*
+ * A path of a get or put failed. A name with '/' in a listing is left out
+ * with the library's message, which is OpenSSH's ("Server sent suspect
+ * path"), and, as in OpenSSH's sftp, is not a failure of the command; a
+ * missing source gets OpenSSH's words for it (its glob finds nothing).
+ */
 static int
 on_error(void *user, const char *path, int code, const char *message)
 {
     struct sftp_sh *sh = user;
     char line[XFER_MESSAGE_MAX];
 
-    (void)code;
     if (sh->bar.drawn && write(STDOUT_FILENO, "\n", 1) < 0)
         sh->bar.drawn = 0;
     sh->bar.drawn = 0;
-    xfer_fprintf_vis(stderr, "%s\n", xfer_path_message(line, sizeof(line), path, message));
+    if (code == AMK_EBADNAME) {
+        xfer_fprintf_vis(stderr, "%s\n", message);
+        return AMK_OK;
+    }
+    sh->tree_failed = 1;
+    if (code == AMK_ENOENT && sh->tree_src != NULL && strcmp(path, sh->tree_src) == 0)
+        xfer_fprintf_vis(stderr, "File \"%s\" not found.\n", path);
+    else
+        xfer_fprintf_vis(stderr, "%s\n", xfer_path_message(line, sizeof(line), path, message));
     return AMK_OK;
 }
 
@@ -329,7 +345,8 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     if ((name = xfer_base_name(src_arg)) == NULL)
         goto out;
     if (get) {
-        if ((src = abs_path(sh->cwd, src_arg)) == NULL)
+        if ((src = abs_path(sh->cwd, src_arg)) == NULL ||
+            ((o.flags & AMK_SFTP_TREE_RECURSIVE) && xfer_mark_remote_dir(sh->sftp, &src) != 0))
             goto out;
         if (target == NULL || local_is_dir(target))
             into = target != NULL ? target : ".";   /* "." : the local working directory */
@@ -365,11 +382,16 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     o.error_user = sh;
     xfer_progress_init(&sh->bar, sh->show_bar, STDOUT_FILENO, 0, xfer_now_ns());
     snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);     /* escaped when drawn */
+    sh->tree_src = src;
+    sh->tree_failed = 0;
     r = get ? amk_sftp_tree_get(sh->sftp, src, dst, &o) :
         amk_sftp_tree_put(sh->sftp, src, dst, &o);
+    sh->tree_src = NULL;
     if (sh->bar.enabled && (r == AMK_OK || sh->bar.drawn))
         xfer_progress_finish(&sh->bar, xfer_now_ns());
-    rc = r == AMK_OK ? 0 : -1;
+    /* names left out (the tree ends with AMK_EBADNAME when the first thing
+     * it skipped was one) do not fail the get: OpenSSH's sftp exits 0 */
+    rc = r == AMK_OK || (r == AMK_EBADNAME && !sh->tree_failed) ? 0 : -1;
 out:
     free(src);
     free(dst);
@@ -477,6 +499,65 @@ ls_drop_suspect(const struct amk_sftp_name *names, size_t n, const char *dir, in
                 names[k].filename, dir, mark && (dl == 0 || dir[dl - 1] != '/') ? "/" : "");
 }
 
+/*
+ * Every entry of remote directory @p path as the server lists it, "." and
+ * ".." included (amk_sftp_listdir() leaves them out; ls -a shows them, as
+ * OpenSSH's), in *@p names (*@p n); free with amk_sftp_names_free(). Within
+ * amk_sftp_listdir()'s bounds (a server that never ends a listing).
+ * AMK_OK or a code.
+ */
+static int
+ls_read_dir(struct sftp_sh *sh, const char *path, struct amk_sftp_name **names, size_t *n)
+{
+    struct amk_sftp_file *d = NULL;
+    struct amk_sftp_name e, *v = NULL;
+    size_t count = 0, cap = 0, bytes = 0;
+    int more = 1, r;
+
+    *names = NULL;
+    *n = 0;
+    if ((r = amk_sftp_opendir(sh->sftp, path, &d)) != AMK_OK)
+        return r;
+    while ((r = amk_sftp_readdir(d, &e, &more)) == AMK_OK && more) {
+        bytes += strlen(e.filename) + (e.longname != NULL ? strlen(e.longname) : 0) + 2;
+        if (bytes > AMK_SFTP_LIST_MAX_BYTES) {
+            r = AMK_ELIMIT;
+            break;
+        }
+        if (count == cap) {
+            struct amk_sftp_name *nv;
+            cap = cap == 0 ? 64 : cap * 2;
+            if (cap > AMK_SFTP_LIST_MAX_ENTRIES) {
+                r = AMK_ELIMIT;
+                break;
+            }
+            if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+                r = AMK_ENOMEM;
+                break;
+            }
+            v = nv;
+        }
+        v[count] = e;
+        v[count].filename = strdup(e.filename);
+        v[count].longname = e.longname != NULL ? strdup(e.longname) : NULL;
+        if (v[count].filename == NULL || (e.longname != NULL && v[count].longname == NULL)) {
+            free(v[count].filename);
+            free(v[count].longname);
+            r = AMK_ENOMEM;
+            break;
+        }
+        count++;
+    }
+    (void)amk_sftp_close(d);    /* read-only: nothing to lose */
+    if (r != AMK_OK) {
+        amk_sftp_names_free(v, count);
+        return r;
+    }
+    *names = v;
+    *n = count;
+    return AMK_OK;
+}
+
 /* One `ls -l` line: the server's long line for @p nm, its trailing name
  * replaced by @p shown (the name as the user typed it); escaped. */
 static void
@@ -574,7 +655,11 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     if (pat == NULL) {
         if ((r = amk_sftp_stat(sh->sftp, path, &a)) != AMK_OK) {
-            remote_fail(sh, "stat", path, r);
+            /* OpenSSH's words: its glob found nothing */
+            if (r == AMK_ENOENT)
+                xfer_fprintf_vis(stderr, "Can't ls: \"%s\" not found\n", path);
+            else
+                remote_fail(sh, "stat", path, r);
             free(path);
             return -1;
         }
@@ -593,7 +678,7 @@ cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             return 0;
         }
     }
-    r = amk_sftp_listdir(sh->sftp, path, &names, &n);
+    r = ls_read_dir(sh, path, &names, &n);
     if (r != AMK_OK) {
         remote_fail(sh, "readdir", path, r);
         free(path);
@@ -670,7 +755,10 @@ cmd_df(struct sftp_sh *sh, int argc, char **argv)
         return -1;
     r = amk_sftp_statvfs(sh->sftp, path, &st);
     if (r != AMK_OK) {
-        remote_fail(sh, "statvfs", path, r);
+        /* a refusal (a missing path) fails quietly, as OpenSSH's sftp, whose
+         * do_df asks do_statvfs for no message */
+        if (amk_err_class(r) != AMK_ERRCLASS_REMOTE)
+            remote_fail(sh, "statvfs", path, r);
         free(path);
         return -1;
     }
@@ -878,10 +966,11 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
     char *end = NULL;
 
     /* OpenSSH's checks and words: the number first, then the path (more
-     * paths are ignored) */
+     * paths are ignored); chown's number in any base C reads (its strtoll
+     * with base 0: 0x3e8 and 01750 are 1000), chmod's in octal */
     errno = 0;
     if (argc >= 2)
-        v = strtoul(argv[1], &end, ac.own ? 10 : 8);
+        v = strtoul(argv[1], &end, ac.own ? 0 : 8);
     if (argc < 2 || errno != 0 || *end != '\0' || end == argv[1] || argv[1][0] == '-' ||
         (!ac.own && v > 07777) || v > UINT32_MAX) {
         fprintf(stderr, "You must supply a numeric argument to the %s command.\n", argv[0]);
