@@ -311,6 +311,13 @@ has_duplicate(const struct amk_sftp_name *names, size_t n)
     return dup;
 }
 
+/* 1 when a listed name is not one entry of its directory: a '/' in it, or empty. */
+static int
+bad_name(const char *name)
+{
+    return name[0] == '\0' || strchr(name, '/') != NULL;
+}
+
 /* Lists remote directory @p top/@p rel into x, recursively. */
 static int
 list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_node, int depth)
@@ -343,28 +350,37 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_no
         free(dir);
         return r;
     }
+    /* names that would step out of the target directory ("x/..", "../../etc/cron.d"; "."
+     * and ".." never get here, amk_sftp_listdir() leaves them out): left out with
+     * OpenSSH's words, all of one listing before anything below it, as OpenSSH reports them */
+    for (size_t i = 0; i < n && r == AMK_OK; i++) {
+        char msg[AMK_ERROR_MSG_MAX];
+
+        if (!bad_name(names[i].filename))
+            continue;
+        snprintf(msg, sizeof(msg), "Server sent suspect path \"%s\" during readdir of \"%s\"",
+            names[i].filename, dir);
+        r = report(x, dir, AMK_EBADNAME, msg);
+        r = r == AMK_OK ? AMK_OK : x->stop;
+    }
     free(dir);
     for (size_t i = 0; i < n && r == AMK_OK; i++) {
         const struct amk_sftp_attrs *a = &names[i].attrs;
-        char *sub = join(rel, names[i].filename);
         enum node_kind k = (a->flags & AMK_SFTP_ATTR_PERMISSIONS) ?
             kind_of(a->permissions) : NODE_OTHER;
+        char *sub;
 
-        if (sub == NULL) {
+        if (bad_name(names[i].filename))
+            continue;
+        if ((sub = join(rel, names[i].filename)) == NULL) {
             r = AMK_ENOMEM;
             break;
         }
-        if (strchr(names[i].filename, '/') != NULL || names[i].filename[0] == '\0') {
-            /* a name that would step out of the target directory */
-            r = report(x, sub, AMK_EPROTO, "the server sent a bad file name");
-            r = r == AMK_OK ? AMK_OK : x->stop;
-        } else {
-            r = add_node(x, dir_node, sub, k, (a->flags & AMK_SFTP_ATTR_SIZE) ? a->size : 0,
-                (a->flags & AMK_SFTP_ATTR_PERMISSIONS) != 0, a->permissions,
-                (a->flags & AMK_SFTP_ATTR_ACMODTIME) != 0, a->atime, a->mtime);
-            if (r == AMK_OK && k == NODE_DIR)
-                r = list_remote(x, top, sub, x->n - 1, depth + 1);
-        }
+        r = add_node(x, dir_node, sub, k, (a->flags & AMK_SFTP_ATTR_SIZE) ? a->size : 0,
+            (a->flags & AMK_SFTP_ATTR_PERMISSIONS) != 0, a->permissions,
+            (a->flags & AMK_SFTP_ATTR_ACMODTIME) != 0, a->atime, a->mtime);
+        if (r == AMK_OK && k == NODE_DIR)
+            r = list_remote(x, top, sub, x->n - 1, depth + 1);
         free(sub);
     }
     amk_sftp_names_free(names, n);

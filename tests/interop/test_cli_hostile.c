@@ -10,7 +10,9 @@
  * and refuse a source whose own name is "..", while the honest file
  * still copies. amiko sftp's wildcards and ls skip the name instead, with
  * OpenSSH's message, and go on, as OpenSSH's sftp does (compared with it
- * on the same server). The amiko binary is AMK_TOOL_PATH (set by CMake).
+ * on the same server); recursive copies (amiko cp -r, get -r) skip such
+ * names below the top, with that message and status 0, as scp -r and
+ * OpenSSH's sftp do. The amiko binary is AMK_TOOL_PATH (set by CMake).
  */
 #include "test_helper.h"
 
@@ -32,6 +34,12 @@ static const struct fake_sftp_entry tree[] = {
     { "/dir", "zzgood", 0, "good\n" },
     { "/dir", "zzescape/..", 1, NULL },
     { "/dir/zzescape/..", "pwned", 0, "pwned\n" },
+    /* for recursive copies: a suspect name at the top and one level down */
+    { "/", "deep", 1, NULL },
+    { "/deep", "sub", 1, NULL },
+    { "/deep", "x/y", 0, "xy\n" },
+    { "/deep/sub", "a/b", 0, "ab\n" },
+    { "/deep/sub", "ok", 0, "ok\n" },
 };
 
 static struct sshd_fixture fx;      /* its directory and user key; sshd never runs */
@@ -121,6 +129,18 @@ test_cli_hostile_cp_suspect_names(void **state)
     expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));
     expect_no_escape(work);
     expect_stderr("\"..\"");
+    /* a recursive copy leaves the suspect names out, says so in OpenSSH's
+     * words and copies the rest with status 0, as scp -r (SFTP mode) does */
+    snprintf(src, sizeof(src), "%s:/deep", host);
+    expect_status(0, run("cp", (const char *[]){ "-r", src, t, NULL }));
+    expect_stderr("amiko cp: Server sent suspect path \"x/y\" during readdir of \"/deep/\"\n"
+        "amiko cp: Server sent suspect path \"a/b\" during readdir of \"/deep/sub\"\n");
+    snprintf(p, sizeof(p), "%s/t/deep/sub/ok", work);
+    assert_int_equal(tf_size(p), 3);
+    snprintf(p, sizeof(p), "%s/t/deep/x", work);
+    assert_int_equal(access(p, F_OK), -1);
+    snprintf(p, sizeof(p), "%s/t/deep/sub/a", work);
+    assert_int_equal(access(p, F_OK), -1);
 }
 
 static void
@@ -147,7 +167,8 @@ test_cli_hostile_sftp_suspect_names(void **state)
  * OpenSSH's sftp drops a listed name with '/' and goes on with the rest
  * ("Server sent suspect path ... during readdir of \"/dir/\"", do_lsreaddir):
  * a wildcard get still fetches zzgood and exits 0, ls and chmod skip the
- * name. amiko sftp MUST do the same: the same batch with both clients,
+ * name, and so does a recursive get (get -r /dir, get -r /deep: its top
+ * "/deep/", its subdirectory "/deep/sub"). amiko sftp MUST do the same: the same batch with both clients,
  * each in its own directory, gives the same status, stdout and stderr
  * (ls -l is left out: OpenSSH prints this server's long lines as sent).
  */
@@ -167,7 +188,7 @@ test_cli_hostile_sftp_suspect_names_as_openssh(void **state)
         snprintf(batch, sizeof(batch), "%s/batch", work[amiko]);
         assert_non_null(f = fopen(batch, "w"));
         fprintf(f, "lcd %s/t\nget /dir/z*\nls /dir\nls /dir/z*\ncd /dir\nls\nls z*\n"
-            "chmod 600 z*\nget -r *\n", work[amiko]);
+            "chmod 600 z*\nget -r *\nget -r /dir\nget -r /deep\n", work[amiko]);
         assert_int_equal(fclose(f), 0);
         n = amiko ? cli_args(argv, "sftp") : cli_openssh_args(argv, "/usr/bin/sftp");
         argv[n++] = "-b";
@@ -180,6 +201,22 @@ test_cli_hostile_sftp_suspect_names_as_openssh(void **state)
         expect_no_escape(work[amiko]);
         snprintf(p, sizeof(p), "%s/t/zzgood", work[amiko]);
         assert_int_equal(tf_size(p), 5);
+        snprintf(p, sizeof(p), "%s/t/deep/sub/ok", work[amiko]);
+        assert_int_equal(tf_size(p), 3);
+    }
+    /* OpenSSH's sftp names each directory of a recursive get on stdout
+     * ("Retrieving /deep/sub"), which amiko sftp does not */
+    {
+        char *w = out[0];
+        for (const char *r = out[0]; *r != '\0';) {
+            size_t len = strcspn(r, "\n") + (r[strcspn(r, "\n")] != '\0');
+            if (strncmp(r, "Retrieving ", 11) != 0) {
+                memmove(w, r, len);
+                w += len;
+            }
+            r += len;
+        }
+        *w = '\0';
     }
     /* OpenSSH's log ends its stderr lines with "\r\n" */
     {
@@ -202,6 +239,9 @@ test_cli_hostile_sftp_suspect_names_as_openssh(void **state)
     assert_int_equal(st[1], 0);
     assert_non_null(strstr(err[1], "Server sent suspect path \"zzescape/..\" during readdir "
         "of \"/dir/\""));
+    /* the recursive get of /deep: both names, each with its directory */
+    assert_non_null(strstr(err[1], "Server sent suspect path \"x/y\" during readdir of "
+        "\"/deep/\"\nServer sent suspect path \"a/b\" during readdir of \"/deep/sub\"\n"));
     for (int k = 0; k < 2; k++) {
         free(out[k]);
         free(err[k]);

@@ -470,7 +470,8 @@ test_sftp_batch_quoted_as_openssh(void **state)
  * any run of '-' and '@' prefixes the command ('@': the line is not
  * echoed); paths past those a command takes are ignored; `cd` alone goes
  * back to the start; ls -1 prints a name a line, and a file's name in
- * its column. */
+ * its column; ls -a shows "." and ".." as the server lists them (in each
+ * of its formats). */
 static const char *const batch_syntax[] = {
     "cd %D/r",
     "lcd %D/l",
@@ -497,6 +498,9 @@ static const char *const batch_syntax[] = {
     "rmdir h x\\\\z",
     "get ab got extra",
     "ls -1",
+    "ls -a",
+    "ls -1a",
+    "ls -la",
     "cd",
     "pwd",
     NULL,
@@ -508,7 +512,8 @@ make_syntax(const char *dir)
     char p[BUF];
 
     snprintf(p, sizeof(p), "mkdir -p '%s/l' '%s/r' && cd '%s/r' && echo ab > ab && "
-        "echo bs > 'a\\b' && echo q > \"a'b\" && echo dq > 'a\"b' && chmod 644 *", dir, dir, dir);
+        "echo bs > 'a\\b' && echo q > \"a'b\" && echo dq > 'a\"b' && echo h > .hid && "
+        "chmod 644 * .hid", dir, dir, dir);
     assert_int_equal(system(p), 0);
 }
 
@@ -534,7 +539,84 @@ test_sftp_batch_syntax_as_openssh(void **state)
     assert_null(strstr(na, "sftp> @mkdir"));
     assert_null(strstr(na, "sftp> -@rmdir"));
     assert_non_null(strstr(na, "sftp> --rmdir missing3"));
+    assert_non_null(strstr(na, "sftp> ls -1a\n.\n..\n.hid\n"));
     free(na);
+}
+
+/*
+ * Messages, as OpenSSH's sftp words them, compared on stderr too (with
+ * each client's directory replaced): a missing path for ls ("Can't ls:
+ * \"/abs\" not found"), get and get -r ("File \"/abs\" not found."),
+ * and df, which fails saying nothing; chown reads its number in any C
+ * base (0x..., as OpenSSH's strtoll with base 0). The last line fails and
+ * ends the batch with status 1.
+ */
+static void
+test_sftp_batch_messages_as_openssh(void **state)
+{
+    static const char *const lines[] = {
+        "cd %D/r",
+        "lcd %D/l",
+        "-ls nothere",
+        "-ls -l sub/nothere",
+        "-get nothere",
+        "-get -r nothere",
+        "-get sub/nothere x",
+        "-df nothere",
+        "-df -h nothere",
+        "chown %U f",
+        "ls -l nothere",
+        "mkdir never",
+        NULL,
+    };
+    char *out[2], *err[2], uid[32];
+    int st[2];
+
+    (void)state;
+    /* our own uid, in hex: the change works unprivileged, and base 10 refuses it */
+    snprintf(uid, sizeof(uid), "0x%x", (unsigned)getuid());
+    for (int amiko = 0; amiko < 2; amiko++) {
+        char dir[BUF], batch[BUF], p[BUF * 2], *raw;
+        const char *sub[sizeof(lines) / sizeof(lines[0])];
+        char chown_line[64];
+        snprintf(dir, sizeof(dir), "%s/msg_%s", base, amiko ? "amk" : "ssh");
+        snprintf(p, sizeof(p), "mkdir -p '%s/r/sub' '%s/l' && echo x > '%s/r/f'", dir, dir, dir);
+        assert_int_equal(system(p), 0);
+        snprintf(chown_line, sizeof(chown_line), "chown %s f", uid);
+        for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++)
+            sub[k] = lines[k] != NULL && strcmp(lines[k], "chown %U f") == 0 ? chown_line :
+                lines[k];
+        snprintf(batch, sizeof(batch), "%s/batch", dir);
+        write_batch(batch, sub, dir);
+        st[amiko] = run_client(amiko, batch, &raw);
+        out[amiko] = normalize(raw, dir);
+        free(raw);
+        raw = tf_read(cli_err_path, NULL);
+        /* OpenSSH's log ends its lines with "\r\n" */
+        {
+            char *w = raw;
+            for (const char *r = raw; *r != '\0'; r++)
+                if (*r != '\r')
+                    *w++ = *r;
+            *w = '\0';
+        }
+        err[amiko] = normalize(raw, dir);
+        free(raw);
+        snprintf(p, sizeof(p), "%s/r/never", dir);
+        assert_int_equal(access(p, F_OK), -1);
+    }
+    if (st[0] != st[1])
+        fail_msg("OpenSSH's sftp exited %d, amiko sftp %d:\n%s", st[0], st[1], err[1]);
+    assert_int_equal(st[1], 1);
+    expect_same("stdout", out[1], out[0]);
+    expect_same("stderr", err[1], err[0]);
+    assert_non_null(strstr(err[1], "Can't ls: \"DIR/r/nothere\" not found\n"));
+    assert_non_null(strstr(err[1], "File \"DIR/r/sub/nothere\" not found.\n"));
+    assert_null(strstr(err[1], "statvfs"));
+    for (int k = 0; k < 2; k++) {
+        free(out[k]);
+        free(err[k]);
+    }
 }
 
 /* File names with ESC and BEL (a screen clear, a title change) are shown
@@ -709,6 +791,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_batch_wildcards_as_openssh),
         cmocka_unit_test(test_sftp_batch_quoted_as_openssh),
         cmocka_unit_test(test_sftp_batch_syntax_as_openssh),
+        cmocka_unit_test(test_sftp_batch_messages_as_openssh),
         cmocka_unit_test(test_sftp_batch_escapes_names),
     };
 

@@ -12,7 +12,7 @@ static const int ALL_CODES[] = {
     AMK_EPASSPHRASE, AMK_EHOSTKEY_UNKNOWN, AMK_EHOSTKEY_CHANGED, AMK_EHOSTKEY_REVOKED,
     AMK_EHOSTKEY_REJECTED, AMK_EAUTH, AMK_EIO, AMK_ETIMEOUT, AMK_ERESOLVE, AMK_ECONNECT,
     AMK_EDISCONNECT, AMK_ECLOSED, AMK_EREFUSED, AMK_ENOENT, AMK_EACCES, AMK_EREMOTE,
-    AMK_EINTERNAL,
+    AMK_EBADNAME, AMK_EINTERNAL,
 };
 
 static void
@@ -40,6 +40,7 @@ test_amk_err_is_fatal_by_class(void **state)
     assert_true(amk_err_is_fatal(AMK_EDISCONNECT));
     assert_false(amk_err_is_fatal(AMK_ENOENT));
     assert_false(amk_err_is_fatal(AMK_EREMOTE));
+    assert_false(amk_err_is_fatal(AMK_EBADNAME));   /* the session goes on */
     assert_int_equal(amk_err_class(AMK_EACCES), AMK_ERRCLASS_REMOTE);
     assert_int_equal(amk_err_class(AMK_EMAC), AMK_ERRCLASS_PROTOCOL);
     assert_int_equal(amk_err_class(AMK_ETIMEOUT), AMK_ERRCLASS_IO);

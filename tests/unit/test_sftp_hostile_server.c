@@ -1138,8 +1138,9 @@ test_transfers_with_replies_kept_out_freed(void **state)
 static char victim[128];
 
 /* /r lists "evil" twice when asked to: a symlink to victim, then a
- * directory holding "pwn"; else a directory "evil" and a file "f". */
-static int list_twice;
+ * directory holding "pwn"; else a directory "evil" and a file "f", and
+ * with list_bad "../x" and "a/b" around them. */
+static int list_twice, list_bad;
 
 static void
 serve_tree(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len)
@@ -1159,6 +1160,10 @@ serve_tree(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len
         } else if (b[9] == 'r' && list_twice) {
             const struct ent e[] = { { "evil", 0120777 }, { "evil", 040755 } };
             r_names(h, id, e, 2, 0);
+        } else if (b[9] == 'r' && list_bad) {
+            const struct ent e[] = { { "../x", 0100644 }, { "evil", 040755 },
+                { "a/b", 040755 }, { "f", 0100644 } };
+            r_names(h, id, e, 4, 0);
         } else if (b[9] == 'r') {
             const struct ent e[] = { { "evil", 040755 }, { "f", 0100644 } };
             r_names(h, id, e, 2, 0);
@@ -1211,11 +1216,77 @@ test_tree_get_refuses_a_name_listed_twice(void **state)
     snprintf(dst, sizeof(dst), "%s/dst", dir);
     snprintf(pwn, sizeof(pwn), "%s/pwn", victim);
     list_twice = 1;
+    list_bad = 0;
     amk_sftp_tree_opts_init(&o);
     o.flags = AMK_SFTP_TREE_RECURSIVE;
     ASSERT_AMK(AMK_EPROTO, amk_sftp_tree_get(s, "/r", dst, &o));
     assert_non_null(strstr(amk_sftp_last_error(s), "twice"));
     assert_int_equal(stat(pwn, &st), -1);
+    amk_sftp_free(s);
+    hs_free(h);
+    rm_tree(dir);
+}
+
+/* What go_on_noting() saw: the calls in order, "code path|message\n". */
+static char noted[2048];
+
+static int
+go_on_noting(void *user, const char *path, int code, const char *message)
+{
+    size_t len = strlen(noted);
+
+    snprintf(noted + len, sizeof(noted) - len, "%d %s|%s\n", code, path, message);
+    return go_on(user, path, code, message);
+}
+
+/* A listed name with a '/' ("../x", "a/b") is left out and reported as
+ * AMK_EBADNAME naming the directory and the name, and the rest of the tree
+ * is copied (as OpenSSH's sftp and scp go on); the tree ends with that code,
+ * as with other skipped failures. Without an error callback it stops there,
+ * before anything is written. Before: AMK_EPROTO with the name joined to
+ * the path, in listing order. Nothing lands outside the target either way. */
+static void
+test_tree_get_skips_suspect_names(void **state)
+{
+    struct amk_sftp *s = NULL;
+    struct hs *h = hs_new(serve_tree, 0, &s);
+    struct amk_sftp_tree_opts o;
+    char dir[64], dst[128], path[256];
+    struct stat st;
+    int errors = 0;
+    (void)state;
+
+    scratch(dir);
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    snprintf(dst, sizeof(dst), "%s/dst", dir);
+    list_twice = 0;
+    list_bad = 1;       /* the other tests set it as they need it */
+    amk_sftp_tree_opts_init(&o);
+    o.flags = AMK_SFTP_TREE_RECURSIVE;
+    ASSERT_AMK(AMK_EBADNAME, amk_sftp_tree_get(s, "/r", dst, &o));
+    assert_non_null(strstr(amk_sftp_last_error(s), "suspect path \"../x\""));
+    assert_int_equal(lstat(dst, &st), -1);
+    amk_sftp_free(s);
+    hs_free(h);
+    h = hs_new(serve_tree, 0, &s);      /* it lists /r once */
+    o.on_error = go_on_noting;
+    o.error_user = &errors;
+    noted[0] = '\0';
+    ASSERT_AMK(AMK_EBADNAME, amk_sftp_tree_get(s, "/r", dst, &o));
+    assert_int_equal(errors, 2);
+    assert_string_equal(noted,
+        "-83 /r|Server sent suspect path \"../x\" during readdir of \"/r\"\n"
+        "-83 /r|Server sent suspect path \"a/b\" during readdir of \"/r\"\n");
+    snprintf(path, sizeof(path), "%s/f", dst);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 5);
+    snprintf(path, sizeof(path), "%s/evil/pwn", dst);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 5);
+    snprintf(path, sizeof(path), "%s/x", dir);
+    assert_int_equal(lstat(path, &st), -1);
+    snprintf(path, sizeof(path), "%s/a", dst);
+    assert_int_equal(lstat(path, &st), -1);
     amk_sftp_free(s);
     hs_free(h);
     rm_tree(dir);
@@ -1246,6 +1317,7 @@ test_tree_get_does_not_write_through_local_symlinks(void **state)
     snprintf(victim + strlen(victim), sizeof(victim) - strlen(victim), "/outside");
     assert_int_equal(symlink(victim, path), 0);
     list_twice = 0;
+    list_bad = 0;
     amk_sftp_tree_opts_init(&o);
     o.flags = AMK_SFTP_TREE_RECURSIVE;
     o.on_error = go_on;
@@ -1445,6 +1517,7 @@ main(void)
         cmocka_unit_test(test_get_short_read_waits_for_a_slot),
         cmocka_unit_test(test_get_short_read_rest_bounds_the_prefix),
         cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
+        cmocka_unit_test(test_tree_get_skips_suspect_names),
         cmocka_unit_test(test_tree_get_does_not_write_through_local_symlinks),
         cmocka_unit_test(test_get_preserve_takes_no_setuid),
         cmocka_unit_test(test_listdir_of_a_listing_without_end_is_bounded),

@@ -23,7 +23,9 @@
  * A progress bar is drawn on stdout when it is a terminal, the process is
  * in its foreground and -q was not given, as scp does (xfer/progress.h). Exit status: 0, 1 when something was not copied (each failing
  * path is named with the server's message), 255 when connecting or
- * authenticating failed.
+ * authenticating failed. A listed name with a '/' in a recursive copy is
+ * left out with OpenSSH's "Server sent suspect path" message and does not
+ * fail the copy, as scp (SFTP mode) does.
  */
 #include <errno.h>
 #include <signal.h>
@@ -162,10 +164,13 @@ on_error(void *user, const char *path, int code, const char *message)
     struct cp_run *run = user;
     char line[XFER_MESSAGE_MAX];
 
-    (void)code;
     if (run->bar.drawn && write(run->bar.fd, "\n", 1) < 0)   /* end the bar's line */
         run->bar.drawn = 0;
     run->bar.drawn = 0;
+    if (code == AMK_EBADNAME) {
+        tool_error(SUB, "%s", message);     /* OpenSSH's words: skipped, as scp goes on */
+        return AMK_OK;
+    }
     tool_error(SUB, "%s", xfer_path_message(line, sizeof(line), path, message));
     run->errors++;
     return AMK_OK;
@@ -173,10 +178,19 @@ on_error(void *user, const char *path, int code, const char *message)
 
 /* Copies one source; 0, or -1 after a message. */
 static int
-copy_one(struct cp_run *run, const char *src, const char *dst, int get, unsigned flags)
+copy_one(struct cp_run *run, const char *src_arg, const char *dst, int get, unsigned flags)
 {
     struct amk_sftp_tree_opts o;
+    char *src = strdup(src_arg);
     int r;
+
+    /* a remote directory is named "/dir/" in messages, as scp's glob marks it */
+    if (src == NULL || (get && (flags & AMK_SFTP_TREE_RECURSIVE) &&
+            xfer_mark_remote_dir(run->sftp, &src) != 0)) {
+        free(src);
+        tool_error(SUB, "%s: %s", src_arg, amk_strerror(AMK_ENOMEM));
+        return -1;
+    }
 
     amk_sftp_tree_opts_init(&o);
     o.flags = flags;
@@ -191,9 +205,14 @@ copy_one(struct cp_run *run, const char *src, const char *dst, int get, unsigned
         amk_sftp_tree_put(run->sftp, src, dst, &o);
     if (run->bar.enabled && (r == AMK_OK || run->bar.drawn))
         xfer_progress_finish(&run->bar, xfer_now_ns());
+    /* the tree ends with AMK_EBADNAME when the first thing it skipped was a
+     * suspect name: only those, and scp exits 0 */
+    if (r == AMK_EBADNAME && run->errors == 0)
+        r = AMK_OK;
     if (r != AMK_OK && run->errors == 0)
         tool_error(SUB, "%s: %s", src, amk_sftp_last_error(run->sftp)[0] != '\0' ?
             amk_sftp_last_error(run->sftp) : amk_strerror(r));
+    free(src);
     return r == AMK_OK ? 0 : -1;
 }
 

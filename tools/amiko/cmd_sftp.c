@@ -11,12 +11,13 @@
  * new, chmod mode path, chown uid path, df [-h] [path], help, exit /
  * quit / bye; names in any case, paths past those a command takes
  * ignored, as OpenSSH's sftp. Lines are split into words as its makeargv
- * does (sftp_words.c): quotes ('...' or "..."), '\' escapes, '#' comments.
+ * does (sftp_split_words): quotes ('...' or "..."), '\' escapes, '#' comments.
  * Wildcards (* ? [...]) in the last component of a path expand as in
  * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
  * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
  * removes the file a*). A listed name with '/' is left out with
- * OpenSSH's "Server sent suspect path" message.
+ * OpenSSH's "Server sent suspect path" message (in ls, wildcards and
+ * get -r, which then still succeeds); ls -a shows "." and "..".
  *
  * As OpenSSH's sftp: in batch mode each command is echoed after
  * "sftp> " unless it starts with '@', and the first failing command
@@ -167,17 +168,30 @@ on_progress(void *user, const struct amk_sftp_tree_progress *pr)
     return AMK_OK;
 }
 
+/*
+ * A path of a get or put failed. A name with '/' in a listing is left out
+ * with the library's message, which is OpenSSH's ("Server sent suspect
+ * path"), and, as in OpenSSH's sftp, is not a failure of the command; a
+ * missing source gets OpenSSH's words for it (its glob finds nothing).
+ */
 static int
 on_error(void *user, const char *path, int code, const char *message)
 {
     struct sftp_sh *sh = user;
     char line[XFER_MESSAGE_MAX];
 
-    (void)code;
     if (sh->bar.drawn && write(STDOUT_FILENO, "\n", 1) < 0)
         sh->bar.drawn = 0;
     sh->bar.drawn = 0;
-    xfer_fprintf_vis(stderr, "%s\n", xfer_path_message(line, sizeof(line), path, message));
+    if (code == AMK_EBADNAME) {
+        xfer_fprintf_vis(stderr, "%s\n", message);
+        return AMK_OK;
+    }
+    sh->tree_failed = 1;
+    if (code == AMK_ENOENT && sh->tree_src != NULL && strcmp(path, sh->tree_src) == 0)
+        xfer_fprintf_vis(stderr, "File \"%s\" not found.\n", path);
+    else
+        xfer_fprintf_vis(stderr, "%s\n", xfer_path_message(line, sizeof(line), path, message));
     return AMK_OK;
 }
 
@@ -195,7 +209,8 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     if ((name = xfer_base_name(src_arg)) == NULL)
         goto out;
     if (get) {
-        if ((src = sftp_abs_path(sh->cwd, src_arg)) == NULL)
+        if ((src = sftp_abs_path(sh->cwd, src_arg)) == NULL ||
+            ((o.flags & AMK_SFTP_TREE_RECURSIVE) && xfer_mark_remote_dir(sh->sftp, &src) != 0))
             goto out;
         if (target == NULL || local_is_dir(target))
             into = target != NULL ? target : ".";   /* "." : the local working directory */
@@ -231,11 +246,16 @@ transfer_one(struct sftp_sh *sh, const struct amk_sftp_tree_opts *opts, const ch
     o.error_user = sh;
     xfer_progress_init(&sh->bar, sh->show_bar, STDOUT_FILENO, 0, xfer_now_ns());
     snprintf(sh->bar.name, sizeof(sh->bar.name), "%s", src);     /* escaped when drawn */
+    sh->tree_src = src;
+    sh->tree_failed = 0;
     r = get ? amk_sftp_tree_get(sh->sftp, src, dst, &o) :
         amk_sftp_tree_put(sh->sftp, src, dst, &o);
+    sh->tree_src = NULL;
     if (sh->bar.enabled && (r == AMK_OK || sh->bar.drawn))
         xfer_progress_finish(&sh->bar, xfer_now_ns());
-    rc = r == AMK_OK ? 0 : -1;
+    /* names left out (the tree ends with AMK_EBADNAME when the first thing
+     * it skipped was one) do not fail the get: OpenSSH's sftp exits 0 */
+    rc = r == AMK_OK || (r == AMK_EBADNAME && !sh->tree_failed) ? 0 : -1;
 out:
     free(src);
     free(dst);
@@ -485,10 +505,11 @@ cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
     char *end = NULL;
 
     /* OpenSSH's checks and words: the number first, then the path (more
-     * paths are ignored) */
+     * paths are ignored); chown's number in any base C reads (its strtoll
+     * with base 0: 0x3e8 and 01750 are 1000), chmod's in octal */
     errno = 0;
     if (argc >= 2)
-        v = strtoul(argv[1], &end, ac.own ? 10 : 8);
+        v = strtoul(argv[1], &end, ac.own ? 0 : 8);
     if (argc < 2 || errno != 0 || *end != '\0' || end == argv[1] || argv[1][0] == '-' ||
         (!ac.own && v > 07777) || v > UINT32_MAX) {
         fprintf(stderr, "You must supply a numeric argument to the %s command.\n", argv[0]);

@@ -48,6 +48,65 @@ ls_drop_suspect(const struct amk_sftp_name *names, size_t n, const char *dir, in
                 names[k].filename, dir, mark && (dl == 0 || dir[dl - 1] != '/') ? "/" : "");
 }
 
+/*
+ * Every entry of remote directory @p path as the server lists it, "." and
+ * ".." included (amk_sftp_listdir() leaves them out; ls -a shows them, as
+ * OpenSSH's), in *@p names (*@p n); free with amk_sftp_names_free(). Within
+ * amk_sftp_listdir()'s bounds (a server that never ends a listing).
+ * AMK_OK or a code.
+ */
+static int
+ls_read_dir(struct sftp_sh *sh, const char *path, struct amk_sftp_name **names, size_t *n)
+{
+    struct amk_sftp_file *d = NULL;
+    struct amk_sftp_name e, *v = NULL;
+    size_t count = 0, cap = 0, bytes = 0;
+    int more = 1, r;
+
+    *names = NULL;
+    *n = 0;
+    if ((r = amk_sftp_opendir(sh->sftp, path, &d)) != AMK_OK)
+        return r;
+    while ((r = amk_sftp_readdir(d, &e, &more)) == AMK_OK && more) {
+        bytes += strlen(e.filename) + (e.longname != NULL ? strlen(e.longname) : 0) + 2;
+        if (bytes > AMK_SFTP_LIST_MAX_BYTES) {
+            r = AMK_ELIMIT;
+            break;
+        }
+        if (count == cap) {
+            struct amk_sftp_name *nv;
+            cap = cap == 0 ? 64 : cap * 2;
+            if (cap > AMK_SFTP_LIST_MAX_ENTRIES) {
+                r = AMK_ELIMIT;
+                break;
+            }
+            if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+                r = AMK_ENOMEM;
+                break;
+            }
+            v = nv;
+        }
+        v[count] = e;
+        v[count].filename = strdup(e.filename);
+        v[count].longname = e.longname != NULL ? strdup(e.longname) : NULL;
+        if (v[count].filename == NULL || (e.longname != NULL && v[count].longname == NULL)) {
+            free(v[count].filename);
+            free(v[count].longname);
+            r = AMK_ENOMEM;
+            break;
+        }
+        count++;
+    }
+    (void)amk_sftp_close(d);    /* read-only: nothing to lose */
+    if (r != AMK_OK) {
+        amk_sftp_names_free(v, count);
+        return r;
+    }
+    *names = v;
+    *n = count;
+    return AMK_OK;
+}
+
 /* One `ls -l` line: the server's long line for @p nm, its trailing name
  * replaced by @p shown (the name as the user typed it); escaped. */
 static void
@@ -145,7 +204,11 @@ sftp_cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     if (pat == NULL) {
         if ((r = amk_sftp_stat(sh->sftp, path, &a)) != AMK_OK) {
-            sftp_remote_fail(sh, "stat", path, r);
+            /* OpenSSH's words: its glob found nothing */
+            if (r == AMK_ENOENT)
+                xfer_fprintf_vis(stderr, "Can't ls: \"%s\" not found\n", path);
+            else
+                sftp_remote_fail(sh, "stat", path, r);
             free(path);
             return -1;
         }
@@ -164,7 +227,7 @@ sftp_cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             return 0;
         }
     }
-    r = amk_sftp_listdir(sh->sftp, path, &names, &n);
+    r = ls_read_dir(sh, path, &names, &n);
     if (r != AMK_OK) {
         sftp_remote_fail(sh, "readdir", path, r);
         free(path);
@@ -241,7 +304,10 @@ sftp_cmd_df(struct sftp_sh *sh, int argc, char **argv)
         return -1;
     r = amk_sftp_statvfs(sh->sftp, path, &st);
     if (r != AMK_OK) {
-        sftp_remote_fail(sh, "statvfs", path, r);
+        /* a refusal (a missing path) fails quietly, as OpenSSH's sftp, whose
+         * do_df asks do_statvfs for no message */
+        if (amk_err_class(r) != AMK_ERRCLASS_REMOTE)
+            sftp_remote_fail(sh, "statvfs", path, r);
         free(path);
         return -1;
     }

@@ -20,6 +20,8 @@ struct sftp_sh {
     int err_abort;          /* a failure of this command ends the batch: stop at the first */
     struct xfer_progress bar;
     int show_bar;
+    const char *tree_src;   /* the source of the running get / put */
+    int tree_failed;        /* it reported a failure other than a suspect name */
 };
 
 /* The longest command line, and so the longest word or path typed. */

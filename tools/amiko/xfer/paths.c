@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <amiko.h>
 
@@ -211,4 +212,23 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsig
     if (out->n - first > 1)     /* out->v is NULL while the list is empty */
         qsort(out->v + first, out->n - first, sizeof(*out->v), path_cmp);
     return (int)(out->n - first < (size_t)2147483647 ? out->n - first : 2147483647);
+}
+
+int
+xfer_mark_remote_dir(struct amk_sftp *sftp, char **path)
+{
+    struct amk_sftp_attrs a;
+    size_t len = strlen(*path);
+    char *p;
+
+    if ((len > 0 && (*path)[len - 1] == '/') || amk_sftp_stat(sftp, *path, &a) != AMK_OK ||
+        !(a.flags & AMK_SFTP_ATTR_PERMISSIONS) || !S_ISDIR(a.permissions))
+        return 0;
+    if ((p = malloc(len + 2)) == NULL)
+        return -1;
+    memcpy(p, *path, len);
+    memcpy(p + len, "/", 2);
+    free(*path);
+    *path = p;
+    return 0;
 }

@@ -43,6 +43,15 @@ char *xfer_base_name(const char *path);
  */
 int xfer_name_ok(const char *name);
 
+/*
+ * A '/' added to *@p path (replaced by a new string; freed) when it names a
+ * remote directory and does not end with one already, as scp's and
+ * OpenSSH sftp's glob marks a directory (GLOB_MARK): their messages name a
+ * recursive copy's top that way ("during readdir of \"/dir/\""). 0, or -1
+ * without memory (*@p path is then left as it was). One STAT.
+ */
+int xfer_mark_remote_dir(struct amk_sftp *sftp, char **path);
+
 #define XFER_MESSAGE_MAX 2048
 
 /*
