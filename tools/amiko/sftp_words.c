@@ -113,17 +113,19 @@ sftp_literal_words(int argc, char **argv, int from)
         sftp_literal_word(argv[i]);
 }
 
-/* @p path made absolute against @p cwd, in a new string. */
+/* @p path made absolute against @p cwd, in a new string. @p cwd comes from
+ * the server's REALPATH and may be "": then @p path alone, as OpenSSH's
+ * path_append. */
 char *
 sftp_abs_path(const char *cwd, const char *path)
 {
-    size_t need;
+    size_t cl = strlen(cwd), need;
     char *p;
 
     if (path[0] == '/')
         return strdup(path);
-    need = strlen(cwd) + strlen(path) + 2;
+    need = cl + strlen(path) + 2;
     if ((p = malloc(need)) != NULL)
-        snprintf(p, need, "%s%s%s", cwd, cwd[strlen(cwd) - 1] == '/' ? "" : "/", path);
+        snprintf(p, need, "%s%s%s", cwd, cl == 0 || cwd[cl - 1] == '/' ? "" : "/", path);
     return p;
 }

@@ -184,7 +184,7 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsig
             /* OpenSSH's sftp-client.c (do_lsreaddir) drops such a name and
              * goes on; its glob reads the directory with a trailing '/' */
             xfer_fprintf_vis(stderr, "Server sent suspect path \"%s\" during readdir of \"%s%s\"\n",
-                fn, listed, listed[strlen(listed) - 1] == '/' ? "" : "/");
+                fn, listed, listed[0] != '\0' && listed[strlen(listed) - 1] == '/' ? "" : "/");
         } else if (!xfer_name_ok(fn)) {
             /* fnmatch() lets '*' match a '/', and "x/.." ends as ".." under
              * the target: a hostile server's way out of it. Named as
