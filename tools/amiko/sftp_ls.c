@@ -53,7 +53,8 @@ ls_drop_suspect(const struct amk_sftp_name *names, size_t n, const char *dir, in
  * ".." included (amk_sftp_listdir() leaves them out; ls -a shows them, as
  * OpenSSH's), in *@p names (*@p n); free with amk_sftp_names_free(). Within
  * amk_sftp_listdir()'s bounds (a server that never ends a listing).
- * AMK_OK or a code.
+ * 0, or -1 after a message (printed before the CLOSE, whose answer would
+ * replace the failure's status and text).
  */
 static int
 ls_read_dir(struct sftp_sh *sh, const char *path, struct amk_sftp_name **names, size_t *n)
@@ -61,16 +62,18 @@ ls_read_dir(struct sftp_sh *sh, const char *path, struct amk_sftp_name **names, 
     struct amk_sftp_file *d = NULL;
     struct amk_sftp_name e, *v = NULL;
     size_t count = 0, cap = 0, bytes = 0;
+    const char *why = NULL;     /* a failure of ours, not the server's */
     int more = 1, r;
 
     *names = NULL;
     *n = 0;
     if ((r = amk_sftp_opendir(sh->sftp, path, &d)) != AMK_OK)
-        return r;
+        return sftp_remote_fail(sh, "readdir", path, r);
     while ((r = amk_sftp_readdir(d, &e, &more)) == AMK_OK && more) {
         bytes += strlen(e.filename) + (e.longname != NULL ? strlen(e.longname) : 0) + 2;
         if (bytes > AMK_SFTP_LIST_MAX_BYTES) {
             r = AMK_ELIMIT;
+            why = "listing too long";
             break;
         }
         if (count == cap) {
@@ -78,10 +81,12 @@ ls_read_dir(struct sftp_sh *sh, const char *path, struct amk_sftp_name **names, 
             cap = cap == 0 ? 64 : cap * 2;
             if (cap > AMK_SFTP_LIST_MAX_ENTRIES) {
                 r = AMK_ELIMIT;
+                why = "too many entries";
                 break;
             }
             if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
                 r = AMK_ENOMEM;
+                why = "out of memory";
                 break;
             }
             v = nv;
@@ -93,18 +98,24 @@ ls_read_dir(struct sftp_sh *sh, const char *path, struct amk_sftp_name **names, 
             free(v[count].filename);
             free(v[count].longname);
             r = AMK_ENOMEM;
+            why = "out of memory";
             break;
         }
         count++;
     }
-    (void)amk_sftp_close(d);    /* read-only: nothing to lose */
     if (r != AMK_OK) {
+        if (why != NULL)
+            xfer_fprintf_vis(stderr, "remote readdir \"%s\": %s\n", path, why);
+        else
+            sftp_remote_fail(sh, "readdir", path, r);
         amk_sftp_names_free(v, count);
-        return r;
+        (void)amk_sftp_close(d);
+        return -1;
     }
+    (void)amk_sftp_close(d);    /* read-only: nothing to lose */
     *names = v;
     *n = count;
-    return AMK_OK;
+    return 0;
 }
 
 /* One `ls -l` line: the server's long line for @p nm, its trailing name
@@ -227,9 +238,7 @@ sftp_cmd_ls(struct sftp_sh *sh, int argc, char **argv)
             return 0;
         }
     }
-    r = ls_read_dir(sh, path, &names, &n);
-    if (r != AMK_OK) {
-        sftp_remote_fail(sh, "readdir", path, r);
+    if (ls_read_dir(sh, path, &names, &n) != 0) {
         free(path);
         free(dirarg);
         return -1;
