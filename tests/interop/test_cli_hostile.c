@@ -5,12 +5,12 @@
  * "zzgood" (a file) and "zzescape/.." (a directory holding "pwned"):
  * fnmatch without FNM_PATHNAME lets "z*" match the second, whose last
  * component is "..", so copying it "into" a target directory would write
- * next to the target. Both commands MUST refuse it, naming the suspect
- * path as OpenSSH does ("Server sent suspect path ... during readdir"),
- * and refuse a source whose own name is "..", while the honest file
- * still copies. amiko sftp's wildcards and ls skip the name instead, with
- * OpenSSH's message, and go on, as OpenSSH's sftp does (compared with it
- * on the same server); recursive copies (amiko cp -r, get -r) skip such
+ * next to the target. Both commands MUST leave it out, naming the
+ * suspect path as OpenSSH does ("Server sent suspect path ... during
+ * readdir"), and refuse a source whose own name is "..", while the honest
+ * file still copies: amiko cp's and amiko sftp's wildcards and ls skip
+ * the name and go on, as scp and OpenSSH's sftp do (compared with them on
+ * the same server); recursive copies (amiko cp -r, get -r) skip such
  * names below the top, with that message and status 0, as scp -r and
  * OpenSSH's sftp do. The amiko binary is AMK_TOOL_PATH (set by CMake).
  */
@@ -119,11 +119,56 @@ test_cli_hostile_cp_suspect_names(void **state)
     expect_status(0, run("cp", (const char *[]){ "-r", src, t, NULL }));
     snprintf(p, sizeof(p), "%s/t/zzgood", work);
     assert_int_equal(tf_size(p), 5);
-    /* a wildcard matching "zzescape/..": refused with the suspect name */
+    /* a wildcard matching "zzescape/..": that name is left out with its
+     * message and the rest copies, as scp -r (SFTP mode) does on the same
+     * input: the same status and stderr (scp names itself "/usr/bin/scp: "
+     * and ends its lines with "\r\n") */
     snprintf(src, sizeof(src), "%s:/dir/z*", host);
-    expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));
-    expect_no_escape(work);
-    expect_stderr("suspect path \"zzescape/..\"");
+    {
+        const char *argv[CLI_MAX_ARGS];
+        char *err[2], *w;
+        int st[2], n;
+        for (int amiko = 0; amiko < 2; amiko++) {
+            use_dir(work, sizeof(work), amiko ? "cp_glob_amk" : "cp_glob_scp");
+            snprintf(t, sizeof(t), "%s/t/", work);
+            n = amiko ? cli_args(argv, "cp") : cli_openssh_args(argv, "/usr/bin/scp");
+            argv[n++] = "-r";
+            argv[n++] = src;
+            argv[n++] = t;
+            argv[n] = NULL;
+            st[amiko] = cli_run(argv, NULL);
+            err[amiko] = tf_read(cli_err_path, NULL);
+            expect_no_escape(work);
+            snprintf(p, sizeof(p), "%s/t/zzgood", work);
+            if (tf_size(p) != 5)
+                fail_msg("%s did not copy zzgood:\n%s", amiko ? "amiko cp" : "scp", err[amiko]);
+            snprintf(p, sizeof(p), "%s/t/zzescape", work);
+            assert_int_equal(access(p, F_OK), -1);
+        }
+        w = err[0];
+        for (const char *r = err[0]; *r != '\0';) {
+            if (strncmp(r, "/usr/bin/scp: ", 14) == 0) {
+                memcpy(w, "amiko cp: ", 10);
+                w += 10;
+                r += 14;
+            } else if (*r == '\r') {
+                r++;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        *w = '\0';
+        if (st[0] != st[1] || strcmp(err[0], err[1]) != 0)
+            fail_msg("scp exited %d:\n%s\namiko cp exited %d:\n%s", st[0], err[0], st[1],
+                err[1]);
+        assert_int_equal(st[1], 0);
+        assert_string_equal(err[1], "amiko cp: Server sent suspect path \"zzescape/..\" during "
+            "readdir of \"/dir/\"\n");
+        free(err[0]);
+        free(err[1]);
+    }
+    use_dir(work, sizeof(work), "cp");
+    snprintf(t, sizeof(t), "%s/t/", work);
     /* a source whose own name is "..": refused */
     snprintf(src, sizeof(src), "%s:/dir/zzescape/..", host);
     expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));

@@ -119,7 +119,7 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
 {
     char err[512];
     int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, XFER_GLOB_SKIP_SUSPECT |
-        (keep_literal ? XFER_GLOB_NOCHECK : 0), out, err, sizeof(err));
+        (keep_literal ? XFER_GLOB_NOCHECK : 0), "", out, err, sizeof(err));
 
     if (n < 0) {
         xfer_fprintf_vis(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
