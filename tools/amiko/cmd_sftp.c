@@ -172,7 +172,8 @@ on_progress(void *user, const struct amk_sftp_tree_progress *pr)
 /*
  * A path of a get or put failed. A name with '/' in a listing is left out
  * with the library's message, which is OpenSSH's ("Server sent suspect
- * path"), and, as in OpenSSH's sftp, is not a failure of the command; a
+ * path"), and, as in OpenSSH's sftp, is not a failure of the command; so
+ * is a name listed again (OpenSSH's sftp copies it twice, silently); a
  * missing source gets OpenSSH's words for it (its glob finds nothing).
  */
 static int
