@@ -471,7 +471,8 @@ test_sftp_batch_quoted_as_openssh(void **state)
  * echoed); paths past those a command takes are ignored; `cd` alone goes
  * back to the start; ls -1 prints a name a line, and a file's name in
  * its column; ls -a shows "." and ".." as the server lists them (in each
- * of its formats). */
+ * of its formats); a wildcard's matches show a directory with a '/' after
+ * it, ".*" matching "../" and "./" (OpenSSH's glob, GLOB_MARK). */
 static const char *const batch_syntax[] = {
     "cd %D/r",
     "lcd %D/l",
@@ -501,6 +502,10 @@ static const char *const batch_syntax[] = {
     "ls -a",
     "ls -1a",
     "ls -la",
+    "ls -1a .*",
+    "ls .*",
+    "ls -la .*",
+    "ls -1 *",
     "cd",
     "pwd",
     NULL,
@@ -540,6 +545,8 @@ test_sftp_batch_syntax_as_openssh(void **state)
     assert_null(strstr(na, "sftp> -@rmdir"));
     assert_non_null(strstr(na, "sftp> --rmdir missing3"));
     assert_non_null(strstr(na, "sftp> ls -1a\n.\n..\n.hid\n"));
+    assert_non_null(strstr(na, "sftp> ls -1a .*\n../\n./\n.hid\n"));
+    assert_non_null(strstr(na, "\nx\\y/\n"));
     free(na);
 }
 
