@@ -72,7 +72,7 @@ enum amk_err {
     AMK_ENOENT = -80,       /**< no such file or directory (SFTP SSH_FX_NO_SUCH_FILE) */
     AMK_EACCES = -81,       /**< permission denied (SFTP SSH_FX_PERMISSION_DENIED) */
     AMK_EREMOTE = -82,      /**< the server failed the operation (SFTP SSH_FX_FAILURE; see the detail) */
-    AMK_EBADNAME = -83,     /**< a directory listing held a name that is not a plain name ('/' in it, or empty): left out */
+    AMK_EBADNAME = -83,     /**< a directory listing held a name that cannot be used ('/' in it, empty, or listed again): left out */
 
     /* internal */
     AMK_EINTERNAL = -90     /**< a bug in amiko: please report it */

@@ -601,16 +601,17 @@ AMK_API void amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts);
  * Names that come from the server are never followed through local
  * symlinks (@p local itself may be one): below @p local, a symlink where
  * a directory or a file is to be written is reported as an error and
- * left alone, and a listing that names an entry twice (a symlink, then a
- * directory to write through it) is refused as AMK_EPROTO. A listed name
- * that is not one entry of its directory (a '/' in it, as in "x/.." or
- * "../../etc/cron.d", or empty) is left out and reported as AMK_EBADNAME,
- * with @p path the directory that listed it and @p message
- * `Server sent suspect path "NAME" during readdir of "DIR"` (OpenSSH's
- * words; DIR is that directory again), every such name of a listing
- * before anything below it; the rest of the tree is copied as if the
- * name had not been listed, and nothing is ever written outside
- * @p local. Modes taken
+ * left alone. A listed name that is not one entry of its directory (a
+ * '/' in it, as in "x/.." or "../../etc/cron.d", or empty) is left out
+ * and reported as AMK_EBADNAME, with @p path the directory that listed it
+ * and @p message `Server sent suspect path "NAME" during readdir of "DIR"`
+ * (OpenSSH's words; DIR is that directory again); so is each entry of a
+ * name the listing already had (a symlink, then a directory to write
+ * through it: the first entry is used), with @p message
+ * `Server sent "NAME" again during readdir of "DIR": the first one is used`.
+ * Every such name of a listing is reported before anything below it; the
+ * rest of the tree is copied as if the name had not been listed, and
+ * nothing is ever written outside @p local. Modes taken
  * from the server are permission bits only (no setuid, setgid, sticky).
  * @p opts may be NULL (no flags, stop at the first failure).
  * Blocking mode only, as amk_sftp_walk(): AMK_ESTATE on a non-blocking
@@ -621,7 +622,7 @@ AMK_API void amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts);
  *         AMK_EREMOTE, AMK_EIO for a local failure, AMK_EINVAL for a
  *         directory without AMK_SFTP_TREE_RECURSIVE or a file type that
  *         cannot be copied, AMK_ELIMIT beyond AMK_SFTP_WALK_DEPTH levels,
- *         AMK_EBADNAME for a name left out, AMK_EPROTO for a name listed twice);
+ *         AMK_EBADNAME for a name left out);
  *         a callback's code; fatal codes of the ::amk_sftp.
  */
 AMK_API int amk_sftp_tree_get(struct amk_sftp *sftp, const char *remote, const char *local,

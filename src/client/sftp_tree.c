@@ -283,32 +283,44 @@ amk_sftp_tree_opts_init(struct amk_sftp_tree_opts *opts)
 
 /* --- Listing ----------------------------------------------------------- */
 
+/* By name, then by place in the listing (the entries are one array). */
 static int
 cmp_names(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const struct amk_sftp_name *x = *(const struct amk_sftp_name *const *)a;
+    const struct amk_sftp_name *y = *(const struct amk_sftp_name *const *)b;
+    int c = strcmp(x->filename, y->filename);
+
+    return c != 0 ? c : x < y ? -1 : x > y;
 }
 
-/* 1 when a listing names an entry twice (AMK_ENOMEM on no memory). A
- * server that lists "x" as a symlink and then as a directory would have us
- * make the link and write the directory's files through it, anywhere. */
+/*
+ * Marks in *@p again (n flags, NULL when n < 2; free it) each entry whose
+ * name an earlier entry of the listing already has; AMK_OK or AMK_ENOMEM.
+ * Only the first is used: a server that lists "x" as a symlink and then
+ * as a directory would otherwise have us make the link and write the
+ * directory's files through it, anywhere.
+ */
 static int
-has_duplicate(const struct amk_sftp_name *names, size_t n)
+mark_repeated(const struct amk_sftp_name *names, size_t n, uint8_t **again)
 {
-    const char **v;
-    int dup = 0;
+    const struct amk_sftp_name **v;
 
+    *again = NULL;
     if (n < 2)
-        return 0;
-    if ((v = malloc(n * sizeof(*v))) == NULL)
+        return AMK_OK;
+    if ((v = malloc(n * sizeof(*v))) == NULL || (*again = calloc(n, 1)) == NULL) {
+        free(v);
         return AMK_ENOMEM;
+    }
     for (size_t i = 0; i < n; i++)
-        v[i] = names[i].filename;
+        v[i] = &names[i];
     qsort(v, n, sizeof(*v), cmp_names);
-    for (size_t i = 1; i < n && !dup; i++)
-        dup = strcmp(v[i - 1], v[i]) == 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1]->filename, v[i]->filename) == 0)
+            (*again)[v[i] - names] = 1;
     free(v);
-    return dup;
+    return AMK_OK;
 }
 
 /* 1 when a listed name is not one entry of its directory: a '/' in it, or empty. */
@@ -323,6 +335,7 @@ static int
 list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_node, int depth)
 {
     struct amk_sftp_name *names = NULL;
+    uint8_t *again = NULL;      /* entries whose name was listed before */
     size_t n = 0;
     char *dir = join(top, rel);
     int r;
@@ -340,26 +353,27 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_no
         free(dir);
         return r == AMK_OK ? AMK_OK : x->stop;
     }
-    if ((r = has_duplicate(names, n)) != 0) {
-        /* none of it is used: which of the two is the real one is unknown */
-        if (r > 0) {
-            r = report(x, dir, AMK_EPROTO, "the server listed a name twice");
-            r = r == AMK_OK ? AMK_OK : x->stop;
-        }
+    if ((r = mark_repeated(names, n, &again)) != AMK_OK) {
         amk_sftp_names_free(names, n);
         free(dir);
         return r;
     }
     /* names that would step out of the target directory ("x/..", "../../etc/cron.d"; "."
      * and ".." never get here, amk_sftp_listdir() leaves them out): left out with
-     * OpenSSH's words, all of one listing before anything below it, as OpenSSH reports them */
+     * OpenSSH's words, all of one listing before anything below it, as OpenSSH reports them;
+     * a name listed again is left out the same way (OpenSSH's sftp copies each entry in
+     * turn, which for us could write through a symlink made for the first) */
     for (size_t i = 0; i < n && r == AMK_OK; i++) {
         char msg[AMK_ERROR_MSG_MAX];
 
-        if (!bad_name(names[i].filename))
+        if (bad_name(names[i].filename))
+            snprintf(msg, sizeof(msg), "Server sent suspect path \"%s\" during readdir of \"%s\"",
+                names[i].filename, dir);
+        else if (again != NULL && again[i])
+            snprintf(msg, sizeof(msg), "Server sent \"%s\" again during readdir of \"%s\": "
+                "the first one is used", names[i].filename, dir);
+        else
             continue;
-        snprintf(msg, sizeof(msg), "Server sent suspect path \"%s\" during readdir of \"%s\"",
-            names[i].filename, dir);
         r = report(x, dir, AMK_EBADNAME, msg);
         r = r == AMK_OK ? AMK_OK : x->stop;
     }
@@ -370,7 +384,7 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_no
             kind_of(a->permissions) : NODE_OTHER;
         char *sub;
 
-        if (bad_name(names[i].filename))
+        if (bad_name(names[i].filename) || (again != NULL && again[i]))
             continue;
         if ((sub = join(rel, names[i].filename)) == NULL) {
             r = AMK_ENOMEM;
@@ -383,6 +397,7 @@ list_remote(struct tree_xfer *x, const char *top, const char *rel, size_t dir_no
             r = list_remote(x, top, sub, x->n - 1, depth + 1);
         free(sub);
     }
+    free(again);
     amk_sftp_names_free(names, n);
     return r;
 }

@@ -48,7 +48,7 @@ static const struct err_entry ERR_ENTRIES[] = {
     { AMK_ENOENT, "AMK_ENOENT", "no such file or directory", AMK_ERRCLASS_REMOTE },
     { AMK_EACCES, "AMK_EACCES", "permission denied", AMK_ERRCLASS_REMOTE },
     { AMK_EREMOTE, "AMK_EREMOTE", "the server failed the operation", AMK_ERRCLASS_REMOTE },
-    { AMK_EBADNAME, "AMK_EBADNAME", "the server listed a name that is not a plain name",
+    { AMK_EBADNAME, "AMK_EBADNAME", "the server listed a name that cannot be used",
       AMK_ERRCLASS_REMOTE },
     { AMK_EINTERNAL, "AMK_EINTERNAL", "internal error", AMK_ERRCLASS_INTERNAL },
 };

@@ -5,14 +5,16 @@
  * "zzgood" (a file) and "zzescape/.." (a directory holding "pwned"):
  * fnmatch without FNM_PATHNAME lets "z*" match the second, whose last
  * component is "..", so copying it "into" a target directory would write
- * next to the target. Both commands MUST refuse it, naming the suspect
- * path as OpenSSH does ("Server sent suspect path ... during readdir"),
- * and refuse a source whose own name is "..", while the honest file
- * still copies. amiko sftp's wildcards and ls skip the name instead, with
- * OpenSSH's message, and go on, as OpenSSH's sftp does (compared with it
- * on the same server); recursive copies (amiko cp -r, get -r) skip such
+ * next to the target. Both commands MUST leave it out, naming the
+ * suspect path as OpenSSH does ("Server sent suspect path ... during
+ * readdir"), and refuse a source whose own name is "..", while the honest
+ * file still copies: amiko cp's and amiko sftp's wildcards and ls skip
+ * the name and go on, as scp and OpenSSH's sftp do (compared with them on
+ * the same server); recursive copies (amiko cp -r, get -r) skip such
  * names below the top, with that message and status 0, as scp -r and
- * OpenSSH's sftp do. The amiko binary is AMK_TOOL_PATH (set by CMake).
+ * OpenSSH's sftp do, and use the first entry of a name listed twice
+ * (/twice), with the same files and status. The amiko binary is
+ * AMK_TOOL_PATH (set by CMake).
  */
 #include "test_helper.h"
 
@@ -40,6 +42,14 @@ static const struct fake_sftp_entry tree[] = {
     { "/deep", "x/y", 0, "xy\n" },
     { "/deep/sub", "a/b", 0, "ab\n" },
     { "/deep/sub", "ok", 0, "ok\n" },
+    /* for recursive gets: a file and a directory listed twice */
+    { "/", "twice", 1, NULL },
+    { "/twice", "f", 0, "one\n" },
+    { "/twice", "f", 0, "one\n" },
+    { "/twice", "ok", 0, "ok\n" },
+    { "/twice", "d", 1, NULL },
+    { "/twice", "d", 1, NULL },
+    { "/twice/d", "in", 0, "in\n" },
 };
 
 static struct sshd_fixture fx;      /* its directory and user key; sshd never runs */
@@ -119,11 +129,56 @@ test_cli_hostile_cp_suspect_names(void **state)
     expect_status(0, run("cp", (const char *[]){ "-r", src, t, NULL }));
     snprintf(p, sizeof(p), "%s/t/zzgood", work);
     assert_int_equal(tf_size(p), 5);
-    /* a wildcard matching "zzescape/..": refused with the suspect name */
+    /* a wildcard matching "zzescape/..": that name is left out with its
+     * message and the rest copies, as scp -r (SFTP mode) does on the same
+     * input: the same status and stderr (scp names itself "/usr/bin/scp: "
+     * and ends its lines with "\r\n") */
     snprintf(src, sizeof(src), "%s:/dir/z*", host);
-    expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));
-    expect_no_escape(work);
-    expect_stderr("suspect path \"zzescape/..\"");
+    {
+        const char *argv[CLI_MAX_ARGS];
+        char *err[2], *w;
+        int st[2], n;
+        for (int amiko = 0; amiko < 2; amiko++) {
+            use_dir(work, sizeof(work), amiko ? "cp_glob_amk" : "cp_glob_scp");
+            snprintf(t, sizeof(t), "%s/t/", work);
+            n = amiko ? cli_args(argv, "cp") : cli_openssh_args(argv, "/usr/bin/scp");
+            argv[n++] = "-r";
+            argv[n++] = src;
+            argv[n++] = t;
+            argv[n] = NULL;
+            st[amiko] = cli_run(argv, NULL);
+            err[amiko] = tf_read(cli_err_path, NULL);
+            expect_no_escape(work);
+            snprintf(p, sizeof(p), "%s/t/zzgood", work);
+            if (tf_size(p) != 5)
+                fail_msg("%s did not copy zzgood:\n%s", amiko ? "amiko cp" : "scp", err[amiko]);
+            snprintf(p, sizeof(p), "%s/t/zzescape", work);
+            assert_int_equal(access(p, F_OK), -1);
+        }
+        w = err[0];
+        for (const char *r = err[0]; *r != '\0';) {
+            if (strncmp(r, "/usr/bin/scp: ", 14) == 0) {
+                memcpy(w, "amiko cp: ", 10);
+                w += 10;
+                r += 14;
+            } else if (*r == '\r') {
+                r++;
+            } else {
+                *w++ = *r++;
+            }
+        }
+        *w = '\0';
+        if (st[0] != st[1] || strcmp(err[0], err[1]) != 0)
+            fail_msg("scp exited %d:\n%s\namiko cp exited %d:\n%s", st[0], err[0], st[1],
+                err[1]);
+        assert_int_equal(st[1], 0);
+        assert_string_equal(err[1], "amiko cp: Server sent suspect path \"zzescape/..\" during "
+            "readdir of \"/dir/\"\n");
+        free(err[0]);
+        free(err[1]);
+    }
+    use_dir(work, sizeof(work), "cp");
+    snprintf(t, sizeof(t), "%s/t/", work);
     /* a source whose own name is "..": refused */
     snprintf(src, sizeof(src), "%s:/dir/zzescape/..", host);
     expect_status(1, run("cp", (const char *[]){ "-r", src, t, NULL }));
@@ -248,6 +303,87 @@ test_cli_hostile_sftp_suspect_names_as_openssh(void **state)
     }
 }
 
+/* What @p dir holds below it, a line a path: "./p TYPE SIZE". */
+static char *
+listing_of(const char *dir)
+{
+    char cmd[BUF * 2], out[BUF];
+
+    snprintf(out, sizeof(out), "%s.list", dir);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && find . -printf '%%p %%y %%s\\n' | grep -v '^\\. ' | "
+        "sort > '%s'", dir, out);
+    assert_int_equal(system(cmd), 0);
+    return tf_read(out, NULL);
+}
+
+/*
+ * /twice lists "f" (a file) and "d" (a directory) twice each. OpenSSH's
+ * sftp (get -r) and scp -r copy each entry in turn, the same file and
+ * directory twice, and exit 0. amiko sftp and amiko cp use the first entry
+ * of each name (a later one could be a symlink made to write through),
+ * say so ("Server sent \"f\" again during readdir of \"/twice/\": the
+ * first one is used", where OpenSSH says nothing) and exit 0 with the
+ * same files.
+ */
+static void
+test_cli_hostile_names_listed_twice(void **state)
+{
+    static const char *const want =
+        "Server sent \"f\" again during readdir of \"/twice/\": the first one is used\n"
+        "Server sent \"d\" again during readdir of \"/twice/\": the first one is used\n";
+    const char *argv[CLI_MAX_ARGS];
+    char work[4][BUF], t[BUF], batch[BUF], src[BUF], *files[4], *err[4];
+    int st[4];
+    FILE *f;
+
+    (void)state;
+    snprintf(src, sizeof(src), "%s:/twice", host);
+    /* 0: OpenSSH's sftp, 1: amiko sftp, 2: scp, 3: amiko cp */
+    for (int k = 0; k < 4; k++) {
+        int n, amiko = k % 2;
+        use_dir(work[k], sizeof(work[k]), (const char *[]){ "tw_sftp", "tw_asftp", "tw_scp",
+            "tw_acp" }[k]);
+        snprintf(t, sizeof(t), "%s/t", work[k]);
+        if (k < 2) {
+            snprintf(batch, sizeof(batch), "%s/batch", work[k]);
+            assert_non_null(f = fopen(batch, "w"));
+            fprintf(f, "lcd %s\nget -r /twice\n", t);
+            assert_int_equal(fclose(f), 0);
+            n = amiko ? cli_args(argv, "sftp") : cli_openssh_args(argv, "/usr/bin/sftp");
+            argv[n++] = "-b";
+            argv[n++] = batch;
+            argv[n++] = host;
+        } else {
+            n = amiko ? cli_args(argv, "cp") : cli_openssh_args(argv, "/usr/bin/scp");
+            argv[n++] = "-r";
+            argv[n++] = src;
+            argv[n++] = t;
+        }
+        argv[n] = NULL;
+        st[k] = cli_run(argv, NULL);
+        err[k] = tf_read(cli_err_path, NULL);
+        files[k] = listing_of(t);
+        expect_no_escape(work[k]);
+    }
+    for (int k = 0; k < 4; k += 2) {
+        if (st[k] != 0 || st[k + 1] != 0 || strcmp(files[k], files[k + 1]) != 0)
+            fail_msg("OpenSSH's %s exited %d:\n%s%s\namiko's exited %d:\n%s%s",
+                k == 0 ? "sftp" : "scp", st[k], files[k], err[k], st[k + 1], files[k + 1],
+                err[k + 1]);
+        assert_string_equal(err[k], "");
+    }
+    assert_string_equal(files[1], "./twice d 100\n./twice/d d 60\n./twice/d/in f 3\n"
+        "./twice/f f 4\n./twice/ok f 3\n");
+    assert_string_equal(err[1], want);
+    /* amiko cp names itself first, as its other messages */
+    assert_non_null(strstr(err[3], "amiko cp: Server sent \"f\" again during readdir of "
+        "\"/twice/\""));
+    for (int k = 0; k < 4; k++) {
+        free(err[k]);
+        free(files[k]);
+    }
+}
+
 static int
 group_setup(void **state)
 {
@@ -285,6 +421,7 @@ main(void)
         cmocka_unit_test(test_cli_hostile_cp_suspect_names),
         cmocka_unit_test(test_cli_hostile_sftp_suspect_names),
         cmocka_unit_test(test_cli_hostile_sftp_suspect_names_as_openssh),
+        cmocka_unit_test(test_cli_hostile_names_listed_twice),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -471,7 +471,8 @@ test_sftp_batch_quoted_as_openssh(void **state)
  * echoed); paths past those a command takes are ignored; `cd` alone goes
  * back to the start; ls -1 prints a name a line, and a file's name in
  * its column; ls -a shows "." and ".." as the server lists them (in each
- * of its formats). */
+ * of its formats); a wildcard's matches show a directory with a '/' after
+ * it, ".*" matching "../" and "./" (OpenSSH's glob, GLOB_MARK). */
 static const char *const batch_syntax[] = {
     "cd %D/r",
     "lcd %D/l",
@@ -501,6 +502,10 @@ static const char *const batch_syntax[] = {
     "ls -a",
     "ls -1a",
     "ls -la",
+    "ls -1a .*",
+    "ls .*",
+    "ls -la .*",
+    "ls -1 *",
     "cd",
     "pwd",
     NULL,
@@ -540,54 +545,31 @@ test_sftp_batch_syntax_as_openssh(void **state)
     assert_null(strstr(na, "sftp> -@rmdir"));
     assert_non_null(strstr(na, "sftp> --rmdir missing3"));
     assert_non_null(strstr(na, "sftp> ls -1a\n.\n..\n.hid\n"));
+    assert_non_null(strstr(na, "sftp> ls -1a .*\n../\n./\n.hid\n"));
+    assert_non_null(strstr(na, "\nx\\y/\n"));
     free(na);
 }
 
 /*
- * Messages, as OpenSSH's sftp words them, compared on stderr too (with
- * each client's directory replaced): a missing path for ls ("Can't ls:
- * \"/abs\" not found"), get and get -r ("File \"/abs\" not found."),
- * and df, which fails saying nothing; chown reads its number in any C
- * base (0x..., as OpenSSH's strtoll with base 0). The last line fails and
- * ends the batch with status 1.
+ * Runs @p lines (%D: the client's directory DIR/@p tag_amk or _ssh, made
+ * by the shell command @p setup, where %1$s is that directory) with both
+ * clients: out[1] / err[1] amiko's stdout and stderr, [0] OpenSSH's, each
+ * with its directory replaced by "DIR" (free them), st[] their statuses.
  */
 static void
-test_sftp_batch_messages_as_openssh(void **state)
+run_both(const char *tag, const char *const *lines, const char *setup, char *out[2],
+    char *err[2], int st[2])
 {
-    static const char *const lines[] = {
-        "cd %D/r",
-        "lcd %D/l",
-        "-ls nothere",
-        "-ls -l sub/nothere",
-        "-get nothere",
-        "-get -r nothere",
-        "-get sub/nothere x",
-        "-df nothere",
-        "-df -h nothere",
-        "chown %U f",
-        "ls -l nothere",
-        "mkdir never",
-        NULL,
-    };
-    char *out[2], *err[2], uid[32];
-    int st[2];
-
-    (void)state;
-    /* our own uid, in hex: the change works unprivileged, and base 10 refuses it */
-    snprintf(uid, sizeof(uid), "0x%x", (unsigned)getuid());
     for (int amiko = 0; amiko < 2; amiko++) {
-        char dir[BUF], batch[BUF], p[BUF * 2], *raw;
-        const char *sub[sizeof(lines) / sizeof(lines[0])];
-        char chown_line[64];
-        snprintf(dir, sizeof(dir), "%s/msg_%s", base, amiko ? "amk" : "ssh");
-        snprintf(p, sizeof(p), "mkdir -p '%s/r/sub' '%s/l' && echo x > '%s/r/f'", dir, dir, dir);
+        char dir[BUF], batch[BUF], p[BUF * 4], *raw;
+        snprintf(dir, sizeof(dir), "%s/%s_%s", base, tag, amiko ? "amk" : "ssh");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(p, sizeof(p), setup, dir);
+#pragma GCC diagnostic pop
         assert_int_equal(system(p), 0);
-        snprintf(chown_line, sizeof(chown_line), "chown %s f", uid);
-        for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++)
-            sub[k] = lines[k] != NULL && strcmp(lines[k], "chown %U f") == 0 ? chown_line :
-                lines[k];
         snprintf(batch, sizeof(batch), "%s/batch", dir);
-        write_batch(batch, sub, dir);
+        write_batch(batch, lines, dir);
         st[amiko] = run_client(amiko, batch, &raw);
         out[amiko] = normalize(raw, dir);
         free(raw);
@@ -602,7 +584,45 @@ test_sftp_batch_messages_as_openssh(void **state)
         }
         err[amiko] = normalize(raw, dir);
         free(raw);
-        snprintf(p, sizeof(p), "%s/r/never", dir);
+    }
+}
+
+/*
+ * Messages, as OpenSSH's sftp words them, compared on stderr too (with
+ * each client's directory replaced): a missing path for ls ("Can't ls:
+ * \"/abs\" not found"), get and get -r ("File \"/abs\" not found."),
+ * and df, which fails saying nothing; chown reads its number in any C
+ * base (0x..., as OpenSSH's strtoll with base 0). The last line fails and
+ * ends the batch with status 1.
+ */
+static void
+test_sftp_batch_messages_as_openssh(void **state)
+{
+    const char *lines[] = {
+        "cd %D/r",
+        "lcd %D/l",
+        "-ls nothere",
+        "-ls -l sub/nothere",
+        "-get nothere",
+        "-get -r nothere",
+        "-get sub/nothere x",
+        "-df nothere",
+        "-df -h nothere",
+        NULL,   /* chown of our own uid in hex */
+        "ls -l nothere",
+        "mkdir never",
+        NULL,
+    };
+    char *out[2], *err[2], chown_line[64], p[BUF];
+    int st[2];
+
+    (void)state;
+    /* our own uid, in hex: the change works unprivileged, and base 10 refuses it */
+    snprintf(chown_line, sizeof(chown_line), "chown 0x%x f", (unsigned)getuid());
+    lines[9] = chown_line;
+    run_both("msg", lines, "mkdir -p '%1$s/r/sub' '%1$s/l' && echo x > '%1$s/r/f'", out, err, st);
+    for (int amiko = 0; amiko < 2; amiko++) {
+        snprintf(p, sizeof(p), "%s/msg_%s/r/never", base, amiko ? "amk" : "ssh");
         assert_int_equal(access(p, F_OK), -1);
     }
     if (st[0] != st[1])
@@ -613,6 +633,100 @@ test_sftp_batch_messages_as_openssh(void **state)
     assert_non_null(strstr(err[1], "Can't ls: \"DIR/r/nothere\" not found\n"));
     assert_non_null(strstr(err[1], "File \"DIR/r/sub/nothere\" not found.\n"));
     assert_null(strstr(err[1], "statvfs"));
+    for (int k = 0; k < 2; k++) {
+        free(out[k]);
+        free(err[k]);
+    }
+}
+
+/*
+ * chmod, chown and chgrp as OpenSSH's sftp 9.2: its flag parsing (getopt
+ * with -h only: "chown -5 f" is "chown: Invalid flag -5", "--" ends the
+ * flags), its number checks (strtoll, base 0 for chown and chgrp, 8 for
+ * chmod, 0 to 2^32-1: chmod 17777 is sent and the file gets 7777),
+ * wildcards, -h acting on a symlink itself (lstat, lsetstat@openssh.com;
+ * a symlink's mode cannot change on Linux: "Failure"), and its words for
+ * a missing file ("stat remote: ..."). Compared: status, stdout, stderr
+ * and the owner, group and mode of every file. Run as root the ids are
+ * others than the files have, so each change shows; otherwise our own
+ * (chown and chgrp to them still go through the server).
+ */
+static void
+test_sftp_batch_attrs_as_openssh(void **state)
+{
+    char ids[4][48];
+    const char *lines[] = {
+        "cd %D/r",
+        "-chown -5 f",
+        "-chgrp -5 f",
+        "-chmod -5 f",
+        "-chown -x 5 f",
+        "-chgrp --x 5 f",
+        "-chgrp -h- 5 f",
+        "-chgrp",
+        "-chgrp 5",
+        "-chgrp abc f",
+        "-chgrp 99999999999 f",
+        "-chgrp -- -5 f",
+        "-chmod 0x10 f",
+        "-chgrp 7 nothere",
+        "-chown -h 7 nothere",
+        "-chmod -h 600 nothere",
+        "-chmod -h 600 lnk",
+        ids[0],                 /* chgrp in hex of f* */
+        ids[1],                 /* chgrp -h in octal of the dangling link */
+        ids[2],                 /* chown -h -- of the link to f */
+        ids[3],                 /* chown of g */
+        "chmod 17777 h",
+        "chgrp 0 nothere",
+        "mkdir never",
+        NULL,
+    };
+    static const char *const names[] = { "f", "fa", "g", "h", "lnk", "dangling" };
+    unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+    char *out[2], *err[2], p[BUF];
+    struct stat sa, sb;
+    int st[2];
+
+    (void)state;
+    if (uid == 0) {
+        uid = 4321;
+        gid = 1234;
+    }
+    snprintf(ids[0], sizeof(ids[0]), "chgrp 0x%x f*", gid);
+    snprintf(ids[1], sizeof(ids[1]), "chgrp -h 0%o dangling", gid);
+    snprintf(ids[2], sizeof(ids[2]), "chown -h -- %u lnk", uid);
+    snprintf(ids[3], sizeof(ids[3]), "chown %u g", uid);
+    run_both("attr", lines, "mkdir -p '%1$s/r' && cd '%1$s/r' && echo f > f && echo fa > fa && "
+        "echo g > g && echo h > h && chmod 644 f fa g h && ln -s f lnk && ln -s nowhere dangling",
+        out, err, st);
+    if (st[0] != st[1])
+        fail_msg("OpenSSH's sftp exited %d, amiko sftp %d:\n%s", st[0], st[1], err[1]);
+    assert_int_equal(st[1], 1);
+    expect_same("stdout", out[1], out[0]);
+    expect_same("stderr", err[1], err[0]);
+    assert_non_null(strstr(err[1], "chown: Invalid flag -5\n"));
+    assert_non_null(strstr(err[1], "stat remote: No such file or directory\n"));
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        snprintf(p, sizeof(p), "%s/attr_amk/r/%s", base, names[k]);
+        assert_int_equal(lstat(p, &sa), 0);
+        snprintf(p, sizeof(p), "%s/attr_ssh/r/%s", base, names[k]);
+        assert_int_equal(lstat(p, &sb), 0);
+        if (sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid || sa.st_mode != sb.st_mode)
+            fail_msg("%s: amiko %u:%u %o, OpenSSH %u:%u %o", names[k], (unsigned)sa.st_uid,
+                (unsigned)sa.st_gid, (unsigned)sa.st_mode, (unsigned)sb.st_uid,
+                (unsigned)sb.st_gid, (unsigned)sb.st_mode);
+        /* what the batch should have made, checked on amiko's side */
+        if (strcmp(names[k], "f") == 0 || strcmp(names[k], "fa") == 0 ||
+            strcmp(names[k], "dangling") == 0)
+            assert_int_equal(sa.st_gid, gid);
+        if (strcmp(names[k], "lnk") == 0 || strcmp(names[k], "g") == 0)
+            assert_int_equal(sa.st_uid, uid);
+        if (strcmp(names[k], "h") == 0)
+            assert_int_equal(sa.st_mode & 07777, 07777);
+    }
+    snprintf(p, sizeof(p), "%s/attr_amk/r/never", base);
+    assert_int_equal(access(p, F_OK), -1);
     for (int k = 0; k < 2; k++) {
         free(out[k]);
         free(err[k]);
@@ -792,6 +906,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_sftp_batch_quoted_as_openssh),
         cmocka_unit_test(test_sftp_batch_syntax_as_openssh),
         cmocka_unit_test(test_sftp_batch_messages_as_openssh),
+        cmocka_unit_test(test_sftp_batch_attrs_as_openssh),
         cmocka_unit_test(test_sftp_batch_escapes_names),
     };
 

@@ -135,8 +135,8 @@ test_glob_suspect_name_in_an_empty_cwd(void **state)
     assert_non_null(sc);
     memset(&out, 0, sizeof(out));
     ASSERT_OK(amk_sftp_new_io(&s, sc_read, sc_write, sc));
-    assert_int_equal(xfer_glob_remote(s, "*", "", XFER_GLOB_SKIP_SUSPECT, &out, err, sizeof(err)),
-        0);
+    assert_int_equal(xfer_glob_remote(s, "*", "", XFER_GLOB_SKIP_SUSPECT, "", &out, err,
+        sizeof(err)), 0);
     assert_int_equal(out.n, 0);
     assert_int_equal(sc->readdirs, 2);
     xfer_paths_free(&out);

@@ -1138,8 +1138,9 @@ test_transfers_with_replies_kept_out_freed(void **state)
 static char victim[128];
 
 /* /r lists "evil" twice when asked to: a symlink to victim, then a
- * directory holding "pwn"; else a directory "evil" and a file "f", and
- * with list_bad "../x" and "a/b" around them. */
+ * directory holding "pwn" (list_twice 2: the other way round); else a
+ * directory "evil" and a file "f", and with list_bad "../x" and "a/b"
+ * around them. */
 static int list_twice, list_bad;
 
 static void
@@ -1158,8 +1159,9 @@ serve_tree(struct hs *h, uint8_t type, uint32_t id, const uint8_t *b, size_t len
         if (h->readdirs[b[9] == 'r']++ > 0) {
             r_status(h, id, 1);
         } else if (b[9] == 'r' && list_twice) {
-            const struct ent e[] = { { "evil", 0120777 }, { "evil", 040755 } };
-            r_names(h, id, e, 2, 0);
+            const struct ent e[] = { { "evil", 0120777 }, { "evil", 040755 },
+                { "evil", 0120777 } };
+            r_names(h, id, list_twice == 1 ? e : e + 1, 2, 0);
         } else if (b[9] == 'r' && list_bad) {
             const struct ent e[] = { { "../x", 0100644 }, { "evil", 040755 },
                 { "a/b", 040755 }, { "f", 0100644 } };
@@ -1198,16 +1200,38 @@ go_on(void *user, const char *path, int code, const char *message)
     return AMK_OK;
 }
 
-/* Fixed: a listing with "evil" as a symlink to any directory and then as
- * a directory made the link and wrote evil/pwn through it. */
+/* What go_on_noting() saw: the calls in order, "code path|message\n". */
+static char noted[2048];
+
+static int
+go_on_noting(void *user, const char *path, int code, const char *message)
+{
+    size_t len = strlen(noted);
+
+    snprintf(noted + len, sizeof(noted) - len, "%d %s|%s\n", code, path, message);
+    return go_on(user, path, code, message);
+}
+
+/*
+ * A name listed again is left out and reported as AMK_EBADNAME (not
+ * fatal: the session goes on), and the first entry of that name is used:
+ * "evil" as a symlink to victim, then as a directory holding "pwn", makes
+ * the link and never writes pwn through it; the other way round the
+ * directory is copied and no link made. Without an error callback the
+ * tree stops there, before writing anything. Before: the whole listing
+ * was refused as AMK_EPROTO (a fatal class); before that (a review's fix)
+ * the link was made and evil/pwn written through it, into victim.
+ */
 static void
-test_tree_get_refuses_a_name_listed_twice(void **state)
+test_tree_get_uses_the_first_of_a_name_listed_twice(void **state)
 {
     struct amk_sftp *s = NULL;
     struct hs *h = hs_new(serve_tree, 0, &s);
     struct amk_sftp_tree_opts o;
-    char dir[64], dst[128], pwn[192];
+    struct amk_sftp_attrs a;
+    char dir[64], dst[128], pwn[192], path[256];
     struct stat st;
+    int errors = 0;
     (void)state;
 
     scratch(dir);
@@ -1219,24 +1243,40 @@ test_tree_get_refuses_a_name_listed_twice(void **state)
     list_bad = 0;
     amk_sftp_tree_opts_init(&o);
     o.flags = AMK_SFTP_TREE_RECURSIVE;
-    ASSERT_AMK(AMK_EPROTO, amk_sftp_tree_get(s, "/r", dst, &o));
-    assert_non_null(strstr(amk_sftp_last_error(s), "twice"));
-    assert_int_equal(stat(pwn, &st), -1);
+    ASSERT_AMK(AMK_EBADNAME, amk_sftp_tree_get(s, "/r", dst, &o));
+    assert_non_null(strstr(amk_sftp_last_error(s), "\"evil\" again"));
+    assert_int_equal(lstat(dst, &st), -1);
     amk_sftp_free(s);
     hs_free(h);
+    for (list_twice = 1; list_twice <= 2; list_twice++) {
+        snprintf(dst, sizeof(dst), "%s/dst%d", dir, list_twice);
+        h = hs_new(serve_tree, 0, &s);
+        o.on_error = go_on_noting;
+        o.error_user = &errors;
+        noted[0] = '\0';
+        errors = 0;
+        ASSERT_AMK(AMK_EBADNAME, amk_sftp_tree_get(s, "/r", dst, &o));
+        assert_int_equal(errors, 1);
+        assert_string_equal(noted, "-83 /r|Server sent \"evil\" again during readdir of \"/r\": "
+            "the first one is used\n");
+        assert_int_equal(stat(pwn, &st), -1);
+        snprintf(path, sizeof(path), "%s/evil", dst);
+        assert_int_equal(lstat(path, &st), 0);
+        if (list_twice == 1) {
+            assert_true(S_ISLNK(st.st_mode));
+        } else {
+            assert_true(S_ISDIR(st.st_mode));
+            snprintf(path, sizeof(path), "%s/evil/pwn", dst);
+            assert_int_equal(stat(path, &st), 0);
+            assert_int_equal(st.st_size, 5);
+        }
+        /* the session goes on */
+        ASSERT_AMK(AMK_OK, amk_sftp_stat(s, "/r", &a));
+        amk_sftp_free(s);
+        hs_free(h);
+    }
+    list_twice = 0;
     rm_tree(dir);
-}
-
-/* What go_on_noting() saw: the calls in order, "code path|message\n". */
-static char noted[2048];
-
-static int
-go_on_noting(void *user, const char *path, int code, const char *message)
-{
-    size_t len = strlen(noted);
-
-    snprintf(noted + len, sizeof(noted) - len, "%d %s|%s\n", code, path, message);
-    return go_on(user, path, code, message);
 }
 
 /* A listed name with a '/' ("../x", "a/b") is left out and reported as
@@ -1516,7 +1556,7 @@ main(void)
         cmocka_unit_test(test_transfers_with_replies_kept_out_freed),
         cmocka_unit_test(test_get_short_read_waits_for_a_slot),
         cmocka_unit_test(test_get_short_read_rest_bounds_the_prefix),
-        cmocka_unit_test(test_tree_get_refuses_a_name_listed_twice),
+        cmocka_unit_test(test_tree_get_uses_the_first_of_a_name_listed_twice),
         cmocka_unit_test(test_tree_get_skips_suspect_names),
         cmocka_unit_test(test_tree_get_does_not_write_through_local_symlinks),
         cmocka_unit_test(test_get_preserve_takes_no_setuid),

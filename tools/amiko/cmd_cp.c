@@ -118,13 +118,16 @@ parse_operand(const char *arg, struct cp_operand *op)
  * A remote source with wildcards, expanded as scp does (xfer/paths.h),
  * with GLOB_NOCHECK as scp: a pattern that matches nothing is taken as
  * a name ("file[1].txt"), which the copy then finds or reports missing.
- * 0, or -1 (after a message) when the directory cannot be read.
+ * A listed name with '/' is left out with scp's message, and the other
+ * matches copy (scp exits 0 then). 0, or -1 (after a message) when the
+ * directory cannot be read.
  */
 static int
 expand_remote(struct amk_sftp *sftp, const char *path, struct xfer_paths *out)
 {
     char err[512];
-    int n = xfer_glob_remote(sftp, path, NULL, XFER_GLOB_NOCHECK, out, err, sizeof(err));
+    int n = xfer_glob_remote(sftp, path, NULL, XFER_GLOB_NOCHECK | XFER_GLOB_SKIP_SUSPECT,
+        "amiko " SUB ": ", out, err, sizeof(err));
 
     if (n > 0)
         return 0;

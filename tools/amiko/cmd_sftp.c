@@ -8,12 +8,13 @@
  * Commands: ls [-1] [-l] [-a] [path], cd [path], pwd, lcd [path], lpwd,
  * lmkdir path, get [-r] [-p] remote [local], put [-r] [-p] local
  * [remote], mkdir path, rmdir path, rm path, rename old new, ln [-s] old
- * new, chmod mode path, chown uid path, df [-h] [path], help, exit /
+ * new, chmod [-h] mode path, chown [-h] uid path, chgrp [-h] gid path,
+ * df [-h] [path], help, exit /
  * quit / bye; names in any case, paths past those a command takes
  * ignored, as OpenSSH's sftp. Lines are split into words as its makeargv
  * does (sftp_split_words): quotes ('...' or "..."), '\' escapes, '#' comments.
  * Wildcards (* ? [...]) in the last component of a path expand as in
- * OpenSSH's sftp: remote ones for ls, get, rm, chmod and chown, local
+ * OpenSSH's sftp: remote ones for ls, get, rm, chmod, chown and chgrp, local
  * ones for put; quoted or escaped ones are plain characters ("rm 'a*'"
  * removes the file a*). A listed name with '/' is left out with
  * OpenSSH's "Server sent suspect path" message (in ls, wildcards and
@@ -118,7 +119,7 @@ glob_remote(struct sftp_sh *sh, const char *cmd, const char *arg, int keep_liter
 {
     char err[512];
     int n = xfer_glob_remote(sh->sftp, arg, sh->cwd, XFER_GLOB_SKIP_SUSPECT |
-        (keep_literal ? XFER_GLOB_NOCHECK : 0), out, err, sizeof(err));
+        (keep_literal ? XFER_GLOB_NOCHECK : 0), "", out, err, sizeof(err));
 
     if (n < 0) {
         xfer_fprintf_vis(stderr, "%s: %s\n", cmd, err[0] != '\0' ? err : "out of memory");
@@ -171,7 +172,8 @@ on_progress(void *user, const struct amk_sftp_tree_progress *pr)
 /*
  * A path of a get or put failed. A name with '/' in a listing is left out
  * with the library's message, which is OpenSSH's ("Server sent suspect
- * path"), and, as in OpenSSH's sftp, is not a failure of the command; a
+ * path"), and, as in OpenSSH's sftp, is not a failure of the command; so
+ * is a name listed again (OpenSSH's sftp copies it twice, silently); a
  * missing source gets OpenSSH's words for it (its glob finds nothing).
  */
 static int
@@ -468,12 +470,14 @@ cmd_rm(struct sftp_sh *sh, int argc, char **argv)
     return each_remote(sh, argv[0], argv[1], rm_one, NULL);
 }
 
-/* What chmod / chown set on each path. */
+/* What chmod / chown / chgrp set on each path. */
 struct attr_change {
-    int own;
+    char what;          /* 'm'ode, 'o'wner or 'g'roup */
+    int nofollow;       /* -h: a final symlink itself (lstat, lsetstat@openssh.com) */
     uint32_t value;
 };
 
+/* OpenSSH's words for each step's failure. */
 static int
 attr_one(struct sftp_sh *sh, const char *path, void *ctx)
 {
@@ -481,46 +485,106 @@ attr_one(struct sftp_sh *sh, const char *path, void *ctx)
     struct amk_sftp_attrs a;
     int r;
 
-    if (!sh->quiet)
-        xfer_fprintf_vis(stdout, "Changing %s on %s\n", ac->own ? "owner" : "mode", path);
-    if (ac->own) {
-        /* SETSTAT carries uid and gid together: keep the gid */
-        r = amk_sftp_stat(sh->sftp, path, &a);
-        if (r == AMK_OK)
-            r = amk_sftp_chown(sh->sftp, path, ac->value, a.gid);
+    memset(&a, 0, sizeof(a));
+    if (ac->what == 'm') {
+        a.flags = AMK_SFTP_ATTR_PERMISSIONS;
+        a.permissions = ac->value;
     } else {
-        r = amk_sftp_chmod(sh->sftp, path, ac->value);
+        /* SETSTAT carries uid and gid together: keep the other one */
+        r = ac->nofollow ? amk_sftp_lstat(sh->sftp, path, &a) : amk_sftp_stat(sh->sftp, path, &a);
+        if (r != AMK_OK) {
+            uint32_t st = amk_sftp_last_status(sh->sftp);
+            /* "stat remote" for an lstat too, as OpenSSH's get_decode_stat */
+            fprintf(stderr, "stat remote: %s\n", st != 0 ? fx_text(st) : amk_strerror(r));
+            return -1;
+        }
+        if (!(a.flags & AMK_SFTP_ATTR_UIDGID)) {
+            xfer_fprintf_vis(stderr, "Can't get current ownership of remote file \"%s\"\n",
+                path);
+            return -1;
+        }
+        a.flags = AMK_SFTP_ATTR_UIDGID;
+        if (ac->what == 'o')
+            a.uid = ac->value;
+        else
+            a.gid = ac->value;
+    }
+    if (!sh->quiet)
+        xfer_fprintf_vis(stdout, "Changing %s on %s\n", ac->what == 'm' ? "mode" :
+            ac->what == 'o' ? "owner" : "group", path);
+    r = ac->nofollow ? amk_sftp_lsetstat(sh->sftp, path, &a) : amk_sftp_setstat(sh->sftp, path, &a);
+    if (r == AMK_ENOTSUP && ac->nofollow) {
+        fprintf(stderr, "Server does not support lsetstat@openssh.com extension\n");
+        return -1;
     }
     if (r != AMK_OK)
-        return sftp_remote_fail(sh, "setstat", path, r);
+        return sftp_remote_fail(sh, ac->nofollow ? "lsetstat" : "setstat", path, r);
     return 0;
 }
 
-/* chmod mode path / chown uid path, wildcards as rm. */
+/*
+ * The index of the first word after @p argv[0]'s flags, OpenSSH's getopt
+ * with "h" (its parse_h_flag, BSD getopt: no reordering) and -h noted in
+ * *@p hflag; -1 after its message for any other flag ("chown -5 f":
+ * "chown: Invalid flag -5", so no number is negative).
+ */
 static int
-cmd_chmod_chown(struct sftp_sh *sh, int argc, char **argv)
+h_flag(int argc, char **argv, int *hflag)
 {
-    struct attr_change ac = { strcmp(argv[0], "chown") == 0, 0 };
-    unsigned long v;
-    char *end = NULL;
+    int i = 1;
 
-    /* OpenSSH's checks and words: the number first, then the path (more
-     * paths are ignored); chown's number in any base C reads (its strtoll
-     * with base 0: 0x3e8 and 01750 are 1000), chmod's in octal */
+    *hflag = 0;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return i + 1;
+        for (const char *f = argv[i] + 1; *f != '\0'; f++) {
+            if (*f == 'h') {
+                *hflag = 1;
+            } else if (*f == '-' && f[1] == '\0') {
+                /* getopt's "-h-": the options end, this word is the next one */
+                return i;
+            } else {
+                fprintf(stderr, "%s: Invalid flag -%c\n", argv[0], *f);
+                return -1;
+            }
+        }
+    }
+    return i;
+}
+
+/*
+ * chmod [-h] mode path / chown [-h] uid path / chgrp [-h] gid path,
+ * wildcards as rm. OpenSSH's checks and words: the flags, the number,
+ * then the path (more paths are ignored); chown's and chgrp's number in
+ * any base C reads (strtoll with base 0: 0x3e8 and 01750 are 1000),
+ * chmod's in octal, each from 0 to 2^32-1 (OpenSSH sends chmod's bits
+ * past 07777 on and the server ignores them).
+ */
+static int
+cmd_attr(struct sftp_sh *sh, int argc, char **argv)
+{
+    struct attr_change ac = { strcmp(argv[0], "chmod") == 0 ? 'm' :
+        strcmp(argv[0], "chown") == 0 ? 'o' : 'g', 0, 0 };
+    long long v = -1;
+    char *end = NULL;
+    int i = h_flag(argc, argv, &ac.nofollow);
+
+    if (i < 0)
+        return -1;
     errno = 0;
-    if (argc >= 2)
-        v = strtoul(argv[1], &end, ac.own ? 0 : 8);
-    if (argc < 2 || errno != 0 || *end != '\0' || end == argv[1] || argv[1][0] == '-' ||
-        (!ac.own && v > 07777) || v > UINT32_MAX) {
+    if (i < argc)
+        v = strtoll(argv[i], &end, ac.what == 'm' ? 8 : 0);
+    if (i >= argc || end == argv[i] || *end != '\0' || errno == ERANGE || v < 0 ||
+        v > (long long)UINT32_MAX) {
         fprintf(stderr, "You must supply a numeric argument to the %s command.\n", argv[0]);
         return -1;
     }
-    if (argc < 3) {
+    if (i + 1 >= argc) {
         fprintf(stderr, "You must specify a path after a %s command.\n", argv[0]);
         return -1;
     }
     ac.value = (uint32_t)v;
-    return each_remote(sh, argv[0], argv[2], attr_one, &ac);
+    return each_remote(sh, argv[0], argv[i + 1], attr_one, &ac);
 }
 
 static void
@@ -529,8 +593,9 @@ help(void)
     printf("Available commands:\n"
         "bye / exit / quit                  Quit sftp\n"
         "cd path                            Change remote directory to 'path'\n"
-        "chmod mode path                    Change permissions of file 'path' to 'mode'\n"
-        "chown uid path                     Change owner of file 'path' to 'uid'\n"
+        "chgrp [-h] grp path                Change group of file 'path' to 'grp'\n"
+        "chmod [-h] mode path               Change permissions of file 'path' to 'mode'\n"
+        "chown [-h] own path                Change owner of file 'path' to 'own'\n"
         "df [-h] [path]                     Display statistics for the file system of 'path'\n"
         "get [-r] [-p] remote [local]       Download file (or tree with -r)\n"
         "lcd path                           Change local directory to 'path'\n"
@@ -569,10 +634,10 @@ run_line(struct sftp_sh *sh, const char *line)
         *p = (char)tolower((unsigned char)*p);
     c = argv[0];
     /* the paths of these may be patterns: they unescape the rest themselves;
-     * chmod and chown read their number as typed, as OpenSSH's strtol */
+     * chmod, chown and chgrp read their number as typed, as OpenSSH's strtoll */
     if (strcmp(c, "ls") != 0 && strcmp(c, "dir") != 0 && strcmp(c, "get") != 0 &&
         strcmp(c, "put") != 0 && strcmp(c, "rm") != 0 && strcmp(c, "chmod") != 0 &&
-        strcmp(c, "chown") != 0)
+        strcmp(c, "chown") != 0 && strcmp(c, "chgrp") != 0)
         sftp_literal_words(argc, argv, 1);
     if (strcmp(c, "exit") == 0 || strcmp(c, "quit") == 0 || strcmp(c, "bye") == 0)
         return 1;
@@ -626,8 +691,8 @@ run_line(struct sftp_sh *sh, const char *line)
         return cmd_transfer(sh, argc, argv, c[0] == 'g');
     if (strcmp(c, "df") == 0)
         return sftp_cmd_df(sh, argc, argv);
-    if (strcmp(c, "chmod") == 0 || strcmp(c, "chown") == 0)
-        return cmd_chmod_chown(sh, argc, argv);
+    if (strcmp(c, "chmod") == 0 || strcmp(c, "chown") == 0 || strcmp(c, "chgrp") == 0)
+        return cmd_attr(sh, argc, argv);
     if (strcmp(c, "rm") == 0)
         return cmd_rm(sh, argc, argv);
     if (strcmp(c, "mkdir") == 0 || strcmp(c, "rmdir") == 0 ||

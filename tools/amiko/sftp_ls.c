@@ -20,15 +20,63 @@ name_cmp(const void *a, const void *b)
 }
 
 /* Whether ls shows @p fn: dot files with -a only, and for a wildcard
- * listing the names the pattern matches (which has its own dot rule). */
+ * listing the names the pattern matches (which has its own dot rule:
+ * ".*" matches "." and "..", which OpenSSH's glob lists too). */
 static int
 ls_shown(const char *fn, const char *pat, int aflag)
 {
     if (strchr(fn, '/') != NULL)
         return 0;               /* a suspect name (ls_drop_suspect) */
     if (pat != NULL)
-        return strcmp(fn, ".") != 0 && strcmp(fn, "..") != 0 && xfer_name_matches(pat, fn);
+        return xfer_name_matches(pat, fn);
     return fn[0] != '.' || aflag;
+}
+
+/* A name ls shows, and its ls_mark(). */
+struct ls_entry {
+    const struct amk_sftp_name *nm;
+    const char *mark;
+};
+
+/* The character @p i of @p e's name (@p len long) and mark, one string. */
+static unsigned char
+ls_entry_at(const struct ls_entry *e, size_t len, size_t i)
+{
+    return (unsigned char)(i < len ? e->nm->filename[i] : e->mark[i - len]);
+}
+
+/* By name and mark together, as OpenSSH's glob sorts its marked paths
+ * ("../" before "./"). */
+static int
+ls_entry_cmp(const void *a, const void *b)
+{
+    const struct ls_entry *x = a, *y = b;
+    size_t xl = strlen(x->nm->filename), yl = strlen(y->nm->filename);
+
+    for (size_t i = 0;; i++) {
+        unsigned char c = ls_entry_at(x, xl, i), d = ls_entry_at(y, yl, i);
+        if (c != d || c == '\0')
+            return c - d;
+    }
+}
+
+/*
+ * "/" when a wildcard's match @p nm in directory @p dir is a directory, or
+ * a symlink to one (asked with a STAT), else "": OpenSSH's glob marks them
+ * so (GLOB_MARK), in columns and long lines alike.
+ */
+static const char *
+ls_mark(struct sftp_sh *sh, const char *dir, const struct amk_sftp_name *nm)
+{
+    struct amk_sftp_attrs a = nm->attrs;
+
+    if ((a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISLNK(a.permissions)) {
+        char *p = sftp_abs_path(dir, nm->filename);
+        if (p == NULL || amk_sftp_stat(sh->sftp, p, &a) != AMK_OK)
+            a.flags = 0;
+        free(p);
+    }
+    return (a.flags & AMK_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a.permissions) ? "/" : "";
 }
 
 /*
@@ -177,6 +225,8 @@ sftp_cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     size_t n = 0, width = 0, shown = 0, prefix_len = 0, per_line, colspace;
     int lflag = 0, aflag = 0, oneflag = 0, i = 1, r;
     const char *arg, *pat = NULL, *prefix;
+    struct ls_entry *shown_v = NULL;
+    size_t n_shown = 0;
     char *path, *dirarg = NULL;
 
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -253,28 +303,41 @@ sftp_cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     /* OpenSSH's columns: as many as the longest name + 2 allows, spread
      * over the full width; for a pattern it measures the matches' absolute
-     * paths (its glob's), though it prints them as typed */
-    for (size_t k = 0; k < n; k++) {
-        size_t w = xfer_vis(NULL, 0, names[k].filename) + (pat != NULL ? strlen(path) + 1 :
-            prefix_len > 0 ? prefix_len + 1 : 0);
-        if (ls_shown(names[k].filename, pat, aflag) && w > width)
-            width = w;
+     * paths (its glob's, marked), though it prints them as typed; the
+     * names shown, with their marks, in its order */
+    if ((shown_v = calloc(n > 0 ? n : 1, sizeof(*shown_v))) == NULL) {
+        amk_sftp_names_free(names, n);
+        free(path);
+        free(dirarg);
+        return -1;
     }
+    for (size_t k = 0; k < n; k++) {
+        size_t w;
+        if (!ls_shown(names[k].filename, pat, aflag))
+            continue;
+        shown_v[n_shown].nm = &names[k];
+        shown_v[n_shown].mark = pat != NULL ? ls_mark(sh, path, &names[k]) : "";
+        w = xfer_vis(NULL, 0, names[k].filename) + strlen(shown_v[n_shown].mark) +
+            (pat != NULL ? strlen(path) + 1 : prefix_len > 0 ? prefix_len + 1 : 0);
+        if (w > width)
+            width = w;
+        n_shown++;
+    }
+    if (n_shown > 1)
+        qsort(shown_v, n_shown, sizeof(*shown_v), ls_entry_cmp);
     per_line = LS_COLS / (width + 2) > 0 ? LS_COLS / (width + 2) : 1;
     colspace = LS_COLS / per_line;
-    for (size_t k = 0; k < n; k++) {
-        const char *fn = names[k].filename;
+    for (size_t k = 0; k < n_shown; k++) {
+        const struct amk_sftp_name *nm = shown_v[k].nm;
         char shown_name[MAX_LINE], safe[4 * MAX_LINE];
-        if (!ls_shown(fn, pat, aflag))
-            continue;
         if (prefix_len > 0)
-            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s", (int)prefix_len, prefix,
-                prefix[prefix_len - 1] == '/' ? "" : "/", fn);
+            snprintf(shown_name, sizeof(shown_name), "%.*s%s%s%s", (int)prefix_len, prefix,
+                prefix[prefix_len - 1] == '/' ? "" : "/", nm->filename, shown_v[k].mark);
         else
-            snprintf(shown_name, sizeof(shown_name), "%s", fn);
+            snprintf(shown_name, sizeof(shown_name), "%s%s", nm->filename, shown_v[k].mark);
         if (lflag || oneflag) {
             if (lflag)
-                print_long(&names[k], shown_name);
+                print_long(nm, shown_name);
             else
                 xfer_fprintf_vis(stdout, "%s\n", shown_name);
             shown++;
@@ -287,6 +350,7 @@ sftp_cmd_ls(struct sftp_sh *sh, int argc, char **argv)
     }
     if (!lflag && !oneflag && shown % per_line != 0)
         printf("\n");
+    free(shown_v);
     amk_sftp_names_free(names, n);
     if (pat != NULL && shown == 0) {
         char *abs = sftp_abs_path(sh->cwd, arg);

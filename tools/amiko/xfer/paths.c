@@ -141,7 +141,7 @@ paths_truncate(struct xfer_paths *l, size_t first)
 
 int
 xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
-    struct xfer_paths *out, char *err, size_t errcap)
+    const char *who, struct xfer_paths *out, char *err, size_t errcap)
 {
     const char *slash = strrchr(path, '/'), *pat = slash != NULL ? slash + 1 : path;
     struct amk_sftp_name *names = NULL;
@@ -183,8 +183,9 @@ xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsig
         if ((flags & XFER_GLOB_SKIP_SUSPECT) && strchr(fn, '/') != NULL) {
             /* OpenSSH's sftp-client.c (do_lsreaddir) drops such a name and
              * goes on; its glob reads the directory with a trailing '/' */
-            xfer_fprintf_vis(stderr, "Server sent suspect path \"%s\" during readdir of \"%s%s\"\n",
-                fn, listed, listed[0] != '\0' && listed[strlen(listed) - 1] == '/' ? "" : "/");
+            xfer_fprintf_vis(stderr, "%sServer sent suspect path \"%s\" during readdir of "
+                "\"%s%s\"\n", who, fn, listed,
+                listed[0] != '\0' && listed[strlen(listed) - 1] == '/' ? "" : "/");
         } else if (!xfer_name_ok(fn)) {
             /* fnmatch() lets '*' match a '/', and "x/.." ends as ".." under
              * the target: a hostile server's way out of it. Named as

@@ -80,8 +80,8 @@ int xfer_name_matches(const char *pat, const char *name);
 #define XFER_GLOB_NOCHECK 0x1u
 /* xfer_glob_remote(): a name of the listing that holds a '/' is left out
  * with a message on stderr ("Server sent suspect path ..."), and the
- * other names still match, as OpenSSH's sftp does; without it the whole
- * listing is refused (amiko cp). */
+ * other names still match, as OpenSSH's sftp and scp do; without it the
+ * whole listing is refused. */
 #define XFER_GLOB_SKIP_SUSPECT 0x2u
 
 /*
@@ -90,7 +90,9 @@ int xfer_name_matches(const char *pat, const char *name);
  * directory, written as typed (the directory part of @p path, then the
  * name), sorted. The directory is read at @p cwd/dir when @p cwd is not
  * NULL and the directory part is relative, else as typed (the server
- * resolves it). @p flags: XFER_GLOB_*. Returns the number of paths added,
+ * resolves it). @p flags: XFER_GLOB_*; @p who goes before the message of
+ * a skipped name ("amiko cp: ", as scp names itself; "" as OpenSSH's sftp
+ * does not). Returns the number of paths added,
  * 0 when the pattern matches nothing (without XFER_GLOB_NOCHECK), or -1 when the directory cannot be read, memory ran
  * out, or the listing has a name that is not xfer_name_ok() other than
  * "." and ".." (nothing is added then: the server is lying; with
@@ -98,6 +100,6 @@ int xfer_name_matches(const char *pat, const char *name);
  * holds why.
  */
 int xfer_glob_remote(struct amk_sftp *sftp, const char *path, const char *cwd, unsigned flags,
-    struct xfer_paths *out, char *err, size_t errcap);
+    const char *who, struct xfer_paths *out, char *err, size_t errcap);
 
 #endif
