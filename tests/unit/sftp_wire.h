@@ -1,5 +1,6 @@
 /* Big-endian fields and strings for the scripted SFTP servers of the unit
- * tests (test_sftp_file.c, test_sftp_hostile_server.c, test_sftp_symlink.c),
+ * tests (test_sftp_file.c, test_sftp_hostile_server.c, test_sftp_symlink.c,
+ * test_sftp_cli_paths.c),
  * which speak the wire format with their own encoder, independent of
  * src/sftp. */
 #ifndef AMK_TEST_SFTP_WIRE_H

@@ -4,39 +4,26 @@
  * the server made empty: REALPATH answered "" (nothing in the protocol
  * forbids it), so the tool's cwd is "". Neither may read the byte before
  * it. The scripted server speaks the wire format with its own minimal
- * encoder (sftp_wire.h).
+ * encoder (sftp_wire.h, queues in sftp_script.h).
  */
 #include "test_helper.h"
-#include "sftp_wire.h"
+#include "sftp_script.h"
 
 #include "sftp_sh.h"
 #include "xfer/paths.h"
 
-#define IO_CAP 4096
-
 struct script {
-    uint8_t in[IO_CAP];
-    size_t in_len;
-    uint8_t out[IO_CAP];
-    size_t out_len;
+    struct sftp_script_io io;
     int readdirs;
 };
-
-static void
-emit(struct script *sc, uint8_t *p, size_t n)
-{
-    put32(p, (uint32_t)n);
-    assert_true(sc->out_len + 4 + n <= sizeof(sc->out));
-    memcpy(sc->out + sc->out_len, p, 4 + n);
-    sc->out_len += 4 + n;
-}
 
 /* INIT: VERSION 3; OPENDIR: a handle; the first READDIR: one name with a
  * '/' in it ("a/b"), then EOF; anything else (CLOSE): OK. */
 static void
-serve(struct script *sc, const uint8_t *b)
+serve(void *user, const uint8_t *b)
 {
-    uint8_t p[IO_CAP];
+    struct script *sc = user;
+    uint8_t p[SFTP_SCRIPT_IO_CAP];
     size_t n = 0;
     uint32_t id = get32(b + 1);
 
@@ -61,24 +48,15 @@ serve(struct script *sc, const uint8_t *b)
         n += put_str(p + 4 + n, "");
         n += put_str(p + 4 + n, "");
     }
-    emit(sc, p, n);
+    sftp_script_emit(&sc->io, p, n);
 }
 
 static ssize_t
 sc_write(void *user, const void *buf, size_t len)
 {
     struct script *sc = user;
-    size_t off = 0;
 
-    assert_true(sc->in_len + len <= sizeof(sc->in));
-    memcpy(sc->in + sc->in_len, buf, len);
-    sc->in_len += len;
-    while (sc->in_len - off >= 4 && sc->in_len - off - 4 >= get32(sc->in + off)) {
-        serve(sc, sc->in + off + 4);
-        off += 4 + get32(sc->in + off);
-    }
-    memmove(sc->in, sc->in + off, sc->in_len - off);
-    sc->in_len -= off;
+    sftp_script_take(&sc->io, buf, len, serve, sc);
     return (ssize_t)len;
 }
 
@@ -86,14 +64,8 @@ static ssize_t
 sc_read(void *user, void *buf, size_t len)
 {
     struct script *sc = user;
-    size_t n = sc->out_len < len ? sc->out_len : len;
 
-    if (n == 0)
-        fail_msg("the client waits for a reply the script never sends");
-    memcpy(buf, sc->out, n);
-    memmove(sc->out, sc->out + n, sc->out_len - n);
-    sc->out_len -= n;
-    return (ssize_t)n;
+    return sftp_script_give(&sc->io, buf, len);
 }
 
 /* An empty cwd joins as OpenSSH's path_append does ("" and "x" give "x"),

@@ -7,12 +7,10 @@
  * scripted server in memory answers INIT with the extensions of the
  * server it stands for and records the two strings of the SYMLINK. The
  * script speaks the wire format with its own minimal encoder
- * (sftp_wire.h), independent of src/sftp.
+ * (sftp_wire.h, queues in sftp_script.h), independent of src/sftp.
  */
 #include "test_helper.h"
-#include "sftp_wire.h"
-
-#define IO_CAP 4096
+#include "sftp_script.h"
 
 struct ext {
     const char *name;
@@ -22,22 +20,9 @@ struct ext {
 
 struct script {
     const struct ext *ext;      /* VERSION's pairs, ended by a NULL name */
-    uint8_t in[IO_CAP];
-    size_t in_len;
-    uint8_t out[IO_CAP];
-    size_t out_len;
+    struct sftp_script_io io;
     char first[64], second[64]; /* the SYMLINK's two strings */
 };
-
-/* Queues the packet of body @p n bytes at p + 4 (length filled in here). */
-static void
-emit(struct script *sc, uint8_t *p, size_t n)
-{
-    put32(p, (uint32_t)n);
-    assert_true(sc->out_len + 4 + n <= sizeof(sc->out));
-    memcpy(sc->out + sc->out_len, p, 4 + n);
-    sc->out_len += 4 + n;
-}
 
 static void
 get_str(const uint8_t **b, char *out, size_t cap)
@@ -53,9 +38,10 @@ get_str(const uint8_t **b, char *out, size_t cap)
 /* One request: INIT gets VERSION 3 with sc->ext, SYMLINK is recorded
  * and gets OK, anything else OP_UNSUPPORTED. */
 static void
-serve(struct script *sc, const uint8_t *b)
+serve(void *user, const uint8_t *b)
 {
-    uint8_t p[IO_CAP];
+    struct script *sc = user;
+    uint8_t p[SFTP_SCRIPT_IO_CAP];
     size_t n = 0;
 
     if (b[0] == 1) {
@@ -69,7 +55,7 @@ serve(struct script *sc, const uint8_t *b)
             memcpy(p + 4 + n, e->data, dlen);
             n += dlen;
         }
-        emit(sc, p, n);
+        sftp_script_emit(&sc->io, p, n);
         return;
     }
     if (b[0] == 20) {
@@ -83,24 +69,15 @@ serve(struct script *sc, const uint8_t *b)
     n += put32(p + 4 + n, b[0] == 20 ? 0 : 8);
     n += put_str(p + 4 + n, "");
     n += put_str(p + 4 + n, "");
-    emit(sc, p, n);
+    sftp_script_emit(&sc->io, p, n);
 }
 
 static ssize_t
 sc_write(void *user, const void *buf, size_t len)
 {
     struct script *sc = user;
-    size_t off = 0;
 
-    assert_true(sc->in_len + len <= sizeof(sc->in));
-    memcpy(sc->in + sc->in_len, buf, len);
-    sc->in_len += len;
-    while (sc->in_len - off >= 4 && sc->in_len - off - 4 >= get32(sc->in + off)) {
-        serve(sc, sc->in + off + 4);
-        off += 4 + get32(sc->in + off);
-    }
-    memmove(sc->in, sc->in + off, sc->in_len - off);
-    sc->in_len -= off;
+    sftp_script_take(&sc->io, buf, len, serve, sc);
     return (ssize_t)len;
 }
 
@@ -108,14 +85,8 @@ static ssize_t
 sc_read(void *user, void *buf, size_t len)
 {
     struct script *sc = user;
-    size_t n = sc->out_len < len ? sc->out_len : len;
 
-    if (n == 0)
-        fail_msg("the client waits for a reply the script never sends");
-    memcpy(buf, sc->out, n);
-    memmove(sc->out, sc->out + n, sc->out_len - n);
-    sc->out_len -= n;
-    return (ssize_t)n;
+    return sftp_script_give(&sc->io, buf, len);
 }
 
 #define ORDER_UNSET (-1)
